@@ -1,0 +1,69 @@
+"""The status spreadsheet's layout (SPEC §5): tab names, headers in order, keys, staff columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    name: str
+    headers: tuple[str, ...]
+    key: tuple[str, ...]  # columns that identify a row; empty: rows are not keyed
+    staff: tuple[str, ...] = ()  # typed by staff, only read by bansou-sync
+    checkboxes: tuple[str, ...] = ()  # staff columns holding TRUE/FALSE
+
+    @property
+    def daemon(self) -> tuple[str, ...]:
+        return tuple(h for h in self.headers if h not in self.staff)
+
+
+SUPPORTERS = TabLayout(
+    name="伴走者",
+    headers=(
+        "伴走ネットID", "登録日時", "氏名", "メールアドレス", "会員区分", "紹介者", "活動地域",
+        "状態", "状態コード", "申請件数", "謝金累計", "覚書発送日", "覚書受領", "口座届出受領",
+        "講座受講", "連絡先訂正", "重複解除", "メモ",
+    ),
+    key=("伴走ネットID",),
+    staff=("覚書発送日", "覚書受領", "口座届出受領", "講座受講", "連絡先訂正", "重複解除", "メモ"),
+    checkboxes=("覚書受領", "口座届出受領", "重複解除"),
+)
+
+APPLICATIONS = TabLayout(
+    name="申請",
+    headers=(
+        "申請番号", "回答ID", "受信日時", "伴走ネットID", "氏名", "同行伴走者ID", "相談者コード",
+        "支援実施日", "実施時間(分)", "判定", "状態コード", "理由", "再回答期限", "謝金額",
+        "支払予定日", "審査", "審査メモ", "最終更新",
+    ),
+    key=("申請番号",),
+    staff=("審査", "審査メモ"),
+)
+
+PAYMENTS = TabLayout(
+    name="支払",
+    headers=("支払予定日", "締め日", "伴走ネットID", "氏名", "件数", "金額", "状態", "支払済"),
+    key=("締め日", "伴走ネットID"),
+    staff=("支払済",),
+    checkboxes=("支払済",),
+)
+
+MAILS = TabLayout(
+    name="メール",
+    headers=("送信日時", "種別", "宛先(伏字)", "関連番号", "状態", "Message-ID"),
+    key=("Message-ID",),
+)
+
+STATS = TabLayout(name="統計", headers=("区分", "項目", "件数"), key=("区分", "項目"))
+
+SYNC = TabLayout(
+    name="同期",
+    headers=("最終同期", "結果", "新規登録", "新規申請", "送信メール", "エラー"),
+    key=(),
+)
+
+ALL_TABS: tuple[TabLayout, ...] = (SUPPORTERS, APPLICATIONS, PAYMENTS, MAILS, STATS, SYNC)
+TABS_BY_NAME = {t.name: t for t in ALL_TABS}
+
+DECISIONS = ("承認", "差戻し", "却下")

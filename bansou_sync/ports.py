@@ -1,0 +1,84 @@
+"""The small interfaces between the app and the outside world.
+
+Each port has a real adapter (``bansou_sync.adapters``) and the tests run the same
+contract suite against it. The app only ever talks to these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+from bansou_sync.core.model import RawResponse
+
+
+class ResponseSource(Protocol):
+    """Where form responses come from (CSV export, Forms API, linked responses Sheet)."""
+
+    def fetch(self, form: str) -> list[RawResponse]:
+        """All responses of ``form`` ("registration" or "application") that exist now.
+
+        Raises ``SourceUnavailable`` when the source cannot be read: an unreadable source is
+        an operational error, never "no responses".
+        """
+        ...
+
+    def close_form(self, form: str) -> bool:
+        """Stop ``form`` accepting responses; False when the backend cannot (staff are asked)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """One row of a tab as read back: the key and every cell by header (strings)."""
+
+    key: tuple[str, ...]
+    cells: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SheetSnapshot:
+    """What a cycle read from the status sheet: rows by tab name (missing tab: no entry)."""
+
+    tabs: Mapping[str, Sequence[StaffRow]] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # e.g. a row whose key is not ours; shown in 同期
+
+
+@dataclass(frozen=True)
+class TabRows:
+    """The daemon's full projection of one tab: rows of cells in header order."""
+
+    name: str
+    rows: Sequence[Sequence[str | int]]
+
+
+class StatusSheet(Protocol):
+    """The staff-facing status spreadsheet (Google Sheet, or a folder of CSV files)."""
+
+    def read(self) -> SheetSnapshot:
+        """Every tab's rows (staff columns included), keyed by the tab's key columns."""
+        ...
+
+    def write(self, tabs: Sequence[TabRows]) -> None:
+        """Replace the daemon's columns of each tab with ``rows``, matched by key.
+
+        Staff columns are never overwritten: each written row keeps the staff cells the
+        sheet holds now for its key (re-read at write time, so rows sorted, inserted or
+        deleted by staff since ``read`` do not misplace anything).
+        """
+        ...
+
+
+class Mailer(Protocol):
+    """Delivers one fully rendered message (Gmail API, SMTP, or a folder of .eml files)."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message``; raise ``TemporaryMailError`` or ``PermanentMailError``."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
