@@ -218,6 +218,8 @@ class Application:
     superseded_by: str | None = None
     revision: int = 0  # bumped on every status change that emails the volunteer
     judged_at: datetime | None = None  # the cycle that last judged it
+    updated_at: datetime | None = None  # the cycle that last changed it (最終更新)
+    notice_event: str = ""  # event key of the latest deficiency notice
     notice_sent_at: datetime | None = None  # deficiency notice delivery (P9 clock)
     clock_start: datetime | None = None  # P9 clock when the notice is suppressed
     reminded: bool = False

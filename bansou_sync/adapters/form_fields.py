@@ -1,0 +1,74 @@
+"""The reference forms of SPEC §3: which question title holds which field.
+
+The CSV and linked-Sheet sources find answers by exact question title (compared after
+NFKC and trimming); these are the defaults, so an export of the reference forms needs
+no mapping in the configuration.
+"""
+
+from __future__ import annotations
+
+FORM_TITLES = {"registration": "伴走ネット登録", "application": "伴走支援申請"}
+
+CONSENT_TITLE = "個人情報の取扱いに同意します"
+
+REGISTRATION_TITLES: dict[str, str] = {
+    "name": "氏名",
+    "kana": "ふりがな",
+    "email": "メールアドレス",
+    "phone": "電話番号",
+    "postal_code": "郵便番号",
+    "address": "住所",
+    "membership": "移住連との関係",
+    "referrer": "紹介者のお名前",
+    "prefecture": "活動地域(都道府県)",
+    "languages": "対応できる言語",
+    "wants_course": "伴走支援講座の受講を希望しますか",
+    "consent": CONSENT_TITLE,
+}
+
+APPLICATION_TITLES: dict[str, str] = {
+    "supporter_id": "伴走ネットID",
+    "name": "氏名",
+    "email": "メールアドレス",
+    "support_date": "支援実施日",
+    "start_time": "開始時刻",
+    "end_time": "終了時刻",
+    "companion_id": "同行した伴走者の伴走ネットID",
+    "client_code": "相談者コード",
+    "client_initials": "相談者のイニシャル",
+    "client_birth_year": "相談者の生まれ年",
+    "client_nationality": "相談者の国籍",
+    "topics": "相談内容",
+    "destinations": "同行先",
+    "outcomes": "つながった公的支援",
+    "narrative": "支援の内容",
+    "resubmission_of": "再提出の場合、元の申請番号",
+    "consent": CONSENT_TITLE,
+}
+
+TITLES_BY_FORM: dict[str, dict[str, str]] = {
+    "registration": REGISTRATION_TITLES,
+    "application": APPLICATION_TITLES,
+}
+
+# Multi-choice questions: a CSV cell joins the chosen options with ", " and the core
+# splits them. Consent is a single checkbox and stays plain text.
+CHECKBOX_FIELDS: dict[str, frozenset[str]] = {
+    "registration": frozenset({"languages"}),
+    "application": frozenset({"topics", "destinations", "outcomes"}),
+}
+
+TOPIC_OPTIONS = (
+    "生活保護・生活困窮",
+    "住まい",
+    "医療",
+    "仕事・労働",
+    "在留資格",
+    "教育・子ども",
+    "行政手続き",
+    "その他",
+)
+
+MEMBERSHIP_OPTIONS = ("会員", "会員の紹介", "どちらでもない")
+
+COURSE_OPTIONS = ("はい", "いいえ")

@@ -1,0 +1,624 @@
+"""The SQLite ledger: the source of truth for what was assigned and sent (SPEC §7).
+
+One file, mode 0600, WAL journal, ``synchronous=FULL``. A cycle runs in one
+``transaction()``: ``save_state`` writes the records that changed and ``enqueue`` queues
+the cycle's emails in the same commit. After that commit the sender marks each message
+with its own small commit (``mark_sending`` → ``mark_sent`` / ``mark_failed`` /
+``mark_review``), so a crash between two sends loses nothing and repeats nothing.
+
+Outbox states::
+
+    pending ──mark_sending──▶ sending ──mark_sent──▶ sent
+       ▲                        │ ├──mark_failed(permanent)──▶ failed
+       └──mark_failed(temporary)┘ └──mark_review──▶ review   (sent or not? staff decide)
+
+Records are one row each: key columns plus a JSON payload (``ledger_codec``). Schema
+changes are steps in ``MIGRATIONS``, applied in order by ``PRAGMA user_version``. Every
+sqlite3 error is translated to ``LedgerError`` here. A ``Ledger`` is used by one thread
+at a time (the scheduler may hand it from one thread to another).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bansou_sync.adapters import ledger_codec as codec
+from bansou_sync.core.model import Application, Registration, SupporterDesk
+from bansou_sync.core.state import BatchMark, State
+from bansou_sync.errors import LedgerError
+
+APPLICATION_ID = 0x42534E43  # "BSNC" in the file header: this SQLite file is a ledger
+MAX_CYCLES = 500  # rows kept in the cycles log (the 同期 tab shows at most 500)
+RECOVER_HINT = "run `bansou-sync recover` to rebuild it from the status Sheet"
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        f"PRAGMA application_id = {APPLICATION_ID}",
+        "CREATE TABLE registrations (response_id TEXT PRIMARY KEY, supporter_id TEXT,"
+        " payload TEXT NOT NULL)",
+        "CREATE INDEX registrations_supporter ON registrations (supporter_id)",
+        "CREATE TABLE applications (app_no TEXT PRIMARY KEY, response_id TEXT NOT NULL,"
+        " payload TEXT NOT NULL)",
+        "CREATE INDEX applications_response ON applications (response_id)",
+        "CREATE TABLE clients (hash TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE desks (supporter_id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
+        "CREATE TABLE batches (key TEXT PRIMARY KEY, payload TEXT NOT NULL)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "CREATE TABLE seen (key TEXT PRIMARY KEY, last_submitted TEXT NOT NULL)",
+        "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # *_utc columns hold codec.utc_key(...) so that text order is time order
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL, ref TEXT NOT NULL, recipients TEXT NOT NULL,
+            event_key TEXT NOT NULL, context TEXT NOT NULL,
+            created_at TEXT NOT NULL, created_utc TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'review')),
+            sent_at TEXT, sent_utc TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',
+            send_after TEXT, send_after_utc TEXT)""",
+        "CREATE INDEX outbox_status ON outbox (status, created_utc, seq)",
+        "CREATE INDEX outbox_sent ON outbox (sent_utc)",
+        """CREATE TABLE cycles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at TEXT NOT NULL, result TEXT NOT NULL,
+            new_registrations INTEGER NOT NULL, new_applications INTEGER NOT NULL,
+            mails_sent INTEGER NOT NULL, errors TEXT NOT NULL, idle INTEGER NOT NULL)""",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One queued email; ``message_id`` is derived from (kind, event_key), so it is unique."""
+
+    message_id: str
+    kind: str
+    ref: str
+    to: tuple[str, ...]
+    event_key: str
+    context: dict[str, Any]  # JSON-serialisable; read back as JSON (tuples become lists)
+    created_at: datetime
+    status: str = "pending"  # pending | sending | sent | failed | review
+    sent_at: datetime | None = None
+    attempts: int = 0
+    error: str = ""
+    send_after: datetime | None = None
+
+
+OUTBOX_STATUSES = frozenset({"pending", "sending", "sent", "failed", "review"})
+# the statuses each mark_* may move a message from; a sent message never moves again
+_MOVES_FROM = {
+    "sending": {"pending"},
+    "sent": {"pending", "sending", "review"},
+    "failed": {"pending", "sending", "review"},
+    "pending": {"pending", "sending"},
+    "review": {"pending", "sending"},
+}
+_OUTBOX_COLUMNS = (
+    "message_id, kind, ref, recipients, event_key, context, created_at, status,"
+    " sent_at, attempts, error, send_after"
+)
+_CYCLE_COLUMNS = "started_at, result, new_registrations, new_applications, mails_sent, errors, idle"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one ``State`` dict is stored: its key column and the columns beside it."""
+
+    attr: str
+    name: str
+    key: str
+    columns: tuple[str, ...]
+    to_row: Callable[[Any], tuple[Any, ...]]
+    from_row: Callable[[Sequence[Any]], Any]
+
+
+def _records(attr: str, name: str, key: str, cls: type[Any], *index: str) -> _Table:
+    return _Table(
+        attr,
+        name,
+        key,
+        (*index, "payload"),
+        to_row=lambda record: (*(getattr(record, i) for i in index), codec.dumps(record)),
+        from_row=lambda row: codec.loads(cls, row[-1]),
+    )
+
+
+def _values(attr: str, name: str, key: str, column: str) -> _Table:
+    return _Table(attr, name, key, (column,), lambda v: (v,), lambda row: row[0])
+
+
+_TABLES = (
+    _records("registrations", "registrations", "response_id", Registration, "supporter_id"),
+    _records("applications", "applications", "app_no", Application, "response_id"),
+    _values("clients", "clients", "hash", "code"),
+    _records("desks", "desks", "supporter_id", SupporterDesk),
+    _records("batches", "batches", "key", BatchMark),
+    _values("counters", "counters", "name", "value"),
+    _values("seen", "seen", "key", "last_submitted"),
+    _values("flags", "flags", "name", "value"),
+)
+
+
+class Ledger:
+    """The ledger file; open it with ``Ledger.open(path)``."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self._in_transaction = False
+        self._closed = False
+
+    # -- opening and closing ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Ledger:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
+        except OSError as exc:
+            raise LedgerError(f"ledger {path}: cannot create or open the file: {exc}") from exc
+        try:
+            conn = sqlite3.connect(
+                path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise _translate(exc, path, "open it") from exc
+        ledger = cls(path, conn)
+        try:
+            ledger._prepare()
+        except BaseException:
+            conn.close()
+            raise
+        return ledger
+
+    def _prepare(self) -> None:
+        with self._guard("open it"):
+            app_id = self._scalar("PRAGMA application_id")
+            version = self._scalar("PRAGMA user_version")
+            tables = self._scalar("SELECT count(*) FROM sqlite_master")
+            if app_id != APPLICATION_ID and (app_id or version or tables):
+                raise LedgerError(
+                    f"ledger {self.path}: this SQLite file is not a bansou-sync ledger;"
+                    f" check state.path, or move the file away and {RECOVER_HINT}"
+                )
+            if version > len(MIGRATIONS):
+                raise LedgerError(
+                    f"ledger {self.path}: written by a newer bansou-sync (schema {version},"
+                    f" this version knows {len(MIGRATIONS)}); upgrade bansou-sync"
+                )
+            check = self._scalar("PRAGMA quick_check")
+            if check != "ok":
+                raise LedgerError(
+                    f"ledger {self.path}: the file is damaged ({check}); {RECOVER_HINT}"
+                )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+
+    def _migrate(self) -> None:
+        while True:
+            self._conn.execute("BEGIN IMMEDIATE")  # re-read under the lock: another
+            try:  # process may have migrated meanwhile
+                version = self._scalar("PRAGMA user_version")
+                if version >= len(MIGRATIONS):
+                    self._conn.execute("COMMIT")
+                    return
+                for step in MIGRATIONS[version]:
+                    self._conn.execute(step)
+                self._conn.execute(f"PRAGMA user_version = {version + 1}")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self._rollback()
+        with self._guard("close it"):
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def total_changes(self) -> int:
+        """Rows inserted, updated or deleted through this ledger since it was opened."""
+        return self._conn.total_changes
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Ledger]:
+        """One SQLite transaction; ``commit=False`` (dry run) always rolls back."""
+        if self._in_transaction:
+            raise LedgerError("a ledger transaction is already open (they do not nest)")
+        with self._guard("start a transaction"):
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException:
+            self._in_transaction = False
+            with contextlib.suppress(sqlite3.Error):
+                self._rollback()
+            raise
+        self._in_transaction = False
+        with self._guard("commit"):
+            if not commit:
+                self._rollback()
+                return
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    self._rollback()
+                raise
+
+    @contextlib.contextmanager
+    def _writing(self, doing: str, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        """Inside ``transaction()``: join it. Outside: a small transaction of its own."""
+        with self._guard(doing):
+            if self._in_transaction:
+                yield self._conn
+                return
+            self._conn.execute(begin)
+            try:
+                yield self._conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._rollback()
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path, doing) from exc
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    # -- state --------------------------------------------------------------------------
+
+    def load_state(self) -> State:
+        state = State()
+        with self._writing("read the state", begin="BEGIN"):  # one snapshot of all tables
+            for table in _TABLES:
+                records = getattr(state, table.attr)
+                sql = f"SELECT {table.key}, {', '.join(table.columns)} FROM {table.name}"
+                for row in self._conn.execute(sql + " ORDER BY rowid"):
+                    try:
+                        records[row[0]] = table.from_row(row[1:])
+                    except LedgerError as exc:
+                        raise LedgerError(
+                            f"ledger {self.path}: {table.name} {row[0]}: {exc}; {RECOVER_HINT}"
+                        ) from exc
+        return state
+
+    def save_state(self, old: State, new: State) -> None:
+        """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""
+        if not self._in_transaction:
+            raise LedgerError("save_state must run inside Ledger.transaction()")
+        with self._guard("save the state"):
+            for table in _TABLES:
+                before: dict[str, Any] = getattr(old, table.attr)
+                after: dict[str, Any] = getattr(new, table.attr)
+                gone = [(k,) for k in before if k not in after]
+                changed = [
+                    (k, *table.to_row(v))
+                    for k, v in after.items()
+                    if k not in before or before[k] != v
+                ]
+                self._conn.executemany(f"DELETE FROM {table.name} WHERE {table.key} = ?", gone)
+                updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns)
+                marks = ", ".join("?" * (len(table.columns) + 1))
+                self._conn.executemany(
+                    f"INSERT INTO {table.name} ({table.key}, {', '.join(table.columns)})"
+                    f" VALUES ({marks}) ON CONFLICT ({table.key}) DO UPDATE SET {updates}",
+                    changed,
+                )
+
+    # -- outbox -------------------------------------------------------------------------
+
+    def enqueue(self, items: Sequence[OutboxItem]) -> int:
+        """Queue ``items``; one already queued (same message_id) is left as it is."""
+        rows = [_outbox_row(item) for item in items]
+        new = 0
+        with self._writing("queue emails") as conn:
+            for row in rows:
+                new += conn.execute(
+                    "INSERT INTO outbox (message_id, kind, ref, recipients, event_key, context,"
+                    " created_at, created_utc, status, sent_at, sent_utc, attempts, error,"
+                    " send_after, send_after_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                    row,
+                ).rowcount
+        return new
+
+    def pending(
+        self, limit: int | None = None, *, due_at: datetime | None = None
+    ) -> list[OutboxItem]:
+        """Pending messages, oldest first; with ``due_at``, only those not deferred past it."""
+        sql, params = "status = 'pending'", list[Any]()
+        if due_at is not None:
+            sql += " AND (send_after_utc IS NULL OR send_after_utc <= ?)"
+            params.append(codec.utc_key(due_at))
+        order = " ORDER BY created_utc, seq"
+        if limit is not None:
+            order += " LIMIT ?"
+            params.append(limit)
+        return self._items(sql + order, params)
+
+    def in_sending(self) -> list[OutboxItem]:
+        """Messages marked sending whose outcome was never recorded (a crash mid-send)."""
+        return self._items("status = 'sending' ORDER BY created_utc, seq")
+
+    def outbox_items(self) -> list[OutboxItem]:
+        """Every message, newest first (the メール tab)."""
+        return self._items("1 ORDER BY created_utc DESC, seq DESC")
+
+    def mark_sending(self, message_id: str) -> None:
+        self._move(message_id, "sending")
+
+    def mark_sent(self, message_id: str, sent_at: datetime) -> None:
+        self._move(
+            message_id,
+            "sent",
+            sent_at=codec.dump_datetime(sent_at),
+            sent_utc=codec.utc_key(sent_at),
+            error="",
+        )
+
+    def mark_failed(
+        self,
+        message_id: str,
+        error: str,
+        permanent: bool,
+        *,
+        retry_after: datetime | None = None,
+    ) -> None:
+        """Permanent: ``failed`` for good. Temporary: back to ``pending`` to be tried again."""
+        deferral: dict[str, str | None] = {}
+        if not permanent and retry_after is not None:
+            deferral = {
+                "send_after": codec.dump_datetime(retry_after),
+                "send_after_utc": codec.utc_key(retry_after),
+            }
+        status = "failed" if permanent else "pending"
+        self._move(message_id, status, attempts_added=1, error=error, **deferral)
+
+    def mark_review(self, message_id: str, why: str) -> None:
+        self._move(message_id, "review", error=why)
+
+    def sent_count_since(self, t: datetime) -> int:
+        with self._guard("count sent emails"):
+            return int(
+                self._scalar(
+                    "SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_utc >= ?",
+                    (codec.utc_key(t),),
+                )
+            )
+
+    def sent_at_of(self, message_ids: Sequence[str]) -> dict[str, datetime]:
+        ids = list(dict.fromkeys(message_ids))
+        found: dict[str, datetime] = {}
+        with self._guard("read sent times"):
+            for start in range(0, len(ids), 500):  # stay below SQLite's variable limit
+                chunk = ids[start : start + 500]
+                rows = self._conn.execute(
+                    "SELECT message_id, sent_at FROM outbox WHERE status = 'sent'"
+                    f" AND message_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update((m, codec.load_datetime(s)) for m, s in rows)
+        return found
+
+    def _items(self, where: str, params: Sequence[Any] = ()) -> list[OutboxItem]:
+        with self._guard("read the outbox"):
+            rows = self._conn.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {where}", params
+            ).fetchall()
+        return [_outbox_item(row) for row in rows]
+
+    def _move(
+        self, message_id: str, status: str, attempts_added: int = 0, **changes: str | None
+    ) -> None:
+        with self._writing(f"mark {message_id} {status}") as conn:
+            row = conn.execute(
+                "SELECT status FROM outbox WHERE message_id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise LedgerError(f"the outbox holds no message {message_id}")
+            if row[0] not in _MOVES_FROM[status]:
+                raise LedgerError(
+                    f"outbox message {message_id} is {row[0]}; it cannot become {status}"
+                )
+            sets = "".join(f", {column} = ?" for column in changes)
+            conn.execute(
+                f"UPDATE outbox SET status = ?, attempts = attempts + ?{sets} WHERE message_id = ?",
+                (status, attempts_added, *changes.values(), message_id),
+            )
+
+    # -- cycles log (the 同期 tab) ------------------------------------------------------
+
+    def record_cycle(
+        self,
+        started_at: datetime,
+        result: str,
+        new_registrations: int,
+        new_applications: int,
+        mails_sent: int,
+        errors: str,
+        idle: bool,
+    ) -> None:
+        """Log a cycle; an idle one replaces the newest row when that row is idle too."""
+        values = (
+            codec.dump_datetime(started_at),
+            result,
+            new_registrations,
+            new_applications,
+            mails_sent,
+            errors,
+            int(idle),
+        )
+        with self._writing("record the cycle") as conn:
+            newest = conn.execute("SELECT id, idle FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+            if idle and newest is not None and newest[1]:
+                sets = ", ".join(f"{c.strip()} = ?" for c in _CYCLE_COLUMNS.split(","))
+                conn.execute(f"UPDATE cycles SET {sets} WHERE id = ?", (*values, newest[0]))
+                return
+            conn.execute(
+                f"INSERT INTO cycles ({_CYCLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
+            )
+            conn.execute(
+                "DELETE FROM cycles WHERE id NOT IN"
+                " (SELECT id FROM cycles ORDER BY id DESC LIMIT ?)",
+                (MAX_CYCLES,),
+            )
+
+    def cycles(self, limit: int = MAX_CYCLES) -> list[dict[str, Any]]:
+        """Logged cycles, newest first: started_at (datetime), result, counts, errors, idle."""
+        with self._guard("read the cycles log"):
+            rows = self._conn.execute(
+                f"SELECT {_CYCLE_COLUMNS} FROM cycles ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        names = [c.strip() for c in _CYCLE_COLUMNS.split(",")]
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        for cycle in found:
+            cycle["started_at"] = codec.load_datetime(cycle["started_at"])
+            cycle["idle"] = bool(cycle["idle"])
+        return found
+
+    # -- backup -------------------------------------------------------------------------
+
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the committed ledger at ``path`` (mode 0600), atomically."""
+        path = Path(path)
+        if self._in_transaction:
+            raise LedgerError("cannot back up the ledger inside a transaction")
+        if path.resolve() == self.path.resolve():
+            raise LedgerError(f"cannot back up the ledger onto itself ({path})")
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.unlink(missing_ok=True)
+            _create_private(partial)
+            copy = sqlite3.connect(partial, isolation_level=None)
+            try:
+                self._conn.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                copy.close()
+            os.replace(partial, path)
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise _translate(exc, self.path, f"back it up to {path}") from exc
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise LedgerError(f"cannot back up the ledger to {path}: {exc}") from exc
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` as 0600 if missing; take group and other access away if present."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
+
+
+def _outbox_row(item: OutboxItem) -> tuple[Any, ...]:
+    if item.status not in OUTBOX_STATUSES:
+        raise LedgerError(f"outbox message {item.message_id}: unknown status {item.status!r}")
+    try:
+        context = json.dumps(item.context, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise LedgerError(f"outbox message {item.message_id}: context is not JSON: {exc}") from exc
+    sent, after = item.sent_at, item.send_after
+    return (
+        item.message_id,
+        item.kind,
+        item.ref,
+        json.dumps(list(item.to), ensure_ascii=False),
+        item.event_key,
+        context,
+        codec.dump_datetime(item.created_at),
+        codec.utc_key(item.created_at),
+        item.status,
+        None if sent is None else codec.dump_datetime(sent),
+        None if sent is None else codec.utc_key(sent),
+        item.attempts,
+        item.error,
+        None if after is None else codec.dump_datetime(after),
+        None if after is None else codec.utc_key(after),
+    )
+
+
+def _outbox_item(row: Sequence[Any]) -> OutboxItem:
+    (message_id, kind, ref, to, event_key, context, created, status, sent, attempts, error,
+     after) = row  # fmt: skip
+    return OutboxItem(
+        message_id=message_id,
+        kind=kind,
+        ref=ref,
+        to=tuple(json.loads(to)),
+        event_key=event_key,
+        context=json.loads(context),
+        created_at=codec.load_datetime(created),
+        status=status,
+        sent_at=None if sent is None else codec.load_datetime(sent),
+        attempts=attempts,
+        error=error,
+        send_after=None if after is None else codec.load_datetime(after),
+    )
+
+
+_ERROR_REASONS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the ledger file or its folder is read-only",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_CANTOPEN: "the file cannot be opened (check the folder and permissions)",
+    sqlite3.SQLITE_BUSY: "another process holds the ledger locked",
+    sqlite3.SQLITE_LOCKED: "another process holds the ledger locked",
+    sqlite3.SQLITE_IOERR: "a disk I/O error occurred",
+    sqlite3.SQLITE_CORRUPT: f"the file is damaged; {RECOVER_HINT}",
+    sqlite3.SQLITE_NOTADB: f"the file is not an SQLite database; {RECOVER_HINT}",
+}
+
+
+def _translate(exc: sqlite3.Error, path: Path, doing: str) -> LedgerError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _ERROR_REASONS.get(code & 0xFF) if isinstance(code, int) else None
+    detail = f"{reason} ({exc})" if reason else str(exc)
+    return LedgerError(f"ledger {path}: cannot {doing}: {detail}")

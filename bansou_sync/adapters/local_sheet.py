@@ -1,0 +1,278 @@
+"""The status spreadsheet as a folder of CSV files, one per tab (SPEC §5, §7 ``local``).
+
+Files are ``<folder>/<tab>.csv``, written as UTF-8 with BOM and CR LF line endings (what
+Excel itself writes, so a double-click opens them correctly), header row = the layout's
+headers. Staff may open them in Excel, type in the staff columns, sort, insert and
+delete rows, and save — also as CP932 CSV, which turns ``2022-06-25`` into
+``2022/6/25``; both are read back.
+
+Rows are matched by the tab's key, never by position. Writing re-reads the file first,
+so each written row carries the staff cells the file holds *now* for its key. Nothing a
+member of staff typed is dropped: a row whose key bansou-sync no longer writes (or a
+second row with the same key, or a row without a key) is kept at the end when it has
+staff content, and columns bansou-sync does not know are kept at the right. Columns
+the layout has come back in layout order.
+
+Formula guard: a text cell beginning with ``=``, ``+``, ``-`` or ``@`` is written with a
+``'`` in front, so Excel shows it as text; integers are written bare. Reading strips
+that ``'`` again (only before those four characters).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bansou_sync.adapters.textfile import read_text
+from bansou_sync.core.tabs import ALL_TABS, TabLayout
+from bansou_sync.errors import SheetError, SheetFormatError
+from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
+
+GUARDED = ("=", "+", "-", "@")
+
+# Columns holding a date or a JST time, which Excel re-saves as 2022/6/25 (10:00).
+DATE_COLUMNS = frozenset(
+    {"覚書発送日", "支援実施日", "再回答期限", "支払予定日", "締め日"}
+    | {"登録日時", "受信日時", "最終更新", "送信日時", "最終同期"}
+)
+
+_SLASH_DATE = re.compile(
+    r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+
+
+@dataclass
+class _FileRow:
+    row_no: int  # as Excel numbers it: the header is row 1
+    key: tuple[str, ...]
+    cells: dict[str, str]  # every layout header
+    extra: dict[str, str]  # columns the layout does not have
+
+    def has_staff_content(self, layout: TabLayout) -> bool:
+        return any(self.cells[h] for h in layout.staff) or any(self.extra.values())
+
+
+@dataclass
+class _TabFile:
+    rows: list[_FileRow] = field(default_factory=list)
+    extra_headers: list[str] = field(default_factory=list)
+    key_missing: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+class LocalSheet(StatusSheet):
+    """``StatusSheet`` over a folder of CSV files."""
+
+    def __init__(self, folder: Path, layouts: Sequence[TabLayout] = ALL_TABS) -> None:
+        self.folder = Path(folder)
+        self.layouts = {layout.name: layout for layout in layouts}
+        self.last_problems: list[str] = []  # what the latest write() kept or could not place
+
+    def path(self, tab: str) -> Path:
+        return self.folder / f"{tab}.csv"
+
+    def read(self) -> SheetSnapshot:
+        tabs: dict[str, list[StaffRow]] = {}
+        problems: list[str] = []
+        for layout in self.layouts.values():
+            loaded = self._load(layout)
+            if loaded is None:
+                continue
+            problems += loaded.problems
+            rows: list[StaffRow] = []
+            first_row: dict[tuple[str, ...], int] = {}
+            for row in [] if loaded.key_missing else loaded.rows:
+                if layout.key and not all(row.key):
+                    if row.has_staff_content(layout):
+                        problems.append(
+                            f"{layout.name}: {row.row_no}行目に{_names(layout.key)}がありません"
+                        )
+                    continue
+                if layout.key and row.key in first_row:
+                    problems.append(
+                        f"{layout.name}: {' '.join(row.key)} が複数の行にあります"
+                        f"({first_row[row.key]}行目, {row.row_no}行目)。最初の行を使います"
+                    )
+                    continue
+                first_row[row.key] = row.row_no
+                rows.append(StaffRow(key=row.key, cells=row.cells))
+            tabs[layout.name] = rows
+        return SheetSnapshot(tabs=tabs, problems=tuple(problems))
+
+    def write(self, tabs: Sequence[TabRows]) -> None:
+        self.last_problems = []
+        for tab in tabs:
+            layout = self.layouts.get(tab.name)
+            if layout is None:
+                raise SheetError(f"タブ「{tab.name}」はこのシートの構成にありません")
+            for row in tab.rows:
+                if len(row) != len(layout.headers):
+                    raise SheetError(
+                        f"{tab.name}: 行の列数 {len(row)} が見出しの数 "
+                        f"{len(layout.headers)} と合いません"
+                    )
+            records = self._merge(layout, tab.rows, self._load(layout))
+            self._replace(self.path(layout.name), records)
+
+    def _merge(
+        self,
+        layout: TabLayout,
+        given: Sequence[Sequence[str | int]],
+        current: _TabFile | None,
+    ) -> list[list[str]]:
+        """The file's new records: the header, the given rows, then kept staff rows."""
+        current = current or _TabFile()
+        if not layout.key:
+            return [list(layout.headers), *([_render(v) for v in row] for row in given)]
+        if current.key_missing and any(r.has_staff_content(layout) for r in current.rows):
+            raise SheetFormatError(
+                f"{self.path(layout.name)} に列「{_names(layout.key)}」がないため、"
+                f"スタッフ記入欄を行に対応づけられません。列名を元に戻してください"
+            )
+        positions = [layout.headers.index(k) for k in layout.key]
+        by_key: dict[tuple[str, ...], _FileRow] = {}
+        for row in [] if current.key_missing else current.rows:
+            if all(row.key):
+                by_key.setdefault(row.key, row)
+        extras = current.extra_headers
+        out: list[list[str]] = [[*layout.headers, *extras]]
+        written: set[tuple[str, ...]] = set()
+        for values in given:
+            key = tuple(_clean(layout.headers[i], str(values[i])) for i in positions)
+            found = by_key.get(key)
+            cells = [
+                (found.cells[h] if found else "") if h in layout.staff else value
+                for h, value in zip(layout.headers, values, strict=True)
+            ]
+            kept = [found.extra.get(h, "") if found else "" for h in extras]
+            out.append([_render(v) for v in [*cells, *kept]])
+            written.add(key)
+        for row in current.rows:
+            if by_key.get(row.key) is row and row.key in written:
+                continue
+            if not row.has_staff_content(layout):
+                continue  # an old projection of ours: nothing of staff's to keep
+            out.append(
+                [_render(row.cells[h]) for h in layout.headers]
+                + [_render(row.extra.get(h, "")) for h in extras]
+            )
+            self.last_problems.append(_kept_message(layout, row, by_key))
+        return out
+
+    def _load(self, layout: TabLayout) -> _TabFile | None:
+        path = self.path(layout.name)
+        if not path.exists():
+            return None
+        try:
+            records = list(csv.reader(io.StringIO(read_text(path), newline="")))
+        except OSError as exc:
+            raise SheetError(f"{path} を読めません (cannot read): {exc.strerror}") from exc
+        except csv.Error as exc:
+            raise SheetFormatError(
+                f"{path} は CSV として読めません (not a CSV file): {exc}"
+            ) from exc
+        loaded = _TabFile()
+        if not records:
+            return loaded
+        index: dict[str, int] = {}
+        extra_index: dict[str, int] = {}
+        for position, raw in enumerate(records[0]):
+            name = unicodedata.normalize("NFKC", raw).strip()
+            if name in layout.headers and name not in index:
+                index[name] = position
+            elif name in index:
+                loaded.problems.append(
+                    f"{layout.name}: 列「{name}」が2つあります。左の列を使います"
+                )
+            elif name and name not in extra_index:
+                extra_index[name] = position
+                loaded.problems.append(
+                    f"{layout.name}: 列「{name}」は bansou-sync の列ではありません"
+                    f"(読み込まず、書き込み時は右端に残します)"
+                )
+        loaded.extra_headers = list(extra_index)
+        for name in layout.headers:
+            if name not in index:
+                loaded.problems.append(f"{layout.name}: 列「{name}」がありません")
+        loaded.key_missing = any(k not in index for k in layout.key)
+        for row_no, record in enumerate(records[1:], start=2):
+            cells = {h: _cell(record, index.get(h), h) for h in layout.headers}
+            extra = {h: _cell(record, p, h) for h, p in extra_index.items()}
+            if not any(cells.values()) and not any(extra.values()):
+                continue
+            key = tuple(cells[k] for k in layout.key)
+            loaded.rows.append(_FileRow(row_no, key, cells, extra))
+        return loaded
+
+    def _replace(self, path: Path, records: list[list[str]]) -> None:
+        """Write ``records`` to ``path`` atomically: a reader sees the old file or the new."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.stem}.", suffix=".tmp")
+            try:
+                with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
+                    csv.writer(handle, lineterminator="\r\n").writerows(records)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise SheetError(
+                f"{path} に書き込めません。Excel で開いている場合は閉じてください "
+                f"(cannot write): {exc.strerror}"
+            ) from exc
+
+
+def _cell(record: list[str], position: int | None, header: str) -> str:
+    if position is None or position >= len(record):
+        return ""
+    return _clean(header, record[position])
+
+
+def _render(value: str | int) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value if value.startswith(GUARDED) else value
+
+
+def _clean(header: str, value: str) -> str:
+    """A cell as bansou-sync wrote it: trimmed, guard removed, Excel's dates undone."""
+    value = value.strip()
+    if value.startswith("'") and value[1:].startswith(GUARDED):
+        return value[1:]
+    if header in DATE_COLUMNS and (match := _SLASH_DATE.fullmatch(value)):
+        day = f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
+        if match["H"] is None:
+            return day
+        seconds = f":{match['S']}" if match["S"] else ""
+        return f"{day} {int(match['H']):02d}:{match['M']}{seconds}"
+    return value
+
+
+def _names(headers: Sequence[str]) -> str:
+    return "・".join(headers)
+
+
+def _kept_message(layout: TabLayout, row: _FileRow, by_key: dict[tuple[str, ...], _FileRow]) -> str:
+    where = f"{layout.name}: {row.row_no}行目"
+    if not all(row.key):
+        return f"{where}({_names(layout.key)}なし)はスタッフ記入欄があるため末尾に残しました"
+    label = " ".join(row.key)
+    if by_key.get(row.key) is not row:
+        return f"{where}は {label} の2つ目の行です。スタッフ記入欄があるため末尾に残しました"
+    return (
+        f"{where}の {label} は bansou-sync の記録にありません。"
+        f"スタッフ記入欄があるため末尾に残しました"
+    )

@@ -1,0 +1,226 @@
+"""Render the emails of SPEC §6 and build the messages the mailers deliver.
+
+Every word of an email comes from a Jinja2 template in ``templates/emails``
+(``<kind>.subject.j2`` and ``<kind>.body.j2``); the context carries the values.
+Context values come from form answers and are untrusted, so none of them can ever
+become a header: recipients must be plain addresses, the subject is one line with
+control characters removed, and kind and ref are checked. Context strings are also
+made single-line before rendering, so a typed name cannot forge lines in the body.
+
+The body is UTF-8 with ``Content-Transfer-Encoding: 8bit`` (readable in the outbox
+``.eml`` files and accepted by every MTA that announces 8BITMIME, i.e. all current
+ones; ``SmtpMailer`` re-encodes to base64 for a server that does not). A body with a
+line longer than RFC 5322's 998 octets is sent as base64 instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
+
+from bansou_sync.errors import ConfigError, PermanentMailError
+
+PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
+JST = ZoneInfo("Asia/Tokyo")
+
+# The context each kind needs (SPEC §6); the renderer adds programme, org, contact,
+# sent_on and to_staff. Extra keys are ignored; a missing key is an UndefinedError.
+CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
+    "registration_confirmed": frozenset({"name", "supporter_id", "registered_at"}),
+    "registration_duplicate": frozenset({"name", "existing_id"}),
+    "application_received": frozenset(
+        {"name", "app_no", "supporter_id", "client_code", "client_code_issued"}
+        | {"support_date", "minutes"}
+    ),
+    "application_deficient": frozenset(
+        {"name", "app_no", "client_code", "support_date", "reasons", "reply_deadline"}
+        | {"resubmit_url", "returned"}
+    ),
+    "deficiency_reminder": frozenset(
+        {"name", "app_no", "reasons", "reply_deadline", "resubmit_url"}
+    ),
+    "deficiency_expired": frozenset({"name", "app_no", "reply_deadline"}),
+    "application_ineligible": frozenset({"name", "app_no", "reasons", "cap_hint"}),
+    "application_accepted": frozenset(
+        {"name", "app_no", "amount", "amount_text", "cutoff", "pay_date"}
+    ),
+    "application_rejected": frozenset({"name", "app_no"}),
+    "payment_held": frozenset({"name", "supporter_id", "cutoff", "missing"}),
+    "payment_released": frozenset(
+        {"name", "supporter_id", "cutoff", "pay_date", "count", "amount_text"}
+    ),
+    "staff_digest": frozenset(
+        {"date", "pending", "near_deadline", "held", "needs_review", "duplicates"}
+        | {"problems", "budget", "overrides"}
+    ),
+    "budget_warning": frozenset({"total_yen", "committed_yen", "ratio_percent", "remaining_yen"}),
+    "form_close_request": frozenset({"form_title", "remaining_yen", "reason"}),
+    "sync_failure": frozenset({"failures", "last_error", "since"}),
+}
+KINDS: tuple[str, ...] = tuple(CONTEXT_KEYS)
+STAFF_KINDS: tuple[str, ...] = ("staff_digest", "budget_warning", "form_close_request", "sync_failure")
+
+# RFC 5321 dot-atom addresses with a dotted host name: nothing that needs quoting.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+# A record key (BN-0001, A-000001, 2022-07-20|BN-0001 …): printable ASCII, one line.
+_REF = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?")
+_MAX_LINE_OCTETS = 998
+# C0/C1 controls (CR, LF, TAB …), U+2028/2029 and the bidi overrides that can make a
+# text read differently from what it is.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def is_address(value: str) -> bool:
+    if len(value) > 254 or not _ADDRESS.fullmatch(value):
+        return False
+    return len(value.rsplit("@", 1)[0]) <= 64
+
+
+def message_id(kind: str, event_key: str, domain: str) -> str:
+    """The stable Message-ID of one event's email: the same event never sends twice."""
+    digest = hashlib.sha256(f"{kind}\n{event_key}".encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def default_templates_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "templates" / "emails"
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control, line-break and bidi-override characters removed."""
+    return _BREAKS.sub(" ", text).strip()
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, Mapping):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _yen(value: Any) -> str:
+    return f"{value:,}円" if isinstance(value, int) else str(value)
+
+
+def _days_after(iso_date: str, days: int) -> str:
+    """The date ``days`` after ``iso_date`` (P9: the reply deadline is sent_on + 7)."""
+    return (date.fromisoformat(iso_date) + timedelta(days=days)).isoformat() if iso_date else ""
+
+
+def _tidy(body: str) -> str:
+    lines = [line.rstrip() for line in body.replace("\r\n", "\n").split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return text + "\n"
+
+
+class Renderer:
+    """Renders every kind of SPEC §6 and builds the ``EmailMessage`` to send."""
+
+    def __init__(
+        self, templates_dir: Path, *, sender: str, sender_name: str = "移住連 事務局"
+    ) -> None:
+        if not is_address(sender):
+            raise ConfigError(f"mail.from: not a usable email address: {sender!r}")
+        missing = [
+            f"{kind}.{part}.j2"
+            for kind in KINDS
+            for part in ("subject", "body")
+            if not (templates_dir / f"{kind}.{part}.j2").is_file()
+        ]
+        if missing:
+            raise ConfigError(f"email templates missing in {templates_dir}: {', '.join(missing)}")
+        self.sender = sender
+        self.sender_name = one_line(sender_name)
+        self.domain = sender.rsplit("@", 1)[1].lower()
+        self._env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            undefined=StrictUndefined,
+            autoescape=False,  # plain text; nothing here is ever parsed as HTML
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters["yen"] = _yen
+        self._env.filters["days_after"] = _days_after
+
+    def render(
+        self, kind: str, context: Mapping[str, Any], *, sent_on: str | None = None
+    ) -> tuple[str, str]:
+        """(subject, body) of ``kind``; ``sent_on`` (YYYY-MM-DD) defaults to today in JST."""
+        if kind not in CONTEXT_KEYS:
+            raise ValueError(f"unknown email kind: {kind!r}")
+        absent = sorted(CONTEXT_KEYS[kind] - context.keys())
+        if absent:
+            raise UndefinedError(f"{kind}: context lacks {', '.join(absent)}")
+        values = {k: _clean(v) for k, v in context.items()}
+        values.update(
+            programme=PROGRAMME,
+            org=self.sender_name,
+            contact=self.sender,
+            sent_on=sent_on or datetime.now(JST).date().isoformat(),
+            to_staff=kind in STAFF_KINDS,
+        )
+        subject = one_line(self._env.get_template(f"{kind}.subject.j2").render(values))
+        body = _tidy(self._env.get_template(f"{kind}.body.j2").render(values))
+        if not subject:
+            raise ValueError(f"{kind}: the subject template rendered empty")
+        return subject, body
+
+    def build_message(
+        self,
+        *,
+        kind: str,
+        ref: str,
+        to: Sequence[str],
+        event_key: str,
+        context: Mapping[str, Any],
+        sent_on: str,
+        now: datetime | None = None,
+    ) -> EmailMessage:
+        """The message for one notice; raises ``PermanentMailError`` for a bad To or ref."""
+        recipients = _recipients(to)
+        if not _REF.fullmatch(ref):
+            raise PermanentMailError(f"{kind}: unusable X-Bansou-Ref {ref!r}")
+        subject, body = self.render(kind, context, sent_on=sent_on)
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = Address(display_name=self.sender_name, addr_spec=self.sender)
+        message["To"] = ", ".join(recipients)
+        message["Subject"] = subject
+        message["Date"] = format_datetime(now or datetime.now(JST))
+        message["Message-ID"] = message_id(kind, event_key, self.domain)
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops
+        message["X-Bansou-Kind"] = kind
+        message["X-Bansou-Ref"] = ref
+        longest = max(len(line.encode()) for line in body.splitlines())
+        cte = "8bit" if longest <= _MAX_LINE_OCTETS else "base64"
+        message.set_content(body, charset="utf-8", cte=cte)
+        return message
+
+
+def _recipients(to: Sequence[str]) -> list[str]:
+    if isinstance(to, str):  # a bare string would be iterated letter by letter
+        to = [to]
+    if not to:
+        raise PermanentMailError("no recipient address")
+    unique: dict[str, str] = {}
+    for address in to:
+        if not is_address(address):
+            raise PermanentMailError("a recipient is not a plain email address")
+        unique.setdefault(address.lower(), address)
+    return list(unique.values())

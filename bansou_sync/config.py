@@ -1,0 +1,403 @@
+"""The configuration: one YAML file, read and validated once at start-up.
+
+``load_config`` returns a frozen ``Settings`` or raises one ``ConfigError`` listing every
+problem, each a line naming its dotted key (wording and checkers in ``config_errors``).
+Unknown keys are not errors — later features add keys — they become ``Settings.warnings``.
+Relative paths are relative to the config file's folder. Secrets are never stored on the
+model: ``client_key()`` and ``smtp_password()`` read them from the environment or a file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import ValidationError as PydanticValidationError
+
+from bansou_sync import config_errors as check
+from bansou_sync.errors import ConfigError
+
+CLIENT_KEY_ENV = "BANSOU_CLIENT_KEY"
+REGISTRATION_FIELDS = frozenset(
+    {"name", "kana", "email", "phone", "postal_code", "address", "membership", "referrer"}
+    | {"prefecture", "languages", "wants_course", "consent"}
+)
+PREFILLABLE_FIELDS = frozenset(
+    {"supporter_id", "name", "email", "support_date", "start_time", "end_time", "companion_id"}
+    | {"client_code", "client_initials", "client_birth_year", "client_nationality"}
+    | {"resubmission_of"}
+)
+APPLICATION_FIELDS = PREFILLABLE_FIELDS | {"topics", "destinations", "outcomes", "narrative"}
+APPLICATION_FIELDS |= {"consent"}
+
+
+def _one_of(options: Any, upper: bool = False) -> BeforeValidator:
+    return BeforeValidator(check.choice(*get_args(options), upper=upper))
+
+
+def _field_name(fields: frozenset[str]) -> AfterValidator:
+    return AfterValidator(check.choice(*sorted(fields)))
+
+
+def _int(low: int, high: int | None = None) -> BeforeValidator:
+    return BeforeValidator(check.integer(low, high))
+
+
+SourceKind = Literal["csv", "forms_api", "response_sheet"]
+SheetKind = Literal["local", "google"]
+MailKind = Literal["outbox", "gmail", "smtp"]
+Security = Literal["starttls", "ssl", "none"]
+CapCounts = Literal["occasions", "applications"]
+CutoffBasis = Literal["acceptance", "submission"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["auto", "text", "json"]
+
+PosInt = Annotated[int, _int(1)]
+NonNegInt = Annotated[int, _int(0)]
+Hour = Annotated[int, _int(0, 23)]
+DayOfMonth = Annotated[int, _int(1, 28)]  # every month has it
+Digits = Annotated[int, _int(1, 12)]
+Flag = Annotated[bool, BeforeValidator(check.boolean)]
+Text = Annotated[str, BeforeValidator(check.text)]
+Email = Annotated[str, BeforeValidator(check.email)]
+Url = Annotated[str, BeforeValidator(check.url)]
+Day = Annotated[date, BeforeValidator(check.day)]
+Moment = Annotated[datetime, BeforeValidator(check.moment)]
+FilePath = Annotated[Path, BeforeValidator(check.path)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
+
+
+class SourceMapping(Section):
+    """Field name → question title (CSV, Sheet) or questionId (Forms API); empty: reference."""
+
+    registration: dict[Annotated[str, _field_name(REGISTRATION_FIELDS)], Text] = {}
+    application: dict[Annotated[str, _field_name(APPLICATION_FIELDS)], Text] = {}
+
+
+class SourceSettings(Section):
+    kind: Annotated[SourceKind, _one_of(SourceKind)] = "csv"
+    registrations: FilePath | None = None  # csv
+    applications: FilePath | None = None
+    registration_form_id: Text | None = None  # forms_api
+    application_form_id: Text | None = None
+    registration_sheet_id: Text | None = None  # response_sheet
+    application_sheet_id: Text | None = None
+    registration_worksheet: Text | None = None  # None: the spreadsheet's first worksheet
+    application_worksheet: Text | None = None
+    mapping: SourceMapping = Field(default_factory=SourceMapping)
+
+
+class SheetSettings(Section):
+    kind: Annotated[SheetKind, _one_of(SheetKind)] = "local"
+    path: FilePath | None = Path("out/status")
+    spreadsheet_id: Text | None = None
+
+
+class SmtpSettings(Section):
+    host: Text | None = None
+    port: Annotated[int, _int(1, 65535)] = 587
+    security: Annotated[Security, _one_of(Security)] = "starttls"
+    username: Text | None = None
+    password_env: Text = "BANSOU_SMTP_PASSWORD"
+    password_file: FilePath | None = None
+
+
+class MailSettings(Section):
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    kind: Annotated[MailKind, _one_of(MailKind)] = "outbox"
+    path: FilePath | None = Path("out/outbox")
+    daily_limit: PosInt = 500
+    per_minute: PosInt = 20
+    from_address: Email = Field(default="jimukyoku@example.org", alias="from")
+    from_name: Text = "移住連 事務局"
+    staff_to: Annotated[tuple[Email, ...], BeforeValidator(check.one_or_many)] = (
+        "jimukyoku@example.org",
+    )
+    notify_after: Moment | None = None  # aware, Asia/Tokyo
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
+class StateSettings(Section):
+    path: FilePath = Path("out/ledger.sqlite3")
+
+
+class ApplicationForm(Section):
+    url: Url | None = None
+    entries: dict[Annotated[str, _field_name(PREFILLABLE_FIELDS)], PosInt] = {}
+
+
+class RegistrationForm(Section):
+    url: Url | None = None
+
+
+class FormsSettings(Section):
+    application: ApplicationForm = Field(default_factory=ApplicationForm)
+    registration: RegistrationForm = Field(default_factory=RegistrationForm)
+
+
+class PeriodSettings(Section):
+    start: Day = date(2022, 5, 25)
+    end: Day = date(2023, 2, 28)
+
+
+class IntakeSettings(Section):
+    closes_on: Day | None = None
+
+
+class BudgetSettings(Section):
+    total_yen: PosInt = 20_000_000
+    warn_ratio: Annotated[float, BeforeValidator(check.ratio)] = 0.8
+    close_form: Flag = False
+
+
+class RulesSettings(Section):
+    auto_accept: Flag = False
+    client_cap_counts: Annotated[CapCounts, _one_of(CapCounts)] = "occasions"
+    min_minutes: PosInt = 60
+    max_supporters_per_occasion: PosInt = 2
+    max_occasions_per_client: PosInt = 5
+    reply_days: PosInt = 7
+    reminder_days_before: NonNegInt = 2
+    reminder_hour: Hour = 9
+
+
+class HonorariaSettings(Section):
+    short_yen: PosInt = 6000
+    long_yen: PosInt = 10000
+    long_from_minutes: PosInt = 180
+
+
+class PaymentsSettings(Section):
+    cutoff_basis: Annotated[CutoffBasis, _one_of(CutoffBasis)] = "acceptance"
+    last_pay_date: Day | None = None
+    cutoff_day: DayOfMonth = 20
+    pay_day: DayOfMonth = 10
+    late_acceptance_business_days: NonNegInt = 3
+
+
+class PrivacySettings(Section):
+    min_cell: PosInt = 5
+    client_key_file: FilePath = Path("secrets/client_key")
+
+
+class AlertsSettings(Section):
+    after_failures: PosInt = 3
+
+
+class DigestSettings(Section):
+    hour: Hour = 8
+
+
+class SupporterIds(Section):
+    prefix: Text = "BN-"
+    digits: Digits = 4
+
+
+class ApplicationIds(Section):
+    prefix: Text = "A-"
+    digits: Digits = 6
+
+
+class ClientIds(Section):
+    prefix: Text = "C-"
+    digits: Digits = 4
+
+
+class IdsSettings(Section):
+    supporter: SupporterIds = Field(default_factory=SupporterIds)
+    application: ApplicationIds = Field(default_factory=ApplicationIds)
+    client: ClientIds = Field(default_factory=ClientIds)
+
+
+class ScheduleSettings(Section):
+    interval_minutes: PosInt = 5
+    cron: Annotated[str, BeforeValidator(check.crontab)] | None = None  # wins when set
+
+
+class LoggingSettings(Section):
+    level: Annotated[LogLevel, _one_of(LogLevel, upper=True)] = "INFO"
+    format: Annotated[LogFormat, _one_of(LogFormat)] = "auto"
+
+
+class GoogleSettings(Section):
+    credentials_file: FilePath | None = None
+    subject: Email | None = None  # the mailbox a domain-wide delegated account acts as
+    api_base: Url | None = None  # points the client libraries at the local emulator
+
+
+class Settings(BaseModel):
+    """Everything bansou-sync was configured with; config.example.yaml explains each key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config_path: Path
+    base_dir: Path
+    warnings: list[str] = []
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    sheet: SheetSettings = Field(default_factory=SheetSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    forms: FormsSettings = Field(default_factory=FormsSettings)
+    period: PeriodSettings = Field(default_factory=PeriodSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    honoraria: HonorariaSettings = Field(default_factory=HonorariaSettings)
+    payments: PaymentsSettings = Field(default_factory=PaymentsSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    ids: IdsSettings = Field(default_factory=IdsSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
+
+    _env: Mapping[str, str] = PrivateAttr(default_factory=lambda: os.environ)
+
+    def client_key(self) -> bytes:
+        """The HMAC secret for client triples: $BANSOU_CLIENT_KEY, else the key file.
+
+        A missing key file is created with a fresh random key, mode 0600 (as ssh-keygen
+        does), so a first run just works.
+        """
+        from_env = self._env.get(CLIENT_KEY_ENV, "").strip()
+        if from_env:
+            return from_env.encode("utf-8")
+        key_file = self.privacy.client_key_file
+        key = _read_secret(key_file, "privacy.client_key_file", create=True)
+        if not key:
+            raise _problem("privacy.client_key_file", "鍵ファイルが空です", f"{key_file} is empty")
+        return key.encode("utf-8")
+
+    def client_key_warnings(self) -> list[str]:
+        """A key file others can read is worth a warning, never a refusal to run."""
+        key_file = self.privacy.client_key_file
+        if self._env.get(CLIENT_KEY_ENV, "").strip() or not key_file.exists():
+            return []
+        mode = key_file.stat().st_mode & 0o777
+        if not mode & 0o077:
+            return []
+        ja = f"他のユーザーも読める権限です (chmod 600 {key_file} を実行してください)"
+        en = f"the key file has mode {mode:o}; run chmod 600 {key_file}"
+        return [check.line("privacy.client_key_file", ja, en)]
+
+    def smtp_password(self) -> str | None:
+        """$<mail.smtp.password_env>, else the content of mail.smtp.password_file, else None."""
+        smtp = self.mail.smtp
+        from_env = self._env.get(smtp.password_env, "").strip()
+        if from_env or smtp.password_file is None:
+            return from_env or None
+        return _read_secret(smtp.password_file, "mail.smtp.password_file", create=False) or None
+
+
+def _problem(key: str, ja: str, en: str) -> ConfigError:
+    return ConfigError(check.line(key, ja, en))
+
+
+def _read_secret(path: Path, key: str, create: bool) -> str:
+    try:
+        if create and not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process won the race: use its key
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(secrets.token_hex(32) + "\n")
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _problem(key, "ファイルを読めません", f"cannot read {path} ({exc})") from exc
+
+
+SECTIONS: dict[str, type[Section]] = {
+    name: info.annotation
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, Section)
+}
+NEEDS: dict[tuple[str, str], tuple[str, ...]] = {  # (section, kind) → keys that kind needs
+    ("source", "csv"): ("registrations", "applications"),
+    ("source", "forms_api"): ("registration_form_id", "application_form_id"),
+    ("source", "response_sheet"): ("registration_sheet_id", "application_sheet_id"),
+    ("sheet", "local"): ("path",),
+    ("sheet", "google"): ("spreadsheet_id",),
+    ("mail", "outbox"): ("path",),
+    ("mail", "smtp"): ("smtp.host",),
+    ("mail", "gmail"): (),
+}
+GOOGLE_KINDS = {("source", "forms_api"), ("source", "response_sheet"), ("sheet", "google")}
+GOOGLE_KINDS |= {("mail", "gmail")}
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the YAML file at ``path``; every problem in one ConfigError."""
+    config_path = Path(path).expanduser().absolute()
+    raw = check.read_yaml(config_path)
+    sections: dict[str, Section] = {}
+    problems: list[str] = []
+    for name, model in SECTIONS.items():
+        value = {} if raw.get(name) is None else raw[name]
+        try:
+            sections[name] = model.model_validate(value, context={"base_dir": config_path.parent})
+        except PydanticValidationError as exc:
+            problems += check.problems_from(exc, (name,))
+    problems += _consistency(sections)
+    if problems:
+        raise ConfigError(problems)
+    warnings = list(check.unknown_keys(raw, SECTIONS))
+    settings = Settings.model_validate(
+        {"config_path": config_path, "base_dir": config_path.parent, "warnings": warnings}
+        | sections
+    )
+    settings._env = os.environ if env is None else env
+    return settings
+
+
+def _consistency(sections: Mapping[str, Section]) -> list[str]:
+    """Rules that tie keys together; only sections that validated are looked at."""
+    problems = []
+    google = sections.get("google")
+    for (name, kind), keys in NEEDS.items():
+        section = sections.get(name)
+        if section is None or getattr(section, "kind", None) != kind:
+            continue
+        ja, en = (
+            f"{name}.kind が {kind} のときは必須です",
+            f"is required when {name}.kind is {kind}",
+        )
+        for key in keys:
+            value: Any = section
+            for part in key.split("."):
+                value = getattr(value, part)
+            if value is None:
+                problems.append(check.line(f"{name}.{key}", ja, en))
+        if (name, kind) in GOOGLE_KINDS and isinstance(google, GoogleSettings):
+            if google.credentials_file is None:
+                problems.append(check.line("google.credentials_file", ja, en))
+    period = sections.get("period")
+    if isinstance(period, PeriodSettings) and period.start > period.end:
+        ja, en = (
+            f"period.start ({period.start}) より前です",
+            f"is before period.start ({period.start})",
+        )
+        problems.append(check.line("period.end", ja, en, period.end))
+    ids = sections.get("ids")
+    if isinstance(ids, IdsSettings):
+        seen: dict[str, str] = {}
+        for name in ("supporter", "application", "client"):
+            prefix = getattr(ids, name).prefix.upper()
+            if prefix in seen:
+                other = f"ids.{seen[prefix]}.prefix"
+                ja, en = f"{other} と同じです", f"must differ from {other}"
+                problems.append(check.line(f"ids.{name}.prefix", ja, en, prefix))
+            seen.setdefault(prefix, name)
+    return problems

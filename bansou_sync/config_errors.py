@@ -1,0 +1,286 @@
+"""How configuration values are checked, and how their problems are worded.
+
+Every problem is one line naming the dotted key, in Japanese and English, then the value
+that was given::
+
+    budget.total_yen: 正の整数を指定してください / must be a positive integer (got "abc")
+
+The checkers below are pydantic "before" validators that raise ``PydanticCustomError``
+of type ``bansou`` carrying that wording; ``problems_from`` turns a ``ValidationError``
+into such lines (its ``loc`` becomes the dotted key, list items ``[i]``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from bansou_sync.errors import ConfigError
+
+JST = ZoneInfo("Asia/Tokyo")
+
+_GENERIC = {  # pydantic's own error types that our checkers do not pre-empt
+    "model_type": ("マッピング(キー: 値)を指定してください", "must be a mapping of keys to values"),
+    "dict_type": ("マッピング(キー: 値)を指定してください", "must be a mapping of keys to values"),
+    "list_type": ("リストを指定してください", "must be a list"),
+    "tuple_type": ("リストを指定してください", "must be a list"),
+    "string_type": ("文字列を指定してください", "must be text"),
+    "missing": ("必須です", "is required"),
+}
+
+
+def shown(value: Any) -> str:
+    """The value as the person typed it in YAML, short enough for one line."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def line(key: str, ja: str, en: str, *given: Any) -> str:
+    got = f" (got {shown(given[0])})" if given else ""
+    return f"{key}: {ja} / {en}{got}"
+
+
+def fail(ja: str, en: str, value: Any) -> NoReturn:
+    raise PydanticCustomError("bansou", "{text}", {"text": f"{ja} / {en} (got {shown(value)})"})
+
+
+def dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def problems_from(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[str]:
+    problems = []
+    for item in error.errors():
+        key = dotted((*prefix, *item["loc"]))
+        if item["type"] == "bansou":
+            problems.append(f"{key}: {item.get('ctx', {}).get('text', item['msg'])}")
+        else:
+            ja, en = _GENERIC.get(item["type"], ("値が正しくありません", item["msg"]))
+            problems.append(line(key, ja, en, item.get("input")))
+    return problems
+
+
+# --- checkers -----------------------------------------------------------------------
+
+
+def integer(low: int, high: int | None = None) -> Callable[[Any], int]:
+    if high is not None:
+        ja, en = (
+            f"{low}〜{high}の整数を指定してください",
+            f"must be an integer from {low} to {high}",
+        )
+    elif low == 1:
+        ja, en = "正の整数を指定してください", "must be a positive integer"
+    else:
+        ja, en = f"{low}以上の整数を指定してください", f"must be an integer of {low} or more"
+
+    def check(value: Any) -> int:
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            number = int(value)
+        if number is None or number < low or (high is not None and number > high):
+            fail(ja, en, value)
+        return number
+
+    return check
+
+
+def ratio(value: Any) -> float:
+    number: float | None = None
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric or (isinstance(value, str) and re.fullmatch(r"\s*\d*\.?\d+\s*", value)):
+        number = float(value)
+    if number is None or not 0 < number <= 1:
+        fail(
+            "0より大きく1以下の数を指定してください",
+            "must be a number above 0 and at most 1",
+            value,
+        )
+    return number
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "no", "off"}:
+        return False
+    fail("true または false を指定してください", "must be true or false", value)
+
+
+def choice(*options: str, upper: bool = False) -> Callable[[Any], str]:
+    listed = ", ".join(options)
+
+    def check(value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str) and upper:
+            text = text.upper()
+        if text not in options:
+            fail(f"次のいずれかを指定してください: {listed}", f"must be one of: {listed}", value)
+        return str(text)
+
+    return check
+
+
+def text(value: Any) -> str:
+    """Non-empty text; a number is accepted as its digits (IDs typed without quotes)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        fail("空でない文字列を指定してください", "must be non-empty text", value)
+    return value.strip()
+
+
+def email(value: Any) -> str:
+    address = value.strip() if isinstance(value, str) else ""
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", address):
+        fail("メールアドレスの形式ではありません", "is not an email address", value)
+    return address
+
+
+def one_or_many(value: Any) -> Any:
+    listed = [value] if isinstance(value, str) else value
+    if isinstance(listed, list) and not listed:
+        fail("少なくとも1つ指定してください", "must list at least one", value)
+    return listed
+
+
+def url(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"https?://\S+", value.strip()):
+        fail("URL(https://…)を指定してください", "must be a URL (https://…)", value)
+    return value.strip()
+
+
+def day(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    fail("日付を YYYY-MM-DD で指定してください", "must be a date YYYY-MM-DD", value)
+
+
+def moment(value: Any) -> datetime:
+    """A date (00:00 JST that day) or a datetime (naive means JST), made aware in JST."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}\S*\s*", value):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=JST) if value.tzinfo is None else value.astimezone(JST)
+    try:
+        return datetime.combine(day(value), time(0), tzinfo=JST)
+    except PydanticCustomError:
+        fail(
+            "日付(YYYY-MM-DD)または日時(YYYY-MM-DD HH:MM)を指定してください",
+            "must be a date YYYY-MM-DD or a datetime YYYY-MM-DD HH:MM (JST unless offset given)",
+            value,
+        )
+
+
+def crontab(value: Any) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        if not isinstance(value, str) or len(value.split()) != 5:
+            raise ValueError(value)
+        CronTrigger.from_crontab(value, timezone=JST)
+    except (ValueError, TypeError):
+        fail(
+            "5項目の cron 式を指定してください",
+            'must be a 5-field crontab such as "0 * * * *"',
+            value,
+        )
+    return " ".join(value.split())
+
+
+def path(value: Any, info: ValidationInfo) -> Path:
+    """A path; relative ones are taken relative to the config file's folder."""
+    if isinstance(value, Path):
+        given = value
+    elif isinstance(value, str) and value.strip():
+        given = Path(value.strip())
+    else:
+        fail("パスを文字列で指定してください", "must be a file or folder path", value)
+    base = (info.context or {}).get("base_dir")
+    given = given.expanduser()
+    return given if base is None or given.is_absolute() else Path(base) / given
+
+
+# --- the file and its keys ----------------------------------------------------------
+
+
+def read_yaml(config_path: Path) -> dict[Any, Any]:
+    """The file's top-level mapping; any trouble reading it is a one-line ConfigError."""
+
+    def problem(ja: str, en: str) -> ConfigError:
+        return ConfigError(f"{config_path}: {ja} / {en}")
+
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise problem("設定ファイルが見つかりません", "configuration file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise problem("UTF-8 のテキストではありません", "is not UTF-8 text") from exc
+    except OSError as exc:
+        raise problem("設定ファイルを読めません", f"cannot be read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        if mark is None:
+            raise problem("YAML の書式に誤りがあります", f"YAML syntax error: {what}") from exc
+        raise ConfigError(
+            f"{config_path}:{mark.line + 1}: YAML の書式に誤りがあります / YAML syntax error:"
+            f" {what} (line {mark.line + 1}, column {mark.column + 1})"
+        ) from exc
+    if data is None:  # an empty file: every key at its default
+        return {}
+    if not isinstance(data, dict):
+        raise problem("「キー: 値」の形で書いてください", "must be a mapping of keys to values")
+    return data
+
+
+def unknown_keys(
+    raw: Mapping[Any, Any], known: Mapping[str, Any], prefix: str = ""
+) -> Iterator[str]:
+    """Warnings for keys no model knows (a typo, or a key of a later version)."""
+    for key, value in raw.items():
+        if not isinstance(key, str) or key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f'; did you mean "{prefix}{close[0]}"?' if close else ""
+            yield f"unknown key: {prefix}{key} (無視します / ignored{hint})"
+            continue
+        model = known[key]
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, dict):
+            fields = {n: f.annotation for n, f in model.model_fields.items()}
+            fields |= {f.alias: f.annotation for f in model.model_fields.values() if f.alias}
+            yield from unknown_keys(value, fields, f"{prefix}{key}.")

@@ -1,0 +1,70 @@
+"""Reading one application's raw answers into typed facts (SPEC §3), and the client key.
+
+Nothing here raises: every answer is a value or a ``Problem`` that the judge turns into
+``missing:<field>`` / ``unreadable:<field>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, time
+
+from bansou_sync.core import normalize as n
+from bansou_sync.core.model import MISSING, Problem, RawResponse
+from bansou_sync.core.policy import Policy
+
+
+@dataclass(frozen=True)
+class ApplicationFacts:
+    supporter_id: str | Problem
+    name: str
+    email: str | Problem
+    support_date: date | Problem
+    start: time | Problem
+    end: time | Problem
+    companion_id: str | Problem
+    client_code: str | Problem
+    initials: str | Problem
+    birth_year: int | Problem
+    nationality: str | Problem
+    topics: tuple[str, ...]
+    destinations: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    consent: bool
+    resubmission_of: str | Problem
+
+    @property
+    def triple_given(self) -> bool:
+        return any(
+            not isinstance(v, Problem) or v is not MISSING
+            for v in (self.initials, self.birth_year, self.nationality)
+        )
+
+
+def read_application(raw: RawResponse, policy: Policy) -> ApplicationFacts:
+    return ApplicationFacts(
+        supporter_id=policy.supporter_ids.parse(raw.text("supporter_id")),
+        name=n.clean_text(raw.text("name")),
+        email=n.read_email(raw.text("email")),
+        support_date=n.read_date(raw.text("support_date")),
+        start=n.read_time(raw.text("start_time")),
+        end=n.read_time(raw.text("end_time")),
+        companion_id=policy.supporter_ids.parse(raw.text("companion_id")),
+        client_code=policy.client_ids.parse(raw.text("client_code")),
+        initials=n.initials_key(raw.text("client_initials")),
+        birth_year=n.read_year(raw.text("client_birth_year")),
+        nationality=n.nationality_key(raw.text("client_nationality")),
+        topics=n.read_checkbox_list(raw.answers.get("topics")),
+        destinations=n.read_checkbox_list(raw.answers.get("destinations")),
+        outcomes=n.read_checkbox_list(raw.answers.get("outcomes")),
+        consent=n.read_consent(raw.text("consent")),
+        resubmission_of=policy.application_ids.parse(raw.text("resubmission_of")),
+    )
+
+
+def client_hash(key: bytes, initials: str, birth_year: int, nationality: str) -> str:
+    """Keyed hash of a client's identity; the triple itself is never stored."""
+    message = f"{initials}\x1f{birth_year}\x1f{nationality}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,193 @@
+"""Dates of the programme: submission deadlines (P2), reply windows (P9), pay dates
+(P11) and released batches (P12).
+
+Every rule is about Tokyo calendar days, so each datetime is turned into a JST date
+before it is compared. Nothing here reads the clock: "now" is always an argument.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import jpholiday
+
+JST = ZoneInfo("Asia/Tokyo")
+
+REPLY_WINDOW_DAYS = 7
+BASES = ("acceptance", "submission")
+
+
+def to_jst(dt: datetime) -> datetime:
+    """The same instant in Tokyo time; a naive value is already JST wall time.
+
+    Naive values come from CSV exports, which Google writes in the form's time zone.
+    """
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=JST)
+    return dt.astimezone(JST)
+
+
+def jst_date(dt: datetime) -> date:
+    return to_jst(dt).date()
+
+
+def _last_day(year: int, month: int) -> int:
+    return _stdcal.monthrange(year, month)[1]
+
+
+def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + n
+    return index // 12, index % 12 + 1
+
+
+def _day_in_month(year: int, month: int, day: int) -> date:
+    """``day`` of that month, or its last day when the month is shorter."""
+    return date(year, month, min(day, _last_day(year, month)))
+
+
+# --- P2: 支援実施後、1ヶ月以内に申請 ---------------------------------------------
+
+
+def submission_deadline(support: date) -> date:
+    """The last day a support can be applied for: 5/26 → 6/25 (P2).
+
+    The announcement's own example counts "one month" as up to the day before the same
+    day number next month. When next month has no such day (1/31 → February), the
+    whole of next month is allowed, so the deadline is its last day.
+    """
+    year, month = _add_months(support.year, support.month, 1)
+    if support.day > _last_day(year, month):
+        return date(year, month, _last_day(year, month))
+    # For the 1st this is the last day of the support month itself (5/1 → 5/31).
+    return date(year, month, support.day) - timedelta(days=1)
+
+
+def is_late(support: date, submitted_at: datetime) -> bool:
+    return jst_date(submitted_at) > submission_deadline(support)
+
+
+# --- P9: 再回答期限は1週間 ------------------------------------------------------
+
+
+def reply_deadline(clock_start: datetime) -> date:
+    """The last JST day of the reply window; the window closes at the end of it."""
+    return jst_date(clock_start) + timedelta(days=REPLY_WINDOW_DAYS)
+
+
+def reply_deadline_passed(deadline: date, now: datetime) -> bool:
+    return jst_date(now) > deadline
+
+
+def reminder_due(deadline: date, now: datetime, hour: int = 9, days_before: int = 2) -> bool:
+    """True from ``hour``:00 JST on deadline − days_before until the deadline passes.
+
+    The caller sends the reminder once (at the first cycle for which this is true).
+    """
+    remind_from = datetime.combine(deadline - timedelta(days=days_before), time(hour), JST)
+    return to_jst(now) >= remind_from and not reply_deadline_passed(deadline, now)
+
+
+# --- business days -------------------------------------------------------------
+
+
+def _is_bank_new_year_holiday(d: date) -> bool:
+    # Japanese banks are closed 12/31–1/3 (銀行休業日) although only 1/1 is a national
+    # holiday, so no transfer can be made on those days either.
+    return (d.month == 12 and d.day == 31) or (d.month == 1 and d.day <= 3)
+
+
+def is_business_day(d: date) -> bool:
+    """A day on which a bank transfer can be made in Japan."""
+    if d.weekday() >= 5:  # Saturday, Sunday
+        return False
+    return not (jpholiday.is_holiday(d) or _is_bank_new_year_holiday(d))
+
+
+def previous_business_day(d: date) -> date:
+    """``d`` itself when it is a business day, else the closest business day before."""
+    while not is_business_day(d):
+        d -= timedelta(days=1)
+    return d
+
+
+def business_days_before(d: date, n: int) -> date:
+    """The date ``n`` business days before ``d`` (``d`` itself is not counted)."""
+    if n < 0:
+        raise ValueError(f"n must not be negative: {n}")
+    while n > 0:
+        d -= timedelta(days=1)
+        if is_business_day(d):
+            n -= 1
+    return d
+
+
+# --- P11: 毎月20日に締め、翌10日(休日の場合、前営業日)にお振込み -------------------
+
+
+def cutoff_for(d: date, cutoff_day: int = 20) -> date:
+    """The first batch cutoff (締め日) on or after ``d``."""
+    this_month = _day_in_month(d.year, d.month, cutoff_day)
+    if d <= this_month:
+        return this_month
+    year, month = _add_months(d.year, d.month, 1)
+    return _day_in_month(year, month, cutoff_day)
+
+
+def _next_cutoff(cutoff: date, cutoff_day: int) -> date:
+    return cutoff_for(cutoff + timedelta(days=1), cutoff_day)
+
+
+def pay_date_for_cutoff(cutoff: date, pay_day: int = 10, last_pay_date: date | None = None) -> date:
+    """When the batch closed at ``cutoff`` is paid.
+
+    The pay day of the following month, moved back to a business day; never later
+    than ``last_pay_date`` (the grant's final payment), itself moved back likewise.
+    """
+    year, month = _add_months(cutoff.year, cutoff.month, 1)
+    pay = previous_business_day(_day_in_month(year, month, pay_day))
+    if last_pay_date is not None:
+        pay = min(pay, previous_business_day(last_pay_date))
+    return pay
+
+
+def schedule_payment(
+    accepted_on: date,
+    submitted_on: date,
+    basis: str = "acceptance",
+    cutoff_day: int = 20,
+    pay_day: int = 10,
+    last_pay_date: date | None = None,
+    late_business_days: int = 3,
+) -> tuple[date, date]:
+    """(cutoff, pay date) of an accepted application, by ``payments.cutoff_basis``.
+
+    With basis "submission" the batch follows the submission date, but the office
+    needs ``late_business_days`` business days to prepare a transfer, so an
+    application accepted later than that moves to the next batch.
+    """
+    if basis not in BASES:
+        raise ValueError(f"unknown cutoff basis {basis!r}; expected one of {BASES}")
+    if basis == "acceptance":
+        cutoff = cutoff_for(accepted_on, cutoff_day)
+        return cutoff, pay_date_for_cutoff(cutoff, pay_day, last_pay_date)
+
+    cutoff = cutoff_for(submitted_on, cutoff_day)
+    pay = pay_date_for_cutoff(cutoff, pay_day, last_pay_date)
+    while accepted_on > business_days_before(pay, late_business_days):
+        later = _next_cutoff(cutoff, cutoff_day)
+        later_pay = pay_date_for_cutoff(later, pay_day, last_pay_date)
+        if later_pay == pay:
+            # Pinned to last_pay_date: no later batch exists, so this one must do.
+            break
+        cutoff, pay = later, later_pay
+    return cutoff, pay
+
+
+# --- P12: held payments -------------------------------------------------------
+
+
+def release_cutoff(ticked_on: date, cutoff_day: int = 20) -> date:
+    """The batch a held application joins once both papers are read as received."""
+    return cutoff_for(ticked_on, cutoff_day)

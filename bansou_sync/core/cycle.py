@@ -1,0 +1,157 @@
+"""One cycle's decisions, as a pure function: ``plan_cycle(state, inputs, policy)``.
+
+The shell gathers the inputs (responses, what staff typed, the time), calls this, then
+records the returned state and notices in one ledger transaction and sends after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bansou_sync.core import intake, registrations
+from bansou_sync.core.book import Book
+from bansou_sync.core.budget import check_budget
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.deadlines import run_deadlines
+from bansou_sync.core.digest import due_digest, note
+from bansou_sync.core.model import Notice, RawResponse, RegistrationStatus, SupporterDesk
+from bansou_sync.core.payments import apply_paid_ticks, run_holds
+from bansou_sync.core.policy import Policy
+from bansou_sync.core.review import decide
+from bansou_sync.core.staff import StaffInput
+from bansou_sync.core.state import State
+
+
+@dataclass(frozen=True)
+class CycleInput:
+    now: datetime
+    registrations: Sequence[RawResponse]
+    applications: Sequence[RawResponse]
+    staff: StaffInput
+    client_key: bytes
+
+
+@dataclass
+class CyclePlan:
+    state: State
+    notices: list[Notice] = field(default_factory=list)
+    new_registrations: int = 0
+    new_applications: int = 0
+    problems: list[str] = field(default_factory=list)
+    close_form: bool = False
+    changed: bool = False
+
+
+def _pending(responses: Sequence[RawResponse], state: State, now: datetime) -> list[RawResponse]:
+    """Responses new or edited since last seen, in submission order (file order breaks ties);
+    responses from after ``now`` are not there yet (replays with --now)."""
+    fresh = [
+        (r.submitted_at, i, r)
+        for i, r in enumerate(responses)
+        if r.submitted_at <= now
+        and state.seen.get(f"{r.form}|{r.response_id}") != r.last_submitted_at.isoformat()
+    ]
+    return [r for _, _, r in sorted(fresh, key=lambda t: (t[0], t[1]))]
+
+
+def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan) -> None:
+    for supporter_id, desk in staff.desks.items():
+        reg = book.by_id.get(supporter_id)
+        if reg is None:
+            plan.problems.append(f"伴走者 {supporter_id}: 登録にない伴走ネットIDの行があります")
+            continue
+        old = book.state.desks.get(supporter_id, SupporterDesk())
+        book.state.desks[supporter_id] = desk
+        if desk.release_duplicates and not old.release_duplicates:
+            plan.notices += registrations.release_duplicates(supporter_id, book, policy)
+        if desk.contact_correction and desk.contact_correction != old.contact_correction:
+            plan.notices += registrations.activate_if_ready(
+                reg, book, f"correction:{supporter_id}:{desk.contact_correction}"
+            )
+
+
+def _apply_decisions(
+    staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
+) -> None:
+    for app_no, (cell, memo) in sorted(staff.decisions.items()):
+        app = book.state.applications.get(app_no)
+        if app is None:
+            plan.problems.append(f"申請 {app_no}: 台帳にない申請番号の行があります")
+            continue
+        if cell.strip() == app.decision_seen:
+            if memo != app.memo:
+                book.put_application(replace(app, memo=memo))
+            continue
+        notices, problems = decide(app, cell, memo, book, policy, now)
+        plan.notices += notices
+        for problem in problems:
+            if "承認" in problem:
+                note(book, "overrides", problem)
+            else:
+                plan.problems.append(problem)
+
+
+def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list[str]:
+    present = {r.response_id for r in responses}
+    prefix = f"{form}|"
+    gone = [k[len(prefix):] for k in state.seen if k.startswith(prefix) and k[len(prefix):] not in present]
+    if not gone:
+        return []
+    sample = ", ".join(sorted(gone)[:3])
+    return [f"{form}: 以前の回答 {len(gone)} 件が見つかりません(回答ID {sample} …)"]
+
+
+def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
+    now = to_jst(inputs.now)
+    book = Book(state)
+    plan = CyclePlan(state=book.state)
+    plan.problems += inputs.staff.problems
+    _apply_desks(inputs.staff, book, policy, plan)
+
+    for raw in _pending(inputs.registrations, state, now):
+        key = f"registration|{raw.response_id}"
+        existing = book.state.registrations.get(raw.response_id)
+        if existing is None:
+            plan.new_registrations += 1
+            plan.notices += registrations.admit(raw, book, policy)
+            reg = book.state.registrations[raw.response_id]
+            if reg.status == RegistrationStatus.DUPLICATE:
+                note(book, "duplicates", {"response_id": raw.response_id, "existing_id": reg.duplicate_of})
+        else:
+            plan.notices += registrations.edit(raw, existing, book)
+        book.state.seen[key] = raw.last_submitted_at.isoformat()
+
+    _apply_decisions(inputs.staff, book, policy, plan, now)
+
+    for raw in _pending(inputs.applications, state, now):
+        key = f"application|{raw.response_id}"
+        app_no = book.by_response.get(raw.response_id)
+        if app_no is None:
+            plan.new_applications += 1
+            plan.notices += intake.admit(raw, book, policy, inputs.client_key, now)
+        else:
+            notices, problem = intake.edit(
+                raw, book.state.applications[app_no], book, policy, inputs.client_key, now
+            )
+            plan.notices += notices
+            if problem:
+                plan.problems.append(problem)
+        book.state.seen[key] = raw.last_submitted_at.isoformat()
+
+    plan.notices += run_deadlines(book, policy, now)
+    plan.notices += run_holds(book, policy, now)
+    plan.problems += apply_paid_ticks(inputs.staff.paid, book, now)
+    budget = check_budget(book, policy, now.date().isoformat())
+    plan.notices += budget.notices
+    plan.close_form = budget.close_form
+    plan.problems += _vanished(inputs.registrations, "registration", book.state)
+    plan.problems += _vanished(inputs.applications, "application", book.state)
+    for problem in plan.problems:
+        note(book, "problems", problem)
+    digest = due_digest(book, policy, now)
+    if digest is not None:
+        plan.notices.append(digest)
+    plan.changed = book.state != state
+    return plan

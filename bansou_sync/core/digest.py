@@ -1,0 +1,88 @@
+"""The daily staff digest: sent at the first cycle after 08:00 when something waits (SPEC §6)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from bansou_sync.core.book import Book
+from bansou_sync.core.budget import figures
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.intake import reply_deadline_of
+from bansou_sync.core.model import AppStatus, Notice, RegistrationStatus
+from bansou_sync.core.policy import Policy
+
+LAST_SENT = "digest_last_date"
+QUEUE = "digest_queue"  # problems, overrides and duplicates noted since the last digest
+
+
+def note(book: Book, section: str, item: object) -> None:
+    """Remember something for the next digest."""
+    queue: dict[str, list[object]] = json.loads(book.state.flags.get(QUEUE, "{}"))
+    items = queue.setdefault(section, [])
+    if item not in items:
+        items.append(item)
+    book.state.flags[QUEUE] = json.dumps(queue, ensure_ascii=False)
+
+
+def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
+    local = to_jst(now)
+    today = local.date().isoformat()
+    if local.hour < policy.digest_hour or book.state.flags.get(LAST_SENT) == today:
+        return None
+    queue: dict[str, list[object]] = json.loads(book.state.flags.get(QUEUE, "{}"))
+    apps = sorted(book.state.applications.values(), key=lambda a: a.seq)
+    soon = local.date() + timedelta(days=policy.reminder_days_before)
+    near = []
+    for app in apps:
+        if app.status == AppStatus.DEFICIENT:
+            deadline = reply_deadline_of(app, policy)
+            if deadline is not None and deadline <= soon:
+                near.append({"app_no": app.app_no, "reply_deadline": deadline.isoformat()})
+    context = {
+        "date": today,
+        "pending": [
+            {
+                "app_no": a.app_no,
+                "supporter_id": a.supporter_id or "",
+                "submitted_at": to_jst(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            }
+            for a in apps
+            if a.status == AppStatus.PENDING_REVIEW
+        ],
+        "near_deadline": near,
+        "held": sorted(
+            (
+                {"supporter_id": a.supporter_id or "", "cutoff": a.cutoff.isoformat()}
+                for a in apps
+                if a.status == AppStatus.ACCEPTED and a.held and a.cutoff
+            ),
+            key=lambda d: (d["cutoff"], d["supporter_id"]),
+        ),
+        "needs_review": [
+            {"supporter_id": r.supporter_id}
+            for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
+            if r.status == RegistrationStatus.NEEDS_REVIEW
+        ],
+        "duplicates": queue.get("duplicates", []),
+        "problems": queue.get("problems", []),
+        "overrides": queue.get("overrides", []),
+        "budget": {
+            k: figures(book, policy)[k] for k in ("total_yen", "committed_yen", "ratio_percent")
+        },
+    }
+    held_unique = {(h["supporter_id"], h["cutoff"]): h for h in context["held"]}  # type: ignore[union-attr]
+    context["held"] = list(held_unique.values())
+    waiting = any(context[k] for k in ("pending", "near_deadline", "held", "needs_review",
+                                       "duplicates", "problems", "overrides"))
+    if not waiting:
+        return None
+    book.state.flags[LAST_SENT] = today
+    book.state.flags[QUEUE] = "{}"
+    return Notice(
+        kind="staff_digest",
+        ref=today,
+        to=policy.staff_to,
+        event_key=f"staff_digest:{today}",
+        context=context,
+    )

@@ -1,0 +1,263 @@
+"""New and edited application responses: client codes, resubmissions (P9), judgement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
+from bansou_sync.core.book import Book
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.judge import Verdict, judge
+from bansou_sync.core.model import (
+    MISSING,
+    Application,
+    AppStatus,
+    Notice,
+    Problem,
+    RawResponse,
+    Reason,
+)
+from bansou_sync.core.notices import FIRST_KIND, application_notice
+from bansou_sync.core.policy import Policy
+
+EDITABLE = {AppStatus.PENDING_REVIEW, AppStatus.DEFICIENT, AppStatus.INELIGIBLE}
+
+
+@dataclass(frozen=True)
+class ClientResolution:
+    code: str | None
+    reasons: list[Reason]
+    issued: bool
+
+
+def resolve_client(facts: ApplicationFacts, book: Book, key: bytes, policy: Policy) -> ClientResolution:
+    """The 相談者コード: the one quoted, or the one of the (initials, year, nationality) triple.
+
+    A code is issued for every readable triple without a code, whatever the outcome.
+    """
+    if facts.client_code is not MISSING:
+        if isinstance(facts.client_code, Problem):
+            return ClientResolution(None, [Reason("unreadable:client_code")], False)
+        if facts.client_code not in book.state.clients.values():
+            return ClientResolution(None, [Reason("unknown_client")], False)
+        return ClientResolution(facts.client_code, [], False)
+    reasons: list[Reason] = []
+    parts = {
+        "client_initials": facts.initials,
+        "client_birth_year": facts.birth_year,
+        "client_nationality": facts.nationality,
+    }
+    for field, value in parts.items():
+        if isinstance(value, Problem):
+            reasons.append(Reason(f"{value.value}:{field}"))
+    if reasons:
+        return ClientResolution(None, reasons, False)
+    assert not isinstance(facts.initials, Problem)
+    assert not isinstance(facts.birth_year, Problem)
+    assert not isinstance(facts.nationality, Problem)
+    digest = client_hash(key, facts.initials, facts.birth_year, facts.nationality)
+    code = book.state.clients.get(digest)
+    if code is not None:
+        return ClientResolution(code, [], False)
+    code = policy.client_ids.format(book.state.next_number("client"))
+    book.state.clients[digest] = code
+    return ClientResolution(code, [], True)
+
+
+def reply_deadline_of(app: Application, policy: Policy) -> date | None:
+    """P9: the last day to reply — 7 days after the notice left (or the judgement, if muted)."""
+    start = app.notice_sent_at or app.clock_start
+    if start is None:
+        return None
+    return to_jst(start).date() + timedelta(days=policy.reply_days)
+
+
+def find_superseded(
+    facts: ApplicationFacts,
+    client_code: str | None,
+    submitted_at: datetime,
+    book: Book,
+    policy: Policy,
+) -> tuple[Application | None, list[Reason]]:
+    """P9: the deficient original this response supersedes, or why the quote is unreadable."""
+
+    def in_time(original: Application) -> bool:
+        deadline = reply_deadline_of(original, policy)
+        return deadline is None or to_jst(submitted_at).date() <= deadline
+
+    def same_occasion() -> Application | None:
+        if isinstance(facts.supporter_id, Problem) or not client_code:
+            return None
+        if isinstance(facts.support_date, Problem):
+            return None
+        for app in book.state.applications.values():
+            if (
+                app.status == AppStatus.DEFICIENT
+                and app.supporter_id == facts.supporter_id
+                and app.client_code == client_code
+                and app.support_date == facts.support_date
+                and in_time(app)
+            ):
+                return app
+        return None
+
+    quoted = facts.resubmission_of
+    if not isinstance(quoted, Problem):
+        original = book.state.applications.get(quoted)
+        if original is not None and original.status != AppStatus.DEFICIENT:
+            return None, []  # quoting a settled application: an ordinary new one
+        if original is not None and in_time(original):
+            own = original.supporter_id == facts.supporter_id
+            unregistered = not original.supporter_id or original.supporter_id not in book.by_id
+            if own or unregistered:
+                return original, []
+    match = same_occasion()
+    if match is not None:
+        return match, []
+    if quoted is MISSING:
+        return None, []
+    return None, [Reason("unreadable:resubmission_of")]
+
+
+def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bool) -> Application:
+    return Application(
+        **{
+            **app.__dict__,
+            "status": verdict.status,
+            "reasons": verdict.reasons,
+            "minutes": verdict.minutes,
+            "honorarium": verdict.honorarium,
+            "judged_at": now,
+            "updated_at": now,
+            "notice_event": "",
+            "notice_sent_at": None,
+            "clock_start": now if verdict.status == AppStatus.DEFICIENT and not notify else None,
+            "reminded": False,
+        }
+    )
+
+
+def admit(
+    raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime
+) -> list[Notice]:
+    """A new application response: number it, resolve the client, supersede, judge."""
+    facts = read_application(raw, policy)
+    client = resolve_client(facts, book, key, policy)
+    submitted = to_jst(raw.submitted_at)
+    original, quote_reasons = find_superseded(facts, client.code, submitted, book, policy)
+    effective = original.effective_submitted_at if original else submitted
+    if original is not None:
+        book.withdraw(original)
+    verdict = judge(
+        facts,
+        client_code=client.code,
+        client_reasons=client.reasons + quote_reasons,
+        submitted_at=submitted,
+        effective_at=effective,
+        book=book,
+        policy=policy,
+    )
+    if original is not None:
+        book.restore(original)
+    app_no = policy.application_ids.format(book.state.next_number("application"))
+    notify = policy.notify_after is None or submitted >= policy.notify_after
+    app = Application(
+        app_no=app_no,
+        response_id=raw.response_id,
+        seq=book.state.next_number("seq"),
+        submitted_at=submitted,
+        last_submitted_at=to_jst(raw.last_submitted_at),
+        effective_submitted_at=effective,
+        supporter_id=None if isinstance(facts.supporter_id, Problem) else facts.supporter_id,
+        name=facts.name,
+        email=None if isinstance(facts.email, Problem) else facts.email,
+        companion_id=None if isinstance(facts.companion_id, Problem) else facts.companion_id,
+        client_code=client.code,
+        support_date=None if isinstance(facts.support_date, Problem) else facts.support_date,
+        minutes=None,
+        status=AppStatus.PENDING_REVIEW,
+        reasons=(),
+        resubmission_of=original.app_no if original else None,
+        notify=notify,
+        topics=facts.topics,
+        destinations=facts.destinations,
+        outcomes=facts.outcomes,
+        nationality="" if isinstance(facts.nationality, Problem) else facts.nationality,
+        prefecture=_prefecture(book, facts),
+    )
+    app = _apply_verdict(app, verdict, now, notify)
+    if original is not None:
+        book.update(original, status=AppStatus.RESUBMITTED, superseded_by=app_no, updated_at=now)
+    event = f"response:application:{raw.response_id}"
+    if app.status == AppStatus.DEFICIENT:
+        app = Application(**{**app.__dict__, "notice_event": event if notify else ""})
+    book.put_application(app)
+    if not notify:
+        return []
+    kind = FIRST_KIND[app.status]
+    return [
+        application_notice(kind, app, book, policy, event, client_code_issued=client.issued)
+    ]
+
+
+def _prefecture(book: Book, facts: ApplicationFacts) -> str:
+    if isinstance(facts.supporter_id, Problem):
+        return ""
+    reg = book.by_id.get(facts.supporter_id)
+    return reg.prefecture if reg else ""
+
+
+def edit(
+    raw: RawResponse, app: Application, book: Book, policy: Policy, key: bytes, now: datetime
+) -> tuple[list[Notice], str | None]:
+    """An edited response (Forms API): judged again if still open, else only reported."""
+    if app.status not in EDITABLE:
+        return [], f"{app.app_no}: 編集された回答({app.status.value})は再判定しません"
+    facts = read_application(raw, policy)
+    client = resolve_client(facts, book, key, policy)
+    book.withdraw(app)
+    verdict = judge(
+        facts,
+        client_code=client.code,
+        client_reasons=client.reasons,
+        submitted_at=to_jst(raw.submitted_at),
+        effective_at=app.effective_submitted_at,
+        book=book,
+        policy=policy,
+    )
+    book.restore(app)
+    changed = (verdict.status, verdict.reasons) != (app.status, app.reasons)
+    updated = Application(
+        **{
+            **app.__dict__,
+            "last_submitted_at": to_jst(raw.last_submitted_at),
+            "supporter_id": None if isinstance(facts.supporter_id, Problem) else facts.supporter_id,
+            "name": facts.name,
+            "email": None if isinstance(facts.email, Problem) else facts.email,
+            "companion_id": None if isinstance(facts.companion_id, Problem) else facts.companion_id,
+            "client_code": client.code,
+            "support_date": None
+            if isinstance(facts.support_date, Problem)
+            else facts.support_date,
+            "topics": facts.topics,
+            "destinations": facts.destinations,
+            "outcomes": facts.outcomes,
+            "nationality": "" if isinstance(facts.nationality, Problem) else facts.nationality,
+        }
+    )
+    if not changed:
+        book.put_application(
+            Application(**{**updated.__dict__, "minutes": verdict.minutes, "honorarium": verdict.honorarium})
+        )
+        return [], None
+    revision = app.revision + 1
+    updated = _apply_verdict(Application(**{**updated.__dict__, "revision": revision}), verdict, now, app.notify)
+    event = f"edit:{app.app_no}:{revision}"
+    if updated.status == AppStatus.DEFICIENT and app.notify:
+        updated = Application(**{**updated.__dict__, "notice_event": event})
+    book.put_application(updated)
+    if not app.notify:
+        return [], None
+    kind = FIRST_KIND[updated.status]
+    return [application_notice(kind, updated, book, policy, event, client_code_issued=client.issued)], None

@@ -1,0 +1,121 @@
+"""Holding and releasing payments (P12) and applying 支払済 ticks on 支払 rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime
+
+from bansou_sync.core.book import Book
+from bansou_sync.core.calendar import cutoff_for, pay_date_for_cutoff, to_jst
+from bansou_sync.core.model import Application, AppStatus, Notice
+from bansou_sync.core.money import yen
+from bansou_sync.core.policy import Policy
+from bansou_sync.core.state import BatchMark
+
+MEMO, ACCOUNT = "覚書", "謝金受取口座届出書"
+
+
+def batch_key(cutoff: date, supporter_id: str) -> str:
+    return f"{cutoff.isoformat()}|{supporter_id}"
+
+
+def _documents_missing(book: Book, supporter_id: str) -> list[str]:
+    desk = book.state.desks.get(supporter_id)
+    missing = []
+    if not (desk and desk.memo_received):
+        missing.append(MEMO)
+    if not (desk and desk.account_received):
+        missing.append(ACCOUNT)
+    return missing
+
+
+def _supporter_notice(
+    kind: str, supporter_id: str, cutoff: date, book: Book, context: dict[str, object]
+) -> Notice:
+    to = book.contact_email(supporter_id)
+    reg = book.by_id.get(supporter_id)
+    return Notice(
+        kind=kind,
+        ref=f"{cutoff.isoformat()} {supporter_id}",
+        to=(to,) if to else (),
+        event_key=f"{kind}:{cutoff.isoformat()}:{supporter_id}",
+        context={
+            "name": reg.name if reg and reg.name else "伴走者",
+            "supporter_id": supporter_id,
+            "cutoff": cutoff.isoformat(),
+            **context,
+        },
+    )
+
+
+def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
+    """P12: look once after each cutoff; hold without both documents, release when they come."""
+    today = to_jst(now).date()
+    held: dict[tuple[date, str], list[Application]] = defaultdict(list)
+    released: dict[tuple[date, str], list[Application]] = defaultdict(list)
+    for app in list(book.state.applications.values()):
+        if app.status != AppStatus.ACCEPTED or not app.supporter_id or app.cutoff is None:
+            continue
+        missing = _documents_missing(book, app.supporter_id)
+        if app.held and not missing:
+            cutoff = cutoff_for(today, policy.cutoff_day)
+            pay = pay_date_for_cutoff(cutoff, policy.pay_day, policy.last_pay_date)
+            app = book.update(
+                app, held=False, hold_checked=True, cutoff=cutoff, pay_date=pay, updated_at=now
+            )
+            released[(cutoff, app.supporter_id)].append(app)
+        elif not app.hold_checked and today > app.cutoff:
+            if missing:
+                app = book.update(app, held=True, hold_checked=True, updated_at=now)
+                held[(app.cutoff, app.supporter_id)].append(app)  # type: ignore[index]
+            else:
+                book.update(app, hold_checked=True)
+    notices = []
+    for (cutoff, supporter_id), _apps in sorted(held.items()):
+        missing = _documents_missing(book, supporter_id)
+        notices.append(
+            _supporter_notice("payment_held", supporter_id, cutoff, book, {"missing": missing})
+        )
+    for (cutoff, supporter_id), apps in sorted(released.items()):
+        amount = sum(a.honorarium or 0 for a in apps)
+        pay = apps[0].pay_date
+        notices.append(
+            _supporter_notice(
+                "payment_released",
+                supporter_id,
+                cutoff,
+                book,
+                {
+                    "pay_date": pay.isoformat() if pay else "",
+                    "count": len(apps),
+                    "amount_text": yen(amount),
+                },
+            )
+        )
+    return notices
+
+
+def apply_paid_ticks(
+    ticked: Mapping[str, bool], book: Book, now: datetime
+) -> list[str]:
+    """支払済 ticked on a 支払 row (key ``cutoff|ID``) makes that batch's applications paid."""
+    problems: list[str] = []
+    today = to_jst(now).date().isoformat()
+    by_batch: dict[str, list[Application]] = defaultdict(list)
+    for app in book.state.applications.values():
+        if app.status == AppStatus.ACCEPTED and app.cutoff and app.supporter_id and not app.held:
+            by_batch[batch_key(app.cutoff, app.supporter_id)].append(app)
+    for key, is_ticked in sorted(ticked.items()):
+        mark = book.state.batches.get(key, BatchMark())
+        if not is_ticked or mark.paid:
+            continue
+        apps = by_batch.get(key, [])
+        if not apps:
+            problems.append(f"支払 {key.replace('|', ' ')}: 支払予定の申請がないため支払済にできません")
+            continue
+        for app in apps:
+            book.update(app, status=AppStatus.PAID, updated_at=now)
+        book.state.batches[key] = replace(mark, paid=True, paid_on=today)
+    return problems

@@ -1,0 +1,201 @@
+"""The status sheet as a projection of the ledger (SPEC §5): rows per tab, in header order.
+
+Staff columns are emitted blank; the sheet adapter keeps what staff typed there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.intake import reply_deadline_of
+from bansou_sync.core.model import (
+    APP_LABELS,
+    REGISTRATION_LABELS,
+    AppStatus,
+    Reason,
+)
+from bansou_sync.core.policy import Policy
+from bansou_sync.core.reasons import cell
+from bansou_sync.core.state import State
+from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS, SYNC, TabLayout
+
+Cell = str | int
+MAIL_STATES = {"pending": "送信待ち", "sending": "送信待ち", "sent": "送信済", "failed": "失敗", "review": "失敗"}
+
+
+class MailRecord(Protocol):
+    message_id: str
+    kind: str
+    ref: str
+    to: tuple[str, ...]
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def stamp(dt: datetime | None) -> str:
+    return to_jst(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def day(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def mask(address: str) -> str:
+    """``taro@example.com`` → ``t***@example.com``."""
+    local, at, domain = address.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def _row(layout: TabLayout, values: dict[str, Cell]) -> list[Cell]:
+    return [values.get(h, "") for h in layout.headers]
+
+
+def supporter_rows(state: State) -> list[list[Cell]]:
+    counts: dict[str, int] = defaultdict(int)
+    paid: dict[str, int] = defaultdict(int)
+    for app in state.applications.values():
+        if not app.supporter_id or app.status == AppStatus.RESUBMITTED:
+            continue
+        counts[app.supporter_id] += 1
+        if app.status in (AppStatus.ACCEPTED, AppStatus.PAID):
+            paid[app.supporter_id] += app.honorarium or 0
+    regs = [r for r in state.registrations.values() if r.supporter_id]
+    rows = []
+    for reg in sorted(regs, key=lambda r: (len(r.supporter_id or ""), r.supporter_id)):
+        sid = reg.supporter_id or ""
+        rows.append(
+            _row(
+                SUPPORTERS,
+                {
+                    "伴走ネットID": sid,
+                    "登録日時": stamp(reg.submitted_at),
+                    "氏名": reg.name,
+                    "メールアドレス": reg.email or "",
+                    "会員区分": reg.membership,
+                    "紹介者": reg.referrer,
+                    "活動地域": reg.prefecture,
+                    "状態": REGISTRATION_LABELS[reg.status],
+                    "状態コード": reg.status.value,
+                    "申請件数": counts[sid],
+                    "謝金累計": paid[sid],
+                },
+            )
+        )
+    return rows
+
+
+def application_rows(state: State, policy: Policy) -> list[list[Cell]]:
+    rows = []
+    for app in sorted(state.applications.values(), key=lambda a: (len(a.app_no), a.app_no)):
+        reasons: tuple[Reason, ...] = app.reasons
+        if app.status == AppStatus.ACCEPTED and app.held:
+            reasons = (Reason("payment_held"),)
+        elif app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
+            reasons = ()
+        open_or_lapsed = app.status in (AppStatus.DEFICIENT, AppStatus.EXPIRED)
+        deadline = reply_deadline_of(app, policy) if open_or_lapsed else None
+        pays = app.status in (AppStatus.ACCEPTED, AppStatus.PAID) and not app.held
+        amount: Cell = ""
+        if app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
+            amount = app.honorarium if app.honorarium is not None else ""
+        rows.append(
+            _row(
+                APPLICATIONS,
+                {
+                    "申請番号": app.app_no,
+                    "回答ID": app.response_id,
+                    "受信日時": stamp(app.submitted_at),
+                    "伴走ネットID": app.supporter_id or "",
+                    "氏名": app.name,
+                    "同行伴走者ID": app.companion_id or "",
+                    "相談者コード": app.client_code or "",
+                    "支援実施日": day(app.support_date),
+                    "実施時間(分)": app.minutes if app.minutes is not None else "",
+                    "判定": APP_LABELS[app.status],
+                    "状態コード": app.status.value,
+                    "理由": cell(reasons),
+                    "再回答期限": day(deadline),
+                    "謝金額": amount,
+                    "支払予定日": day(app.pay_date) if pays else "",
+                    "最終更新": stamp(app.updated_at),
+                },
+            )
+        )
+    return rows
+
+
+def payment_rows(state: State) -> list[list[Cell]]:
+    groups: dict[tuple[date, str], list[tuple[int, bool, AppStatus, date | None]]] = defaultdict(list)
+    for app in state.applications.values():
+        if app.status not in (AppStatus.ACCEPTED, AppStatus.PAID) or not app.cutoff:
+            continue
+        if not app.supporter_id:
+            continue
+        groups[(app.cutoff, app.supporter_id)].append(
+            (app.honorarium or 0, app.held, app.status, app.pay_date)
+        )
+    names = {r.supporter_id: r.name for r in state.registrations.values() if r.supporter_id}
+    rows = []
+    for (cutoff, sid), items in sorted(groups.items()):
+        held = any(h for _, h, _, _ in items)
+        paid = all(s == AppStatus.PAID for _, _, s, _ in items)
+        status = "支払済" if paid else "保留" if held else "予定"
+        pay = "" if held else day(next((p for *_, p in items if p), None))
+        rows.append(
+            _row(
+                PAYMENTS,
+                {
+                    "支払予定日": pay,
+                    "締め日": cutoff.isoformat(),
+                    "伴走ネットID": sid,
+                    "氏名": names.get(sid, ""),
+                    "件数": len(items),
+                    "金額": sum(a for a, *_ in items),
+                    "状態": status,
+                },
+            )
+        )
+    return rows
+
+
+def mail_rows(items: Sequence[MailRecord]) -> list[list[Cell]]:
+    ordered = sorted(items, key=lambda m: (m.sent_at or m.created_at, m.message_id), reverse=True)
+    return [
+        _row(
+            MAILS,
+            {
+                "送信日時": stamp(m.sent_at),
+                "種別": m.kind,
+                "宛先(伏字)": ", ".join(mask(a) for a in m.to),
+                "関連番号": m.ref,
+                "状態": MAIL_STATES.get(m.status, m.status),
+                "Message-ID": m.message_id,
+            },
+        )
+        for m in ordered
+    ]
+
+
+def sync_rows(cycles: Sequence[dict[str, object]]) -> list[list[Cell]]:
+    return [
+        _row(
+            SYNC,
+            {
+                "最終同期": str(c.get("started_at", "")),
+                "結果": str(c.get("result", "")),
+                "新規登録": int(str(c.get("new_registrations", 0))),
+                "新規申請": int(str(c.get("new_applications", 0))),
+                "送信メール": int(str(c.get("mails_sent", 0))),
+                "エラー": str(c.get("errors", "")),
+            },
+        )
+        for c in cycles
+    ]
+

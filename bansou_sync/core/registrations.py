@@ -1,0 +1,182 @@
+"""伴走ネット登録: ID assignment in submission order, P7 duplicates, needs_review, 重複解除."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bansou_sync.core import normalize as n
+from bansou_sync.core.book import Book, identities
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.model import (
+    Notice,
+    Problem,
+    RawResponse,
+    Registration,
+    RegistrationStatus,
+)
+from bansou_sync.core.policy import Policy
+
+MEMBERSHIPS = ("会員", "会員の紹介", "どちらでもない")
+REQUIRED_OTHER = ("name", "phone", "membership", "consent")
+
+
+def stamp(dt: datetime) -> str:
+    return to_jst(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def read_registration(raw: RawResponse, seq: int) -> Registration:
+    email = n.read_email(raw.text("email"))
+    membership = n.read_choice(raw.text("membership"), MEMBERSHIPS)
+    name = n.clean_text(raw.text("name"))
+    phone = n.phone_digits(raw.text("phone"))
+    consent = n.read_consent(raw.text("consent"))
+    missing = tuple(
+        f
+        for f, empty in (
+            ("name", not name),
+            ("phone", not phone),
+            ("membership", isinstance(membership, Problem)),
+            ("consent", not consent),
+        )
+        if empty
+    )
+    return Registration(
+        response_id=raw.response_id,
+        seq=seq,
+        submitted_at=to_jst(raw.submitted_at),
+        last_submitted_at=to_jst(raw.last_submitted_at),
+        supporter_id=None,
+        status=RegistrationStatus.ACTIVE,
+        name=name,
+        kana=n.clean_text(raw.text("kana")),
+        email=None if isinstance(email, Problem) else email,
+        phone_digits=phone,
+        postal_code=n.clean_text(raw.text("postal_code")),
+        address=n.clean_text(raw.text("address")),
+        membership="" if isinstance(membership, Problem) else membership,
+        referrer=n.clean_text(raw.text("referrer")),
+        prefecture=n.clean_text(raw.text("prefecture")),
+        languages=n.read_checkbox_list(raw.answers.get("languages")),
+        wants_course=n.clean_text(raw.text("wants_course")),
+        consent=consent,
+        missing=missing,
+    )
+
+
+def find_original(reg: Registration, book: Book) -> Registration | None:
+    """The earliest earlier registration this one duplicates (P7), if any."""
+    earlier = [
+        first
+        for key in identities(reg)
+        if (first := book.first_by_identity.get(key)) is not None
+        and first.response_id != reg.response_id
+        and first.seq < reg.seq
+    ]
+    if not earlier:
+        return None
+    best = min(earlier, key=lambda r: r.seq)
+    if best.status == RegistrationStatus.DUPLICATE and best.duplicate_of:
+        return book.by_id.get(best.duplicate_of, best)
+    return best
+
+
+def confirmed_notice(reg: Registration, book: Book, event_key: str) -> Notice:
+    assert reg.supporter_id
+    to = book.contact_email(reg.supporter_id)
+    return Notice(
+        kind="registration_confirmed",
+        ref=reg.supporter_id,
+        to=(to,) if to else (),
+        event_key=event_key,
+        context={
+            "name": reg.name,
+            "supporter_id": reg.supporter_id,
+            "registered_at": stamp(reg.submitted_at),
+        },
+        response_at=reg.submitted_at,
+    )
+
+
+def assign_id(reg: Registration, book: Book, policy: Policy) -> Registration:
+    supporter_id = policy.supporter_ids.format(book.state.next_number("supporter"))
+    status = RegistrationStatus.ACTIVE if reg.email else RegistrationStatus.NEEDS_REVIEW
+    return replace(reg, supporter_id=supporter_id, status=status, duplicate_of=None)
+
+
+def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
+    """A new registration response: a new ID, or a duplicate that re-sends the old one."""
+    reg = read_registration(raw, book.state.next_number("seq"))
+    original = find_original(reg, book)
+    if original is not None and original.supporter_id:
+        dup = replace(
+            reg, status=RegistrationStatus.DUPLICATE, duplicate_of=original.supporter_id
+        )
+        book.put_registration(dup)
+        to = book.contact_email(original.supporter_id) or reg.email
+        return [
+            Notice(
+                kind="registration_duplicate",
+                ref=original.supporter_id,
+                to=(to,) if to else (),
+                event_key=f"response:registration:{raw.response_id}",
+                context={"name": reg.name, "existing_id": original.supporter_id},
+                response_at=reg.submitted_at,
+            )
+        ]
+    reg = assign_id(reg, book, policy)
+    book.put_registration(reg)
+    if reg.status != RegistrationStatus.ACTIVE:
+        return []
+    reg = replace(reg, confirmed=True)
+    book.put_registration(reg)
+    return [confirmed_notice(reg, book, f"response:registration:{raw.response_id}")]
+
+
+def edit(raw: RawResponse, old: Registration, book: Book) -> list[Notice]:
+    """An edited registration response: answers updated; needs_review may become active."""
+    fresh = read_registration(raw, old.seq)
+    reg = replace(
+        fresh,
+        supporter_id=old.supporter_id,
+        status=old.status,
+        duplicate_of=old.duplicate_of,
+        released_from=old.released_from,
+        confirmed=old.confirmed,
+    )
+    if reg.status == RegistrationStatus.NEEDS_REVIEW and reg.email:
+        reg = replace(reg, status=RegistrationStatus.ACTIVE)
+    book.put_registration(reg)
+    return activate_if_ready(reg, book, f"edit:{raw.response_id}:{stamp(raw.last_submitted_at)}")
+
+
+def activate_if_ready(reg: Registration, book: Book, event_key: str) -> list[Notice]:
+    """needs_review → active once a usable address exists; the first email then goes out."""
+    if not reg.supporter_id or reg.status == RegistrationStatus.DUPLICATE:
+        return []
+    if reg.status == RegistrationStatus.NEEDS_REVIEW and book.contact_email(reg.supporter_id):
+        reg = replace(reg, status=RegistrationStatus.ACTIVE)
+        book.put_registration(reg)
+    if reg.status == RegistrationStatus.ACTIVE and not reg.confirmed:
+        reg = replace(reg, confirmed=True)
+        book.put_registration(reg)
+        return [confirmed_notice(reg, book, event_key)]
+    return []
+
+
+def release_duplicates(original_id: str, book: Book, policy: Policy) -> list[Notice]:
+    """重複解除: each duplicate of ``original_id`` becomes a registration with its own ID."""
+    notices: list[Notice] = []
+    dups = sorted(
+        (
+            r
+            for r in book.state.registrations.values()
+            if r.status == RegistrationStatus.DUPLICATE and r.duplicate_of == original_id
+        ),
+        key=lambda r: r.seq,
+    )
+    for dup in dups:
+        reg = replace(assign_id(dup, book, policy), released_from=original_id)
+        book.put_registration(reg)
+        notices += activate_if_ready(reg, book, f"release:{reg.response_id}")
+    return notices
