@@ -380,9 +380,9 @@ def _consistency(sections: Mapping[str, Section]) -> list[str]:
                 value = getattr(value, part)
             if value is None:
                 problems.append(check.line(f"{name}.{key}", ja, en))
-        if (name, kind) in GOOGLE_KINDS and isinstance(google, GoogleSettings):
-            if google.credentials_file is None:
-                problems.append(check.line("google.credentials_file", ja, en))
+        google_needed = (name, kind) in GOOGLE_KINDS and isinstance(google, GoogleSettings)
+        if google_needed and getattr(google, "credentials_file", None) is None:
+            problems.append(check.line("google.credentials_file", ja, en))
     period = sections.get("period")
     if isinstance(period, PeriodSettings) and period.start > period.end:
         ja, en = (
@@ -394,10 +394,10 @@ def _consistency(sections: Mapping[str, Section]) -> list[str]:
     if isinstance(ids, IdsSettings):
         seen: dict[str, str] = {}
         for name in ("supporter", "application", "client"):
-            prefix = getattr(ids, name).prefix.upper()
-            if prefix in seen:
-                other = f"ids.{seen[prefix]}.prefix"
+            prefix = getattr(ids, name).prefix
+            if prefix.upper() in seen:  # IDs are read case-insensitively ("bn-7")
+                other = f"ids.{seen[prefix.upper()]}.prefix"
                 ja, en = f"{other} と同じです", f"must differ from {other}"
                 problems.append(check.line(f"ids.{name}.prefix", ja, en, prefix))
-            seen.setdefault(prefix, name)
+            seen.setdefault(prefix.upper(), name)
     return problems

@@ -239,6 +239,21 @@ def path(value: Any, info: ValidationInfo) -> Path:
 # --- the file and its keys ----------------------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, except that an impossible date (2022-02-30) stays text so that the
+    checker of its key can name it, instead of failing the whole file."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def read_yaml(config_path: Path) -> dict[Any, Any]:
     """The file's top-level mapping; any trouble reading it is a one-line ConfigError."""
 
@@ -246,7 +261,7 @@ def read_yaml(config_path: Path) -> dict[Any, Any]:
         return ConfigError(f"{config_path}: {ja} / {en}")
 
     try:
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_Loader)
     except FileNotFoundError as exc:
         raise problem("設定ファイルが見つかりません", "configuration file not found") from exc
     except UnicodeDecodeError as exc:

@@ -450,7 +450,10 @@ class Ledger:
             rows = self._conn.execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {where}", params
             ).fetchall()
-        return [_outbox_item(row) for row in rows]
+        try:
+            return [_outbox_item(row) for row in rows]
+        except ValueError as exc:  # a damaged JSON or time column
+            raise LedgerError(f"ledger {self.path}: an outbox row cannot be read: {exc}") from exc
 
     def _move(
         self, message_id: str, status: str, attempts_added: int = 0, **changes: str | None

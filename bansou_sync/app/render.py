@@ -69,7 +69,12 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
     "sync_failure": frozenset({"failures", "last_error", "since"}),
 }
 KINDS: tuple[str, ...] = tuple(CONTEXT_KEYS)
-STAFF_KINDS: tuple[str, ...] = ("staff_digest", "budget_warning", "form_close_request", "sync_failure")
+STAFF_KINDS: tuple[str, ...] = (
+    "staff_digest",
+    "budget_warning",
+    "form_close_request",
+    "sync_failure",
+)
 
 # RFC 5321 dot-atom addresses with a dotted host name: nothing that needs quoting.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"

@@ -44,7 +44,10 @@ def check_budget(book: Book, policy: Policy, today: str) -> BudgetOutcome:
                 ref=today,
                 to=policy.staff_to,
                 event_key=f"budget_warning:{crossing}",
-                context={k: numbers[k] for k in ("total_yen", "committed_yen", "ratio_percent", "remaining_yen")},
+                context={
+                    k: numbers[k]
+                    for k in ("total_yen", "committed_yen", "ratio_percent", "remaining_yen")
+                },
             )
         )
     elif not over and flags.get(WARNED) == "1":

@@ -96,7 +96,11 @@ def _apply_decisions(
 def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list[str]:
     present = {r.response_id for r in responses}
     prefix = f"{form}|"
-    gone = [k[len(prefix):] for k in state.seen if k.startswith(prefix) and k[len(prefix):] not in present]
+    gone = [
+        k[len(prefix) :]
+        for k in state.seen
+        if k.startswith(prefix) and k[len(prefix) :] not in present
+    ]
     if not gone:
         return []
     sample = ", ".join(sorted(gone)[:3])
@@ -118,7 +122,11 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
             plan.notices += registrations.admit(raw, book, policy)
             reg = book.state.registrations[raw.response_id]
             if reg.status == RegistrationStatus.DUPLICATE:
-                note(book, "duplicates", {"response_id": raw.response_id, "existing_id": reg.duplicate_of})
+                note(
+                    book,
+                    "duplicates",
+                    {"response_id": raw.response_id, "existing_id": reg.duplicate_of},
+                )
         else:
             plan.notices += registrations.edit(raw, existing, book)
         book.state.seen[key] = raw.last_submitted_at.isoformat()

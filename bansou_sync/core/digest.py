@@ -51,14 +51,16 @@ def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
             if a.status == AppStatus.PENDING_REVIEW
         ],
         "near_deadline": near,
-        "held": sorted(
-            (
-                {"supporter_id": a.supporter_id or "", "cutoff": a.cutoff.isoformat()}
-                for a in apps
-                if a.status == AppStatus.ACCEPTED and a.held and a.cutoff
-            ),
-            key=lambda d: (d["cutoff"], d["supporter_id"]),
-        ),
+        "held": [
+            {"supporter_id": sid, "cutoff": cutoff}
+            for cutoff, sid in sorted(
+                {
+                    (a.cutoff.isoformat(), a.supporter_id or "")
+                    for a in apps
+                    if a.status == AppStatus.ACCEPTED and a.held and a.cutoff
+                }
+            )
+        ],
         "needs_review": [
             {"supporter_id": r.supporter_id}
             for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
@@ -71,10 +73,18 @@ def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
             k: figures(book, policy)[k] for k in ("total_yen", "committed_yen", "ratio_percent")
         },
     }
-    held_unique = {(h["supporter_id"], h["cutoff"]): h for h in context["held"]}  # type: ignore[union-attr]
-    context["held"] = list(held_unique.values())
-    waiting = any(context[k] for k in ("pending", "near_deadline", "held", "needs_review",
-                                       "duplicates", "problems", "overrides"))
+    waiting = any(
+        context[k]
+        for k in (
+            "pending",
+            "near_deadline",
+            "held",
+            "needs_review",
+            "duplicates",
+            "problems",
+            "overrides",
+        )
+    )
     if not waiting:
         return None
     book.state.flags[LAST_SENT] = today

@@ -31,7 +31,9 @@ class ClientResolution:
     issued: bool
 
 
-def resolve_client(facts: ApplicationFacts, book: Book, key: bytes, policy: Policy) -> ClientResolution:
+def resolve_client(
+    facts: ApplicationFacts, book: Book, key: bytes, policy: Policy
+) -> ClientResolution:
     """The 相談者コード: the one quoted, or the one of the (initials, year, nationality) triple.
 
     A code is issued for every readable triple without a code, whatever the outcome.
@@ -138,9 +140,7 @@ def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bo
     )
 
 
-def admit(
-    raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime
-) -> list[Notice]:
+def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime) -> list[Notice]:
     """A new application response: number it, resolve the client, supersede, judge."""
     facts = read_application(raw, policy)
     client = resolve_client(facts, book, key, policy)
@@ -196,9 +196,7 @@ def admit(
     if not notify:
         return []
     kind = FIRST_KIND[app.status]
-    return [
-        application_notice(kind, app, book, policy, event, client_code_issued=client.issued)
-    ]
+    return [application_notice(kind, app, book, policy, event, client_code_issued=client.issued)]
 
 
 def _prefecture(book: Book, facts: ApplicationFacts) -> str:
@@ -237,9 +235,7 @@ def edit(
             "email": None if isinstance(facts.email, Problem) else facts.email,
             "companion_id": None if isinstance(facts.companion_id, Problem) else facts.companion_id,
             "client_code": client.code,
-            "support_date": None
-            if isinstance(facts.support_date, Problem)
-            else facts.support_date,
+            "support_date": None if isinstance(facts.support_date, Problem) else facts.support_date,
             "topics": facts.topics,
             "destinations": facts.destinations,
             "outcomes": facts.outcomes,
@@ -248,11 +244,15 @@ def edit(
     )
     if not changed:
         book.put_application(
-            Application(**{**updated.__dict__, "minutes": verdict.minutes, "honorarium": verdict.honorarium})
+            Application(
+                **{**updated.__dict__, "minutes": verdict.minutes, "honorarium": verdict.honorarium}
+            )
         )
         return [], None
     revision = app.revision + 1
-    updated = _apply_verdict(Application(**{**updated.__dict__, "revision": revision}), verdict, now, app.notify)
+    updated = _apply_verdict(
+        Application(**{**updated.__dict__, "revision": revision}), verdict, now, app.notify
+    )
     event = f"edit:{app.app_no}:{revision}"
     if updated.status == AppStatus.DEFICIENT and app.notify:
         updated = Application(**{**updated.__dict__, "notice_event": event})
@@ -260,4 +260,6 @@ def edit(
     if not app.notify:
         return [], None
     kind = FIRST_KIND[updated.status]
-    return [application_notice(kind, updated, book, policy, event, client_code_issued=client.issued)], None
+    return [
+        application_notice(kind, updated, book, policy, event, client_code_issued=client.issued)
+    ], None

@@ -57,9 +57,9 @@ def answer_reasons(facts: ApplicationFacts) -> list[Reason]:
         reasons.append(Reason("no_consent"))
     if facts.companion_id is not MISSING and isinstance(facts.companion_id, Problem):
         reasons.append(Reason("unreadable:companion_id"))
-    if not isinstance(facts.start, Problem) and not isinstance(facts.end, Problem):
-        if minutes_between(facts.start, facts.end) is None:
-            reasons.append(Reason("time_order"))
+    readable = not isinstance(facts.start, Problem) and not isinstance(facts.end, Problem)
+    if readable and minutes_between(facts.start, facts.end) is None:  # type: ignore[arg-type]
+        reasons.append(Reason("time_order"))
     return reasons
 
 
@@ -118,9 +118,10 @@ def judge(
 ) -> Verdict:
     """The outcome of SPEC §2: ineligible codes win, then deficiencies, then the budget."""
     reasons = answer_reasons(facts) + client_reasons
-    if not isinstance(facts.companion_id, Problem) and book.active_registration(
-        facts.companion_id
-    ) is None:
+    if (
+        not isinstance(facts.companion_id, Problem)
+        and book.active_registration(facts.companion_id) is None
+    ):
         reasons.append(Reason("unknown_companion"))
     reasons += supporter_reasons(facts, book)
     minutes: int | None = None

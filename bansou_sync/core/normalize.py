@@ -239,7 +239,10 @@ def read_year(raw: str | None) -> int | Problem:
         year = _era_year(m[1], m[2])[1]
     elif isinstance(day := read_date(text), date):
         year = day.year
-    return year if year in _PLAUSIBLE_YEARS else UNREADABLE
+    # A birth year outside this range is a typo (or an age), not a person we support.
+    if year is None or year not in _PLAUSIBLE_YEARS:
+        return UNREADABLE
+    return year
 
 
 def initials_key(raw: str | None) -> str | Problem:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bansou_sync.core.book import Book
-from bansou_sync.core.model import AppStatus, Application, Notice
+from bansou_sync.core.model import Application, AppStatus, Notice
 from bansou_sync.core.money import yen
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import text

@@ -56,20 +56,21 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     held: dict[tuple[date, str], list[Application]] = defaultdict(list)
     released: dict[tuple[date, str], list[Application]] = defaultdict(list)
     for app in list(book.state.applications.values()):
-        if app.status != AppStatus.ACCEPTED or not app.supporter_id or app.cutoff is None:
+        supporter_id, cutoff_before = app.supporter_id, app.cutoff
+        if app.status != AppStatus.ACCEPTED or not supporter_id or cutoff_before is None:
             continue
-        missing = _documents_missing(book, app.supporter_id)
+        missing = _documents_missing(book, supporter_id)
         if app.held and not missing:
             cutoff = cutoff_for(today, policy.cutoff_day)
             pay = pay_date_for_cutoff(cutoff, policy.pay_day, policy.last_pay_date)
             app = book.update(
                 app, held=False, hold_checked=True, cutoff=cutoff, pay_date=pay, updated_at=now
             )
-            released[(cutoff, app.supporter_id)].append(app)
-        elif not app.hold_checked and today > app.cutoff:
+            released[(cutoff, supporter_id)].append(app)
+        elif not app.hold_checked and today > cutoff_before:
             if missing:
                 app = book.update(app, held=True, hold_checked=True, updated_at=now)
-                held[(app.cutoff, app.supporter_id)].append(app)  # type: ignore[index]
+                held[(cutoff_before, supporter_id)].append(app)
             else:
                 book.update(app, hold_checked=True)
     notices = []
@@ -80,7 +81,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
         )
     for (cutoff, supporter_id), apps in sorted(released.items()):
         amount = sum(a.honorarium or 0 for a in apps)
-        pay = apps[0].pay_date
+        when: date | None = apps[0].pay_date
         notices.append(
             _supporter_notice(
                 "payment_released",
@@ -88,7 +89,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
                 cutoff,
                 book,
                 {
-                    "pay_date": pay.isoformat() if pay else "",
+                    "pay_date": when.isoformat() if when else "",
                     "count": len(apps),
                     "amount_text": yen(amount),
                 },
@@ -97,9 +98,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     return notices
 
 
-def apply_paid_ticks(
-    ticked: Mapping[str, bool], book: Book, now: datetime
-) -> list[str]:
+def apply_paid_ticks(ticked: Mapping[str, bool], book: Book, now: datetime) -> list[str]:
     """支払済 ticked on a 支払 row (key ``cutoff|ID``) makes that batch's applications paid."""
     problems: list[str] = []
     today = to_jst(now).date().isoformat()
@@ -113,7 +112,9 @@ def apply_paid_ticks(
             continue
         apps = by_batch.get(key, [])
         if not apps:
-            problems.append(f"支払 {key.replace('|', ' ')}: 支払予定の申請がないため支払済にできません")
+            problems.append(
+                f"支払 {key.replace('|', ' ')}: 支払予定の申請がないため支払済にできません"
+            )
             continue
         for app in apps:
             book.update(app, status=AppStatus.PAID, updated_at=now)

@@ -24,17 +24,30 @@ from bansou_sync.core.state import State
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS, SYNC, TabLayout
 
 Cell = str | int
-MAIL_STATES = {"pending": "送信待ち", "sending": "送信待ち", "sent": "送信済", "failed": "失敗", "review": "失敗"}
+MAIL_STATES = {
+    "pending": "送信待ち",
+    "sending": "送信待ち",
+    "sent": "送信済",
+    "failed": "失敗",
+    "review": "失敗",
+}
 
 
 class MailRecord(Protocol):
-    message_id: str
-    kind: str
-    ref: str
-    to: tuple[str, ...]
-    status: str
-    created_at: datetime
-    sent_at: datetime | None
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def to(self) -> tuple[str, ...]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
 
 
 def stamp(dt: datetime | None) -> str:
@@ -132,7 +145,9 @@ def application_rows(state: State, policy: Policy) -> list[list[Cell]]:
 
 
 def payment_rows(state: State) -> list[list[Cell]]:
-    groups: dict[tuple[date, str], list[tuple[int, bool, AppStatus, date | None]]] = defaultdict(list)
+    groups: dict[tuple[date, str], list[tuple[int, bool, AppStatus, date | None]]] = defaultdict(
+        list
+    )
     for app in state.applications.values():
         if app.status not in (AppStatus.ACCEPTED, AppStatus.PAID) or not app.cutoff:
             continue
@@ -166,7 +181,8 @@ def payment_rows(state: State) -> list[list[Cell]]:
 
 
 def mail_rows(items: Sequence[MailRecord]) -> list[list[Cell]]:
-    ordered = sorted(items, key=lambda m: (m.sent_at or m.created_at, m.message_id), reverse=True)
+    # newest first; Python's sort is stable, so one cycle's mails keep the ledger's order
+    ordered = sorted(items, key=lambda m: m.sent_at or m.created_at, reverse=True)
     return [
         _row(
             MAILS,
@@ -198,4 +214,3 @@ def sync_rows(cycles: Sequence[dict[str, object]]) -> list[list[Cell]]:
         )
         for c in cycles
     ]
-

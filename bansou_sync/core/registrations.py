@@ -109,9 +109,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
     reg = read_registration(raw, book.state.next_number("seq"))
     original = find_original(reg, book)
     if original is not None and original.supporter_id:
-        dup = replace(
-            reg, status=RegistrationStatus.DUPLICATE, duplicate_of=original.supporter_id
-        )
+        dup = replace(reg, status=RegistrationStatus.DUPLICATE, duplicate_of=original.supporter_id)
         book.put_registration(dup)
         to = book.contact_email(original.supporter_id) or reg.email
         return [

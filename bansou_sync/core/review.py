@@ -84,9 +84,7 @@ def decide(
             problems.append(f"{app.app_no}: 承認により予算総額を超えました")
         return [accepted_notice(app, book, policy)], problems
     if decision == REJECT:
-        app = book.update(
-            app, status=AppStatus.REJECTED, revision=app.revision + 1, updated_at=now
-        )
+        app = book.update(app, status=AppStatus.REJECTED, revision=app.revision + 1, updated_at=now)
         notice = application_notice(
             "application_rejected", app, book, policy, f"rejected:{app.app_no}:{app.revision}"
         )

@@ -31,7 +31,9 @@ def read_staff(tabs: Mapping[str, Rows]) -> StaffInput:
         correction = n.read_email(correction_raw)
         if isinstance(correction, Problem):
             if correction is Problem.UNREADABLE:
-                problems.append(f"伴走者 {supporter_id}: 連絡先訂正のメールアドレスを読み取れません")
+                problems.append(
+                    f"伴走者 {supporter_id}: 連絡先訂正のメールアドレスを読み取れません"
+                )
             correction_value = None
         else:
             correction_value = correction

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bansou_sync.core.model import AppStatus
+from bansou_sync.core.model import APP_LABELS, AppStatus
 from bansou_sync.core.state import State
 
 SMALL, SECRET = "<{n}", "秘匿"
@@ -25,7 +25,7 @@ def _frame(state: State) -> pd.DataFrame:
             "month": a.support_date.strftime("%Y-%m") if a.support_date else "不明",
             "prefecture": a.prefecture or "不明",
             "nationality": a.nationality or "不明",
-            "status": a.status.value,
+            "status": APP_LABELS[a.status],
             "topics": list(a.topics) or ["不明"],
             "outcomes": list(a.outcomes) or ["なし"],
             "client": a.client_code or "",
@@ -34,7 +34,16 @@ def _frame(state: State) -> pd.DataFrame:
         for a in state.applications.values()
         if a.status != AppStatus.RESUBMITTED
     ]
-    columns = ["month", "prefecture", "nationality", "status", "topics", "outcomes", "client", "supporter"]
+    columns = [
+        "month",
+        "prefecture",
+        "nationality",
+        "status",
+        "topics",
+        "outcomes",
+        "client",
+        "supporter",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -56,7 +65,7 @@ def suppress(counts: dict[str, int], min_cell: int, complementary: bool) -> dict
 
 def stats_rows(state: State, min_cell: int = 5) -> list[list[str | int]]:
     frame = _frame(state)
-    accepted = frame["status"].isin([AppStatus.ACCEPTED.value, AppStatus.PAID.value])
+    accepted = frame["status"].isin([APP_LABELS[AppStatus.ACCEPTED], APP_LABELS[AppStatus.PAID]])
     totals = {
         "申請件数": len(frame),
         "受付完了・支払済": int(accepted.sum()),
@@ -73,12 +82,15 @@ def stats_rows(state: State, min_cell: int = 5) -> list[list[str | int]]:
         ("判定", "status"),
     ):
         series = frame[column].explode() if column in ("topics", "outcomes") else frame[column]
-        counts = series.value_counts().sort_index()
-        sections.append((title, {str(k): int(v) for k, v in counts.items()}))
+        tally = series.value_counts().sort_index()
+        sections.append((title, {str(k): int(v) for k, v in tally.items()}))
     rows: list[list[str | int]] = []
     for title, counts in sections:
         shown = suppress(counts, min_cell, complementary=title in PARTITIONS)
         if title == "合計":
-            shown = {k: (v if v == 0 or v >= min_cell else SMALL.format(n=min_cell)) for k, v in counts.items()}
+            shown = {
+                k: (v if v == 0 or v >= min_cell else SMALL.format(n=min_cell))
+                for k, v in counts.items()
+            }
         rows += [[title, key, value] for key, value in shown.items()]
     return rows

@@ -53,7 +53,15 @@ def test_gregorian_date_is_read_in_any_common_spelling(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["令和4年5月26日", "R4.5.26", "R4/5/26", "r4-5-26", "Ｒ４．５．２６", "㋿4年5月26日", "令和4.5.26"],
+    [
+        "令和4年5月26日",
+        "R4.5.26",
+        "R4/5/26",
+        "r4-5-26",
+        "Ｒ４．５．２６",
+        "㋿4年5月26日",
+        "令和4.5.26",
+    ],
 )
 def test_reiwa_date_is_read_as_gregorian(raw: str) -> None:
     assert read_date(raw) == MAY_26
@@ -397,7 +405,9 @@ def test_an_iso_date_is_read_as_itself(day: date) -> None:
 
 TIME_TEXT = st.one_of(
     st.text(),
-    st.from_regex(r"(午前|午後|AM|PM)?\s?[0-9]{1,2}(:[0-9]{2}|時半?|時[0-9]{1,2}分)", fullmatch=True),
+    st.from_regex(
+        r"(午前|午後|AM|PM)?\s?[0-9]{1,2}(:[0-9]{2}|時半?|時[0-9]{1,2}分)", fullmatch=True
+    ),
 )
 
 
@@ -432,7 +442,9 @@ def test_phone_digits_of_phone_digits_are_the_same(raw: str) -> None:
     assert phone_digits(phone_digits(raw)) == phone_digits(raw)
 
 
-@given(raw=st.one_of(st.text(), st.from_regex(r"(昭和|平成|令和|[SHR])?[0-9]{1,4}年?", fullmatch=True)))
+@given(
+    raw=st.one_of(st.text(), st.from_regex(r"(昭和|平成|令和|[SHR])?[0-9]{1,4}年?", fullmatch=True))
+)
 def test_a_birth_year_read_once_reads_the_same_from_its_digits(raw: str) -> None:
     year = read_year(raw)
     if isinstance(year, int):

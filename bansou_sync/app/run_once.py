@@ -1,0 +1,195 @@
+"""The one orchestrator: gather inputs, plan (pure core), record, send, project.
+
+read ledger → fetch responses → read staff columns → plan_cycle
+→ one transaction: new state + queued mail → send (after commit) → write the sheet
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.outbox import deliver, to_items
+from bansou_sync.app.render import Renderer, message_id
+from bansou_sync.core.book import Book
+from bansou_sync.core.budget import form_close_request
+from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.cycle import CycleInput, plan_cycle
+from bansou_sync.core.model import RawResponse
+from bansou_sync.core.policy import Policy
+from bansou_sync.core.projection import (
+    application_rows,
+    mail_rows,
+    payment_rows,
+    stamp,
+    supporter_rows,
+    sync_rows,
+)
+from bansou_sync.core.staff import read_staff
+from bansou_sync.core.state import State
+from bansou_sync.core.stats import stats_rows
+from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
+from bansou_sync.errors import GuardTripped
+from bansou_sync.ports import Mailer, ResponseSource, StatusSheet, TabRows
+
+log = logging.getLogger(__name__)
+
+FORMS = ("registration", "application")
+GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
+
+
+@dataclass
+class Services:
+    """Everything a cycle talks to, wired by ``bootstrap``."""
+
+    source: ResponseSource
+    sheet: StatusSheet
+    mailer: Mailer
+    ledger: Ledger
+    renderer: Renderer
+    policy: Policy
+    client_key: bytes
+    mail_domain: str
+    daily_limit: int = 500
+    pace_seconds: float = 0.0
+
+
+@dataclass
+class CycleSummary:
+    now: datetime
+    dry_run: bool
+    new_registrations: int = 0
+    new_applications: int = 0
+    queued: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    problems: list[str] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    tabs: dict[str, int] = field(default_factory=dict)
+
+
+def _fetch(source: ResponseSource, state: State) -> dict[str, list[RawResponse]]:
+    fetched = {form: source.fetch(form) for form in FORMS}
+    for form, responses in fetched.items():
+        seen = sum(1 for key in state.seen if key.startswith(f"{form}|"))
+        if not responses and seen >= GUARD_MIN_SEEN:
+            raise GuardTripped(
+                f"{form}: 回答が 0 件になりました(台帳には {seen} 件)。元データを確認してください"
+                f" / the {form} source suddenly returned no responses; nothing was changed"
+            )
+    return fetched
+
+
+def _record_deliveries(ledger: Ledger, state: State) -> State:
+    """Copy the send time of each deficiency notice onto its application (P9 clock)."""
+    waiting = {
+        app.app_no: app.notice_event
+        for app in state.applications.values()
+        if app.notice_event and app.notice_sent_at is None
+    }
+    if not waiting:
+        return state
+    ids = {no: message_id("application_deficient", ev, "") for no, ev in waiting.items()}
+    items = {i.event_key: i for i in ledger.outbox_items() if i.kind == "application_deficient"}
+    new = state.copy()
+    for no, event in waiting.items():
+        item = items.get(event)
+        if item is not None and item.sent_at is not None:
+            new.applications[no] = replace(new.applications[no], notice_sent_at=item.sent_at)
+    del ids
+    return new
+
+
+def project(services: Services, state: State) -> list[TabRows]:
+    ledger = services.ledger
+    cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
+    return [
+        TabRows(SUPPORTERS.name, supporter_rows(state)),
+        TabRows(APPLICATIONS.name, application_rows(state, services.policy)),
+        TabRows(PAYMENTS.name, payment_rows(state)),
+        TabRows(MAILS.name, mail_rows(ledger.outbox_items())),
+        TabRows(STATS.name, stats_rows(state, services.policy.min_cell)),
+        TabRows(SYNC.name, sync_rows(cycles)),
+    ]
+
+
+def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> CycleSummary:
+    now = to_jst(now)
+    ledger = services.ledger
+    summary = CycleSummary(now=now, dry_run=dry_run)
+    state = _record_deliveries(ledger, ledger.load_state())
+    fetched = _fetch(services.source, state)
+    snapshot = services.sheet.read()
+    staff = read_staff({tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()})
+    plan = plan_cycle(
+        state,
+        CycleInput(
+            now=now,
+            registrations=fetched["registration"],
+            applications=fetched["application"],
+            staff=staff,
+            client_key=services.client_key,
+        ),
+        services.policy,
+    )
+    plan.problems[:0] = list(snapshot.problems)
+    items = to_items(plan.notices, services.mail_domain, now)
+    with ledger.transaction(commit=not dry_run):
+        ledger.save_state(state, plan.state)
+        ledger.enqueue(items)
+    summary.new_registrations = plan.new_registrations
+    summary.new_applications = plan.new_applications
+    summary.queued = Counter(i.kind for i in items)
+    summary.problems = plan.problems
+    summary.statuses = Counter(a.status.value for a in plan.state.applications.values())
+    log.info(
+        "cycle planned: %d new registrations, %d new applications, %d notices",
+        plan.new_registrations,
+        plan.new_applications,
+        len(items),
+    )
+    if dry_run:
+        summary.tabs = {t.name: len(t.rows) for t in project(services, plan.state)}
+        return summary
+
+    if plan.close_form and not services.source.close_form("application"):
+        notice = form_close_request(
+            Book(plan.state),
+            services.policy,
+            now.date().isoformat(),
+            "フォームを自動で締め切れませんでした / the form could not be closed automatically",
+        )
+        ledger.enqueue(to_items([notice], services.mail_domain, now))
+
+    report = deliver(
+        ledger,
+        services.mailer,
+        services.renderer,
+        now,
+        daily_limit=services.daily_limit,
+        reply_days=services.policy.reply_days,
+        pace_seconds=services.pace_seconds,
+    )
+    summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
+    final = _record_deliveries(ledger, plan.state)
+    if final is not plan.state:
+        with ledger.transaction():
+            ledger.save_state(plan.state, final)
+    idle = not (plan.changed or items or plan.problems)
+    ledger.record_cycle(
+        now,
+        "成功",
+        plan.new_registrations,
+        plan.new_applications,
+        report.sent,
+        " / ".join(plan.problems)[:500],
+        idle,
+    )
+    tabs = project(services, final)
+    services.sheet.write(tabs)
+    summary.tabs = {t.name: len(t.rows) for t in tabs}
+    return summary

@@ -1,0 +1,115 @@
+"""Composition root: configuration → adapters → the app. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bansou_sync.adapters.csv_source import CsvSource
+from bansou_sync.adapters.form_fields import TITLES_BY_FORM
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.adapters.local_sheet import LocalSheet
+from bansou_sync.adapters.outbox_dir import OutboxDir
+from bansou_sync.adapters.smtp import SmtpMailer
+from bansou_sync.app.render import Renderer, default_templates_dir
+from bansou_sync.app.run_once import Services
+from bansou_sync.config import Settings
+from bansou_sync.core.ids import IdPattern
+from bansou_sync.core.policy import Policy
+from bansou_sync.errors import ConfigError
+from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
+
+
+def policy_from(settings: Settings) -> Policy:
+    s = settings
+    return Policy(
+        period_start=s.period.start,
+        period_end=s.period.end,
+        intake_closes_on=s.intake.closes_on,
+        budget_total_yen=s.budget.total_yen,
+        warn_ratio=s.budget.warn_ratio,
+        close_form=s.budget.close_form,
+        auto_accept=s.rules.auto_accept,
+        client_cap_counts=s.rules.client_cap_counts,
+        min_minutes=s.rules.min_minutes,
+        max_supporters_per_occasion=s.rules.max_supporters_per_occasion,
+        max_occasions_per_client=s.rules.max_occasions_per_client,
+        reply_days=s.rules.reply_days,
+        reminder_days_before=s.rules.reminder_days_before,
+        reminder_hour=s.rules.reminder_hour,
+        short_yen=s.honoraria.short_yen,
+        long_yen=s.honoraria.long_yen,
+        long_from_minutes=s.honoraria.long_from_minutes,
+        cutoff_basis=s.payments.cutoff_basis,
+        last_pay_date=s.payments.last_pay_date,
+        cutoff_day=s.payments.cutoff_day,
+        pay_day=s.payments.pay_day,
+        late_acceptance_business_days=s.payments.late_acceptance_business_days,
+        notify_after=s.mail.notify_after,
+        digest_hour=s.digest.hour,
+        staff_to=tuple(s.mail.staff_to),
+        resubmit_url=s.forms.application.url or "",
+        resubmit_entries=dict(s.forms.application.entries),
+        supporter_ids=IdPattern(s.ids.supporter.prefix, s.ids.supporter.digits),
+        application_ids=IdPattern(s.ids.application.prefix, s.ids.application.digits),
+        client_ids=IdPattern(s.ids.client.prefix, s.ids.client.digits),
+        min_cell=s.privacy.min_cell,
+        after_failures=s.alerts.after_failures,
+    )
+
+
+def make_source(settings: Settings) -> ResponseSource:
+    src = settings.source
+    if src.kind == "csv":
+        assert src.registrations is not None and src.applications is not None
+        titles = {
+            form: {**TITLES_BY_FORM[form], **dict(getattr(src.mapping, form))}
+            for form in TITLES_BY_FORM
+        }
+        return CsvSource(
+            {"registration": src.registrations, "application": src.applications}, titles
+        )
+    raise ConfigError(f"source.kind: {src.kind} はまだ使えません / is not available yet (use csv)")
+
+
+def make_sheet(settings: Settings) -> StatusSheet:
+    if settings.sheet.kind == "local":
+        assert settings.sheet.path is not None
+        return LocalSheet(Path(settings.sheet.path))
+    raise ConfigError(
+        f"sheet.kind: {settings.sheet.kind} はまだ使えません / is not available yet (use local)"
+    )
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    mail = settings.mail
+    if mail.kind == "outbox":
+        assert mail.path is not None
+        return OutboxDir(Path(mail.path))
+    if mail.kind == "smtp":
+        smtp = mail.smtp
+        assert smtp.host is not None
+        return SmtpMailer(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            username=smtp.username,
+            password=settings.smtp_password(),
+        )
+    raise ConfigError(f"mail.kind: {mail.kind} はまだ使えません / is not available yet")
+
+
+def build_services(settings: Settings, ledger: Ledger) -> Services:
+    mail = settings.mail
+    sender = mail.from_address
+    return Services(
+        source=make_source(settings),
+        sheet=make_sheet(settings),
+        mailer=make_mailer(settings),
+        ledger=ledger,
+        renderer=Renderer(default_templates_dir(), sender=sender, sender_name=mail.from_name),
+        policy=policy_from(settings),
+        client_key=settings.client_key(),
+        mail_domain=sender.rpartition("@")[2],
+        daily_limit=mail.daily_limit,
+        pace_seconds=0.0 if mail.kind == "outbox" else 60.0 / mail.per_minute,
+    )

@@ -1,0 +1,245 @@
+"""The command line; the one place that turns errors into messages for people."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from bansou_sync import __version__
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.lock import ledger_lock
+from bansou_sync.app.run_once import CycleSummary, run_cycle
+from bansou_sync.bootstrap import build_services
+from bansou_sync.config import Settings, load_config
+from bansou_sync.core.calendar import JST
+from bansou_sync.errors import BansouError, ConfigError
+
+console = Console(stderr=False, highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+DESCRIPTION = """\
+bansou-sync — 伴走支援事業の事務作業(フォーム回答の取り込み、ID発行、メール送信、申請の
+判定、状況シートの更新、支払予定)を自動で行います。
+Runs the paperwork of the 伴走支援事業: pulls form responses, assigns IDs, sends emails,
+judges applications, writes the status sheet and schedules payments.
+"""
+
+
+def parse_now(text: str) -> datetime:
+    """``2022-07-10T12:00:00+09:00``, ``2022-07-10 12:00`` (JST) or ``2022-07-10``."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--now: 日時を読めません / cannot read {text!r} "
+            "(例 e.g. 2022-07-10T12:00:00+09:00 or '2022-07-10 12:00')"
+        ) from exc
+    return parsed.replace(tzinfo=JST) if parsed.tzinfo is None else parsed.astimezone(JST)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bansou-sync",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bansou-sync {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--config",
+            "-c",
+            type=Path,
+            default=Path("config.yaml"),
+            help="設定ファイル / configuration file (default: config.yaml)",
+        )
+
+    once = sub.add_parser(
+        "once",
+        help="1回同期して終了 / run one cycle and exit",
+        description="フォームの回答を取り込み、判定・メール送信・シート更新を1回行います。"
+        " Runs one cycle: exit 0 when it completed, non-zero on an operational error.",
+    )
+    with_config(once)
+    once.add_argument(
+        "--now",
+        type=parse_now,
+        default=None,
+        help="この日時(JST)に実行したものとして動く / behave as if run at this time, "
+        "e.g. 2022-07-10T12:00:00+09:00 or '2022-07-10 12:00'",
+    )
+    once.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="何も書き込まず送信もせず、行う予定の内容を表示 / show what would happen, change nothing",
+    )
+    run = sub.add_parser(
+        "run",
+        help="定期実行サービス / the scheduled service",
+        description="設定の間隔で同期を繰り返します。SIGTERM/SIGINT で現在の処理を終えてから終了します。"
+        " Runs cycles on the configured schedule until SIGTERM/SIGINT.",
+    )
+    with_config(run)
+    check = sub.add_parser(
+        "check-config",
+        help="設定ファイルを検査 / validate the configuration file",
+    )
+    with_config(check)
+    return parser
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def print_summary(summary: CycleSummary, settings: Settings) -> None:
+    head = (
+        "ドライラン(変更なし) / dry run, nothing changed"
+        if summary.dry_run
+        else "同期完了 / cycle done"
+    )
+    console.print(f"[bold]{head}[/bold]  {summary.now.strftime('%Y-%m-%d %H:%M')} JST")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("項目 / item")
+    table.add_column("件数 / count", justify="right")
+    table.add_row("新規登録 / new registrations", str(summary.new_registrations))
+    table.add_row("新規申請 / new applications", str(summary.new_applications))
+    for kind, count in sorted(summary.queued.items()):
+        verb = "送信予定" if summary.dry_run else "作成"
+        table.add_row(f"メール{verb} / mail {kind}", str(count))
+    if not summary.dry_run:
+        table.add_row("送信済 / sent", str(summary.sent))
+        table.add_row("送信待ち / waiting", str(summary.waiting))
+        table.add_row("失敗 / failed", str(summary.failed))
+    for status, count in sorted(summary.statuses.items()):
+        table.add_row(f"申請の状態 / applications {status}", str(count))
+    console.print(table)
+    for problem in summary.problems[:20]:
+        console.print(f"[yellow]要確認 / attention:[/yellow] {problem}")
+    if not summary.dry_run:
+        console.print(
+            f"状況シート / status sheet: {settings.sheet.path or settings.sheet.spreadsheet_id}"
+        )
+        console.print(
+            f"メール / outbox: {settings.mail.path if settings.mail.kind == 'outbox' else settings.mail.kind}"
+        )
+        console.print(f"台帳 / ledger: {settings.state.path}")
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    for warning in settings.warnings + settings.client_key_warnings():
+        errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
+    ledger_path = Path(settings.state.path)
+    with ledger_lock(ledger_path), Ledger.open(ledger_path) as ledger:
+        services = build_services(settings, ledger)
+        now = args.now or datetime.now(JST)
+        summary = run_cycle(services, now, dry_run=args.dry_run)
+    print_summary(summary, settings)
+    return 0
+
+
+class _Stop:
+    requested = False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    settings = load_config(args.config)
+    setup_logging(settings.logging.level)
+    ledger_path = Path(settings.state.path)
+    log = logging.getLogger("bansou_sync.service")
+    with ledger_lock(ledger_path), Ledger.open(ledger_path) as ledger:
+        services = build_services(settings, ledger)
+        scheduler = BlockingScheduler(timezone=JST)
+
+        def cycle() -> None:
+            try:
+                summary = run_cycle(services, datetime.now(JST))
+                log.info(
+                    "cycle ok: %d registrations, %d applications, %d mails sent",
+                    summary.new_registrations,
+                    summary.new_applications,
+                    summary.sent,
+                )
+            except BansouError as exc:
+                log.error("cycle failed: %s", exc)
+
+        schedule = settings.schedule
+        trigger = (
+            CronTrigger.from_crontab(schedule.cron, timezone=JST)
+            if schedule.cron
+            else IntervalTrigger(minutes=schedule.interval_minutes, timezone=JST)
+        )
+        scheduler.add_job(
+            cycle,
+            trigger,
+            id="cycle",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(JST),
+        )
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %d: finishing the current step, then stopping", signum)
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        scheduler.start()
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    for warning in settings.warnings + settings.client_key_warnings():
+        errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
+    console.print(f"設定は有効です / configuration is valid: {settings.config_path}")
+    return 0
+
+
+COMMANDS = {"once": cmd_once, "run": cmd_run, "check-config": cmd_check_config}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "run":
+        setup_logging("WARNING")
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        errors.print("[red]設定エラー / configuration error:[/red]", markup=True)
+        for problem in exc.problems:
+            errors.print(f"  {problem}", markup=False)
+        return 2
+    except BansouError as exc:
+        errors.print(f"[red]エラー / error:[/red] {exc}", markup=True, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,436 @@
+from __future__ import annotations
+
+import email
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import UndefinedError
+
+from bansou_sync.app.render import (
+    CONTEXT_KEYS,
+    KINDS,
+    STAFF_KINDS,
+    Renderer,
+    default_templates_dir,
+    message_id,
+)
+from bansou_sync.errors import ConfigError, PermanentMailError
+
+NOW = datetime(2022, 7, 1, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+REASONS = [
+    {"code": "missing:end_time", "text": "終了時刻が記入されていません"},
+    {"code": "future_date", "text": "支援実施日が申請日より後の日付になっています"},
+]
+
+# kind -> (context, ref, strings the body must contain)
+SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
+    "registration_confirmed": (
+        {"name": "山田 花子", "supporter_id": "BN-0007", "registered_at": "2022-06-30 21:05"},
+        "BN-0007",
+        ["山田 花子 様", "BN-0007", "覚書", "2部", "謝金受取口座届出書", "郵送"],
+    ),
+    "registration_duplicate": (
+        {"name": "山田 花子", "existing_id": "BN-0007"},
+        "BN-0007",
+        ["山田 花子 様", "BN-0007", "1回"],
+    ),
+    "application_received": (
+        {
+            "name": "山田 花子",
+            "app_no": "A-000012",
+            "supporter_id": "BN-0007",
+            "client_code": "C-0003",
+            "client_code_issued": True,
+            "support_date": "2022-06-28",
+            "minutes": 150,
+        },
+        "A-000012",
+        ["A-000012", "BN-0007", "C-0003", "2022-06-28", "150分", "相談者コード」欄", "審査"],
+    ),
+    "application_deficient": (
+        {
+            "name": "山田 花子",
+            "app_no": "A-000013",
+            "client_code": "C-0003",
+            "support_date": "2022-06-28",
+            "reasons": REASONS,
+            "reply_deadline": "2022-07-08",
+            "resubmit_url": "https://docs.google.com/forms/d/e/XYZ/viewform?usp=pp_url&entry.1=A-000013",
+            "returned": False,
+        },
+        "A-000013",
+        ["A-000013", "終了時刻が記入されていません", "2022-07-08 まで", "entry.1=A-000013"],
+    ),
+    "deficiency_reminder": (
+        {
+            "name": "山田 花子",
+            "app_no": "A-000013",
+            "reasons": REASONS,
+            "reply_deadline": "2022-07-08",
+            "resubmit_url": "",
+        },
+        "A-000013",
+        ["A-000013", "2022-07-08", "再提出の場合、元の申請番号", "支援実施日が申請日より後"],
+    ),
+    "deficiency_expired": (
+        {"name": "山田 花子", "app_no": "A-000013", "reply_deadline": "2022-07-08"},
+        "A-000013",
+        ["A-000013", "2022-07-08", "期限切れ"],
+    ),
+    "application_ineligible": (
+        {
+            "name": "山田 花子",
+            "app_no": "A-000014",
+            "reasons": [
+                {
+                    "code": "too_many_supporters",
+                    "text": "この支援には、すでに伴走者2名の申請があります",
+                }
+            ],
+            "cap_hint": True,
+        },
+        "A-000014",
+        ["A-000014", "すでに伴走者2名", "別の方", "ご返信"],
+    ),
+    "application_accepted": (
+        {
+            "name": "山田 花子",
+            "app_no": "A-000012",
+            "amount": 6000,
+            "amount_text": "6,000円",
+            "cutoff": "2022-07-20",
+            "pay_date": "2022-08-10",
+        },
+        "A-000012",
+        ["A-000012", "6,000円", "2022-07-20", "2022-08-10"],
+    ),
+    "application_rejected": (
+        {"name": "山田 花子", "app_no": "A-000015"},
+        "A-000015",
+        ["山田 花子 様", "A-000015", "承認に至りませんでした"],
+    ),
+    "payment_held": (
+        {
+            "name": "山田 花子",
+            "supporter_id": "BN-0007",
+            "cutoff": "2022-07-20",
+            "missing": ["覚書", "謝金受取口座届出書"],
+        },
+        "2022-07-20|BN-0007",
+        ["BN-0007", "2022-07-20", "・覚書", "・謝金受取口座届出書", "保留"],
+    ),
+    "payment_released": (
+        {
+            "name": "山田 花子",
+            "supporter_id": "BN-0007",
+            "cutoff": "2022-08-20",
+            "pay_date": "2022-09-09",
+            "count": 2,
+            "amount_text": "16,000円",
+        },
+        "2022-08-20|BN-0007",
+        ["BN-0007", "2022-08-20", "2022-09-09", "2件", "16,000円"],
+    ),
+    "staff_digest": (
+        {
+            "date": "2022-07-01",
+            "pending": [
+                {
+                    "app_no": "A-000012",
+                    "supporter_id": "BN-0007",
+                    "submitted_at": "2022-06-30 21:10",
+                }
+            ],
+            "near_deadline": [{"app_no": "A-000013", "reply_deadline": "2022-07-03"}],
+            "held": [],
+            "needs_review": [{"supporter_id": "BN-0009"}],
+            "duplicates": [{"response_id": "2022/06/30 10:00:00#1", "existing_id": "BN-0007"}],
+            "problems": ["申請 A-000010: 受付完了の申請が編集されました"],
+            "budget": {"total_yen": 20_000_000, "committed_yen": 1_234_000, "ratio_percent": 6.2},
+            "overrides": [],
+        },
+        "2022-07-01",
+        ["A-000012", "A-000013", "BN-0009", "BN-0007", "20,000,000円", "1,234,000円", "6.2%"],
+    ),
+    "budget_warning": (
+        {
+            "total_yen": 20_000_000,
+            "committed_yen": 16_000_000,
+            "ratio_percent": 80,
+            "remaining_yen": 4_000_000,
+        },
+        "budget-80",
+        ["80%", "20,000,000円", "16,000,000円", "4,000,000円"],
+    ),
+    "form_close_request": (
+        {
+            "form_title": "伴走支援申請",
+            "remaining_yen": 4_000,
+            "reason": "予算の残額が謝金の最低額未満",
+        },
+        "application",
+        ["伴走支援申請", "4,000円", "回答を受け付ける"],
+    ),
+    "sync_failure": (
+        {
+            "failures": 3,
+            "last_error": "SourceUnavailable: app.csv がありません",
+            "since": "2022-07-01 06:00",
+        },
+        "sync",
+        ["3 回", "app.csv がありません", "2022-07-01 06:00"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(default_templates_dir(), sender="jimukyoku@example.org")
+
+
+def build(renderer: Renderer, kind: str, **changes: Any) -> EmailMessage:
+    context, ref, _ = SAMPLES[kind]
+    return renderer.build_message(
+        kind=kind,
+        ref=ref,
+        to=["hanako@example.com"],
+        event_key=f"{kind}|resp-1",
+        context={**context, **changes},
+        sent_on="2022-07-01",
+        now=NOW,
+    )
+
+
+def round_trip(message: EmailMessage) -> EmailMessage:
+    parsed = email.message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_every_kind_has_a_sample_and_exactly_the_declared_keys() -> None:
+    assert set(SAMPLES) == set(KINDS) == set(CONTEXT_KEYS)
+    assert len(KINDS) == 15
+    assert set(STAFF_KINDS) <= set(KINDS)
+    for kind, (context, _, _) in SAMPLES.items():
+        assert set(context) == CONTEXT_KEYS[kind], kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_a_message_that_round_trips_with_its_key_values(
+    renderer: Renderer, kind: str
+) -> None:
+    _, ref, expected = SAMPLES[kind]
+    parsed = round_trip(build(renderer, kind))
+
+    subject = str(parsed["Subject"])
+    assert subject and "\n" not in subject
+    assert parsed["From"].addresses[0].addr_spec == "jimukyoku@example.org"
+    assert parsed["From"].addresses[0].display_name == "移住連 事務局"
+    assert str(parsed["To"]) == "hanako@example.com"
+    assert parsed["Date"].datetime == NOW
+    assert str(parsed["Message-ID"]) == message_id(kind, f"{kind}|resp-1", "example.org")
+    assert parsed["X-Bansou-Kind"] == kind
+    assert parsed["X-Bansou-Ref"] == ref
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed.get_content_charset() == "utf-8"
+    assert parsed["Content-Transfer-Encoding"] == "8bit"
+
+    body = parsed.get_content()
+    for value in expected:
+        assert value in body, (kind, value)
+    assert "移住連 事務局" in body
+    assert "\n\n\n" not in body
+    if kind not in STAFF_KINDS:
+        assert body.startswith("山田 花子 様")
+        assert "jimukyoku@example.org" in body
+
+
+def test_subjects_name_the_record(renderer: Renderer) -> None:
+    assert (
+        "BN-0007"
+        in renderer.render("registration_confirmed", SAMPLES["registration_confirmed"][0])[0]
+    )
+    for kind in ("application_received", "application_deficient", "application_accepted"):
+        context, ref, _ = SAMPLES[kind]
+        assert ref in renderer.render(kind, context)[0]
+
+
+def test_staff_mail_names_nobody(renderer: Renderer) -> None:
+    body = round_trip(build(renderer, "staff_digest")).get_content()
+    assert "山田" not in body and "hanako" not in body
+    assert "事務局 各位" in body
+
+
+def test_staff_digest_omits_sections_with_nothing_in_them(renderer: Renderer) -> None:
+    _, body = renderer.render("staff_digest", SAMPLES["staff_digest"][0])
+    assert "謝金の保留" not in body
+    assert "上書き" not in body
+    assert "審査待ち 1件" in body
+
+
+def test_deficiency_without_form_url_says_how_to_resubmit(renderer: Renderer) -> None:
+    context = {**SAMPLES["application_deficient"][0], "resubmit_url": ""}
+    _, body = renderer.render("application_deficient", context)
+    assert "「再提出の場合、元の申請番号」欄に A-000013 とご記入ください" in body
+    assert "https://" not in body
+
+
+def test_deficiency_queued_before_its_deadline_is_known_counts_a_week_from_sending(
+    renderer: Renderer,
+) -> None:
+    context = {**SAMPLES["application_deficient"][0], "reply_deadline": ""}
+    _, body = renderer.render("application_deficient", context, sent_on="2022-07-01")
+    assert "2022-07-08 まで" in body
+
+
+def test_a_staff_return_reads_as_the_secretariats_request(renderer: Renderer) -> None:
+    returned = [{"code": "returned", "text": "差戻し: 実施時間を確認してください"}]
+    context = {**SAMPLES["application_deficient"][0], "returned": True, "reasons": returned}
+    _, body = renderer.render("application_deficient", context)
+    assert "事務局で申請内容を確認しました" in body
+    assert "実施時間を確認してください" in body
+
+
+def test_received_mentions_a_new_client_code_only_when_one_was_issued(renderer: Renderer) -> None:
+    context = {**SAMPLES["application_received"][0], "client_code_issued": False, "minutes": None}
+    _, body = renderer.render("application_received", context)
+    assert "発行しました" not in body
+    assert "実施時間" not in body
+
+
+def test_ineligible_without_cap_hint_does_not_offer_the_client_check(renderer: Renderer) -> None:
+    context = {**SAMPLES["application_ineligible"][0], "cap_hint": False}
+    _, body = renderer.render("application_ineligible", context)
+    assert "別の方だった場合" not in body
+
+
+def test_a_missing_context_key_raises(renderer: Renderer) -> None:
+    context = dict(SAMPLES["application_accepted"][0])
+    del context["pay_date"]
+    with pytest.raises(UndefinedError, match="pay_date"):
+        renderer.render("application_accepted", context)
+
+
+def test_strict_undefined_raises_inside_a_template(renderer: Renderer) -> None:
+    context = {**SAMPLES["application_ineligible"][0], "reasons": [{"code": "x"}]}
+    with pytest.raises(UndefinedError):
+        renderer.render("application_ineligible", context)
+
+
+def test_an_unknown_kind_is_refused(renderer: Renderer) -> None:
+    with pytest.raises(ValueError, match="unknown email kind"):
+        renderer.render("application_lost", {})
+
+
+def test_a_name_with_a_line_break_cannot_add_a_header(renderer: Renderer) -> None:
+    evil = "山田 花子\r\nBcc: evil@example.com\r\n\r\nX-Injected: 1"
+    message = build(renderer, "application_deficient", name=evil)
+    raw = message.as_bytes(policy=policy.SMTP)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"Bcc" not in head and b"X-Injected" not in head
+    parsed = round_trip(message)
+    assert parsed["Bcc"] is None
+    assert parsed["X-Injected"] is None
+    assert str(parsed["To"]) == "hanako@example.com"
+    # the body shows the text on one line, so it cannot fake a paragraph either
+    assert parsed.get_content().splitlines()[0].startswith("山田 花子 Bcc: evil@example.com")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "hanako@example.com\r\nBcc: evil@example.com",
+        "hanako@example.com, evil@example.com",
+        "Hanako <hanako@example.com>",
+        "hanako@localhost",
+        "hanako＠example.com",
+        "",
+    ],
+)
+def test_a_recipient_that_is_not_a_plain_address_is_refused(
+    renderer: Renderer, address: str
+) -> None:
+    context, ref, _ = SAMPLES["application_rejected"]
+    with pytest.raises(PermanentMailError):
+        renderer.build_message(
+            kind="application_rejected",
+            ref=ref,
+            to=[address],
+            event_key="e",
+            context=context,
+            sent_on="2022-07-01",
+            now=NOW,
+        )
+
+
+def test_no_recipient_is_refused(renderer: Renderer) -> None:
+    context, ref, _ = SAMPLES["application_rejected"]
+    with pytest.raises(PermanentMailError):
+        renderer.build_message(
+            kind="application_rejected",
+            ref=ref,
+            to=(),
+            event_key="e",
+            context=context,
+            sent_on="2022-07-01",
+        )
+
+
+def test_a_ref_with_a_line_break_is_refused(renderer: Renderer) -> None:
+    context, _, _ = SAMPLES["application_rejected"]
+    with pytest.raises(PermanentMailError):
+        renderer.build_message(
+            kind="application_rejected",
+            ref="A-000015\r\nBcc: evil@example.com",
+            to=["hanako@example.com"],
+            event_key="e",
+            context=context,
+            sent_on="2022-07-01",
+        )
+
+
+def test_several_staff_recipients_share_one_message_without_repeats(renderer: Renderer) -> None:
+    context, ref, _ = SAMPLES["sync_failure"]
+    message = renderer.build_message(
+        kind="sync_failure",
+        ref=ref,
+        to=["jimukyoku@example.org", "kaikei@example.org", "Jimukyoku@example.org"],
+        event_key="sync|1",
+        context=context,
+        sent_on="2022-07-01",
+    )
+    assert [a.addr_spec for a in message["To"].addresses] == [
+        "jimukyoku@example.org",
+        "kaikei@example.org",
+    ]
+
+
+def test_message_id_is_stable_and_depends_on_kind_and_event() -> None:
+    first = message_id("application_received", "resp-1", "example.org")
+    assert first == message_id("application_received", "resp-1", "example.org")
+    assert first.startswith("<") and first.endswith("@example.org>")
+    assert len(first.split("@")[0]) == 33
+    assert first != message_id("application_received", "resp-2", "example.org")
+    assert first != message_id("application_deficient", "resp-1", "example.org")
+
+
+def test_a_body_line_too_long_for_smtp_is_sent_as_base64(renderer: Renderer) -> None:
+    url = "https://docs.google.com/forms/d/e/XYZ/viewform?usp=pp_url&" + "entry.1=x&" * 120
+    message = build(renderer, "application_deficient", resubmit_url=url)
+    assert message["Content-Transfer-Encoding"] == "base64"
+    assert url.strip() in round_trip(message).get_content()
+
+
+def test_a_sender_that_is_not_an_address_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"mail\.from"):
+        Renderer(default_templates_dir(), sender="jimukyoku")
+
+
+def test_a_templates_folder_without_the_templates_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"registration_confirmed\.subject\.j2"):
+        Renderer(tmp_path, sender="jimukyoku@example.org")
