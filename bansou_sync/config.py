@@ -32,8 +32,9 @@ PREFILLABLE_FIELDS = frozenset(
     | {"client_code", "client_initials", "client_birth_year", "client_nationality"}
     | {"resubmission_of"}
 )
-APPLICATION_FIELDS = PREFILLABLE_FIELDS | {"topics", "destinations", "outcomes", "narrative"}
-APPLICATION_FIELDS |= {"consent"}
+APPLICATION_FIELDS = (
+    PREFILLABLE_FIELDS | {"topics", "destinations", "outcomes", "narrative"} | {"consent"}
+)
 
 
 def _one_of(options: Any, upper: bool = False) -> BeforeValidator:
@@ -334,8 +335,12 @@ NEEDS: dict[tuple[str, str], tuple[str, ...]] = {  # (section, kind) → keys th
     ("mail", "smtp"): ("smtp.host",),
     ("mail", "gmail"): (),
 }
-GOOGLE_KINDS = {("source", "forms_api"), ("source", "response_sheet"), ("sheet", "google")}
-GOOGLE_KINDS |= {("mail", "gmail")}
+GOOGLE_KINDS = {  # these also need google.credentials_file
+    ("source", "forms_api"),
+    ("source", "response_sheet"),
+    ("sheet", "google"),
+    ("mail", "gmail"),
+}
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -343,6 +348,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     config_path = Path(path).expanduser().absolute()
     raw = check.read_yaml(config_path)
     sections: dict[str, Section] = {}
+    unchecked: dict[str, Section] = {}  # failed sections, as given, for the kind rules
     problems: list[str] = []
     for name, model in SECTIONS.items():
         value = {} if raw.get(name) is None else raw[name]
@@ -350,7 +356,9 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             sections[name] = model.model_validate(value, context={"base_dir": config_path.parent})
         except PydanticValidationError as exc:
             problems += check.problems_from(exc, (name,))
-    problems += _consistency(sections)
+            if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+                unchecked[name] = model.model_construct(**value)
+    problems += _kind_needs(unchecked | sections) + _consistency(sections)
     if problems:
         raise ConfigError(problems)
     warnings = list(check.unknown_keys(raw, SECTIONS))
@@ -362,33 +370,33 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-def _consistency(sections: Mapping[str, Section]) -> list[str]:
-    """Rules that tie keys together; only sections that validated are looked at."""
+def _kind_needs(sections: Mapping[str, Section]) -> list[str]:
+    """Keys the chosen kinds cannot work without (also read from sections that failed)."""
     problems = []
-    google = sections.get("google")
     for (name, kind), keys in NEEDS.items():
         section = sections.get(name)
         if section is None or getattr(section, "kind", None) != kind:
             continue
-        ja, en = (
-            f"{name}.kind が {kind} のときは必須です",
-            f"is required when {name}.kind is {kind}",
-        )
-        for key in keys:
-            value: Any = section
+        ja = f"{name}.kind が {kind} のときは必須です"
+        en = f"is required when {name}.kind is {kind}"
+        needed = [f"{name}.{key}" for key in keys]
+        needed += ["google.credentials_file"] if (name, kind) in GOOGLE_KINDS else []
+        for key in needed:
+            value: Any = sections
             for part in key.split("."):
-                value = getattr(value, part)
+                value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, 0)
             if value is None:
-                problems.append(check.line(f"{name}.{key}", ja, en))
-        google_needed = (name, kind) in GOOGLE_KINDS and isinstance(google, GoogleSettings)
-        if google_needed and getattr(google, "credentials_file", None) is None:
-            problems.append(check.line("google.credentials_file", ja, en))
+                problems.append(check.line(key, ja, en))
+    return problems
+
+
+def _consistency(sections: Mapping[str, Section]) -> list[str]:
+    """Rules that tie validated keys together."""
+    problems = []
     period = sections.get("period")
     if isinstance(period, PeriodSettings) and period.start > period.end:
-        ja, en = (
-            f"period.start ({period.start}) より前です",
-            f"is before period.start ({period.start})",
-        )
+        ja = f"period.start ({period.start}) より前です"
+        en = f"is before period.start ({period.start})"
         problems.append(check.line("period.end", ja, en, period.end))
     ids = sections.get("ids")
     if isinstance(ids, IdsSettings):

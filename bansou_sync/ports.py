@@ -79,6 +79,10 @@ class Mailer(Protocol):
         """Deliver ``message``; raise ``TemporaryMailError`` or ``PermanentMailError``."""
         ...
 
+    def delivered(self, message_id: str) -> bool | None:
+        """After a crash mid-send: was ``message_id`` delivered? None when it cannot tell."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...

@@ -308,6 +308,7 @@ class App:
     email_override: str | None = None  # an email that is not the registered one
     note: str = ""
     prefer_code: bool = False
+    fullwidth_year: bool = False  # 生まれ年 typed in full-width digits
     order: int = 0
     number: str = ""
     response_id: str = ""
@@ -546,7 +547,6 @@ FULLWIDTH = str.maketrans(
 def build_special_applications(b: Builder, regs: dict[str, Reg]) -> None:
     """Every rule, code and path of SPEC §2–§4 that the dataset must exercise."""
     e = [regs[f"early{i}"] for i in range(1, 15)]  # e[0] is BN-0001
-    rng = b.rng
     at = b.instant
     b.app("p1_start_c0001", at(2022, 5, 25, 18, 20, 11), e[0], date(2022, 5, 25),
           client=b.client("A.K.", 1979, "ベトナム"), companion=e[1].bn,
@@ -589,12 +589,12 @@ def build_special_applications(b: Builder, regs: dict[str, Reg]) -> None:
     p5 = [(6, 6, e[4], None), (6, 20, e[5], None), (7, 11, e[6], e[7]), (7, 11, e[7], e[6]),
           (8, 8, e[4], None), (9, 5, e[5], None), (10, 3, e[6], None)]  # fmt: skip
     for i, (mo, d, sup, comp) in enumerate(p5):
-        last = i == len(p5) - 1
+        nth = (1, 2, 3, 3, 4, 5, 6)[i]
         b.app(f"p5_{i + 1}", at(2022, mo, d + 1, 19, 10 + i, 5), sup, date(2022, mo, d), client=c5,
               client_mode="triple" if i == 0 else "code", companion=comp.bn if comp else None,
-              note="P5 / §9: the sixth occasion → client_cap" if last else
-              f"P5: occasion {min(i, 2) + 1 + max(0, i - 3)} of client M.R." +
-              (" (two supporters, counts once)" if mo == 7 else ""))  # fmt: skip
+              note="P5 / §9: the sixth occasion → client_cap" if nth == 6 else
+              f"P5: occasion {nth} of client M.R." +
+              (" (two supporters, counts once)" if nth == 3 else ""))  # fmt: skip
     unknown = b.app("p6_unknown_supporter", at(2022, 7, 20, 21, 0, 45), e[12], date(2022, 7, 19),
                     sid=None, raw={"supporter_id": "BN-0999"}, defects=("unknown_supporter",),
                     note="P6: BN-0999 was never issued → unknown_supporter (deficient)")  # fmt: skip
@@ -713,7 +713,6 @@ def build_special_applications(b: Builder, regs: dict[str, Reg]) -> None:
           note="P1: support 2023-03-01 is after the period → outside_period")  # fmt: skip
     b.app("p1_end", at(2023, 3, 10, 20, 0, 0), e[0], date(2023, 2, 28),
           note="P1 boundary: 2023-02-28 is inside the period")  # fmt: skip
-    del rng
 
 
 def eligible_supporters(b: Builder) -> list[Reg]:
@@ -758,8 +757,7 @@ def build_ordinary_applications(b: Builder) -> None:
                       companion=other if two and rng.random() < 0.9 else None)  # fmt: skip
             if rng.random() < 0.08:
                 a.raw["email"] = s.person.email.upper() if rng.random() < 0.5 else f" {s.person.email}"
-            if rng.random() < 0.05:
-                a.raw["client_birth_year"] = str(client.birth_year).translate(FULLWIDTH)
+            a.fullwidth_year = rng.random() < 0.1
 
 
 # --- simulation: numbers, codes and a simplified judge ------------------------------------
@@ -795,7 +793,7 @@ def simulate(b: Builder) -> None:
                     by_key[a.client.key] = f"C-{codes:04d}"
                     issued.add(by_key[a.client.key])
                 a.client.code = a.client_code = by_key[a.client.key]
-                a.client_mode = "triple" if a.client_mode != "code" else a.client_mode
+                a.client_mode = "triple"
         reasons = [d for d in a.defects if d != "unknown_supporter"]
         reg = regs.get(a.sid) if a.sid else None
         if a.sid and reg is None:
@@ -908,13 +906,12 @@ def app_answers(a: App) -> dict[str, str | tuple[str, ...]]:
         "resubmission_of": a.resub.number if a.resub else "",
         "consent": (CONSENT,) if a.consent else (),
     }
-    if a.client is not None and a.client_mode in ("code",) or (
-        a.client is not None and a.client_mode == "auto" and a.client_code
-    ):
+    if a.client is not None and a.client_mode in ("code", "auto"):
         ans["client_code"] = a.client_code or ""
     elif a.client is not None:
+        year = str(a.client.birth_year)
         ans["client_initials"] = a.client.initials
-        ans["client_birth_year"] = str(a.client.birth_year)
+        ans["client_birth_year"] = year.translate(FULLWIDTH) if a.fullwidth_year else year
         ans["client_nationality"] = a.client.nationality
     ans.update(a.raw)
     return ans

@@ -34,7 +34,7 @@ class OutboxDir(Mailer):
         message_id = str(message.get("Message-ID", "")).strip()
         if not message_id:
             raise PermanentMailError("the message has no Message-ID")
-        short = hashlib.sha256(message_id.encode()).hexdigest()[:12]
+        short = _short(message_id)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             if any(self.path.glob(f"*-{short}.eml")):
@@ -44,6 +44,14 @@ class OutboxDir(Mailer):
             _write_atomically(self.path / name, message.as_bytes(policy=policy.SMTP))
         except OSError as exc:
             raise TemporaryMailError(f"cannot write to the outbox folder: {exc}") from exc
+
+    def delivered(self, message_id: str) -> bool | None:
+        """The folder is its own record: a file for the Message-ID means it was delivered."""
+        return any(self.path.glob(f"*-{_short(message_id)}.eml"))
+
+
+def _short(message_id: str) -> str:
+    return hashlib.sha256(message_id.encode()).hexdigest()[:12]
 
 
 def _stamp(message: EmailMessage) -> str:

@@ -89,6 +89,10 @@ class SmtpMailer(Mailer):
                 f"recipients; refused with {codes}"
             )
 
+    def delivered(self, message_id: str) -> bool | None:
+        """SMTP keeps no record we can ask: a crash mid-send needs a person to check."""
+        return None
+
     def _deliver(
         self, message: EmailMessage, sender: str, recipients: list[str]
     ) -> dict[str, tuple[int, bytes]]:

@@ -57,6 +57,22 @@ def _final_context(item: OutboxItem, sent_at: datetime, reply_days: int) -> dict
     return context
 
 
+def settle_interrupted(ledger: Ledger, mailer: Mailer) -> None:
+    """A message left in ``sending`` by a crash is checked before anything is resent:
+    delivered → sent; certainly not delivered → pending again; unknown → staff review."""
+    for item in ledger.in_sending():
+        answer = mailer.delivered(item.message_id)
+        if answer is True:
+            ledger.mark_sent(item.message_id, item.created_at)
+        elif answer is False:
+            ledger.mark_failed(item.message_id, "interrupted before delivery", permanent=False)
+        else:
+            ledger.mark_review(
+                item.message_id,
+                "送信中に中断されました。届いたか確認してください / interrupted mid-send: check by hand",
+            )
+
+
 def deliver(
     ledger: Ledger,
     mailer: Mailer,
@@ -68,6 +84,7 @@ def deliver(
     pace_seconds: float = 0.0,
 ) -> SendReport:
     """Send what is pending, oldest first, within the rolling 24-hour limit."""
+    settle_interrupted(ledger, mailer)
     room = max(0, daily_limit - ledger.sent_count_since(now - timedelta(hours=24)))
     queue = ledger.pending()
     sent = failed = 0

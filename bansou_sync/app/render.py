@@ -105,7 +105,7 @@ def default_templates_dir() -> Path:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: control, line-break and bidi-override characters removed."""
+    """``text`` on one line: each run of control, line-break or bidi characters becomes a space."""
     return _BREAKS.sub(" ", text).strip()
 
 

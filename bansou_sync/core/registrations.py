@@ -118,7 +118,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
                 ref=original.supporter_id,
                 to=(to,) if to else (),
                 event_key=f"response:registration:{raw.response_id}",
-                context={"name": reg.name, "existing_id": original.supporter_id},
+                context={"name": original.name or reg.name, "existing_id": original.supporter_id},
                 response_at=reg.submitted_at,
             )
         ]

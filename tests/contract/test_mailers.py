@@ -30,13 +30,13 @@ NOW = datetime(2022, 7, 1, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 def make_message(
-    app_no: str = "A-000012", to: str = "hanako@example.com", now: datetime = NOW
+    app_no: str = "A-000012", to: str | list[str] = "hanako@example.com", now: datetime = NOW
 ) -> EmailMessage:
     renderer = Renderer(default_templates_dir(), sender="jimukyoku@example.org")
     return renderer.build_message(
         kind="application_accepted",
         ref=app_no,
-        to=[to],
+        to=[to] if isinstance(to, str) else to,
         event_key=f"{app_no}|r1",
         context={
             "name": "山田 花子",
@@ -227,6 +227,15 @@ def test_a_recipient_rejected_with_550_is_permanent(smtp_server: Server) -> None
         plain(smtp_server).send(make_message(to="gone@example.com"))
     assert "550" in str(caught.value)
     assert "gone@example.com" not in str(caught.value)  # logs never carry addresses
+
+
+def test_a_partly_refused_message_is_not_retried_so_nobody_gets_it_twice(
+    smtp_server: Server,
+) -> None:
+    with pytest.raises(PermanentMailError, match="delivered to 1 of 2"):
+        plain(smtp_server).send(make_message(to=["hanako@example.com", "gone@example.com"]))
+    [(_, rcpt_tos, _)] = smtp_server.recorder.received
+    assert rcpt_tos == ["hanako@example.com"]
 
 
 def test_a_recipient_deferred_with_450_is_temporary(smtp_server: Server) -> None:

@@ -95,7 +95,7 @@ def test_every_problem_is_reported_together_each_naming_its_key(tmp_path: Path) 
         tmp_path,
         MINIMAL
         + "budget: {total_yen: abc, warn_ratio: 1.5}\n"
-        + "mail: {daily_limit: 0, staff_to: [a@example.org, nobody], security: tls}\n"
+        + "mail: {kind: smtp, daily_limit: 0, staff_to: [a@example.org, nobody], security: tls}\n"
         + "rules: {client_cap_counts: people}\n"
         + "payments: {cutoff_basis: payment}\n"
         + "forms: {application: {entries: {resubmission_of: '123', colour: 5, name: -1}}}\n"
@@ -116,6 +116,7 @@ def test_every_problem_is_reported_together_each_naming_its_key(tmp_path: Path) 
             "budget.warn_ratio",
             "mail.daily_limit",
             "mail.staff_to[1]",
+            "mail.smtp.host",
             "rules.client_cap_counts",
             "payments.cutoff_basis",
             "forms.application.entries.colour",
