@@ -16,15 +16,16 @@ from rich.table import Table
 
 from bansou_sync import __version__
 from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.failures import run_cycle_reporting
 from bansou_sync.app.lock import ledger_lock
-from bansou_sync.app.run_once import CycleSummary, run_cycle
+from bansou_sync.app.run_once import CycleSummary
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import Settings, load_config
 from bansou_sync.core.calendar import JST
 from bansou_sync.errors import BansouError, ConfigError
 
-console = Console(stderr=False, highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DESCRIPTION = """\
 bansou-sync — 伴走支援事業の事務作業(フォーム回答の取り込み、ID発行、メール送信、申請の
@@ -152,7 +153,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     with ledger_lock(ledger_path), Ledger.open(ledger_path) as ledger:
         services = build_services(settings, ledger)
         now = args.now or datetime.now(JST)
-        summary = run_cycle(services, now, dry_run=args.dry_run)
+        summary = run_cycle_reporting(services, now, dry_run=args.dry_run)
     print_summary(summary, settings)
     return 0
 
@@ -176,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def cycle() -> None:
             try:
-                summary = run_cycle(services, datetime.now(JST))
+                summary = run_cycle_reporting(services, datetime.now(JST))
                 log.info(
                     "cycle ok: %d registrations, %d applications, %d mails sent",
                     summary.new_registrations,

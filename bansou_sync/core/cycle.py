@@ -16,10 +16,16 @@ from bansou_sync.core.budget import check_budget
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.deadlines import run_deadlines
 from bansou_sync.core.digest import due_digest, note
-from bansou_sync.core.model import Notice, RawResponse, RegistrationStatus, SupporterDesk
+from bansou_sync.core.model import (
+    AppStatus,
+    Notice,
+    RawResponse,
+    RegistrationStatus,
+    SupporterDesk,
+)
 from bansou_sync.core.payments import apply_paid_ticks, run_holds
 from bansou_sync.core.policy import Policy
-from bansou_sync.core.review import decide
+from bansou_sync.core.review import accept, accepted_notice, decide
 from bansou_sync.core.staff import StaffInput
 from bansou_sync.core.state import State
 
@@ -93,6 +99,15 @@ def _apply_decisions(
                 plan.problems.append(problem)
 
 
+def _auto_accept(response_id: str, book: Book, policy: Policy, now: datetime) -> list[Notice]:
+    """rules.auto_accept: pending_review becomes accepted in the same cycle (SPEC §4)."""
+    app = book.state.applications[book.by_response[response_id]]
+    if app.status != AppStatus.PENDING_REVIEW:
+        return []
+    accepted = accept(app, book, policy, now)
+    return [accepted_notice(accepted, book, policy)] if app.notify else []
+
+
 def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list[str]:
     present = {r.response_id for r in responses}
     prefix = f"{form}|"
@@ -139,6 +154,8 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
         if app_no is None:
             plan.new_applications += 1
             plan.notices += intake.admit(raw, book, policy, inputs.client_key, now)
+            if policy.auto_accept:
+                plan.notices += _auto_accept(raw.response_id, book, policy, now)
         else:
             notices, problem = intake.edit(
                 raw, book.state.applications[app_no], book, policy, inputs.client_key, now
