@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
+from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.render import Renderer, message_id
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import Notice
@@ -110,6 +111,7 @@ def deliver(
             break  # the mail server is unwell: try again next cycle
         ledger.mark_sent(item.message_id, now)
         sent += 1
+        crash_point("between_sends")
         if pace_seconds:
             time.sleep(pace_seconds)
     return SendReport(sent=sent, failed=failed, waiting=len(ledger.pending()))

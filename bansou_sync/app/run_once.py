@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.render import Renderer, message_id
 from bansou_sync.core.book import Book
@@ -124,6 +125,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     state = _record_deliveries(ledger, ledger.load_state())
     fetched = _fetch(services.source, state)
     snapshot = services.sheet.read()
+    crash_point("after_read")
     staff = read_staff({tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()})
     plan = plan_cycle(
         state,
@@ -141,6 +143,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     with ledger.transaction(commit=not dry_run):
         ledger.save_state(state, plan.state)
         ledger.enqueue(items)
+    if not dry_run:
+        crash_point("after_commit")
     summary.new_registrations = plan.new_registrations
     summary.new_applications = plan.new_applications
     summary.queued = Counter(i.kind for i in items)
@@ -190,6 +194,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         idle,
     )
     tabs = project(services, final)
+    crash_point("before_sheet")
     services.sheet.write(tabs)
     summary.tabs = {t.name: len(t.rows) for t in tabs}
     return summary
