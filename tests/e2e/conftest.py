@@ -32,6 +32,7 @@ from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TI
 MAIN = Path(__file__).resolve().parents[2]
 TIMESTAMP = "タイムスタンプ"
 STAFF = "jimukyoku@example.org"
+STAFF_KINDS = ("staff_digest", "budget_warning", "form_close_request", "sync_failure")
 FORM_URL = "https://docs.google.com/forms/d/e/EXAMPLE/viewform"
 ENTRY_RESUBMISSION = 1000000001
 ENTRY_SUPPORTER = 1000000002
@@ -268,6 +269,10 @@ class Project:
         fresh = [p for p in self.eml_paths() if p.name not in self.seen_emails]
         self.seen_emails.update(p.name for p in fresh)
         return [_parse(p) for p in fresh]
+
+    def new_volunteer_emails(self) -> list[EmailMessage]:
+        """New messages, without the staff digest (which any new day may bring)."""
+        return [m for m in self.new_emails() if m["X-Bansou-Kind"] not in STAFF_KINDS]
 
     def emails_of(self, kind: str) -> list[EmailMessage]:
         return [m for m in self.emails() if m["X-Bansou-Kind"] == kind]
