@@ -41,7 +41,7 @@ def test_application_after_midnight_tokyo_time_is_late_though_utc_says_the_25th(
 
 
 def test_support_on_january_31st_may_be_applied_for_until_february_28th() -> None:
-    a, _ = judged(app("2023-02-28 20:00", "BN-0001", "2023-01-31"))
+    a, _ = judged(app("2023-02-28 20:00", "BN-0001", "2023-01-31"), now="2023-03-01 08:00")
     assert a.status == AppStatus.PENDING_REVIEW
 
 
@@ -240,4 +240,4 @@ def test_applications_after_intake_closes_are_refused() -> None:
 def test_ineligible_codes_are_listed_together_without_deficiencies() -> None:
     raw = app("2022-06-27 10:00", "BN-0001", "2022-05-24", "10:00", "10:30", email="x@example.com")
     a, _ = judged(raw)
-    assert codes(a) == ["outside_period", "too_short"]
+    assert codes(a) == ["outside_period", "late_submission", "too_short"]
