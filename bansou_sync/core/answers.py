@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from bansou_sync.core import normalize as n
-from bansou_sync.core.model import MISSING, Problem, RawResponse
+from bansou_sync.core.model import Problem, RawResponse
 from bansou_sync.core.policy import Policy
 
 
@@ -34,13 +34,6 @@ class ApplicationFacts:
     outcomes: tuple[str, ...]
     consent: bool
     resubmission_of: str | Problem
-
-    @property
-    def triple_given(self) -> bool:
-        return any(
-            not isinstance(v, Problem) or v is not MISSING
-            for v in (self.initials, self.birth_year, self.nationality)
-        )
 
 
 def read_application(raw: RawResponse, policy: Policy) -> ApplicationFacts:

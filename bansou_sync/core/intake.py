@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
 from bansou_sync.core.book import Book
@@ -123,20 +124,18 @@ def find_superseded(
 
 
 def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bool) -> Application:
-    return Application(
-        **{
-            **app.__dict__,
-            "status": verdict.status,
-            "reasons": verdict.reasons,
-            "minutes": verdict.minutes,
-            "honorarium": verdict.honorarium,
-            "judged_at": now,
-            "updated_at": now,
-            "notice_event": "",
-            "notice_sent_at": None,
-            "clock_start": now if verdict.status == AppStatus.DEFICIENT and not notify else None,
-            "reminded": False,
-        }
+    return replace(
+        app,
+        status=verdict.status,
+        reasons=verdict.reasons,
+        minutes=verdict.minutes,
+        honorarium=verdict.honorarium,
+        judged_at=now,
+        updated_at=now,
+        notice_event="",
+        notice_sent_at=None,
+        clock_start=now if verdict.status == AppStatus.DEFICIENT and not notify else None,
+        reminded=False,
     )
 
 
@@ -169,34 +168,45 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
         submitted_at=submitted,
         last_submitted_at=to_jst(raw.last_submitted_at),
         effective_submitted_at=effective,
-        supporter_id=None if isinstance(facts.supporter_id, Problem) else facts.supporter_id,
-        name=facts.name,
-        email=None if isinstance(facts.email, Problem) else facts.email,
-        companion_id=None if isinstance(facts.companion_id, Problem) else facts.companion_id,
-        client_code=client.code,
-        support_date=None if isinstance(facts.support_date, Problem) else facts.support_date,
         minutes=None,
         status=AppStatus.PENDING_REVIEW,
         reasons=(),
         resubmission_of=original.app_no if original else None,
         notify=notify,
-        topics=facts.topics,
-        destinations=facts.destinations,
-        outcomes=facts.outcomes,
-        nationality="" if isinstance(facts.nationality, Problem) else facts.nationality,
         prefecture=_prefecture(book, facts),
+        **_answer_fields(facts, client),
     )
     app = _apply_verdict(app, verdict, now, notify)
     if original is not None:
         book.update(original, status=AppStatus.RESUBMITTED, superseded_by=app_no, updated_at=now)
     event = f"response:application:{raw.response_id}"
     if app.status == AppStatus.DEFICIENT:
-        app = Application(**{**app.__dict__, "notice_event": event if notify else ""})
+        app = replace(app, notice_event=event if notify else "")
     book.put_application(app)
     if not notify:
         return []
     kind = FIRST_KIND[app.status]
     return [application_notice(kind, app, book, policy, event, client_code_issued=client.issued)]
+
+
+def _value(answer: object) -> object:
+    return None if isinstance(answer, Problem) else answer
+
+
+def _answer_fields(facts: ApplicationFacts, client: ClientResolution) -> dict[str, Any]:
+    """The record's copy of the answers (None where unreadable); the same for new and edited."""
+    return {
+        "supporter_id": _value(facts.supporter_id),
+        "name": facts.name,
+        "email": _value(facts.email),
+        "companion_id": _value(facts.companion_id),
+        "client_code": client.code,
+        "support_date": _value(facts.support_date),
+        "topics": facts.topics,
+        "destinations": facts.destinations,
+        "outcomes": facts.outcomes,
+        "nationality": _value(facts.nationality) or "",
+    }
 
 
 def _prefecture(book: Book, facts: ApplicationFacts) -> str:
@@ -226,36 +236,19 @@ def edit(
     )
     book.restore(app)
     changed = (verdict.status, verdict.reasons) != (app.status, app.reasons)
-    updated = Application(
-        **{
-            **app.__dict__,
-            "last_submitted_at": to_jst(raw.last_submitted_at),
-            "supporter_id": None if isinstance(facts.supporter_id, Problem) else facts.supporter_id,
-            "name": facts.name,
-            "email": None if isinstance(facts.email, Problem) else facts.email,
-            "companion_id": None if isinstance(facts.companion_id, Problem) else facts.companion_id,
-            "client_code": client.code,
-            "support_date": None if isinstance(facts.support_date, Problem) else facts.support_date,
-            "topics": facts.topics,
-            "destinations": facts.destinations,
-            "outcomes": facts.outcomes,
-            "nationality": "" if isinstance(facts.nationality, Problem) else facts.nationality,
-        }
+    updated = replace(
+        app, last_submitted_at=to_jst(raw.last_submitted_at), **_answer_fields(facts, client)
     )
     if not changed:
         book.put_application(
-            Application(
-                **{**updated.__dict__, "minutes": verdict.minutes, "honorarium": verdict.honorarium}
-            )
+            replace(updated, minutes=verdict.minutes, honorarium=verdict.honorarium)
         )
         return [], None
     revision = app.revision + 1
-    updated = _apply_verdict(
-        Application(**{**updated.__dict__, "revision": revision}), verdict, now, app.notify
-    )
+    updated = _apply_verdict(replace(updated, revision=revision), verdict, now, app.notify)
     event = f"edit:{app.app_no}:{revision}"
     if updated.status == AppStatus.DEFICIENT and app.notify:
-        updated = Application(**{**updated.__dict__, "notice_event": event})
+        updated = replace(updated, notice_event=event)
     book.put_application(updated)
     if not app.notify:
         return [], None
