@@ -6,7 +6,9 @@ import argparse
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -150,7 +152,13 @@ def cmd_once(args: argparse.Namespace) -> int:
     for warning in settings.warnings + settings.client_key_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
     ledger_path = Path(settings.state.path)
-    with ledger_lock(ledger_path), Ledger.open(ledger_path) as ledger:
+    with ExitStack() as stack:
+        stack.enter_context(ledger_lock(ledger_path))
+        if args.dry_run and not ledger_path.exists():
+            # a dry run on a fresh installation must not leave an empty ledger behind
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            ledger_path = scratch / ledger_path.name
+        ledger = stack.enter_context(Ledger.open(ledger_path))
         services = build_services(settings, ledger)
         now = args.now or datetime.now(JST)
         summary = run_cycle_reporting(services, now, dry_run=args.dry_run)

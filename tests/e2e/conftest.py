@@ -98,9 +98,7 @@ def _export(path: Path, titles: Mapping[str, str], rows: Iterable[Mapping[str, s
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def registration(
-    timestamp: str, name: str, email_address: str, **answers: str
-) -> dict[str, str]:
+def registration(timestamp: str, name: str, email_address: str, **answers: str) -> dict[str, str]:
     return {
         **REGISTRATION_DEFAULTS,
         "timestamp": timestamp,
@@ -182,7 +180,7 @@ class Project:
     # --- running ----------------------------------------------------------------------
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "BANSOU_CLIENT_KEY": "e2e-test-client-key-0123456789abcdef"}
-        env["COLUMNS"] = "200"
+        env.pop("COLUMNS", None)  # as under cron: no terminal width
         result = subprocess.run(
             [sys.executable, "-m", "bansou_sync.cli", *args],
             cwd=self.root,
@@ -199,7 +197,9 @@ class Project:
         return result
 
     def once(self, now: str, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.cli("once", "--config", str(self.config_path), "--now", now, *extra, check=check)
+        return self.cli(
+            "once", "--config", str(self.config_path), "--now", now, *extra, check=check
+        )
 
     # --- reading results --------------------------------------------------------------
     def tab_path(self, tab: str) -> Path:
@@ -256,7 +256,9 @@ class Project:
         self.edit("申請", "申請番号", app_no, **cells)
 
     def tick(self, supporter_id: str, value: str = "TRUE", **more: str) -> None:
-        self.edit("伴走者", "伴走ネットID", supporter_id, 覚書受領=value, 口座届出受領=value, **more)
+        self.edit(
+            "伴走者", "伴走ネットID", supporter_id, 覚書受領=value, 口座届出受領=value, **more
+        )
 
     def eml_paths(self) -> list[Path]:
         return sorted(self.outbox_dir.glob("*.eml")) if self.outbox_dir.exists() else []

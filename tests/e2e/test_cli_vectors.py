@@ -21,9 +21,7 @@ def by_user1(timestamp: str, initials: str, **answers: str) -> dict[str, str]:
 JUDGED = {
     "on_time": by_user1("2022/06/25 23:59:00", "OT", support_date="2022/05/26"),
     "late_jst": by_user1("2022/06/26 0:30:00", "LJ", support_date="2022/05/26"),
-    "both_kinds": by_user1(
-        "2022/06/27 9:00:00", "BK", support_date="2022/05/26", end_time=""
-    ),
+    "both_kinds": by_user1("2022/06/27 9:00:00", "BK", support_date="2022/05/26", end_time=""),
     "before_period": by_user1("2022/06/01 9:00:00", "BP", support_date="2022/05/24"),
     "short": by_user1("2022/06/02 9:00:00", "SH", start_time="10:00:00", end_time="10:59:00"),
     "179": by_user1("2022/06/02 9:01:00", "SX", start_time="10:00:00", end_time="12:59:00"),
@@ -121,10 +119,13 @@ def test_each_application_gets_exactly_one_first_email(judged) -> None:
         first = [
             m
             for m in project.emails()
-            if m["X-Bansou-Ref"] == row["申請番号"] and str(m["X-Bansou-Kind"]).startswith("application_")
+            if m["X-Bansou-Ref"] == row["申請番号"]
+            and str(m["X-Bansou-Kind"]).startswith("application_")
         ]
         expected = (
-            "application_received" if row["状態コード"] == "pending_review" else "application_ineligible"
+            "application_received"
+            if row["状態コード"] == "pending_review"
+            else "application_ineligible"
         )
         assert kinds(first) == [expected], case
         assert first[0]["To"] == "user1@example.com"
@@ -240,8 +241,12 @@ def test_staff_acceptance_sets_honorarium_and_pay_date_by_acceptance_day(tmp_pat
     ]
     project.write_applications(
         [
-            application("2022/06/02 9:00:00", **people[0], client_initials="AA", end_time="12:59:00"),
-            application("2022/06/03 9:00:00", **people[1], client_initials="BB", end_time="13:00:00"),
+            application(
+                "2022/06/02 9:00:00", **people[0], client_initials="AA", end_time="12:59:00"
+            ),
+            application(
+                "2022/06/03 9:00:00", **people[1], client_initials="BB", end_time="13:00:00"
+            ),
         ]
     )
     project.once("2022-06-15 12:00")
@@ -269,7 +274,9 @@ def test_staff_acceptance_sets_honorarium_and_pay_date_by_acceptance_day(tmp_pat
     assert project.app("A-000001")["支払予定日"] == "2022-07-08"
 
     project.add_applications(
-        application("2022/09/02 9:00:00", **people[2], client_initials="CC", support_date="2022/09/01")
+        application(
+            "2022/09/02 9:00:00", **people[2], client_initials="CC", support_date="2022/09/01"
+        )
     )
     project.once("2022-09-10 12:00")
     project.review("A-000003", "承認")
@@ -288,7 +295,9 @@ def test_payment_is_held_until_both_papers_are_ticked_then_released(tmp_path: Pa
     project = Project(tmp_path)
     project.write_config()
     project.register(1)
-    project.write_applications([application("2022/07/05 9:00:00", **USER1, support_date="2022/07/01")])
+    project.write_applications(
+        [application("2022/07/05 9:00:00", **USER1, support_date="2022/07/01")]
+    )
     project.once("2022-07-10 12:00")
     project.review("A-000001", "承認")
     project.once("2022-07-18 12:00")
