@@ -14,7 +14,7 @@ from bansou_sync.core import intake, registrations
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import check_budget
 from bansou_sync.core.calendar import to_jst
-from bansou_sync.core.deadlines import run_deadlines
+from bansou_sync.core.deadlines import expire_lapsed, run_deadlines
 from bansou_sync.core.digest import due_digest, note
 from bansou_sync.core.model import (
     AppStatus,
@@ -90,13 +90,13 @@ def _apply_decisions(
             if memo != app.memo:
                 book.put_application(replace(app, memo=memo))
             continue
-        notices, problems = decide(app, cell, memo, book, policy, now)
-        plan.notices += notices
-        for problem in problems:
-            if "承認" in problem:
-                note(book, "overrides", problem)
-            else:
-                plan.problems.append(problem)
+        outcome = decide(app, cell, memo, book, policy, now)
+        plan.notices += outcome.notices
+        # A decision not applied goes to 同期 and the digest; an applied override
+        # (承認 of an ineligible one, or past the budget) is a digest warning only.
+        plan.problems += outcome.problems
+        for override in outcome.overrides:
+            note(book, "overrides", override)
 
 
 def _auto_accept(response_id: str, book: Book, policy: Policy, now: datetime) -> list[Notice]:
@@ -150,6 +150,7 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
 
     for raw in _pending(inputs.applications, state, now):
         key = f"application|{raw.response_id}"
+        plan.notices += expire_lapsed(book, policy, to_jst(raw.last_submitted_at), now)
         app_no = book.by_response.get(raw.response_id)
         if app_no is None:
             plan.new_applications += 1

@@ -12,45 +12,60 @@ from bansou_sync.core.notices import application_notice
 from bansou_sync.core.policy import Policy
 
 
-def run_deadlines(book: Book, policy: Policy, now: datetime) -> list[Notice]:
+def expire_lapsed(book: Book, policy: Policy, as_of: datetime, now: datetime) -> list[Notice]:
+    """Deficient applications whose reply deadline had passed by ``as_of`` become expired.
+
+    The cycle calls this with each response's submission time before judging it, so a
+    response sent after an original lapsed meets it expired (an ordinary new
+    application, SPEC §2 P9) however late the cycle that reads it runs.
+    """
     notices: list[Notice] = []
     for app in list(book.state.applications.values()):
         if app.status != AppStatus.DEFICIENT:
             continue
         deadline = reply_deadline_of(app, policy)
-        if deadline is None:
+        if deadline is None or not reply_deadline_passed(deadline, as_of):
             continue
-        if reply_deadline_passed(deadline, now):
-            expired = book.update(
-                app,
-                status=AppStatus.EXPIRED,
-                reasons=(Reason("expired", deadline.isoformat()), *app.reasons),
-                updated_at=now,
-            )
-            if app.notice_event:
-                notices.append(
-                    application_notice(
-                        "deficiency_expired",
-                        expired,
-                        book,
-                        policy,
-                        f"expired:{app.app_no}:{app.revision}",
-                        reply_deadline=deadline,
-                    )
+        expired = book.update(
+            app,
+            status=AppStatus.EXPIRED,
+            reasons=(Reason("expired", deadline.isoformat()), *app.reasons),
+            updated_at=now,
+        )
+        if app.notice_event:
+            notices.append(
+                application_notice(
+                    "deficiency_expired",
+                    expired,
+                    book,
+                    policy,
+                    f"expired:{app.app_no}:{app.revision}",
+                    reply_deadline=deadline,
                 )
-        elif not app.reminded and reminder_due(
+            )
+    return notices
+
+
+def run_deadlines(book: Book, policy: Policy, now: datetime) -> list[Notice]:
+    notices = expire_lapsed(book, policy, now, now)
+    for app in list(book.state.applications.values()):
+        if app.status != AppStatus.DEFICIENT or app.reminded:
+            continue
+        deadline = reply_deadline_of(app, policy)
+        if deadline is None or not reminder_due(
             deadline, now, hour=policy.reminder_hour, days_before=policy.reminder_days_before
         ):
-            reminded = book.update(app, reminded=True)
-            if app.notice_event:
-                notices.append(
-                    application_notice(
-                        "deficiency_reminder",
-                        reminded,
-                        book,
-                        policy,
-                        f"reminder:{app.app_no}:{app.revision}",
-                        reply_deadline=deadline,
-                    )
+            continue
+        reminded = book.update(app, reminded=True)
+        if app.notice_event:
+            notices.append(
+                application_notice(
+                    "deficiency_reminder",
+                    reminded,
+                    book,
+                    policy,
+                    f"reminder:{app.app_no}:{app.revision}",
+                    reply_deadline=deadline,
                 )
+            )
     return notices

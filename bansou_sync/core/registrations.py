@@ -104,6 +104,11 @@ def assign_id(reg: Registration, book: Book, policy: Policy) -> Registration:
     return replace(reg, supporter_id=supporter_id, status=status, duplicate_of=None)
 
 
+def muted(reg: Registration, policy: Policy) -> bool:
+    """Submitted before ``mail.notify_after``: recorded, but not emailed (SPEC §6)."""
+    return policy.notify_after is not None and reg.submitted_at < policy.notify_after
+
+
 def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
     """A new registration response: a new ID, or a duplicate that re-sends the old one."""
     reg = read_registration(raw, book.state.next_number("seq"))
@@ -111,6 +116,8 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
     if original is not None and original.supporter_id:
         dup = replace(reg, status=RegistrationStatus.DUPLICATE, duplicate_of=original.supporter_id)
         book.put_registration(dup)
+        if muted(reg, policy):
+            return []
         to = book.contact_email(original.supporter_id) or reg.email
         return [
             Notice(
@@ -128,6 +135,10 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
         return []
     reg = replace(reg, confirmed=True)
     book.put_registration(reg)
+    if muted(reg, policy):
+        # Adopted mid-programme: the volunteer already has their ID from before, so the
+        # first email is skipped, but the registration counts as confirmed.
+        return []
     return [confirmed_notice(reg, book, f"response:registration:{raw.response_id}")]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bansou_sync.core import normalize as n
@@ -61,34 +61,46 @@ def accepted_notice(app: Application, book: Book, policy: Policy) -> Notice:
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one decision did: emails, decisions not applied (同期 and the digest), and
+    rule overrides that were applied (digest warnings only)."""
+
+    notices: list[Notice] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+
+
 def decide(
     app: Application, cell: str, memo: str, book: Book, policy: Policy, now: datetime
-) -> tuple[list[Notice], list[str]]:
-    """Apply a 審査 value read for the first time; returns notices and staff-facing problems."""
+) -> Outcome:
+    """Apply a 審査 value read for the first time."""
     decision = n.clean_text(cell)
     app = book.update(app, decision_seen=decision, memo=memo)
     if not decision:
-        return [], []
+        return Outcome()
     if decision not in ALLOWED:
-        return [], [f"{app.app_no}: 審査の値が 承認・差戻し・却下 のいずれでもありません"]
+        return Outcome(
+            problems=[f"{app.app_no}: 審査の値が 承認・差戻し・却下 のいずれでもありません"]
+        )
     if app.status not in ALLOWED[decision]:
         label = APP_LABELS[app.status]
-        return [], [f"{app.app_no}: {label}の申請には「{decision}」を適用できません"]
-    problems: list[str] = []
+        return Outcome(problems=[f"{app.app_no}: {label}の申請には「{decision}」を適用できません"])
     if decision == APPROVE:
+        overrides: list[str] = []
         if app.status == AppStatus.INELIGIBLE:
             codes = ", ".join(r.code for r in app.reasons)
-            problems.append(f"{app.app_no}: 対象外({codes})を承認しました")
+            overrides.append(f"{app.app_no}: 対象外({codes})を承認しました")
         app = accept(app, book, policy, now)
         if book.committed_yen > policy.budget_total_yen:
-            problems.append(f"{app.app_no}: 承認により予算総額を超えました")
-        return [accepted_notice(app, book, policy)], problems
+            overrides.append(f"{app.app_no}: 承認により予算総額を超えました")
+        return Outcome([accepted_notice(app, book, policy)], overrides=overrides)
     if decision == REJECT:
         app = book.update(app, status=AppStatus.REJECTED, revision=app.revision + 1, updated_at=now)
         notice = application_notice(
             "application_rejected", app, book, policy, f"rejected:{app.app_no}:{app.revision}"
         )
-        return [notice], problems
+        return Outcome([notice])
     event = f"returned:{app.app_no}:{app.revision + 1}"
     app = book.update(
         app,
@@ -101,7 +113,7 @@ def decide(
         clock_start=None,
         reminded=False,
     )
-    return [application_notice("application_deficient", app, book, policy, event)], problems
+    return Outcome([application_notice("application_deficient", app, book, policy, event)])
 
 
 def replace_memo(app: Application, memo: str, book: Book) -> None:

@@ -1,10 +1,10 @@
 """The 統計 tab: anonymised counts only, small cells suppressed (SPEC §8).
 
 Any count below ``min_cell`` shows as ``<5``. Within a section whose items add up to a
-published total, suppression is *complementary*: if only one cell would be hidden, or
-the hidden cells' sum would pin each of them down (every hidden cell equal to 1), the
-next smallest cells are hidden too (shown as ``秘匿``), so no hidden cell can be worked
-out from the total.
+published total, suppression is *complementary*: while the hidden cells' sum would pin
+any of them down (a lone hidden cell; ``<5`` cells all 1 or all 4; ``<5`` + 秘匿 at their
+smallest), the next smallest cells are hidden too (shown as ``秘匿``), so no hidden cell
+can be worked out from the total.
 """
 
 from __future__ import annotations
@@ -47,12 +47,30 @@ def _frame(state: State) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _pinned(counts: dict[str, int], hidden: set[str], min_cell: int) -> bool:
+    """Whether some hidden cell has only one value consistent with what is published.
+
+    A reader knows the hidden cells' sum (the total minus the shown cells), that a ``<5``
+    cell is 1 … min_cell−1 and that a 秘匿 cell is at least min_cell; a cell is pinned
+    when the others' bounds leave it a single value (e.g. ``<5`` + 秘匿 summing to 6).
+    """
+    total = sum(counts[k] for k in hidden)
+    bounds = {k: (1, min_cell - 1) if counts[k] < min_cell else (min_cell, total) for k in hidden}
+    for key, (low, high) in bounds.items():
+        others = [b for k, b in bounds.items() if k != key]
+        least = max(low, total - sum(h for _, h in others))
+        most = min(high, total - sum(lo for lo, _ in others))
+        if least == most:
+            return True
+    return False
+
+
 def suppress(counts: dict[str, int], min_cell: int, complementary: bool) -> dict[str, int | str]:
     """Hide small counts, then (for partitions) enough others that none can be recovered."""
     hidden = {k for k, v in counts.items() if 0 < v < min_cell}
     if complementary and hidden:
         others = sorted((v, k) for k, v in counts.items() if k not in hidden)
-        while others and (len(hidden) == 1 or sum(counts[k] for k in hidden) == len(hidden)):
+        while others and _pinned(counts, hidden, min_cell):
             hidden.add(others.pop(0)[1])
     shown: dict[str, int | str] = {}
     for key, value in counts.items():

@@ -135,8 +135,9 @@ def edit_of(raw: RawResponse, edited: str, **answers: str) -> RawResponse:
     return replace(raw, last_submitted_at=at(edited), answers={**raw.answers, **answers})
 
 
-def ticked(memo: bool = True, account: bool = True, **kw: object) -> SupporterDesk:
-    return SupporterDesk(memo_received=memo, account_received=account, **kw)  # type: ignore[arg-type]
+def ticked(memo: bool = True, account: bool = True) -> SupporterDesk:
+    """A 伴走者 row with 覚書受領 / 口座届出受領 as staff ticked them."""
+    return SupporterDesk(memo_received=memo, account_received=account)
 
 
 @dataclass
@@ -172,8 +173,8 @@ class Office:
     def decide(self, app_no: str, decision: str, memo: str = "") -> None:
         self.decisions[app_no] = (decision, memo)
 
-    def tick(self, supporter_id: str, **kw: object) -> None:
-        self.desks[supporter_id] = ticked(**kw)
+    def tick(self, supporter_id: str, memo: bool = True, account: bool = True) -> None:
+        self.desks[supporter_id] = ticked(memo, account)
 
     def a(self, app_no: str) -> Application:
         return self.state.applications[app_no]

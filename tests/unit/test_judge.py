@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from builders import Office, app, codes, d, kinds, members, reg
 
 from bansou_sync.core.cycle import CyclePlan
 from bansou_sync.core.model import Application, AppStatus, RawResponse, SupporterDesk
 from bansou_sync.core.policy import Policy
-from builders import Office, app, codes, d, kinds, members, reg
 
 
 def judged(
@@ -172,7 +172,9 @@ def _office_with(membership: str, referrer: str = "") -> Office:
 
 
 def test_a_member_introduced_by_a_named_member_may_apply() -> None:
-    a, _ = judged(app("2022-07-01 18:00", "BN-0001", "2022-07-01"), _office_with("会員の紹介", "山田"))
+    a, _ = judged(
+        app("2022-07-01 18:00", "BN-0001", "2022-07-01"), _office_with("会員の紹介", "山田")
+    )
     assert a.status == AppStatus.PENDING_REVIEW
 
 
