@@ -212,7 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def stop(signum: int, frame: FrameType | None) -> None:
             log.info("signal %d: finishing the current step, then stopping", signum)
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=True)  # let the running cycle finish its step
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
