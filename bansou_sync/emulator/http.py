@@ -36,6 +36,9 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    # Filled in by the server once the bearer token is checked: the Google account the
+    # call acts as (the delegated subject, else the service account / OAuth user email).
+    user: str = ""
 
     def json(self) -> Any:
         if not self.body:

@@ -1,0 +1,72 @@
+"""``bansou-sync emulator --port PORT --fixtures DIR``: run the emulator in the foreground.
+
+It writes a service-account key file whose ``token_uri`` is the emulator, prints where
+everything is and a config snippet, and serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .server import Emulator, start_emulator
+
+KEY_FILE = "emulator-service-account.json"
+
+
+def config_snippet(emulator: Emulator, key_file: Path) -> str:
+    """What to put in a bansou-sync config to use this emulator (endpoint keys may be
+    renamed by the adapters; the values are what matters)."""
+    base = emulator.base_url
+    return "\n".join(
+        [
+            "# bansou-sync talking to the local Google emulator",
+            "google:",
+            f"  credentials_file: {key_file}",
+            f"  endpoint: {base}        # forms, sheets, gmail: client_options api_endpoint",
+            f"  token_uri: {emulator.token_uri}",
+            "source: {kind: forms_api}",
+            "sheet: {kind: google}",
+            "mail: {kind: gmail}",
+        ]
+    )
+
+
+def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
+    """Serve until interrupted; returns the process exit code."""
+    emulator = start_emulator(fixtures_dir, port=port)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key_file = emulator.write_service_account_file(out_dir / KEY_FILE).resolve()
+    (out_dir / "emulator.json").write_text(
+        json.dumps(
+            {
+                "base_url": emulator.base_url,
+                "token_uri": emulator.token_uri,
+                "service_account_file": str(key_file),
+                "forms": emulator.forms.form_ids() if emulator.forms is not None else [],
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"Google emulator listening on {emulator.base_url}", flush=True)
+    print(f"service-account key: {key_file}", flush=True)
+    print(config_snippet(emulator, key_file), flush=True)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        emulator.stop()
+    return 0

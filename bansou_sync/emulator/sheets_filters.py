@@ -1,0 +1,111 @@
+"""``DataFilter`` matching: ``a1Range``, ``gridRange`` and ``developerMetadataLookup``.
+
+A lookup matches metadata by id, key, value, visibility and location (exact location by
+default, or ``INTERSECTING_LOCATION``); as a range it stands for the metadata's location:
+a row or column span across the tab, or the whole tab.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bansou_sync.emulator.a1 import Area
+from bansou_sync.emulator.http import ApiError
+from bansou_sync.emulator.sheets_grid import Target, resolve
+from bansou_sync.emulator.sheets_model import Spreadsheet
+
+
+class FilterMatcher:
+    def __init__(self, book: Spreadsheet) -> None:
+        self.book = book
+
+    def targets(self, data_filter: dict[str, Any]) -> list[Target]:
+        if "a1Range" in data_filter:
+            return [resolve(self.book, str(data_filter["a1Range"]))]
+        if "gridRange" in data_filter:
+            return [self._grid_target(data_filter["gridRange"])]
+        if "developerMetadataLookup" in data_filter:
+            found = self.metadata(data_filter)
+            return [t for t in (self._location_target(m["location"]) for m in found) if t]
+        raise ApiError(400, "Invalid dataFilter: no filter set.")
+
+    def _grid_target(self, grid_range: dict[str, Any]) -> Target:
+        sheet = self.book.by_id(int(grid_range.get("sheetId", 0)))
+        if sheet is None:
+            raise ApiError(400, f"No grid with id: {grid_range.get('sheetId', 0)}")
+        area = Area(
+            grid_range.get("startRowIndex"),
+            grid_range.get("endRowIndex"),
+            grid_range.get("startColumnIndex"),
+            grid_range.get("endColumnIndex"),
+        )
+        return Target(sheet, area, sheet.title)
+
+    def _location_target(self, location: dict[str, Any]) -> Target | None:
+        if location.get("locationType") == "SHEET":
+            sheet = self.book.by_id(int(location["sheetId"]))
+            return Target(sheet, None, sheet.title) if sheet else None
+        dimension_range = location.get("dimensionRange")
+        if not dimension_range:
+            return None  # spreadsheet-level metadata has no cells
+        sheet = self.book.by_id(int(dimension_range.get("sheetId", 0)))
+        if sheet is None:
+            return None
+        start, end = dimension_range.get("startIndex"), dimension_range.get("endIndex")
+        if dimension_range.get("dimension") == "ROWS":
+            return Target(sheet, Area(start, end, None, None), sheet.title)
+        return Target(sheet, Area(None, None, start, end), sheet.title)
+
+    def metadata(self, data_filter: dict[str, Any]) -> list[dict[str, Any]]:
+        lookup = data_filter.get("developerMetadataLookup")
+        if lookup is None:
+            wanted = self.targets(data_filter)
+            return [m for m in self.book.developer_metadata if self._intersects(m, wanted)]
+        return [m for m in self.book.developer_metadata if self._matches(m, lookup)]
+
+    def _matches(self, metadata: dict[str, Any], lookup: dict[str, Any]) -> bool:
+        for key in ("metadataId", "metadataKey", "metadataValue", "visibility"):
+            if key in lookup and metadata.get(key) != lookup[key]:
+                return False
+        location = metadata.get("location", {})
+        if "locationType" in lookup and location.get("locationType") != lookup["locationType"]:
+            return False
+        wanted = lookup.get("metadataLocation")
+        if not wanted:
+            return True
+        if lookup.get("locationMatchingStrategy") == "INTERSECTING_LOCATION":
+            target = self._location_target(_typed(wanted))
+            return target is not None and self._intersects(metadata, [target])
+        return _same_location(location, wanted)
+
+    def _intersects(self, metadata: dict[str, Any], targets: list[Target]) -> bool:
+        mine = self._location_target(metadata.get("location", {}))
+        if mine is None:
+            return False
+        for target in targets:
+            if target.sheet is not mine.sheet:
+                continue
+            a = mine.clipped()
+            b = target.clipped()
+            if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
+                return True
+        return False
+
+
+def _typed(location: dict[str, Any]) -> dict[str, Any]:
+    if "sheetId" in location:
+        return {"locationType": "SHEET", **location}
+    return dict(location)
+
+
+def _same_location(location: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    if wanted.get("spreadsheet"):
+        return location.get("locationType") == "SPREADSHEET"
+    if "sheetId" in wanted:
+        return (
+            location.get("locationType") == "SHEET" and location.get("sheetId") == wanted["sheetId"]
+        )
+    mine = location.get("dimensionRange") or {}
+    other = wanted.get("dimensionRange") or {}
+    keys = ("sheetId", "dimension", "startIndex", "endIndex")
+    return bool(mine) and all(mine.get(k, 0) == other.get(k, 0) for k in keys)

@@ -1,0 +1,271 @@
+"""Reading and writing values of a tab by A1 range, with Google's rules and messages.
+
+Shared by the ``values.*`` methods and by the staff hook: resolving a range (unknown
+tab → ``Unable to parse range``), the grid-limit check, writing a block of values with
+``RAW`` or ``USER_ENTERED``, reading a ``ValueRange`` (trailing empty cells and rows
+dropped, ``values`` omitted when empty) and the append "table" search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bansou_sync.emulator.a1 import A1Error, Area, column_letters, format_range, parse_a1
+from bansou_sync.emulator.http import ApiError
+from bansou_sync.emulator.sheets_model import Sheet, Spreadsheet
+from bansou_sync.emulator.sheets_values import from_raw, from_user_entered, render
+
+INPUT_OPTIONS = ("RAW", "USER_ENTERED")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved A1 range: the tab, the area (None: whole tab) and the text as sent."""
+
+    sheet: Sheet
+    area: Area | None
+    text: str
+
+    def clipped(self) -> tuple[int, int, int, int]:
+        area = self.area or Area()
+        return area.clip(self.sheet.row_count, self.sheet.column_count)
+
+    def normalised(self) -> str:
+        return format_range(self.sheet.title, *self.clipped())
+
+    def check_grid(self) -> None:
+        start_row, end_row, start_col, end_col = self.clipped()
+        self.check_cells(max(end_row, start_row + 1), max(end_col, start_col + 1))
+
+    def check_cells(self, end_row: int, end_col: int) -> None:
+        if end_row > self.sheet.row_count or end_col > self.sheet.column_count:
+            raise ApiError(
+                400,
+                f"Range ({self.text}) exceeds grid limits. Max rows: "
+                f"{self.sheet.row_count}, max columns: {self.sheet.column_count}",
+            )
+
+
+def resolve(book: Spreadsheet, text: str) -> Target:
+    try:
+        parsed = parse_a1(text, book.titles())
+    except A1Error as exc:
+        raise unparsable(text) from exc
+    if parsed.sheet is None:
+        sheet = book.sheets[0]
+    else:
+        found = book.by_title(parsed.sheet) or next(
+            (s for s in book.sheets if s.title.lower() == parsed.sheet.lower()), None
+        )
+        if found is None:
+            raise unparsable(text)
+        sheet = found
+    return Target(sheet, parsed.area, text)
+
+
+def unparsable(text: str) -> ApiError:
+    return ApiError(400, f"Unable to parse range: {text}")
+
+
+def input_option(value: Any) -> str:
+    if not value:
+        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+    if value not in INPUT_OPTIONS:
+        raise invalid_value("value_input_option", "google.apps.sheets.v4.ValueInputOption", value)
+    return str(value)
+
+
+def invalid_value(field: str, type_name: str, value: Any) -> ApiError:
+    shown = value if isinstance(value, str) else repr(value)
+    message = f"Invalid value at '{field}' (type.googleapis.com/{type_name}), \"{shown}\""
+    return ApiError(
+        400,
+        message,
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field, "description": message}],
+            }
+        ],
+    )
+
+
+def value_rows(values: Any, major: str | None, field: str) -> list[list[Any]]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise invalid_value(field, "google.protobuf.ListValue", values)
+    rows: list[list[Any]] = []
+    for index, row in enumerate(values):
+        if not isinstance(row, list):
+            raise invalid_value(f"{field}[{index}]", "google.protobuf.ListValue", row)
+        rows.append(row)
+    if major == "COLUMNS":
+        width = max((len(r) for r in rows), default=0)
+        rows = [[col[i] if i < len(col) else None for col in rows] for i in range(width)]
+    return rows
+
+
+@dataclass(frozen=True)
+class Written:
+    sheet: Sheet
+    start_row: int
+    start_col: int
+    rows: int
+    columns: int
+    cells: int
+
+    def reply(self, spreadsheet_id: str) -> dict[str, Any]:
+        reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
+        reply["updatedRange"] = format_range(
+            self.sheet.title,
+            self.start_row,
+            self.start_row + max(self.rows, 1),
+            self.start_col,
+            self.start_col + max(self.columns, 1),
+        )
+        if self.cells:
+            reply.update(
+                updatedRows=self.rows, updatedColumns=self.columns, updatedCells=self.cells
+            )
+        return reply
+
+
+def write(
+    target: Target, rows: list[list[Any]], option: str, at: tuple[int, int] | None = None
+) -> Written:
+    """Write a block at the range's top-left (or ``at``), as values.update does."""
+    area = target.area or Area()
+    start_row, start_col = at or (area.start_row or 0, area.start_col or 0)
+    height = len(rows)
+    width = max((len(r) for r in rows), default=0)
+    if at is None and target.area is not None and not _is_single_cell(area):
+        _check_within(target, start_row + height, start_col + width)
+    target.check_cells(start_row + max(height, 1), start_col + max(width, 1))
+    parse = from_user_entered if option == "USER_ENTERED" else from_raw
+    cells = 0
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            cells += 1
+            if value is None:  # Google: null values are skipped
+                continue
+            target.sheet.set_value(start_row + r, start_col + c, parse(value))
+    return Written(target.sheet, start_row, start_col, height, width, cells)
+
+
+def _is_single_cell(area: Area) -> bool:
+    return (
+        area.start_row is not None
+        and area.start_col is not None
+        and area.end_row == area.start_row + 1
+        and area.end_col == area.start_col + 1
+    )
+
+
+def _check_within(target: Target, end_row: int, end_col: int) -> None:
+    area = target.area or Area()
+    if area.end_row is not None and end_row > area.end_row:
+        raise ApiError(
+            400,
+            f"Requested writing within range [{target.normalised()}], "
+            f"but tried writing to row [{area.end_row + 1}]",
+        )
+    if area.end_col is not None and end_col > area.end_col:
+        raise ApiError(
+            400,
+            f"Requested writing within range [{target.normalised()}], "
+            f"but tried writing to column [{column_letters(area.end_col)}]",
+        )
+
+
+def read(
+    target: Target,
+    major: str | None = "ROWS",
+    value_render: str | None = None,
+    date_render: str | None = None,
+) -> dict[str, Any]:
+    """A ``ValueRange``: trailing empty cells and rows dropped, ``values`` omitted when
+    nothing is left, blank inner rows as ``[]``."""
+    target.check_grid()
+    start_row, end_row, start_col, end_col = target.clipped()
+    sheet = target.sheet
+    by_columns = major == "COLUMNS"
+    outer = range(start_col, end_col) if by_columns else range(start_row, end_row)
+    inner = range(start_row, end_row) if by_columns else range(start_col, end_col)
+    occupied = {
+        (c, r) if by_columns else (r, c)
+        for (r, c), cell in sheet.cells.items()
+        if cell.value is not None and start_row <= r < end_row and start_col <= c < end_col
+    }
+    values: list[list[Any]] = []
+    for o in outer:
+        last = max((i for (oo, i) in occupied if oo == o), default=None)
+        if last is None:
+            values.append([])
+            continue
+        row = []
+        for i in range(inner.start, last + 1):
+            cell = sheet.value(i, o) if by_columns else sheet.value(o, i)
+            row.append(
+                render(cell, value_render or "FORMATTED_VALUE", date_render or "SERIAL_NUMBER")
+            )
+        values.append(row)
+    while values and not values[-1]:
+        values.pop()
+    reply: dict[str, Any] = {
+        "range": target.normalised(),
+        "majorDimension": "COLUMNS" if by_columns else "ROWS",
+    }
+    if values:
+        reply["values"] = values
+    return reply
+
+
+def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, int]:
+    """Google's append "table" search: (tableRange bounds or None, next row, first column).
+
+    A one-cell range anchors the table at that cell: the run of filled cells to its right,
+    extended down while rows below have values there. Any other range: the last row with
+    a value, and in it the *last* run of filled cells — which is why Google appends
+    ``C2:E2`` after a first row ``x, "", y`` (the gspread cassette shows it).
+    """
+    sheet = target.sheet
+    start_row, end_row, start_col, end_col = target.clipped()
+
+    def filled(row: int, col: int) -> bool:
+        return sheet.value(row, col) is not None
+
+    area = target.area
+    if area is not None and _is_single_cell(area) and filled(start_row, start_col):
+        right = start_col
+        while right + 1 < sheet.column_count and filled(start_row, right + 1):
+            right += 1
+        bottom = start_row
+        while bottom + 1 < sheet.row_count and any(
+            filled(bottom + 1, c) for c in range(start_col, right + 1)
+        ):
+            bottom += 1
+        return (start_row, bottom + 1, start_col, right + 1), bottom + 1, start_col
+    if area is not None and _is_single_cell(area):
+        end_row, end_col = sheet.row_count, sheet.column_count
+    rows_with_values = [
+        r
+        for (r, c), cell in sheet.cells.items()
+        if cell.value is not None and start_row <= r < end_row and start_col <= c < end_col
+    ]
+    if not rows_with_values:
+        return None, start_row, start_col
+    last = max(rows_with_values)
+    runs: list[tuple[int, int]] = []
+    for col in range(start_col, end_col):
+        if filled(last, col):
+            if runs and runs[-1][1] == col:
+                runs[-1] = (runs[-1][0], col + 1)
+            else:
+                runs.append((col, col + 1))
+    left, right = runs[-1]
+    top = last
+    while top - 1 >= start_row and any(filled(top - 1, c) for c in range(left, right)):
+        top -= 1
+    return (top, last + 1, left, right), last + 1, left
