@@ -1,0 +1,84 @@
+"""Credentials for the Google backends, with the least privilege each needs.
+
+A service-account key (optionally with domain-wide delegation: ``google.subject``) or
+an OAuth user credentials file (``"type": "authorized_user"``). ``google.api_base``
+points every client library at another host — the local emulator in tests — and the
+token endpoint with it; in production it is unset and Google's own hosts are used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from google.auth.credentials import Credentials
+from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
+
+from bansou_sync.errors import ConfigError
+
+FORMS_READ = (
+    "https://www.googleapis.com/auth/forms.body.readonly",
+    "https://www.googleapis.com/auth/forms.responses.readonly",
+)
+FORMS_CLOSE = "https://www.googleapis.com/auth/forms.body"
+SHEETS = "https://www.googleapis.com/auth/spreadsheets"
+GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
+GMAIL_CHECK = (
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.readonly",
+)
+
+
+@dataclass(frozen=True)
+class GoogleAccess:
+    """Where and as whom to reach Google."""
+
+    credentials_file: Path
+    subject: str | None = None  # domain-wide delegation: the mailbox to act as
+    api_base: str | None = None  # e.g. http://127.0.0.1:8765 for the emulator
+
+    def credentials(self, scopes: Sequence[str]) -> Credentials:
+        info = _read_key(self.credentials_file)
+        token_uri = f"{self.api_base.rstrip('/')}/token" if self.api_base else None
+        if info.get("type") == "authorized_user":
+            if token_uri:
+                info = {**info, "token_uri": token_uri}
+            creds: Credentials = user_credentials.Credentials.from_authorized_user_info(
+                info, scopes=list(scopes)
+            )
+            return creds
+        if token_uri:
+            info = {**info, "token_uri": token_uri}
+        try:
+            account = service_account.Credentials.from_service_account_info(
+                info, scopes=list(scopes)
+            )
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(
+                f"google.credentials_file: サービスアカウントの鍵として読めません / "
+                f"not a usable service-account key ({exc})"
+            ) from exc
+        return account.with_subject(self.subject) if self.subject else account
+
+    def client_options(self) -> dict[str, str]:
+        return {"api_endpoint": self.api_base} if self.api_base else {}
+
+
+def _read_key(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"google.credentials_file: ファイルがありません / file not found: {path}"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"google.credentials_file: JSON として読めません / cannot read {path}: {exc}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"google.credentials_file: not a JSON object: {path}")
+    return data
