@@ -18,8 +18,14 @@ from bansou_sync.core.model import RawResponse
 class ResponseSource(Protocol):
     """Where form responses come from (CSV export, Forms API, linked responses Sheet)."""
 
-    def fetch(self, form: str) -> list[RawResponse]:
-        """All responses of ``form`` ("registration" or "application") that exist now.
+    incremental: bool
+    """True when ``fetch(form, since)`` may return only responses changed since ``since``
+    (Forms API); False when every fetch lists every response (CSV export, linked Sheet)."""
+
+    def fetch(self, form: str, since: datetime | None = None) -> list[RawResponse]:
+        """Responses of ``form`` ("registration" or "application") that exist now — all
+        of them, or (``incremental`` sources, ``since`` given) at least every response
+        submitted or edited at or after ``since``.
 
         Raises ``SourceUnavailable`` when the source cannot be read: an unreadable source is
         an operational error, never "no responses".

@@ -119,7 +119,9 @@ class CsvSource(ResponseSource):
     def close_form(self, form: str) -> bool:
         return False  # an export cannot stop the form; staff are asked to close it
 
-    def fetch(self, form: str) -> list[RawResponse]:
+    incremental = False  # an export always holds every response
+
+    def fetch(self, form: str, since: datetime | None = None) -> list[RawResponse]:
         path = self.paths.get(form)
         if path is None:
             raise SourceUnavailable(f"フォーム {form} の回答CSVファイルが設定されていません")

@@ -47,14 +47,14 @@ class GoogleAccess:
         if info.get("type") == "authorized_user":
             if token_uri:
                 info = {**info, "token_uri": token_uri}
-            creds: Credentials = user_credentials.Credentials.from_authorized_user_info(
+            creds: Credentials = user_credentials.Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
                 info, scopes=list(scopes)
             )
             return creds
         if token_uri:
             info = {**info, "token_uri": token_uri}
         try:
-            account = service_account.Credentials.from_service_account_info(
+            account = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
                 info, scopes=list(scopes)
             )
         except (ValueError, KeyError) as exc:
@@ -62,7 +62,8 @@ class GoogleAccess:
                 f"google.credentials_file: サービスアカウントの鍵として読めません / "
                 f"not a usable service-account key ({exc})"
             ) from exc
-        return account.with_subject(self.subject) if self.subject else account
+        chosen: Credentials = account.with_subject(self.subject) if self.subject else account
+        return chosen
 
     def client_options(self) -> dict[str, str]:
         return {"api_endpoint": self.api_base} if self.api_base else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.crashpoints import crash_point
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 FORMS = ("registration", "application")
 GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
+OVERLAP = timedelta(minutes=10)
 
 
 @dataclass
@@ -73,8 +74,23 @@ class CycleSummary:
     tabs: dict[str, int] = field(default_factory=dict)
 
 
+def watermark(state: State, form: str) -> datetime | None:
+    """Where an incremental fetch starts: the newest submission or edit seen, minus an
+    overlap window (responses arrive unsorted and a clock may lag); None on first run."""
+    prefix = f"{form}|"
+    stamps = [v for k, v in state.seen.items() if k.startswith(prefix)]
+    if not stamps:
+        return None
+    return max(datetime.fromisoformat(s) for s in stamps) - OVERLAP
+
+
 def _fetch(source: ResponseSource, state: State) -> dict[str, list[RawResponse]]:
-    fetched = {form: source.fetch(form) for form in FORMS}
+    fetched = {
+        form: source.fetch(form, watermark(state, form) if source.incremental else None)
+        for form in FORMS
+    }
+    if source.incremental:
+        return fetched  # an empty page is normal there
     for form, responses in fetched.items():
         seen = sum(1 for key in state.seen if key.startswith(f"{form}|"))
         if not responses and seen >= GUARD_MIN_SEEN:
@@ -135,6 +151,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
             applications=fetched["application"],
             staff=staff,
             client_key=services.client_key,
+            complete=not services.source.incremental,
         ),
         services.policy,
     )

@@ -37,6 +37,7 @@ class CycleInput:
     applications: Sequence[RawResponse]
     staff: StaffInput
     client_key: bytes
+    complete: bool = True  # the responses are every response (not an incremental page)
 
 
 @dataclass
@@ -172,8 +173,9 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
     budget = check_budget(book, policy, now.date().isoformat())
     plan.notices += budget.notices
     plan.close_form = budget.close_form
-    plan.problems += _vanished(inputs.registrations, "registration", book.state)
-    plan.problems += _vanished(inputs.applications, "application", book.state)
+    if inputs.complete:
+        plan.problems += _vanished(inputs.registrations, "registration", book.state)
+        plan.problems += _vanished(inputs.applications, "application", book.state)
     for problem in plan.problems:
         note(book, "problems", problem)
     digest = due_digest(book, policy, now)
