@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
         " Runs cycles on the configured schedule until SIGTERM/SIGINT.",
     )
     with_config(run)
+    recover = sub.add_parser(
+        "recover",
+        help="台帳を状況シートから復旧 / rebuild a lost or damaged ledger from the status sheet",
+        description="台帳(SQLite)が失われたり壊れたりしたとき、状況シートから作り直します。"
+        "壊れた台帳は .corrupt-<日時> として残します。メールは二重に送りません。"
+        " Rebuilds the ledger from the status sheet (a damaged file is kept aside);"
+        " nothing is emailed twice and no number is reused.",
+    )
+    with_config(recover)
+    recover.add_argument("--now", type=parse_now, default=None, help="as for once")
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -228,7 +238,40 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"once": cmd_once, "run": cmd_run, "check-config": cmd_check_config}
+def cmd_recover(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    ledger_path = Path(settings.state.path)
+    with ledger_lock(ledger_path):
+        if ledger_path.exists():
+            try:
+                with Ledger.open(ledger_path) as ledger:
+                    healthy = bool(ledger.load_state().seen)
+            except BansouError:
+                healthy = False
+            if healthy:
+                console.print("台帳は正常です。復旧の必要はありません / the ledger is healthy")
+                return 0
+            stamp = datetime.now(JST).strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                damaged = ledger_path.with_name(ledger_path.name + suffix)
+                if damaged.exists():
+                    damaged.rename(damaged.with_name(f"{damaged.name}.corrupt-{stamp}"))
+            errors.print(
+                f"壊れた台帳を退避しました / kept the damaged ledger aside: *.corrupt-{stamp}"
+            )
+        with Ledger.open(ledger_path) as ledger:
+            services = build_services(settings, ledger)
+            summary = run_cycle_reporting(services, args.now or datetime.now(JST))
+    print_summary(summary, settings)
+    return 0
+
+
+COMMANDS = {
+    "once": cmd_once,
+    "run": cmd_run,
+    "recover": cmd_recover,
+    "check-config": cmd_check_config,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

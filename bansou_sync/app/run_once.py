@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.render import Renderer, message_id
@@ -29,6 +30,7 @@ from bansou_sync.core.projection import (
     supporter_rows,
     sync_rows,
 )
+from bansou_sync.core.recovery import needs_rebuild, rebuild
 from bansou_sync.core.staff import read_staff
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows
@@ -121,6 +123,45 @@ def _record_deliveries(ledger: Ledger, state: State) -> State:
     return new
 
 
+def _rebuild(
+    services: Services,
+    state: State,
+    tab_rows: Mapping[str, Sequence[Mapping[str, str]]],
+    fetched: Mapping[str, list[RawResponse]],
+    now: datetime,
+    dry_run: bool,
+) -> tuple[State, list[str]]:
+    """The ledger is empty but the sheet is not: rebuild from the sheet, send nothing."""
+    rebuilt = rebuild(
+        tab_rows,
+        fetched["registration"],
+        fetched["application"],
+        now,
+        services.policy,
+        services.client_key,
+    )
+    markers = [
+        OutboxItem(
+            message_id=m.message_id,
+            kind=m.kind or "unknown",
+            ref=m.ref,
+            to=m.to_masked,  # already masked; masking again changes nothing
+            event_key=f"recovered:{m.message_id}",
+            context={},
+            created_at=m.sent_at,
+            status="sent",
+            sent_at=m.sent_at,
+        )
+        for m in rebuilt.sent
+    ]
+    with services.ledger.transaction(commit=not dry_run):
+        services.ledger.save_state(state, rebuilt.state)
+        services.ledger.enqueue(markers)
+    log.warning("ledger rebuilt from the status sheet: %d emails marked sent", len(markers))
+    note = "台帳を状況シートから復旧しました / the ledger was rebuilt from the status sheet"
+    return rebuilt.state, [note, *rebuilt.problems]
+
+
 def project(services: Services, state: State) -> list[TabRows]:
     ledger = services.ledger
     cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
@@ -142,7 +183,11 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     fetched = _fetch(services.source, state)
     snapshot = services.sheet.read()
     crash_point("after_read")
-    staff = read_staff({tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()})
+    tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
+    recovered: list[str] = []
+    if needs_rebuild(state, tab_rows):
+        state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
+    staff = read_staff(tab_rows)
     plan = plan_cycle(
         state,
         CycleInput(
@@ -155,7 +200,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         ),
         services.policy,
     )
-    plan.problems[:0] = list(snapshot.problems)
+    plan.problems[:0] = [*recovered, *snapshot.problems]
     items = to_items(plan.notices, services.mail_domain, now)
     with ledger.transaction(commit=not dry_run):
         ledger.save_state(state, plan.state)

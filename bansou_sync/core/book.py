@@ -7,9 +7,11 @@ counts up to date as statuses change makes each check O(1) however long the hist
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
+from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.model import (
     COMMITTED,
     LIVE,
@@ -34,8 +36,11 @@ def identities(reg: Registration) -> list[str]:
 class Book:
     """Mutable working copy of a ``State`` for one cycle; ``state`` is the result."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, pins: Mapping[str, str] | None = None) -> None:
         self.state = state.copy()
+        # "registration|<response id>" / "application|<response id>" → the ID or 申請番号
+        # it already had; only a ledger rebuild (recovery) pins numbers
+        self.pins: Mapping[str, str] = pins or {}
         self.by_id: dict[str, Registration] = {}
         self.first_by_identity: dict[str, Registration] = {}  # P7: email or name+phone
         self.occasion_supporters: dict[Occasion, Counter[str]] = defaultdict(Counter)
@@ -48,6 +53,15 @@ class Book:
         for app in self.state.applications.values():
             self._index(app, +1)
             self.by_response[app.response_id] = app.app_no
+
+    def take_id(self, counter: str, pattern: IdPattern, pin: str) -> str:
+        """The pinned number when the response had one, else the next, never reused."""
+        pinned = self.pins.get(pin)
+        if pinned:
+            number = pattern.parse_number(pinned)
+            if isinstance(number, int):
+                return pattern.format(number)
+        return pattern.format(self.state.next_number(counter))
 
     # -- registrations -------------------------------------------------------
     def put_registration(self, reg: Registration) -> None:

@@ -6,7 +6,7 @@ records the returned state and notices in one ledger transaction and sends after
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -38,6 +38,7 @@ class CycleInput:
     staff: StaffInput
     client_key: bytes
     complete: bool = True  # the responses are every response (not an incremental page)
+    pins: Mapping[str, str] = field(default_factory=dict)  # recovery only: numbers to keep
 
 
 @dataclass
@@ -125,7 +126,7 @@ def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list
 
 def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
     now = to_jst(inputs.now)
-    book = Book(state)
+    book = Book(state, inputs.pins)
     plan = CyclePlan(state=book.state)
     plan.problems += inputs.staff.problems
     _apply_desks(inputs.staff, book, policy, plan)

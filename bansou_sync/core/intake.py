@@ -159,7 +159,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
     )
     if original is not None:
         book.restore(original)
-    app_no = policy.application_ids.format(book.state.next_number("application"))
+    app_no = book.take_id("application", policy.application_ids, f"application|{raw.response_id}")
     notify = policy.notify_after is None or submitted >= policy.notify_after
     app = Application(
         app_no=app_no,

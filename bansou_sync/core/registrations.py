@@ -99,7 +99,8 @@ def confirmed_notice(reg: Registration, book: Book, event_key: str) -> Notice:
 
 
 def assign_id(reg: Registration, book: Book, policy: Policy) -> Registration:
-    supporter_id = policy.supporter_ids.format(book.state.next_number("supporter"))
+    pin = f"registration|{reg.response_id}"
+    supporter_id = book.take_id("supporter", policy.supporter_ids, pin)
     status = RegistrationStatus.ACTIVE if reg.email else RegistrationStatus.NEEDS_REVIEW
     return replace(reg, supporter_id=supporter_id, status=status, duplicate_of=None)
 
@@ -113,6 +114,8 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
     """A new registration response: a new ID, or a duplicate that re-sends the old one."""
     reg = read_registration(raw, book.state.next_number("seq"))
     original = find_original(reg, book)
+    if f"registration|{raw.response_id}" in book.pins:
+        original = None  # it owned an ID before the ledger was lost (e.g. after 重複解除)
     if original is not None and original.supporter_id:
         dup = replace(reg, status=RegistrationStatus.DUPLICATE, duplicate_of=original.supporter_id)
         book.put_registration(dup)

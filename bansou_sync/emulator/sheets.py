@@ -33,6 +33,7 @@ _ID = r"(?P<id>[^/:]+)"
 _BASE = r"^/v4/spreadsheets"
 _READS = ("batchGetByDataFilter", "developerMetadata.search", "getByDataFilter")
 NOT_FOUND = "Requested entity was not found."
+NO_PERMISSION = "The caller does not have permission"
 
 
 class SheetsApi(StaffHooks):
@@ -40,6 +41,7 @@ class SheetsApi(StaffHooks):
 
     def __init__(self, seed: int | None = None) -> None:
         self._books: dict[str, Spreadsheet] = {}
+        self._not_shared: set[str] = set()
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
 
@@ -153,10 +155,29 @@ class SheetsApi(StaffHooks):
         found = self._books.get(spreadsheet_id)
         if found is None:
             raise ApiError(404, NOT_FOUND)
+        if spreadsheet_id in self._not_shared:
+            raise ApiError(403, NO_PERMISSION)
         return found
 
+    def unshare(self, spreadsheet_id: str) -> None:
+        """The spreadsheet exists but belongs to someone who has not shared it with the
+        caller: every request on it gets Google's 403 (the usual set-up mistake)."""
+        with self._lock:
+            self.book(spreadsheet_id)
+            self._not_shared.add(spreadsheet_id)
+
+    def share(self, spreadsheet_id: str) -> None:
+        with self._lock:
+            self._not_shared.discard(spreadsheet_id)
+
+    def delete_spreadsheet(self, spreadsheet_id: str) -> None:
+        """What Drive ``files.delete`` does to it: gone, later requests get 404."""
+        with self._lock:
+            self._books.pop(spreadsheet_id, None)
+            self._not_shared.discard(spreadsheet_id)
+
     def new_spreadsheet(
-        self, body: dict[str, Any], spreadsheet_id: str | None = None
+        self, body: dict[str, Any], spreadsheet_id: str | None = None, owner: str = ""
     ) -> Spreadsheet:
         spreadsheet_id = spreadsheet_id or "1" + "".join(
             self._rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(43)
@@ -166,14 +187,16 @@ class SheetsApi(StaffHooks):
         properties.setdefault("locale", "en_US")
         properties.setdefault("autoRecalc", "ON_CHANGE")
         properties.setdefault("timeZone", "Etc/GMT")
-        book = Spreadsheet(spreadsheet_id, properties, rng=random.Random(self._rng.random()))
+        book = Spreadsheet(
+            spreadsheet_id, properties, rng=random.Random(self._rng.random()), owner=owner
+        )
         for sheet in body.get("sheets") or [{}]:
             book.add_sheet(copy.deepcopy(sheet.get("properties") or {}))
         self._books[spreadsheet_id] = book
         return book
 
     def create(self, request: Request, match: re.Match[str]) -> Response:
-        book = self.new_spreadsheet(request.json())
+        book = self.new_spreadsheet(request.json(), owner=request.user)
         return Response(200, spreadsheet_json(book))
 
     def get(self, request: Request, match: re.Match[str]) -> Response:

@@ -178,6 +178,7 @@ class Spreadsheet:
     sheets: list[Sheet] = field(default_factory=list)
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
+    owner: str = ""  # the account that created it through the API ("" for fixtures)
 
     def new_id(self) -> int:
         """Google's ids for sheets, protected ranges and metadata: large positive ints."""

@@ -160,8 +160,14 @@ def add_protected_range(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply
     if not protected.get("warningOnly"):
         editors = protected.get("editors") or {}
         stored["editors"] = {k: v for k, v in editors.items() if v}
+    reply = copy.deepcopy(stored)
+    owner = spreadsheet.owner
+    if "editors" in stored and owner and owner not in stored["editors"].get("users", []):
+        # The owner can always edit: Google lists them among the editors from then on,
+        # though the reply to this request shows the editors as sent (gspread cassette).
+        stored["editors"]["users"] = [*stored["editors"].get("users", []), owner]
     sheet.protected_ranges.append(stored)
-    return {"addProtectedRange": {"protectedRange": copy.deepcopy(stored)}}
+    return {"addProtectedRange": {"protectedRange": reply}}
 
 
 def _find_protected(spreadsheet: Spreadsheet, protected_id: Any) -> tuple[Sheet, dict[str, Any]]:
@@ -204,6 +210,8 @@ def add_conditional_format_rule(spreadsheet: Spreadsheet, body: dict[str, Any]) 
         raise RequestRefused("Conditional format rule must have at least one range.")
     sheet = grid_sheet(spreadsheet, ranges[0].get("sheetId"))
     rule["ranges"] = [reply_range(r) for r in ranges]
+    if isinstance((rule.get("booleanRule") or {}).get("format"), dict):
+        with_color_styles(rule["booleanRule"]["format"])
     index = int(body.get("index", 0))
     sheet.conditional_formats.insert(index, rule)
     return {}
@@ -267,13 +275,32 @@ def _write_cell_data(sheet: Sheet, row: int, col: int, data: dict[str, Any], fie
             data.get("userEnteredFormat") or {},
             fields if whole else _sub_fields(fields, "userEnteredFormat"),
         )
-        cell.format = current or None
+        cell.format = with_color_styles(current) or None
     if whole or "note" in mask:
         cell.note = data.get("note") or None
     if whole or "dataValidation" in mask:
         cell.validation = data.get("dataValidation") or None
     if cell.is_blank():
         del sheet.cells[(row, col)]
+
+
+_COLORS = (("backgroundColor", "backgroundColorStyle"), ("foregroundColor", "foregroundColorStyle"))
+
+
+def with_color_styles(cell_format: dict[str, Any]) -> dict[str, Any]:
+    """Google keeps a ``CellFormat``'s plain colours and their ``*ColorStyle`` twins in
+    step: setting ``backgroundColor`` also shows ``backgroundColorStyle.rgbColor`` and
+    ``textFormat.foregroundColor`` shows ``foregroundColorStyle`` (gspread cassette
+    ``test_format``), and a style's ``rgbColor`` shows as the plain colour."""
+    for part in (cell_format, cell_format.get("textFormat")):
+        if not isinstance(part, dict):
+            continue
+        for plain, styled in _COLORS:
+            if plain in part and styled not in part:
+                part[styled] = {"rgbColor": copy.deepcopy(part[plain])}
+            elif "rgbColor" in (part.get(styled) or {}) and plain not in part:
+                part[plain] = copy.deepcopy(part[styled]["rgbColor"])
+    return cell_format
 
 
 def _sub_fields(fields: str, top: str) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.e2e.conftest import Project
+from .conftest import Project
 
 
 def start_service(project: Project) -> subprocess.Popen[str]:

@@ -405,12 +405,6 @@ def test_a_name_with_a_newline_cannot_add_an_email_header(tmp_path: Path) -> Non
         assert not re.search(rb"(?im)^bcc:", head), path.name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a lost ledger is not rebuilt from the status sheet (SPEC §7 state): "
-    "everything is re-judged from scratch, staff acceptances are lost and every email "
-    "is sent again (the outbox folder only hides this by deduplicating Message-IDs)",
-)
 def test_a_lost_ledger_is_rebuilt_from_the_status_sheet_and_nothing_is_sent_twice(
     tmp_path: Path,
 ) -> None:
