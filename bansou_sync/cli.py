@@ -107,6 +107,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(recover)
     recover.add_argument("--now", type=parse_now, default=None, help="as for once")
+    emulator = sub.add_parser(
+        "emulator",
+        help="ローカルの Google エミュレータを起動 / run the local Google API emulator",
+        description="Forms・Sheets・Gmail API のローカルエミュレータ(テスト・お試し用)を"
+        "127.0.0.1 で起動し、サービスアカウント鍵と設定例を表示します。"
+        " Serves a local emulator of the Google APIs bansou-sync uses, on 127.0.0.1.",
+    )
+    emulator.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any)")
+    emulator.add_argument(
+        "--fixtures",
+        type=Path,
+        default=None,
+        help="forms/<name>.form.json + responses/<name>.responses.json (e.g. reference/)",
+    )
+    emulator.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/emulator"),
+        help="where to write the key file and emulator.json (default out/emulator)",
+    )
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -266,7 +286,14 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_emulator(args: argparse.Namespace) -> int:
+    from bansou_sync.emulator.main import run_emulator
+
+    return run_emulator(args.port, args.fixtures, args.out)
+
+
 COMMANDS = {
+    "emulator": cmd_emulator,
     "once": cmd_once,
     "run": cmd_run,
     "recover": cmd_recover,

@@ -18,21 +18,27 @@ KEY_FILE = "emulator-service-account.json"
 
 
 def config_snippet(emulator: Emulator, key_file: Path) -> str:
-    """What to put in a bansou-sync config to use this emulator (endpoint keys may be
-    renamed by the adapters; the values are what matters)."""
-    base = emulator.base_url
-    return "\n".join(
-        [
-            "# bansou-sync talking to the local Google emulator",
-            "google:",
-            f"  credentials_file: {key_file}",
-            f"  endpoint: {base}        # forms, sheets, gmail: client_options api_endpoint",
-            f"  token_uri: {emulator.token_uri}",
-            "source: {kind: forms_api}",
-            "sheet: {kind: google}",
-            "mail: {kind: gmail}",
-        ]
-    )
+    """What to put in a bansou-sync config to use this emulator."""
+    forms = emulator.forms.form_ids() if emulator.forms is not None else []
+    lines = [
+        "# bansou-sync talking to the local Google emulator",
+        "google:",
+        f"  credentials_file: {key_file}",
+        f"  api_base: {emulator.base_url}",
+        "source:",
+        "  kind: forms_api",
+    ]
+    kinds = {"伴走ネット登録": "registration", "伴走支援申請": "application"}
+    for form_id in forms:
+        assert emulator.forms is not None
+        title = str(emulator.forms.state(form_id).form.get("info", {}).get("title", ""))
+        kind = kinds.get(title)
+        lines.append(f"  {kind}_form_id: {form_id}" if kind else f"  # {title}: {form_id}")
+    lines += [
+        "sheet: {kind: google, spreadsheet_id: <a spreadsheet id in the emulator>}",
+        "mail: {kind: gmail}",
+    ]
+    return "\n".join(lines)
 
 
 def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
