@@ -43,9 +43,35 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reference"
 
 # --- the two reference forms (SPEC §3) ------------------------------------------------
 
-TOPICS = ("生活保護・生活困窮", "住まい", "医療", "仕事・労働", "在留資格", "教育・子ども", "行政手続き", "その他")
-DESTINATIONS = ("市区町村役所", "福祉事務所", "入管", "病院", "ハローワーク", "学校", "法律事務所", "その他")
-OUTCOMES = ("生活保護", "医療費助成", "住居確保給付金", "緊急小口資金", "在留資格の更新・変更", "就学援助", "なし")
+TOPICS = (
+    "生活保護・生活困窮",
+    "住まい",
+    "医療",
+    "仕事・労働",
+    "在留資格",
+    "教育・子ども",
+    "行政手続き",
+    "その他",
+)
+DESTINATIONS = (
+    "市区町村役所",
+    "福祉事務所",
+    "入管",
+    "病院",
+    "ハローワーク",
+    "学校",
+    "法律事務所",
+    "その他",
+)
+OUTCOMES = (
+    "生活保護",
+    "医療費助成",
+    "住居確保給付金",
+    "緊急小口資金",
+    "在留資格の更新・変更",
+    "就学援助",
+    "なし",
+)
 LANGUAGES = (
     "日本語", "やさしい日本語", "英語", "中国語", "韓国語", "ベトナム語", "タガログ語",
     "ポルトガル語", "スペイン語", "ネパール語", "インドネシア語", "ミャンマー語", "その他",
@@ -176,20 +202,19 @@ GIVEN = (
     ("七海", "ななみ", "nanami"), ("八雲", "やくも", "yakumo"), ("九重", "ここのえ", "kokonoe"),
     ("十和", "とわ", "towa"), ("例子", "れいこ", "reiko"), ("仮名", "かな", "kana"),
 )  # fmt: skip
-FOREIGN = (
-    ("Ficta Placeholder", "フィクタ プレースホルダー", "ficta.placeholder"),
-    ("Nomen Exemplar", "ノーメン エグゼンプラー", "nomen.exemplar"),
-    ("Lorem Ipsumova", "ロレム イプスモヴァ", "lorem.ipsumova"),
-    ("Dolor Sitametto", "ドロール シタメット", "dolor.sitametto"),
-    ("Mocka Dummyson", "モッカ ダミソン", "mocka.dummyson"),
-    ("Samplo Fictivo", "サンプロ フィクティーボ", "samplo.fictivo"),
-    ("Testa Nulldottir", "テスタ ヌルドッティル", "testa.nulldottir"),
-    ("Exempla Mockwell", "エグゼンプラ モックウェル", "exempla.mockwell"),
-    ("Placido Loremaki", "プラシド ロレマキ", "placido.loremaki"),
-    ("Ipsa Fakerova", "イプサ フェイカロヴァ", "ipsa.fakerova"),
-    ("Vacua Nominata", "ヴァクア ノミナータ", "vacua.nominata"),
-    ("Quidam Inventado", "クイダム インベンタード", "quidam.inventado"),
-)
+FOREIGN_GIVEN = (
+    ("Ficta", "フィクタ", "ficta"), ("Nomen", "ノーメン", "nomen"), ("Lorem", "ロレム", "lorem"),
+    ("Dolor", "ドロール", "dolor"), ("Mocka", "モッカ", "mocka"), ("Samplo", "サンプロ", "samplo"),
+    ("Testa", "テスタ", "testa"), ("Exempla", "エグゼンプラ", "exempla"), ("Ipsa", "イプサ", "ipsa"),
+    ("Vacua", "ヴァクア", "vacua"), ("Quidam", "クイダム", "quidam"), ("Placido", "プラシド", "placido"),
+)  # fmt: skip
+FOREIGN_FAMILY = (
+    ("Placeholder", "プレースホルダー", "placeholder"), ("Exemplar", "エグゼンプラー", "exemplar"),
+    ("Ipsumova", "イプスモヴァ", "ipsumova"), ("Sitametto", "シタメット", "sitametto"),
+    ("Dummyson", "ダミソン", "dummyson"), ("Fictivo", "フィクティーボ", "fictivo"),
+    ("Nulldottir", "ヌルドッティル", "nulldottir"), ("Mockwell", "モックウェル", "mockwell"),
+    ("Loremaki", "ロレマキ", "loremaki"), ("Fakerova", "フェイカロヴァ", "fakerova"),
+)  # fmt: skip
 DOMAINS = ("example.com", "example.jp", "example.org")
 PREFECTURES = (  # (prefecture, postal prefix, city, weight)
     ("東京都", "100", "千代田区", 10), ("神奈川県", "231", "横浜市中区", 6),
@@ -215,6 +240,11 @@ SENTENCES = {
     "行政手続き": "役所での住民票と国民健康保険の手続きに同行した。",
     "その他": "生活全般の相談を聞き、次の相談先を一緒に確認した。",
 }
+PLACES = {
+    "生活保護・生活困窮": "福祉事務所", "住まい": "市区町村役所", "医療": "病院",
+    "仕事・労働": "ハローワーク", "在留資格": "入管", "教育・子ども": "学校",
+    "行政手続き": "市区町村役所", "その他": "その他",
+}  # fmt: skip
 CLOSINGS = (
     "",
     "",
@@ -264,7 +294,9 @@ class Reg:
 
     @property
     def eligible(self) -> bool:
-        return self.membership == "会員" or (self.membership == "会員の紹介" and bool(self.referrer))
+        return self.membership == "会員" or (
+            self.membership == "会員の紹介" and bool(self.referrer)
+        )
 
 
 @dataclass
@@ -314,7 +346,8 @@ class App:
     response_id: str = ""
     answers: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     # filled by the simulation
-    status: str = ""
+    status: str = ""  # current status in the simulation
+    first_status: str = ""  # the outcome of its first judgement
     codes: tuple[str, ...] = ()
     client_code: str | None = None
     superseded_by: App | None = None
@@ -360,7 +393,8 @@ class Builder:
         rng = self.rng
         while True:
             if foreign:
-                name, kana, local = rng.choice(FOREIGN)
+                g, f = rng.choice(FOREIGN_GIVEN), rng.choice(FOREIGN_FAMILY)
+                name, kana, local = f"{g[0]} {f[0]}", f"{g[1]} {f[1]}", f"{g[2]}.{f[2]}"
             else:
                 sur = rng.choice(SURNAMES)
                 g = given or rng.choice(GIVEN)
@@ -385,7 +419,7 @@ class Builder:
         p = person or self.person(foreign=rng.random() < 0.25)
         membership = str(kw.pop("membership", "会員" if rng.random() < 0.6 else "会員の紹介"))
         referrer = "" if membership != "会員の紹介" else f"{rng.choice(SURNAMES)[0]} 様"
-        langs = ["日本語"] + rng.sample(LANGUAGES[1:-1], rng.randrange(0, 3))
+        langs = ["日本語", *rng.sample(LANGUAGES[1:-1], rng.randrange(0, 3))]
         r = Reg(
             tag=tag,
             at=at,
@@ -446,6 +480,11 @@ class Builder:
             setattr(a, k, v)
         if a.client is None and "client" not in kw:
             a.client = self.client()
+        if "destinations" not in kw and a.topics:
+            places = {PLACES[t] for t in a.topics[:2]}
+            if rng.random() < 0.15:
+                places.add("法律事務所")
+            a.destinations = tuple(x for x in DESTINATIONS if x in places)
         if "narrative" not in kw:
             a.narrative = self.narrative(a.topics)
         self.apps.append(a)
@@ -478,7 +517,9 @@ def build_registrations(b: Builder) -> dict[str, Reg]:
         "仮山 花子", "かりやま はなこ", "hanako.kariyama@example.jp", b.phone(2222), "神奈川県",
         "231-0001", "神奈川県横浜市中区仮想町2-3-4",
     )  # fmt: skip
-    special["hanako"] = b.reg("hanako", b.instant(2022, 5, 28, 11, 20, 5), hanako, membership="会員")
+    special["hanako"] = b.reg(
+        "hanako", b.instant(2022, 5, 28, 11, 20, 5), hanako, membership="会員"
+    )
     special["hanako_dup"] = b.reg(
         "hanako_dup", b.instant(2022, 6, 20, 8, 45, 30), hanako, membership="会員",
         email_raw="kariyama.h@example.org", phone_raw="09000002222", dup_of="hanako",
@@ -490,7 +531,7 @@ def build_registrations(b: Builder) -> dict[str, Reg]:
     )  # fmt: skip
     special["bad_email"] = b.reg(
         "bad_email", b.instant(2022, 6, 4, 13, 27, 51), email_ok=False,
-        note="§4 needs_review: unreadable email (no @) → ID, no email, staff digest",
+        note="§4 needs_review: unreadable email (its at-sign is missing) → ID, no email, staff digest",
     )  # fmt: skip
     special["bad_email"].email_raw = special["bad_email"].person.email.replace("@", ".")
     special["neither"] = b.reg(
@@ -508,7 +549,7 @@ def build_registrations(b: Builder) -> dict[str, Reg]:
     )  # fmt: skip
     fw = b.reg(
         "fullwidth_email", b.instant(2022, 6, 15, 9, 12, 26), b.person(foreign=True),
-        note="messy email: full-width letters and ＠ with surrounding spaces → readable",
+        note="messy email: full-width letters and at-sign, padded with spaces → readable",
     )  # fmt: skip
     fw.email_raw = " " + fw.person.email.translate(FULLWIDTH) + "\u3000"
     special["fullwidth_email"] = fw
@@ -727,6 +768,10 @@ def build_ordinary_applications(b: Builder) -> None:
     span = (PERIOD_END - PERIOD_START).days
     while len(b.apps) < N_APPLICATIONS:
         d = PERIOD_START + timedelta(days=rng.randrange(span + 1))
+        pool = [s for s in sups if s.at.date() < d]
+        two = rng.random() < 0.3 and N_APPLICATIONS - len(b.apps) >= 2
+        if len(pool) < 2:
+            continue
         open_ = [c for c in clients if len(c[1]) < c[2] and d not in c[1]]
         if open_ and rng.random() < 0.45:
             client, dates, _ = rng.choice(open_)
@@ -734,8 +779,6 @@ def build_ordinary_applications(b: Builder) -> None:
             client, dates = b.client(), set()
             clients.append((client, dates, rng.choice((1, 1, 2, 2, 3, 4))))
         dates.add(d)
-        pool = [s for s in sups if s.at.date() < d]
-        two = rng.random() < 0.3 and N_APPLICATIONS - len(b.apps) >= 2
         chosen = rng.sample(pool, 2 if two else 1)
         sh = rng.randrange(8, 16)
         start = (sh, rng.choice((0, 0, 15, 30)))
@@ -756,7 +799,9 @@ def build_ordinary_applications(b: Builder) -> None:
                       start=start, end=end, topics=topics, prefer_code=rng.random() < 0.7,
                       companion=other if two and rng.random() < 0.9 else None)  # fmt: skip
             if rng.random() < 0.08:
-                a.raw["email"] = s.person.email.upper() if rng.random() < 0.5 else f" {s.person.email}"
+                a.raw["email"] = (
+                    s.person.email.upper() if rng.random() < 0.5 else f" {s.person.email}"
+                )
             a.fullwidth_year = rng.random() < 0.1
 
 
@@ -853,6 +898,7 @@ def simulate(b: Builder) -> None:
             a.status, a.codes = "deficient", tuple(reasons)
         else:
             a.status, a.codes = "pending_review", ()
+        a.first_status = a.status
         if target is not None:
             target.status, target.superseded_by = "resubmitted", a
             live.remove(target)
@@ -864,6 +910,9 @@ def simulate(b: Builder) -> None:
 
 
 # --- rendering --------------------------------------------------------------------------
+
+
+Answers = dict[str, str | tuple[str, ...]]
 
 
 def response_id(rng: random.Random) -> str:
@@ -938,7 +987,7 @@ def utc_times(t: datetime) -> tuple[str, str]:
     return create, last + f"{(u.microsecond * 7 + 311) % 1000:03d}Z"  # Forms: µs precision
 
 
-def render_csv(questions: tuple[Q, ...], rows: list[tuple[datetime, dict]]) -> str:
+def render_csv(questions: tuple[Q, ...], rows: list[tuple[datetime, Answers]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["タイムスタンプ"] + [q.title for q in questions])
@@ -947,7 +996,9 @@ def render_csv(questions: tuple[Q, ...], rows: list[tuple[datetime, dict]]) -> s
     return buf.getvalue()
 
 
-def render_json(form: str, questions: tuple[Q, ...], rows: list[tuple[str, datetime, dict]]) -> str:
+def render_json(
+    form: str, questions: tuple[Q, ...], rows: list[tuple[str, datetime, Answers]]
+) -> str:
     out = []
     for rid, at, ans in rows:
         create, last = utc_times(at)
@@ -1035,6 +1086,7 @@ def readme(b: Builder, seed: int) -> str:
     prefs = {r.person.prefecture for r in b.regs if r.bn in sup_used}
     nats = {a.client.nationality for a in b.apps if a.client}
     all_codes = {a.client_code for a in b.apps if a.client_code}
+    times = [r.at for r in b.regs] + [a.at for a in b.apps]
     text = README_HEAD.format(
         seed=seed,
         n_regs=len(b.regs),
@@ -1048,8 +1100,8 @@ def readme(b: Builder, seed: int) -> str:
         n_sup_used=len(sup_used),
         n_prefs=len(prefs),
         n_nats=len(nats),
-        first_sub=min(x.at for x in [*b.regs, *b.apps]).strftime("%Y-%m-%d %H:%M"),
-        last_sub=max(x.at for x in [*b.regs, *b.apps]).strftime("%Y-%m-%d %H:%M"),
+        first_sub=min(times).strftime("%Y-%m-%d %H:%M"),
+        last_sub=max(times).strftime("%Y-%m-%d %H:%M"),
     )
     lines = [
         "",
@@ -1065,7 +1117,8 @@ def readme(b: Builder, seed: int) -> str:
         ident = r.bn or "—"
         lines.append(
             f"| {i} | {csv_timestamp(r.at)} | `{r.tag}` | {ident} | {r.status} | "
-            f"{r.note or 'original of a duplicate below'} (email `{md(r.email_raw)}`) |"
+            f"{r.note or 'original of a duplicate below'} "
+            f"(email {'`' + md(r.email_raw) + '`' if r.email_raw else 'blank'}) |"
         )
     lines += [
         "",
@@ -1078,7 +1131,7 @@ def readme(b: Builder, seed: int) -> str:
     for a in b.apps:
         if a.tag.startswith("ordinary"):
             continue
-        status = a.status
+        status = a.first_status
         if a.superseded_by is not None:
             status += f" → resubmitted (by {a.superseded_by.number})"
         elif a.status == "deficient":
