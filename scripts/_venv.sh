@@ -15,8 +15,14 @@ ensure_venv() {
   # reinstall only when the pins changed, so a second run is quick
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] || [ "$ROOT/requirements.lock" -nt "$stamp" ]; then
     echo "==> 依存パッケージをインストールします / installing dependencies" >&2
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-    "$VENV/bin/python" -m pip install --quiet -c "$ROOT/requirements.lock" -e "$ROOT$extras" >&2
+    local log="$VENV/install.log"
+    # the installer's chatter goes to a log; it is shown only when something fails
+    if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip \
+           && "$VENV/bin/python" -m pip install --quiet -c "$ROOT/requirements.lock" -e "$ROOT$extras"; } >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "インストールに失敗しました / installation failed (log: $log)" >&2
+      exit 1
+    fi
     touch "$stamp"
   fi
 }
