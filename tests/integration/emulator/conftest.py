@@ -1,21 +1,20 @@
 """Shared set-up for the emulator tests: an in-process emulator on 127.0.0.1, real
 google-auth credentials pointed at it, the real API clients built from the bundled
 (static) discovery documents, a raw HTTP helper, and a checker that walks a reply
-against the discovery schema (``$ref``, types, formats, enums; unknown keys are errors).
+against the discovery schema (``tests/schema_check.py``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import googleapiclient
 import pytest
+import schema_check
 from google.auth.transport.requests import Request as AuthRequest
 from googleapiclient.discovery import build
 
@@ -34,7 +33,7 @@ GMAIL_SCOPES = [
     "https://www.googleapis.com/auth/gmail.compose",
     "https://www.googleapis.com/auth/gmail.readonly",
 ]
-DOCS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+DOCS = schema_check.DOCS
 RECORDINGS = Path(
     __import__("os").environ.get(
         "BANSOU_GOOGLE_RECORDINGS",
@@ -164,64 +163,10 @@ def call(
         return Reply(e.code, dict(e.headers), e.read())
 
 
-# --- discovery schema checker ----------------------------------------------------------
-
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z")
-_B64URL = re.compile(r"[A-Za-z0-9_\-]*={0,2}")
-
-
-def schema_errors(doc: dict[str, Any], schema: dict[str, Any], value: Any, at: str) -> list[str]:
-    if "$ref" in schema:
-        return schema_errors(doc, doc["schemas"][schema["$ref"]], value, at)
-    kind, fmt = schema.get("type"), schema.get("format")
-    errors: list[str] = []
-    if kind == "object":
-        if not isinstance(value, dict):
-            return [f"{at}: expected an object, got {type(value).__name__}"]
-        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
-        for key, item in value.items():
-            if key in props:
-                errors += schema_errors(doc, props[key], item, f"{at}.{key}")
-            elif extra is not None:
-                errors += schema_errors(doc, extra, item, f"{at}[{key!r}]")
-            else:
-                errors.append(f"{at}: unknown key {key!r}")
-    elif kind == "array":
-        if not isinstance(value, list):
-            return [f"{at}: expected an array"]
-        for i, item in enumerate(value):
-            errors += schema_errors(doc, schema["items"], item, f"{at}[{i}]")
-    elif kind == "string":
-        if not isinstance(value, str):
-            return [f"{at}: expected a string, got {value!r}"]
-        if fmt in ("int64", "uint64") and not re.fullmatch(r"-?\d+", value):
-            errors.append(f"{at}: {fmt} string expected, got {value!r}")
-        if fmt == "google-datetime" and not _DATETIME.fullmatch(value):
-            errors.append(f"{at}: RFC 3339 UTC expected, got {value!r}")
-        if fmt == "byte" and not _B64URL.fullmatch(value):
-            errors.append(f"{at}: base64url expected")
-        if "enum" in schema and value not in schema["enum"]:
-            errors.append(f"{at}: {value!r} not in enum")
-    elif kind == "integer":
-        if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(f"{at}: expected an integer, got {value!r}")
-    elif kind == "number":
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            errors.append(f"{at}: expected a number, got {value!r}")
-    elif kind == "boolean" and not isinstance(value, bool):
-        errors.append(f"{at}: expected a boolean, got {value!r}")
-    return errors
+# --- discovery schema checker (shared: tests/schema_check.py) ----------------------------
 
 
 @pytest.fixture
 def check_schema() -> Callable[[str, str, Any], None]:
     """check_schema("forms.v1", "FormResponse", reply) fails the test on any mismatch."""
-    cache: dict[str, dict[str, Any]] = {}
-
-    def check(doc_name: str, schema: str, value: Any) -> None:
-        if doc_name not in cache:
-            cache[doc_name] = json.loads((DOCS / f"{doc_name}.json").read_text("utf-8"))
-        errors = schema_errors(cache[doc_name], {"$ref": schema}, value, schema)
-        assert errors == [], "\n".join(errors)
-
-    return check
+    return schema_check.check_schema
