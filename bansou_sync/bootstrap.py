@@ -75,6 +75,16 @@ def make_sheet(settings: Settings) -> StatusSheet:
     if settings.sheet.kind == "local":
         assert settings.sheet.path is not None
         return LocalSheet(Path(settings.sheet.path))
+    if settings.sheet.kind == "google":
+        from bansou_sync.adapters.google_auth import GoogleAccess
+        from bansou_sync.adapters.google_sheet import GoogleSheet
+
+        google = settings.google
+        assert google.credentials_file is not None and settings.sheet.spreadsheet_id is not None
+        access = GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
+        # beside the ledger: losing the state folder loses both, and the next read is full
+        cache = Path(settings.state.path).parent / "sheet-cache.json"
+        return GoogleSheet(access, settings.sheet.spreadsheet_id, cache_path=cache)
     raise ConfigError(
         f"sheet.kind: {settings.sheet.kind} はまだ使えません / is not available yet (use local)"
     )

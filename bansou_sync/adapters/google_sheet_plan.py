@@ -1,0 +1,225 @@
+"""Planning a write to the Google status sheet: plain data in, requests out, no I/O.
+
+``plan_keyed`` / ``plan_in_place`` decide, per tab, which rows must be written (their
+digest changed), which are new (inserted and tagged) and which existing rows need a tag
+(adopted, then verified). ``structure_requests`` turns the plan into
+``spreadsheets.batchUpdate`` calls, ``range_write``/``chunks`` shape the one
+``values.batchUpdateByDataFilter`` write.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bansou_sync.adapters.google_sheet_read import Key, TabState, quote
+from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
+from bansou_sync.core.tabs import STATS, SYNC, TabLayout
+
+TAG = "bansou.key"
+IN_PLACE = frozenset({STATS.name, SYNC.name})  # no staff columns, small: rewritten in place
+CHUNK_BYTES = 1_800_000  # Google advises request bodies under 2 MB
+INSERT_BLOCK = 4000  # new rows inserted and tagged per request block
+Value = str | int
+
+
+@dataclass
+class Meta:
+    sheet_ids: dict[str, int]
+    row_counts: dict[str, int]
+
+
+@dataclass
+class Pending:
+    """One row to write through a tag: known id, or a tag requested in this write."""
+
+    tab: str
+    key: Key
+    digest: str
+    values: list[Value | None]
+    metadata_id: int | None = None
+    adopt_row: int | None = None  # untagged existing row: tag it here, then verify
+
+
+@dataclass
+class Plan:
+    add_sheets: list[TabLayout] = field(default_factory=list)
+    rows: list[Pending] = field(default_factory=list)
+    inserts: dict[str, tuple[int, list[Pending]]] = field(
+        default_factory=dict
+    )  # tab → (where, rows)
+    grow: dict[str, int] = field(default_factory=dict)  # tab → rows the in-place data needs
+    values: list[dict[str, Any]] = field(default_factory=list)  # a1Range writes
+    in_place: dict[str, list[str]] = field(default_factory=dict)
+
+
+def plan_keyed(
+    plan: Plan, state: TabState, given: Sequence[Sequence[Value]], cache: RowCache
+) -> None:
+    layout = state.layout
+    known = cache.keyed.setdefault(layout.name, {})
+    kept: dict[str, tuple[int | None, str]] = {}
+    new: list[Pending] = []
+    first_old: int | None = None
+    last_new = -1
+    for position, values in enumerate(given):
+        key = tuple(str(values[layout.headers.index(k)]).strip() for k in layout.key)
+        label = key_text(key)
+        if label in kept:
+            continue  # the projection never repeats a key; keep the first if it did
+        daemon = [
+            as_text(v) for h, v in zip(layout.headers, values, strict=True) if h not in layout.staff
+        ]
+        pending = Pending(layout.name, key, digest(daemon), row_values(state, values))
+        metadata_id, written = known.get(label, (None, ""))
+        kept[label] = (metadata_id, written)
+        if key not in state.rows:
+            new.append(pending)
+            last_new = position
+            continue
+        first_old = position if first_old is None else first_old
+        if written == pending.digest:
+            continue
+        pending.metadata_id = metadata_id
+        if metadata_id is None:
+            pending.adopt_row = state.rows[key]
+        plan.rows.append(pending)
+    cache.keyed[layout.name] = kept  # forget keys bansou-sync no longer writes
+    if new:
+        # Newest-first tabs (メール): rows that all come before the old ones go on top.
+        on_top = first_old is not None and last_new < first_old
+        plan.inserts[layout.name] = (1 if on_top else state.last_row + 1, new)
+        plan.rows += new
+
+
+def plan_in_place(
+    plan: Plan, state: TabState, given: Sequence[Sequence[Value]], cache: RowCache
+) -> None:
+    layout = state.layout
+    before = cache.in_place.get(layout.name) if cache.loaded else None
+    digests = [digest([as_text(v) for v in values]) for values in given]
+    tab = quote(layout.name)
+    for index, values in enumerate(given):
+        if before is not None and index < len(before) and before[index] == digests[index]:
+            continue
+        plan.values.append(range_write(f"{tab}!A{index + 2}", [row_values(state, values)]))
+    blank: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
+    for h in layout.headers:
+        if h in state.columns:
+            blank[state.columns[h]] = ""
+    stale = range(len(given) + 1, state.last_row + 1)
+    if stale:
+        plan.values.append(range_write(f"{tab}!A{stale.start + 1}", [blank] * len(stale)))
+    plan.grow[layout.name] = len(given) + 1
+    plan.in_place[layout.name] = digests
+
+
+def structure_requests(
+    plan: Plan, adopt: list[Pending], meta: Meta
+) -> tuple[list[list[dict[str, Any]]], list[list[Pending]], Meta]:
+    """The batchUpdate calls: new tabs, grid growth and adopted rows' tags first (at
+    the rows as read), then each block of new rows inserted *and* tagged in one call,
+    so a tag is never placed on a row staff moved. Also the grid they leave behind."""
+    ids = dict(meta.sheet_ids)
+    rows = dict(meta.row_counts)
+    head: list[dict[str, Any]] = []
+    for layout in plan.add_sheets:
+        ids[layout.name] = new_sheet_id(layout.name, set(ids.values()))
+        rows[layout.name] = 1000
+        grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
+        props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
+        head.append({"addSheet": {"properties": props}})
+    for tab, need in plan.grow.items():
+        if need > rows[tab]:
+            head.append(append_rows(ids[tab], need - rows[tab]))
+            rows[tab] = need
+    head += [tag(ids[p.tab], p.adopt_row, p) for p in adopt if p.adopt_row is not None]
+    blocks: list[tuple[list[dict[str, Any]], list[Pending]]] = [(head, adopt)]
+    for tab, (start, new) in plan.inserts.items():
+        for first in range(0, len(new), INSERT_BLOCK):
+            part = new[first : first + INSERT_BLOCK]
+            at = start + first
+            span = {"sheetId": ids[tab], "dimension": "ROWS"}
+            span |= {"startIndex": at, "endIndex": at + len(part)}
+            body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
+            body += [tag(ids[tab], at + i, p) for i, p in enumerate(part)]
+            blocks.append((body, part))
+        rows[tab] += len(new)
+    calls: list[list[dict[str, Any]]] = []
+    tagged: list[list[Pending]] = []
+    for body, pendings in blocks:
+        if not body:
+            continue
+        if calls and body_size(calls[-1]) + body_size(body) < CHUNK_BYTES:
+            calls[-1] += body
+            tagged[-1] += pendings
+        else:
+            calls.append(list(body))
+            tagged.append(list(pendings))
+    return calls, tagged, Meta(ids, rows)
+
+
+def as_text(value: Value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def row_values(state: TabState, values: Sequence[Value]) -> list[Value | None]:
+    """The row as written from column A: daemon cells where the sheet has their header,
+    ``None`` (left alone) under staff and unknown columns."""
+    layout = state.layout
+    out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
+    for header, value in zip(layout.headers, values, strict=True):
+        if header not in layout.staff and header in state.columns:
+            out[state.columns[header]] = value
+    while out and out[-1] is None:
+        out.pop()
+    return out
+
+
+def range_write(a1: str, rows: list[list[Value | None]]) -> dict[str, Any]:
+    return {"dataFilter": {"a1Range": a1}, "majorDimension": "ROWS", "values": rows}
+
+
+def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
+    span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
+    metadata = {
+        "metadataKey": TAG,
+        "metadataValue": json.dumps([pending.tab, *pending.key], ensure_ascii=False),
+        "location": {"dimensionRange": span},
+        "visibility": "DOCUMENT",
+    }
+    return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+
+
+def append_rows(sheet_id: int, count: int) -> dict[str, Any]:
+    return {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": count}}
+
+
+def new_sheet_id(title: str, taken: set[int]) -> int:
+    candidate = zlib.crc32(title.encode()) & 0x3FFFFFFF or 1
+    while candidate in taken:
+        candidate = (candidate * 31 + 7) & 0x3FFFFFFF or 1
+    return candidate
+
+
+def body_size(body: Any) -> int:
+    return len(json.dumps(body, ensure_ascii=False).encode())
+
+
+def chunks(data: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for item in data:
+        item_size = body_size(item) + 1
+        if chunk and size + item_size > CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        yield chunk

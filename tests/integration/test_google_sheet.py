@@ -1,0 +1,377 @@
+"""GoogleSheet against the local emulator: request counts per cycle, grid growth, RAW
+values, staff moving rows between (and inside) the adapter's requests, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bansou_sync.adapters.google_auth import GoogleAccess
+from bansou_sync.adapters.google_sheet import GoogleSheet
+from bansou_sync.adapters.google_sheet_read import letters
+from bansou_sync.adapters.retry import RetryPolicy
+from bansou_sync.core.tabs import ALL_TABS, MAILS, SUPPORTERS, SYNC
+from bansou_sync.emulator.http import Request, Response
+from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.errors import SheetError
+from bansou_sync.ports import TabRows
+
+H = SUPPORTERS.headers
+FAST = RetryPolicy(attempts=12, total_seconds=30, base_seconds=0.001, max_wait_seconds=0.01)
+Row = list[str | int]
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = start_emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def access(emulator: Emulator, tmp_path: Path) -> GoogleAccess:
+    key = emulator.write_service_account_file(tmp_path / "key.json")
+    return GoogleAccess(key, None, emulator.base_url)
+
+
+def new_spreadsheet(emulator: Emulator, sheets: dict[str, list[list[Any]]] | None = None) -> str:
+    sid: str = emulator.sheets.load_fixture({"sheets": sheets or {"Sheet1": []}})
+    return sid
+
+
+def supporter(n: int, **cells: str | int) -> Row:
+    values: dict[str, str | int] = {
+        "伴走ネットID": f"BN-{n:04d}",
+        "氏名": f"伴走 {n}",
+        "メールアドレス": f"v{n}@example.com",
+        "申請件数": n,
+        **cells,
+    }
+    return [values.get(h, "") for h in H]
+
+
+def supporters(numbers: range | list[int], **cells: str | int) -> list[TabRows]:
+    return [TabRows(SUPPORTERS.name, [supporter(n, **cells) for n in numbers])]
+
+
+def sheet_requests(emulator: Emulator) -> dict[str, int]:
+    prefix = "sheets.spreadsheets."
+    return {k[len(prefix) :]: v for k, v in emulator.counters().items() if k.startswith(prefix)}
+
+
+def rows_by_key(emulator: Emulator, sid: str, tab: str = SUPPORTERS.name) -> dict[str, list[Any]]:
+    dump = emulator.sheets.dump(sid)[tab]
+    return {row[0]: row + [""] * (len(H) - len(row)) for row in dump[1:] if row and row[0]}
+
+
+def assert_every_row_holds_its_own_values(emulator: Emulator, sid: str) -> None:
+    for key, row in rows_by_key(emulator, sid).items():
+        n = int(key[3:])
+        assert row[H.index("氏名")] == f"伴走 {n}", row
+        assert row[H.index("メールアドレス")] == f"v{n}@example.com", row
+
+
+def before_request(emulator: Emulator, path_end: str, action: Callable[[], None]) -> None:
+    """Run ``action`` (a staff member's edit) just before the next API request whose path
+    ends with ``path_end`` reaches the emulator: between two of the adapter's requests."""
+    handle = emulator.handle
+    fired: list[bool] = []
+
+    def wrapped(request: Request) -> Response | None:
+        if not fired and request.path.endswith(path_end):
+            fired.append(True)
+            action()
+        return handle(request)
+
+    emulator.handle = wrapped  # type: ignore[method-assign]
+
+
+def test_a_read_is_one_batch_get_once_the_sheet_has_been_written(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path
+) -> None:
+    sid = new_spreadsheet(emulator)
+    cache = tmp_path / "sheet-cache.json"
+    every_tab = [TabRows(t.name, []) for t in ALL_TABS[1:]]
+    GoogleSheet(access, sid, cache_path=cache).write(supporters(range(1, 50)) + every_tab)
+    emulator.reset_counters()
+
+    GoogleSheet(access, sid, cache_path=cache).read()
+
+    assert sheet_requests(emulator) == {"values.batchGet": 1}
+    logged = emulator.requests(method="sheets.spreadsheets.values.batchGet")[-1]
+    ranges = logged.query["ranges"]
+    assert "'伴走者'!1:1" in ranges and "'伴走者'!A2:A" in ranges and "'伴走者'!L2:R" in ranges
+    assert logged.query["valueRenderOption"] == ["FORMATTED_VALUE"]
+
+
+def test_writing_unchanged_rows_again_sends_nothing(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    tabs = [
+        *supporters(range(1, 30)),
+        TabRows(SYNC.name, [["2022-07-10 12:00", "成功", 0, 0, 0, ""]]),
+    ]
+    sheet.write(tabs)
+    sheet.read()
+    emulator.reset_counters()
+
+    sheet.write(tabs)
+
+    assert sheet_requests(emulator) == {}
+
+
+def test_a_hundred_changed_rows_are_one_write_request(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters(range(1, 101)))
+    sheet.read()
+    emulator.reset_counters()
+
+    sheet.write(supporters(range(1, 101), 謝金累計=6000))
+
+    assert sheet_requests(emulator) == {"values.batchUpdateByDataFilter": 1}
+    assert all(row[H.index("謝金累計")] == "6000" for row in rows_by_key(emulator, sid).values())
+
+
+def test_an_incremental_cycle_is_a_read_one_structural_and_one_values_request(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path
+) -> None:
+    sid = new_spreadsheet(emulator)
+    cache = tmp_path / "sheet-cache.json"
+    every_tab = [TabRows(t.name, []) for t in ALL_TABS[1:]]
+    GoogleSheet(access, sid, cache_path=cache).write(supporters(range(1, 200)) + every_tab)
+    sheet = GoogleSheet(access, sid, cache_path=cache)  # a new process: no grid known
+    emulator.reset_counters()
+
+    sheet.read()
+    sheet.write(supporters(range(1, 300), 謝金累計=1))
+
+    assert sheet_requests(emulator) == {
+        "values.batchGet": 1,
+        "get": 1,
+        "batchUpdate": 1,
+        "values.batchUpdateByDataFilter": 1,
+    }
+    assert len(rows_by_key(emulator, sid)) == 299
+
+
+def test_the_grid_grows_past_a_thousand_rows(emulator: Emulator, access: GoogleAccess) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+
+    sheet.write(supporters(range(1, 1501)))
+
+    assert len(rows_by_key(emulator, sid)) == 1500
+    assert_every_row_holds_its_own_values(emulator, sid)
+    sheet.read()
+    sheet.write(supporters(range(1, 2601)))
+    assert len(rows_by_key(emulator, sid)) == 2600
+
+
+def test_values_are_written_raw_so_a_formula_stays_text(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+
+    sheet.write(supporters([1], 氏名="=1+1", 紹介者="+81-90", 活動地域="@x"))
+
+    row = rows_by_key(emulator, sid)["BN-0001"]
+    assert row[H.index("氏名")] == "=1+1"
+    assert row[H.index("紹介者")] == "+81-90"
+    assert row[H.index("申請件数")] == "1"
+    assert GoogleSheet(access, sid).read().tabs[SUPPORTERS.name][0].cells["氏名"] == "=1+1"
+
+
+def test_a_staff_sort_between_read_and_write_misplaces_nothing(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters(range(1, 21)))
+    sheet.read()
+    emulator.sheets.staff_sort(sid, SUPPORTERS.name, "伴走ネットID", descending=True)
+    emulator.sheets.staff_insert_row(sid, SUPPORTERS.name, 5)
+    emulator.sheets.staff_delete_row(sid, SUPPORTERS.name, 9)
+
+    sheet.write(supporters(range(1, 22), 謝金累計=7000))
+
+    rows = rows_by_key(emulator, sid)
+    assert len(rows) == 20  # one deleted row written again next cycle, not elsewhere
+    assert_every_row_holds_its_own_values(emulator, sid)
+    sheet.read()
+    sheet.write(supporters(range(1, 22), 謝金累計=7000))
+    assert len(rows_by_key(emulator, sid)) == 21
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def existing_sheet(emulator: Emulator, count: int) -> str:
+    """A status sheet bansou-sync did not write (no row tags), staff memos in it."""
+    rows = [list(H)] + [
+        [str(v) for v in supporter(n, メモ=f"memo {n}")] for n in range(1, count + 1)
+    ]
+    return new_spreadsheet(emulator, {SUPPORTERS.name: rows})
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [":batchUpdate", "values:batchGetByDataFilter", "values:batchUpdateByDataFilter"],
+)
+def test_staff_sorting_between_the_adapters_own_requests_misplaces_nothing(
+    emulator: Emulator, access: GoogleAccess, moment: str
+) -> None:
+    sid = existing_sheet(emulator, 12)
+    sheet = GoogleSheet(access, sid)
+    sheet.read()
+    before_request(
+        emulator,
+        moment,
+        lambda: emulator.sheets.staff_sort(sid, SUPPORTERS.name, "メモ", descending=True),
+    )
+
+    sheet.write(supporters(range(1, 13), 謝金累計=5000))
+    sheet.read()
+    sheet.write(supporters(range(1, 13), 謝金累計=5000))
+
+    rows = rows_by_key(emulator, sid)
+    assert len(rows) == 12
+    assert_every_row_holds_its_own_values(emulator, sid)
+    for key, row in rows.items():
+        assert row[H.index("メモ")] == f"memo {int(key[3:])}"
+        assert row[H.index("謝金累計")] == "5000"
+
+
+def test_a_tag_placed_on_a_row_staff_moved_is_never_written_through(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = existing_sheet(emulator, 6)
+    sheet = GoogleSheet(access, sid)
+    sheet.read()
+    before_request(
+        emulator,
+        ":batchUpdate",
+        lambda: emulator.sheets.staff_sort(sid, SUPPORTERS.name, "メモ", descending=True),
+    )
+
+    sheet.write(supporters(range(1, 7), 謝金累計=5000))
+
+    assert sheet.last_problems  # the moved rows wait for the next cycle
+    rows = rows_by_key(emulator, sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+    assert any(row[H.index("謝金累計")] != "5000" for row in rows.values())
+
+
+def test_new_rows_of_a_newest_first_tab_go_on_top(emulator: Emulator, access: GoogleAccess) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+
+    def mail(n: int) -> Row:
+        return [f"2022-06-1{n} 09:00", "受理", "v***@example.com", "", "送信済", f"<m{n}@x>"]
+
+    sheet.write([TabRows(MAILS.name, [mail(2), mail(1)])])
+    sheet.read()
+    sheet.write([TabRows(MAILS.name, [mail(4), mail(3), mail(2), mail(1)])])
+
+    ids = [row[-1] for row in emulator.sheets.dump(sid)[MAILS.name][1:]]
+    assert ids == ["<m4@x>", "<m3@x>", "<m2@x>", "<m1@x>"]
+
+
+def test_a_spreadsheet_with_only_sheet1_gets_every_tab_with_its_header(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    assert len(sheet.read().problems) == len(ALL_TABS)
+
+    sheet.write([TabRows(t.name, []) for t in ALL_TABS])
+
+    dump = emulator.sheets.dump(sid)
+    for layout in ALL_TABS:
+        assert dump[layout.name] == [list(layout.headers)]
+    assert sheet.read().problems == ()
+
+
+def test_a_renamed_header_is_reported_and_columns_are_found_by_name(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters([1, 2]))
+    sheet.read()
+    emulator.sheets.staff_set_cell(sid, SUPPORTERS.name, "O1", "講座")
+    emulator.sheets.staff_set_cell(sid, SUPPORTERS.name, "S1", "担当者")
+
+    snapshot = sheet.read()
+
+    assert any("講座受講" in p for p in snapshot.problems)
+    assert any("担当者" in p for p in snapshot.problems)
+    assert [r.key for r in snapshot.tabs[SUPPORTERS.name]] == [("BN-0001",), ("BN-0002",)]
+    sheet.write(supporters([1, 2], 申請件数=9))
+    assert all(row[H.index("申請件数")] == "9" for row in rows_by_key(emulator, sid).values())
+
+
+def test_thirty_percent_of_requests_failing_still_reaches_the_same_sheet(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    def cycles(sid: str) -> dict[str, list[list[Any]]]:
+        sheet = GoogleSheet(access, sid, policy=FAST)
+        for size in (30, 60, 90):
+            sheet.read()
+            sheet.write(
+                [
+                    *supporters(range(1, size + 1), 謝金累計=size),
+                    TabRows(SYNC.name, [[f"2022-07-10 12:{size:02d}", "成功", size, 0, 0, ""]]),
+                ]
+            )
+        result: dict[str, list[list[Any]]] = emulator.sheets.dump(sid)
+        return result
+
+    calm = cycles(new_spreadsheet(emulator))
+    for kind, rate in (("429", 0.1), ("500", 0.08), ("503", 0.08), ("drop", 0.04)):
+        emulator.faults.add(kind=kind, api="sheets", rate=rate)
+    stormy = cycles(new_spreadsheet(emulator))
+
+    assert sum(rule.fired for rule in emulator.faults.rules()) > 0
+    assert stormy == calm
+
+
+def test_a_spreadsheet_not_shared_with_the_service_account_is_one_clear_error(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    emulator.faults.add(kind="403", api="sheets")
+    emulator.reset_counters()
+
+    with pytest.raises(SheetError, match="共有") as caught:
+        GoogleSheet(access, sid, policy=FAST).read()
+
+    assert sid in str(caught.value) and "\n" not in str(caught.value)
+    assert sheet_requests(emulator) == {"values.batchGet": 1}
+
+
+def test_a_wrong_spreadsheet_id_says_which_setting_to_fix(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    with pytest.raises(SheetError, match=r"sheet\.spreadsheet_id"):
+        GoogleSheet(access, "no-such-spreadsheet", policy=FAST).read()
+
+
+def test_the_key_column_cells_written_are_where_the_header_says(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    GoogleSheet(access, sid).write(supporters([7]))
+
+    header = emulator.sheets.dump(sid)[SUPPORTERS.name][0]
+
+    assert header[H.index("メモ")] == "メモ"
+    assert letters(H.index("メモ")) == "R"
