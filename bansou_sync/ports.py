@@ -64,8 +64,9 @@ class TabRows:
 class StatusSheet(Protocol):
     """The staff-facing status spreadsheet (Google Sheet, or a folder of CSV files)."""
 
-    def read(self) -> SheetSnapshot:
-        """Every tab's rows (staff columns included), keyed by the tab's key columns."""
+    def read(self, full: bool = False) -> SheetSnapshot:
+        """Every tab's rows, keyed by the tab's key columns: at least the key and staff
+        columns; every column when ``full`` (a ledger rebuild needs the daemon's too)."""
         ...
 
     def write(self, tabs: Sequence[TabRows]) -> None:

@@ -97,13 +97,13 @@ class GoogleSheet(StatusSheet):
 
     # -- reading ----------------------------------------------------------------------
 
-    def read(self) -> SheetSnapshot:
-        snapshot, self._state = self._read()
+    def read(self, full: bool = False) -> SheetSnapshot:
+        snapshot, self._state = self._read(full)
         return snapshot
 
-    def _read(self) -> tuple[SheetSnapshot, dict[str, TabState]]:
+    def _read(self, full: bool = False) -> tuple[SheetSnapshot, dict[str, TabState]]:
         cache = self._row_cache()
-        full = not cache.loaded
+        full = full or not cache.loaded
         layouts = list(self.layouts.values())
         present = self._present_tabs(layouts, full)
         problems = [

@@ -79,7 +79,7 @@ class LocalSheet(StatusSheet):
     def path(self, tab: str) -> Path:
         return self.folder / f"{tab}.csv"
 
-    def read(self) -> SheetSnapshot:
+    def read(self, full: bool = False) -> SheetSnapshot:  # always full: files are local
         tabs: dict[str, list[StaffRow]] = {}
         problems: list[str] = []
         for layout in self.layouts.values():

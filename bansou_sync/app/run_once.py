@@ -186,6 +186,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
     recovered: list[str] = []
     if needs_rebuild(state, tab_rows):
+        full = services.sheet.read(full=True)
+        tab_rows = {tab: [row.cells for row in rows] for tab, rows in full.tabs.items()}
         state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
     staff = read_staff(tab_rows)
     plan = plan_cycle(
