@@ -1,0 +1,159 @@
+"""A form's questions (from a ``forms.get`` reply) and which field each one holds.
+
+Pure: the reference titles and the configured mapping are arguments. Titles compare
+after NFKC and trimming, exactly otherwise (SPEC §3: "by exact question title"); a
+mapping value matches a question by its ``questionId`` or, failing that, its title.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# SPEC §3: required answers. An application also needs 相談者コード or the whole triple.
+REQUIRED = {
+    "registration": ("name", "email", "phone", "membership", "consent"),
+    "application": (
+        "supporter_id",
+        "name",
+        "email",
+        "support_date",
+        "start_time",
+        "end_time",
+        "topics",
+        "consent",
+    ),
+}
+CLIENT_TRIPLE = ("client_initials", "client_birth_year", "client_nationality")
+
+_KINDS = {
+    "textQuestion": "text",
+    "dateQuestion": "date",
+    "timeQuestion": "time",
+    "scaleQuestion": "scale",
+    "fileUploadQuestion": "file",
+    "ratingQuestion": "rating",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    question_id: str
+    title: str
+    kind: str  # text, paragraph, date, time, radio, checkbox, drop_down, scale, grid, …
+    required: bool = False
+
+
+def clean(text: Any) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).strip()
+
+
+def questions_of(form: Mapping[str, Any]) -> list[Question]:
+    """Every question of the form in order; a grid gives one question per row."""
+    found: list[Question] = []
+    for item in form.get("items") or []:
+        title = str(item.get("title", ""))
+        if "questionItem" in item:
+            question = item["questionItem"].get("question") or {}
+            found.append(_question(question, title))
+        elif "questionGroupItem" in item:
+            for question in item["questionGroupItem"].get("questions") or []:
+                row = (question.get("rowQuestion") or {}).get("title", "")
+                found.append(_question(question, f"{title} [{row}]", kind="grid"))
+    return found
+
+
+def _question(question: Mapping[str, Any], title: str, kind: str = "") -> Question:
+    if not kind:
+        if "choiceQuestion" in question:
+            kind = str(question["choiceQuestion"].get("type", "choice")).lower()
+        elif (question.get("textQuestion") or {}).get("paragraph"):
+            kind = "paragraph"
+        else:
+            kind = next((k for key, k in _KINDS.items() if key in question), "other")
+    return Question(
+        str(question.get("questionId", "")), title, kind, bool(question.get("required"))
+    )
+
+
+def find(questions: Sequence[Question], wanted: str) -> Question | None:
+    """The question whose ID is ``wanted``, else the first whose title is ``wanted``."""
+    by_id = next((q for q in questions if q.question_id == wanted.strip()), None)
+    return by_id or next((q for q in questions if clean(q.title) == clean(wanted)), None)
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    found: dict[str, Question]  # field → question
+    missing_required: tuple[str, ...]  # fields the daemon needs and the form lacks
+    missing_optional: tuple[str, ...]  # answered as blank
+    unmatched: tuple[Question, ...]  # questions no field reads
+
+
+def match_fields(
+    form: str,
+    questions: Sequence[Question],
+    titles: Mapping[str, str],
+    mapping: Mapping[str, str] | None = None,
+) -> FieldMatch:
+    """Fields of ``form`` ("registration"/"application") found among ``questions``:
+    by the configured mapping when a field has one, else by its reference title."""
+    wanted = {**titles, **(mapping or {})}
+    found = {f: q for f, target in wanted.items() if (q := find(questions, target)) is not None}
+    required = list(REQUIRED.get(form, ()))
+    if form == "application" and "client_code" not in found:
+        required += CLIENT_TRIPLE  # without a code question, the triple identifies clients
+    missing = [f for f in wanted if f not in found]
+    used = {q.question_id for q in found.values()}
+    return FieldMatch(
+        found=found,
+        missing_required=tuple(f for f in missing if f in required),
+        missing_optional=tuple(f for f in missing if f not in required),
+        unmatched=tuple(q for q in questions if q.question_id not in used),
+    )
+
+
+def guess_form(
+    form: Mapping[str, Any], titles_by_form: Mapping[str, Mapping[str, str]]
+) -> str | None:
+    """Which of the forms this is: the one with the most reference titles in the form."""
+    questions = questions_of(form)
+    scores = {
+        name: sum(1 for t in titles.values() if find(questions, t) is not None)
+        for name, titles in titles_by_form.items()
+    }
+    best = max(scores, key=lambda name: scores[name], default=None)
+    return best if best is not None and scores[best] > 0 else None
+
+
+def mapping_yaml(form: str, form_id: str, match: FieldMatch, titles: Mapping[str, str]) -> str:
+    """The ``source:`` block for the config, questions unknown to bansou-sync commented."""
+    lines = [
+        "source:",
+        "  kind: forms_api",
+        f"  {form}_form_id: {form_id}",
+        "  mapping:",
+        f"    {form}:",
+    ]
+    for field_name in titles:
+        question = match.found.get(field_name)
+        if question is not None:
+            lines.append(f"      {field_name}: {_quoted(question.question_id)}  # {question.title}")
+        else:
+            why = "必須 / required" if field_name in match.missing_required else "任意 / optional"
+            lines.append(
+                f"      # {field_name}: <questionId>  # 「{titles[field_name]}」が見つかりません"
+                f" / not found ({why})"
+            )
+    for question in match.unmatched:
+        lines.append(
+            f"      # ?: {_quoted(question.question_id)}  # {question.title} (使われません / unused)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(question_id: str) -> str:
+    """IDs like ``12345678`` or ``1e10`` would be read as numbers by YAML."""
+    return f'"{question_id}"'
