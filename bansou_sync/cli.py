@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
-from types import FrameType
 
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__
+from bansou_sync import __version__, logging_setup
 from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.failures import run_cycle_reporting
 from bansou_sync.app.lock import ledger_lock
 from bansou_sync.app.run_once import CycleSummary
-from bansou_sync.bootstrap import build_services
+from bansou_sync.bootstrap import build_services, policy_from
 from bansou_sync.config import Settings, load_config
 from bansou_sync.core.calendar import JST
 from bansou_sync.errors import BansouError, ConfigError
@@ -97,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
         " Runs cycles on the configured schedule until SIGTERM/SIGINT.",
     )
     with_config(run)
+    status = sub.add_parser(
+        "status",
+        help="最終同期と事務局の対応待ちを表示 / show the last cycle and what waits for staff",
+        description="最終同期の結果、連続失敗の回数、日次まとめに載る対応待ち(審査待ち・期限間近の不備・"
+        "支払保留・要確認の登録・予算)と送信待ち・失敗メールを表示します。台帳は読むだけです。"
+        " Shows the last cycle, consecutive failures and what the staff digest would list"
+        " now; read-only, safe beside a running service.",
+    )
+    with_config(status)
+    status.add_argument("--now", type=parse_now, default=None, help="as for once")
     recover = sub.add_parser(
         "recover",
         help="台帳を状況シートから復旧 / rebuild a lost or damaged ledger from the status sheet",
@@ -135,12 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def setup_logging(settings: Settings, *, quiet_on_terminal: bool = False) -> None:
+    """Logging as configured; ``quiet_on_terminal``: only warnings when a person watches."""
+    log_format = settings.logging.format
+    level = settings.logging.level
+    if quiet_on_terminal and not logging_setup.wants_json(log_format, sys.stderr):
+        level = max(level, "WARNING", key=logging.getLevelName)
+    logging_setup.configure(level, log_format)
 
 
 def print_summary(summary: CycleSummary, settings: Settings) -> None:
@@ -177,9 +187,16 @@ def print_summary(summary: CycleSummary, settings: Settings) -> None:
         console.print(f"台帳 / ledger: {settings.state.path}")
 
 
+def backup_plan(settings: Settings) -> BackupPlan:
+    state = settings.state
+    folder = state.backup_dir or Path(state.path).parent / "backups"
+    return BackupPlan(Path(folder), state.backups)
+
+
 def cmd_once(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
-    for warning in settings.warnings + settings.client_key_warnings():
+    setup_logging(settings, quiet_on_terminal=True)
+    for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
     ledger_path = Path(settings.state.path)
     with ExitStack() as stack:
@@ -191,68 +208,37 @@ def cmd_once(args: argparse.Namespace) -> int:
         ledger = stack.enter_context(Ledger.open(ledger_path))
         services = build_services(settings, ledger)
         now = args.now or datetime.now(JST)
-        summary = run_cycle_reporting(services, now, dry_run=args.dry_run)
+        summary = run_cycle_reporting(
+            services, now, dry_run=args.dry_run, backup=backup_plan(settings)
+        )
     print_summary(summary, settings)
     return 0
 
 
-class _Stop:
-    requested = False
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
+    from bansou_sync.service import serve
 
     settings = load_config(args.config)
-    setup_logging(settings.logging.level)
-    ledger_path = Path(settings.state.path)
-    log = logging.getLogger("bansou_sync.service")
-    with ledger_lock(ledger_path), Ledger.open(ledger_path) as ledger:
-        services = build_services(settings, ledger)
-        scheduler = BlockingScheduler(timezone=JST)
+    setup_logging(settings)
+    for warning in settings.warnings + settings.secret_file_warnings():
+        logging.getLogger("bansou_sync.service").warning("configuration: %s", warning)
+    return serve(settings)
 
-        def cycle() -> None:
-            try:
-                summary = run_cycle_reporting(services, datetime.now(JST))
-                log.info(
-                    "cycle ok: %d registrations, %d applications, %d mails sent",
-                    summary.new_registrations,
-                    summary.new_applications,
-                    summary.sent,
-                )
-            except BansouError as exc:
-                log.error("cycle failed: %s", exc)
 
-        schedule = settings.schedule
-        trigger = (
-            CronTrigger.from_crontab(schedule.cron, timezone=JST)
-            if schedule.cron
-            else IntervalTrigger(minutes=schedule.interval_minutes, timezone=JST)
-        )
-        scheduler.add_job(
-            cycle,
-            trigger,
-            id="cycle",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(JST),
-        )
+def cmd_status(args: argparse.Namespace) -> int:
+    from bansou_sync.app.status import open_readonly, print_status, read_status
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            log.info("signal %d: finishing the current step, then stopping", signum)
-            scheduler.shutdown(wait=True)  # let the running cycle finish its step
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        scheduler.start()
+    settings = load_config(args.config)
+    setup_logging(settings, quiet_on_terminal=True)
+    with open_readonly(Path(settings.state.path)) as ledger:
+        status = read_status(ledger, policy_from(settings), args.now or datetime.now(JST))
+    print_status(status, console)
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
-    for warning in settings.warnings + settings.client_key_warnings():
+    for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
     console.print(f"設定は有効です / configuration is valid: {settings.config_path}")
     return 0
@@ -260,6 +246,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_recover(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
+    setup_logging(settings, quiet_on_terminal=True)
     ledger_path = Path(settings.state.path)
     with ledger_lock(ledger_path):
         if ledger_path.exists():
@@ -296,6 +283,7 @@ COMMANDS = {
     "emulator": cmd_emulator,
     "once": cmd_once,
     "run": cmd_run,
+    "status": cmd_status,
     "recover": cmd_recover,
     "check-config": cmd_check_config,
 }
@@ -304,8 +292,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "run":
-        setup_logging("WARNING")
+    logging_setup.configure("WARNING")  # until a command has read its configuration
     try:
         return COMMANDS[args.command](args)
     except ConfigError as exc:

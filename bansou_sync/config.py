@@ -16,7 +16,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 from bansou_sync import config_errors as check
@@ -129,6 +137,14 @@ class MailSettings(Section):
 
 class StateSettings(Section):
     path: FilePath = Path("out/ledger.sqlite3")
+    backups: NonNegInt = 7  # daily copies kept; 0: no backups
+    backup_dir: FilePath | None = None  # None: <the ledger's folder>/backups
+
+    @model_validator(mode="after")
+    def _backups_beside_the_ledger(self) -> StateSettings:
+        if self.backup_dir is None:  # frozen: fill the derived default in once, here
+            object.__setattr__(self, "backup_dir", Path(self.path).parent / "backups")
+        return self
 
 
 class ApplicationForm(Section):
@@ -281,15 +297,21 @@ class Settings(BaseModel):
 
     def client_key_warnings(self) -> list[str]:
         """A key file others can read is worth a warning, never a refusal to run."""
-        key_file = self.privacy.client_key_file
-        if self._env.get(CLIENT_KEY_ENV, "").strip() or not key_file.exists():
+        if self._env.get(CLIENT_KEY_ENV, "").strip():
             return []
-        mode = key_file.stat().st_mode & 0o777
-        if not mode & 0o077:
-            return []
-        ja = f"他のユーザーも読める権限です (chmod 600 {key_file} を実行してください)"
-        en = f"the key file has mode {mode:o}; run chmod 600 {key_file}"
-        return [check.line("privacy.client_key_file", ja, en)]
+        return _readable_by_others(self.privacy.client_key_file, "privacy.client_key_file")
+
+    def secret_file_warnings(self) -> list[str]:
+        """Every secret file in use (client key, service-account key, SMTP password) that
+        its group or others can read: a warning each."""
+        warnings = self.client_key_warnings()
+        if self.google.credentials_file is not None:
+            warnings += _readable_by_others(self.google.credentials_file, "google.credentials_file")
+        smtp = self.mail.smtp
+        in_use = self.mail.kind == "smtp" and not self._env.get(smtp.password_env, "").strip()
+        if in_use and smtp.password_file is not None:
+            warnings += _readable_by_others(smtp.password_file, "mail.smtp.password_file")
+        return warnings
 
     def smtp_password(self) -> str | None:
         """$<mail.smtp.password_env>, else the content of mail.smtp.password_file, else None."""
@@ -298,6 +320,18 @@ class Settings(BaseModel):
         if from_env or smtp.password_file is None:
             return from_env or None
         return _read_secret(smtp.password_file, "mail.smtp.password_file", create=False) or None
+
+
+def _readable_by_others(path: Path, key: str) -> list[str]:
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return []  # a missing file is reported where it is read
+    if not mode & 0o077:
+        return []
+    ja = f"他のユーザーも読める権限です (chmod 600 {path} を実行してください)"
+    en = f"the file has mode {mode:o}; run chmod 600 {path}"
+    return [check.line(key, ja, en)]
 
 
 def _problem(key: str, ja: str, en: str) -> ConfigError:

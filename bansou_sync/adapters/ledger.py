@@ -511,6 +511,15 @@ class Ledger:
                 (MAX_CYCLES,),
             )
 
+    def add_cycle_error(self, text: str) -> None:
+        """Append ``text`` to the errors of the newest logged cycle (e.g. a failed backup)."""
+        with self._writing("record the cycle") as conn:
+            conn.execute(
+                "UPDATE cycles SET errors = CASE WHEN errors = '' THEN ? ELSE errors || ' / ' || ?"
+                " END, idle = 0 WHERE id = (SELECT max(id) FROM cycles)",
+                (text, text),
+            )
+
     def cycles(self, limit: int = MAX_CYCLES) -> list[dict[str, Any]]:
         """Logged cycles, newest first: started_at (datetime), result, counts, errors, idle."""
         with self._guard("read the cycles log"):

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from datetime import datetime
 
+from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.run_once import CycleSummary, Services, run_cycle
 from bansou_sync.core.calendar import to_jst
@@ -22,17 +23,40 @@ COUNT, SINCE, ALERTED = "failures", "failing_since", "failure_alerted"
 
 
 def run_cycle_reporting(
-    services: Services, now: datetime, *, dry_run: bool = False
+    services: Services,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    backup: BackupPlan | None = None,
 ) -> CycleSummary:
+    """One cycle; a failure — expected or not — is recorded, then raised again. After a
+    success, the daily ledger backup (whose failure is reported but fails nothing)."""
     try:
         summary = run_cycle(services, now, dry_run=dry_run)
-    except BansouError as exc:
+    except Exception as exc:
         if not dry_run:
             _record_failure(services, to_jst(now), exc)
         raise
     if not dry_run:
         _reset(services)
+        if backup is not None:
+            problem = backup.take(services.ledger, now)
+            if problem is not None:
+                summary.problems.append(problem)
+                _report(services, problem)
     return summary
+
+
+def _report(services: Services, problem: str) -> None:
+    """Add ``problem`` to the newest 同期 row, in the ledger and on the sheet."""
+    with contextlib.suppress(BansouError):
+        services.ledger.add_cycle_error(problem[:300])
+        _write_sync_tab(services)
+
+
+def _write_sync_tab(services: Services) -> None:
+    cycles = [{**c, "started_at": stamp(c["started_at"])} for c in services.ledger.cycles()]
+    services.sheet.write([TabRows(SYNC.name, sync_rows(cycles))])
 
 
 def _set_flags(services: Services, values: dict[str, str]) -> None:
@@ -50,7 +74,7 @@ def _reset(services: Services) -> None:
         _set_flags(services, {COUNT: "0", SINCE: "", ALERTED: ""})
 
 
-def _record_failure(services: Services, now: datetime, exc: BansouError) -> None:
+def _record_failure(services: Services, now: datetime, exc: Exception) -> None:
     """Best effort: the ledger, mail or sheet may be what failed, so each step may fail."""
     message = f"{type(exc).__name__}: {exc}"[:300]
     log.debug("cycle failed: %s", message)
@@ -86,5 +110,4 @@ def _record_failure(services: Services, now: datetime, exc: BansouError) -> None
         log.error("could not record the failure: %s", inner)
         return
     with contextlib.suppress(BansouError):
-        cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
-        services.sheet.write([TabRows(SYNC.name, sync_rows(cycles))])
+        _write_sync_tab(services)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import figures
@@ -25,11 +26,22 @@ def note(book: Book, section: str, item: object) -> None:
     book.state.flags[QUEUE] = json.dumps(queue, ensure_ascii=False)
 
 
-def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
+SECTIONS = (
+    "pending",
+    "near_deadline",
+    "held",
+    "needs_review",
+    "duplicates",
+    "problems",
+    "overrides",
+)
+
+
+def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
+    """What waits for staff now, by section (``SECTIONS``), plus the budget figures.
+
+    The digest email and ``bansou-sync status`` both list exactly this."""
     local = to_jst(now)
-    today = local.date().isoformat()
-    if local.hour < policy.digest_hour or book.state.flags.get(LAST_SENT) == today:
-        return None
     queue: dict[str, list[object]] = json.loads(book.state.flags.get(QUEUE, "{}"))
     apps = sorted(book.state.applications.values(), key=lambda a: a.seq)
     soon = local.date() + timedelta(days=policy.reminder_days_before)
@@ -39,8 +51,7 @@ def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
             deadline = reply_deadline_of(app, policy)
             if deadline is not None and deadline <= soon:
                 near.append({"app_no": app.app_no, "reply_deadline": deadline.isoformat()})
-    context = {
-        "date": today,
+    return {
         "pending": [
             {
                 "app_no": a.app_no,
@@ -73,19 +84,15 @@ def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
             k: figures(book, policy)[k] for k in ("total_yen", "committed_yen", "ratio_percent")
         },
     }
-    waiting = any(
-        context[k]
-        for k in (
-            "pending",
-            "near_deadline",
-            "held",
-            "needs_review",
-            "duplicates",
-            "problems",
-            "overrides",
-        )
-    )
-    if not waiting:
+
+
+def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:
+    local = to_jst(now)
+    today = local.date().isoformat()
+    if local.hour < policy.digest_hour or book.state.flags.get(LAST_SENT) == today:
+        return None
+    context = {"date": today, **waiting_items(book, policy, local)}
+    if not any(context[k] for k in SECTIONS):
         return None
     book.state.flags[LAST_SENT] = today
     book.state.flags[QUEUE] = "{}"

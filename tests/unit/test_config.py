@@ -70,6 +70,7 @@ def test_a_minimal_config_takes_every_default(tmp_path: Path) -> None:
     assert (settings.ids.client.prefix, settings.ids.client.digits) == ("C-", 4)
     assert (settings.schedule.interval_minutes, settings.schedule.cron) == (5, None)
     assert (settings.logging.level, settings.logging.format) == ("INFO", "auto")
+    assert settings.state.backups == 7
     assert settings.google.credentials_file is None
     assert settings.warnings == []
 
@@ -87,6 +88,7 @@ def test_relative_paths_are_resolved_against_the_config_folder(tmp_path: Path) -
     assert settings.sheet.path == folder / "out" / "status"
     assert settings.mail.path == folder / "out" / "outbox"
     assert settings.state.path == folder / "out" / "ledger.sqlite3"
+    assert settings.state.backup_dir == folder / "out" / "backups"
     assert settings.privacy.client_key_file == folder / "secrets" / "client_key"
 
 
@@ -309,3 +311,42 @@ def test_the_example_config_loads_without_problems_or_warnings() -> None:
         "client_code",
         "support_date",
     }
+
+
+def test_backups_go_beside_the_ledger_unless_a_folder_is_given(tmp_path: Path) -> None:
+    beside = load_config(write(tmp_path, MINIMAL + "state: {path: data/l.sqlite3}\n"), env={})
+    elsewhere = load_config(
+        write(tmp_path, MINIMAL + "state: {backups: 0, backup_dir: /srv/backup}\n", "b.yaml"),
+        env={},
+    )
+
+    assert (beside.state.backups, beside.state.backup_dir) == (7, tmp_path / "data" / "backups")
+    assert (elsewhere.state.backups, elsewhere.state.backup_dir) == (0, Path("/srv/backup"))
+
+
+def test_a_negative_backup_count_and_a_non_path_folder_name_their_keys(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, MINIMAL + "state: {backups: -1, backup_dir: 3}\n")
+
+    assert [problem.split(":")[0] for problem in problems] == ["state.backups", "state.backup_dir"]
+
+
+def test_secret_files_others_can_read_are_warnings_each_naming_its_key(tmp_path: Path) -> None:
+    for name in ("sa.json", "pw", "secrets/client_key"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("secret\n", encoding="utf-8")
+        (tmp_path / name).chmod(0o640)
+    text = (
+        MINIMAL
+        + "google: {credentials_file: sa.json}\n"
+        + "mail: {kind: smtp, smtp: {host: h, password_file: pw}}\n"
+    )
+    settings = load_config(write(tmp_path, text), env={})
+
+    keys = [w.split(":")[0] for w in settings.secret_file_warnings()]
+    assert keys == ["privacy.client_key_file", "google.credentials_file", "mail.smtp.password_file"]
+    for name in ("sa.json", "pw", "secrets/client_key"):
+        (tmp_path / name).chmod(0o600)
+    assert settings.secret_file_warnings() == []
+    (tmp_path / "pw").chmod(0o644)  # unused while the password comes from the environment
+    from_env = load_config(write(tmp_path, text), env={"BANSOU_SMTP_PASSWORD": "x"})
+    assert from_env.secret_file_warnings() == []
