@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansou_sync import __version__, logging_setup
+from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.failures import run_cycle_reporting
@@ -136,6 +137,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("out/emulator"),
         help="where to write the key file and emulator.json (default out/emulator)",
     )
+    doctor = sub.add_parser(
+        "doctor",
+        help="設定と接続を点検 / check credentials, API access, the sheet and the forms",
+        description="認証情報、各 API へのアクセス、状況シートの形、フォームの質問を1行ずつ点検し、"
+        "問題があれば直し方を表示します。 One line per check, with a fix for each failure.",
+    )
+    with_config(doctor)
+    init_sheet = sub.add_parser(
+        "init-sheet",
+        help="状況スプレッドシートを準備・修復 / set up or repair the status spreadsheet",
+        description="事務局が作成しサービスアカウントと共有したスプレッドシートに、タブ・見出し・保護・"
+        "入力規則・色分けを設定します(何度実行しても同じ結果)。 Idempotent.",
+    )
+    with_config(init_sheet)
+    inspect = sub.add_parser(
+        "inspect-form",
+        help="フォームの質問とIDを表示 / list a form's questions and a suggested mapping",
+    )
+    inspect.add_argument("form_id", help="フォーム ID / the form's ID")
+    with_config(inspect)
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -273,6 +294,54 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _google_access(settings: Settings) -> GoogleAccess:
+    from bansou_sync.app.doctor import access_from
+
+    access = access_from(settings)
+    if access is None:
+        raise ConfigError(
+            "google.credentials_file: 設定してください / is required for this command"
+        )
+    return access
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bansou_sync.app.doctor import doctor, format_checks
+
+    checks = doctor(load_config(args.config))
+    console.print(format_checks(checks), markup=False)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_init_sheet(args: argparse.Namespace) -> int:
+    from bansou_sync.app.init_sheet import init_sheet, service_account_email
+
+    settings = load_config(args.config)
+    if settings.sheet.kind != "google" or not settings.sheet.spreadsheet_id:
+        raise ConfigError(
+            "sheet.kind: google と sheet.spreadsheet_id を設定してください / "
+            "init-sheet needs sheet.kind: google and sheet.spreadsheet_id"
+        )
+    access = _google_access(settings)
+    admins = [
+        *settings.mail.staff_to,
+        *([settings.google.subject] if settings.google.subject else []),
+    ]
+    lines = init_sheet(access, settings.sheet.spreadsheet_id, admins, service_account_email(access))
+    for line in lines:
+        console.print(line, markup=False)
+    return 0
+
+
+def cmd_inspect_form(args: argparse.Namespace) -> int:
+    from bansou_sync.app.inspect_form import inspect_form
+
+    settings = load_config(args.config)
+    _questions, text = inspect_form(_google_access(settings), args.form_id)
+    console.print(text, markup=False)
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bansou_sync.emulator.main import run_emulator
 
@@ -280,6 +349,9 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "doctor": cmd_doctor,
+    "init-sheet": cmd_init_sheet,
+    "inspect-form": cmd_inspect_form,
     "emulator": cmd_emulator,
     "once": cmd_once,
     "run": cmd_run,
