@@ -29,6 +29,7 @@ adopted rows. Every call goes through ``retry.call``; errors become ``SheetError
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,6 +73,13 @@ T = TypeVar("T")
 DEFAULT_POLICY = RetryPolicy()
 
 
+FULL_CHECK_SECONDS = 3600  # issue 4: a full check of the daemon columns at most hourly
+
+
+def clock() -> float:
+    return time.time()
+
+
 class GoogleSheet(StatusSheet):
     """``StatusSheet`` over a Google spreadsheet shared with the service account."""
 
@@ -103,7 +111,11 @@ class GoogleSheet(StatusSheet):
 
     def _read(self, full: bool = False) -> tuple[SheetSnapshot, dict[str, TabState]]:
         cache = self._row_cache()
-        full = full or not cache.loaded
+        # a whole-sheet read at most hourly catches daemon cells edited by hand: their
+        # digests then differ from the projection, so the write restores them
+        full = full or not cache.loaded or clock() - cache.checked_at >= FULL_CHECK_SECONDS
+        if full:
+            cache.checked_at = clock()
         layouts = list(self.layouts.values())
         present = self._present_tabs(layouts, full)
         problems = [
@@ -131,7 +143,8 @@ class GoogleSheet(StatusSheet):
             if wide:
                 seen = cache.keyed.setdefault(name, {})
                 for key, values in state.read_back.items():
-                    seen.setdefault(key_text(key), (None, digest(values)))
+                    tag = seen.get(key_text(key), (None, ""))[0]
+                    seen[key_text(key)] = (tag, digest(values))
         return SheetSnapshot(tabs=tabs, problems=tuple(problems)), states
 
     def _present_tabs(

@@ -37,6 +37,7 @@ class RowCache:
     keyed: dict[str, dict[str, tuple[int | None, str]]] = field(default_factory=dict)
     in_place: dict[str, list[str]] = field(default_factory=dict)
     loaded: bool = False  # False: nothing known yet (read the whole sheet once)
+    checked_at: float = 0.0  # epoch seconds of the last whole-sheet read
 
     @classmethod
     def load(cls, path: Path | None, spreadsheet_id: str) -> RowCache:
@@ -51,9 +52,10 @@ class RowCache:
                 for tab, rows in data["keyed"].items()
             }
             in_place = {tab: [str(d) for d in rows] for tab, rows in data["in_place"].items()}
+            checked_at = float(data.get("checked_at", 0.0))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
             return cls(spreadsheet_id)  # a damaged cache is only a lost hint
-        return cls(spreadsheet_id, keyed, in_place, loaded=True)
+        return cls(spreadsheet_id, keyed, in_place, loaded=True, checked_at=checked_at)
 
     def save(self, path: Path | None) -> None:
         self.loaded = True
@@ -66,6 +68,7 @@ class RowCache:
                 tab: {k: list(v) for k, v in rows.items()} for tab, rows in self.keyed.items()
             },
             "in_place": self.in_place,
+            "checked_at": self.checked_at,
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -375,3 +375,29 @@ def test_the_key_column_cells_written_are_where_the_header_says(
 
     assert header[H.index("メモ")] == "メモ"
     assert letters(H.index("メモ")) == "R"
+
+
+def test_a_daemon_cell_edited_by_hand_is_restored_by_the_hourly_full_check(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = new_spreadsheet(emulator)
+    cache = tmp_path / "cache.json"
+    sheet = GoogleSheet(access, sid, FAST, cache_path=cache)
+    sheet.read()
+    sheet.write(supporters(range(1, 4)))
+    column = letters(H.index("氏名"))
+    emulator.sheets.staff_set_cell(sid, SUPPORTERS.name, f"{column}3", "手で書き換えた名前")
+
+    sheet = GoogleSheet(access, sid, FAST, cache_path=cache)
+    sheet.read()
+    sheet.write(supporters(range(1, 4)))
+    assert rows_by_key(emulator, sid)["BN-0002"][H.index("氏名")] == "手で書き換えた名前"
+
+    import bansou_sync.adapters.google_sheet as module
+
+    later = module.clock() + module.FULL_CHECK_SECONDS + 1
+    monkeypatch.setattr(module, "clock", lambda: later)
+    sheet = GoogleSheet(access, sid, FAST, cache_path=cache)
+    sheet.read()
+    sheet.write(supporters(range(1, 4)))
+    assert_every_row_holds_its_own_values(emulator, sid)
