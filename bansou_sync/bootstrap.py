@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
+from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
@@ -57,18 +58,42 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
+def google_access(settings: Settings) -> GoogleAccess:
+    google = settings.google
+    assert google.credentials_file is not None  # config: every Google kind needs it
+    return GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
+
+
 def make_source(settings: Settings) -> ResponseSource:
     src = settings.source
+    mapping = {form: dict(getattr(src.mapping, form)) for form in TITLES_BY_FORM}
+    titles = {form: {**TITLES_BY_FORM[form], **mapping[form]} for form in TITLES_BY_FORM}
     if src.kind == "csv":
         assert src.registrations is not None and src.applications is not None
-        titles = {
-            form: {**TITLES_BY_FORM[form], **dict(getattr(src.mapping, form))}
-            for form in TITLES_BY_FORM
-        }
         return CsvSource(
             {"registration": src.registrations, "application": src.applications}, titles
         )
-    raise ConfigError(f"source.kind: {src.kind} はまだ使えません / is not available yet (use csv)")
+    if src.kind == "forms_api":
+        from bansou_sync.adapters.forms_api import FormsApiSource
+
+        assert src.registration_form_id is not None and src.application_form_id is not None
+        return FormsApiSource(
+            google_access(settings),
+            {"registration": src.registration_form_id, "application": src.application_form_id},
+            mapping,
+            can_close=settings.budget.close_form,
+        )
+    if src.kind == "response_sheet":
+        from bansou_sync.adapters.response_sheet import ResponseSheetSource
+
+        assert src.registration_sheet_id is not None and src.application_sheet_id is not None
+        return ResponseSheetSource(
+            google_access(settings),
+            {"registration": src.registration_sheet_id, "application": src.application_sheet_id},
+            {"registration": src.registration_worksheet, "application": src.application_worksheet},
+            titles,
+        )
+    raise ConfigError(f"source.kind: {src.kind} は使えません / is not available")
 
 
 def make_sheet(settings: Settings) -> StatusSheet:
@@ -105,7 +130,11 @@ def make_mailer(settings: Settings) -> Mailer:
             username=smtp.username,
             password=settings.smtp_password(),
         )
-    raise ConfigError(f"mail.kind: {mail.kind} はまだ使えません / is not available yet")
+    if mail.kind == "gmail":
+        from bansou_sync.adapters.gmail import GmailMailer
+
+        return GmailMailer(google_access(settings))
+    raise ConfigError(f"mail.kind: {mail.kind} は使えません / is not available")
 
 
 def build_services(settings: Settings, ledger: Ledger) -> Services:

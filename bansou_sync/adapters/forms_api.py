@@ -1,0 +1,249 @@
+"""Responses from the Google Forms API (``source: forms_api``, SPEC §4 "Edits", §7).
+
+Each form is read with ``forms.responses.list``: every page (``pageSize`` 5,000,
+``nextPageToken``), with ``filter=timestamp >= T`` when the app asks for what changed
+since ``T`` (Google compares it with ``lastSubmittedTime``, so edits come back too).
+Google does not sort responses; nothing here relies on an order.
+
+Which question holds which field is learnt once per process from ``forms.get``: by the
+configured mapping (a ``questionId`` or an exact title) else by the reference title
+(``core.form_questions``). Answers of questions no field reads are ignored. Text answers
+stay as Google gives them (dates ``YYYY-MM-DD``, times ``HH:MM``: the core normalises);
+a CHECKBOX question gives a tuple, one value per ticked option.
+
+Every call goes through ``retry.call`` with an explicit timeout; a 404 or 403 is a
+``SourceUnavailable`` naming the likely fix (wrong form ID, form not shared).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import google.auth.exceptions
+
+from bansou_sync.adapters import retry
+from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
+from bansou_sync.adapters.google_auth import FORMS_CLOSE, FORMS_READ, GoogleAccess
+from bansou_sync.adapters.google_discovery import error_message, http_status, service
+from bansou_sync.adapters.retry import RetryPolicy
+from bansou_sync.core.form_questions import match_fields, questions_of
+from bansou_sync.core.model import Answer, RawResponse
+from bansou_sync.errors import SourceUnavailable
+from bansou_sync.ports import ResponseSource
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_POLICY = RetryPolicy()
+PAGE_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    """What ``forms.get`` taught: the field of each mapped question, and which are checkboxes."""
+
+    fields: Mapping[str, str]  # questionId → field name
+    checkboxes: frozenset[str]  # questionIds of CHECKBOX questions
+    known: frozenset[str]  # every questionId of the form, mapped or not
+
+
+def layout_of(form: str, reply: Mapping[str, Any], mapping: Mapping[str, str] | None) -> FormLayout:
+    questions = questions_of(reply)
+    match = match_fields(form, questions, TITLES_BY_FORM.get(form, {}), mapping)
+    return FormLayout(
+        fields={q.question_id: name for name, q in match.found.items()},
+        checkboxes=frozenset(q.question_id for q in questions if q.kind == "checkbox"),
+        known=frozenset(q.question_id for q in questions),
+    )
+
+
+def rfc3339(moment: datetime) -> str:
+    """``moment`` in UTC, whole seconds rounded down (the filter only gets wider)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """A Forms API timestamp (``2022-06-25T15:30:00.123456Z``) as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def to_raw(form: str, response: Mapping[str, Any], layout: FormLayout) -> RawResponse:
+    answers: dict[str, Answer] = {}
+    for key, answer in (response.get("answers") or {}).items():
+        question_id = str(answer.get("questionId") or key)
+        name = layout.fields.get(question_id)
+        if name is None:
+            continue
+        values = tuple(
+            str(a.get("value", "")) for a in (answer.get("textAnswers") or {}).get("answers") or []
+        )
+        answers[name] = values if question_id in layout.checkboxes else ", ".join(values)
+    created = parse_time(str(response["createTime"]))
+    submitted = response.get("lastSubmittedTime")
+    return RawResponse(
+        form=form,
+        response_id=str(response["responseId"]),
+        submitted_at=created,
+        last_submitted_at=parse_time(str(submitted)) if submitted else created,
+        answers=answers,
+    )
+
+
+class FormsApiSource(ResponseSource):
+    """``ResponseSource`` over the Google Forms API, one form ID per form."""
+
+    incremental = True
+
+    def __init__(
+        self,
+        access: GoogleAccess,
+        form_ids: Mapping[str, str],
+        mapping: Mapping[str, Mapping[str, str]] | None = None,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        can_close: bool = False,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.access = access
+        self.form_ids = dict(form_ids)
+        self.mapping = {form: dict(m) for form, m in (mapping or {}).items()}
+        self.policy = policy
+        self.can_close = can_close
+        self.page_size = page_size
+        self.scopes = [*FORMS_READ, *([FORMS_CLOSE] if can_close else [])]
+        self._forms: Any = None
+        self._layouts: dict[str, FormLayout] = {}
+        self._problems: dict[str, list[str]] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        """Responses skipped by the latest ``fetch`` of each form, for the 同期 tab."""
+        return [p for form in self._problems for p in self._problems[form]]
+
+    def fetch(self, form: str, since: datetime | None = None) -> list[RawResponse]:
+        form_id = self._form_id(form)
+        layout = self._layout(form, form_id)
+        listed = self._list(form, form_id, since)
+        unknown = {q for r in listed for q in r.get("answers") or {} if q not in layout.known}
+        if unknown:
+            # the form gained questions since forms.get: learn them once more (answers to
+            # deleted questions stay unknown, and are not asked about again)
+            layout = self._layout(form, form_id, refresh=True)
+            layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
+        responses: list[RawResponse] = []
+        problems: list[str] = []
+        for response in listed:
+            try:
+                responses.append(to_raw(form, response, layout))
+            except (KeyError, TypeError, ValueError):
+                problems.append(
+                    f"{FORM_TITLES.get(form, form)}: 読めない回答を読み飛ばしました / skipped an "
+                    f"unreadable response ({str(response.get('responseId', '?'))[:16]}…)"
+                )
+        self._problems[form] = problems
+        return responses
+
+    def close_form(self, form: str) -> bool:
+        """Stop accepting responses; False when not allowed (``budget.close_form`` off) or
+        when Google refuses (legacy forms have no publish settings): staff are asked."""
+        if not self.can_close:
+            return False
+        form_id = self._form_id(form)
+        body = {
+            "publishSettings": {
+                "publishState": {"isPublished": True, "isAcceptingResponses": False}
+            },
+            "updateMask": "publishState.isAcceptingResponses",
+        }
+        try:
+            self._call(lambda: self._api().setPublishSettings(formId=form_id, body=body).execute())
+        except Exception as exc:  # any refusal means: ask staff to close it by hand
+            log.warning("could not close form %s: %s", form, _describe(exc))
+            return False
+        return True
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _form_id(self, form: str) -> str:
+        form_id = self.form_ids.get(form)
+        if not form_id:
+            raise SourceUnavailable(
+                f"source.{form}_form_id が設定されていません / source.{form}_form_id is not set"
+            )
+        return form_id
+
+    def _api(self) -> Any:
+        if self._forms is None:
+            timeout = self.policy.timeout_seconds
+            self._forms = service(self.access, "forms", "v1", self.scopes, timeout).forms()
+        return self._forms
+
+    def _layout(self, form: str, form_id: str, refresh: bool = False) -> FormLayout:
+        if refresh or form not in self._layouts:
+            reply = self._read(form, form_id, self._api().get(formId=form_id).execute)
+            self._layouts[form] = layout_of(form, reply, self.mapping.get(form))
+        return self._layouts[form]
+
+    def _list(self, form: str, form_id: str, since: datetime | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
+        if since is not None:
+            query["filter"] = f"timestamp >= {rfc3339(since)}"
+        listed: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            request = (
+                self._api().responses().list(**query, **({"pageToken": token} if token else {}))
+            )
+            page = self._read(form, form_id, request.execute)
+            listed += page.get("responses") or []
+            token = page.get("nextPageToken")
+            if not token:
+                return listed
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return retry.call(fn, self.policy)
+
+    def _read(self, form: str, form_id: str, fn: Callable[[], T]) -> T:
+        try:
+            return self._call(fn)
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise SourceUnavailable(
+                f"Google の認証に失敗しました。google.credentials_file を確認してください / "
+                f"Google sign-in failed, check google.credentials_file: {exc}"
+            ) from exc
+        except Exception as exc:
+            status = http_status(exc)
+            if status is None and not retry.is_transient(exc):
+                raise
+            raise SourceUnavailable(_unavailable(form, form_id, status, exc)) from exc
+
+
+def _unavailable(form: str, form_id: str, status: int | None, exc: BaseException) -> str:
+    key = f"source.{form}_form_id"
+    title = FORM_TITLES.get(form, form)
+    if status == 404:
+        return (
+            f"フォーム「{title}」({form_id}) が見つかりません。{key} を確認してください / "
+            f"form not found: check {key} (the part between /d/ and /edit of its edit URL)"
+        )
+    if status == 403:
+        return (
+            f"フォーム「{title}」({form_id}) を読む権限がありません。フォームをサービスアカウントと"
+            f"共有してください / no access to the form: share it with the service account "
+            f"({_describe(exc)})"
+        )
+    if status == 401:
+        return (
+            f"Google の認証が通りません。google.credentials_file を確認してください / "
+            f"credentials rejected: check google.credentials_file ({_describe(exc)})"
+        )
+    return (
+        f"フォーム「{title}」の回答を読めません(時間をおいて再試行します) / cannot read the "
+        f"responses of form {form_id} now: {_describe(exc)}"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return error_message(exc).replace("\n", " ")[:300]
