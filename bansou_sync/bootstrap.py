@@ -115,7 +115,7 @@ def make_sheet(settings: Settings) -> StatusSheet:
     )
 
 
-def make_mailer(settings: Settings) -> Mailer:
+def make_mailer(settings: Settings, ledger: Ledger) -> Mailer:
     mail = settings.mail
     if mail.kind == "outbox":
         assert mail.path is not None
@@ -132,8 +132,16 @@ def make_mailer(settings: Settings) -> Mailer:
         )
     if mail.kind == "gmail":
         from bansou_sync.adapters.gmail import GmailMailer
+        from bansou_sync.app.render import subject_reference
 
-        return GmailMailer(google_access(settings))
+        if not mail.gmail_drafts:
+            return GmailMailer(google_access(settings))
+        return GmailMailer(
+            google_access(settings),
+            check_sent=True,
+            drafts=ledger,
+            subject_ref=subject_reference,
+        )
     raise ConfigError(f"mail.kind: {mail.kind} は使えません / is not available")
 
 
@@ -143,7 +151,7 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
     return Services(
         source=make_source(settings),
         sheet=make_sheet(settings),
-        mailer=make_mailer(settings),
+        mailer=make_mailer(settings, ledger),
         ledger=ledger,
         renderer=Renderer(default_templates_dir(), sender=sender, sender_name=mail.from_name),
         policy=policy_from(settings),

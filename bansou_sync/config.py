@@ -133,6 +133,9 @@ class MailSettings(Section):
     )
     notify_after: Moment | None = None  # aware, Asia/Tokyo
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    # gmail: send through drafts and check Sent after a crash (exactly once; needs the
+    # gmail.compose and gmail.readonly scopes besides gmail.send)
+    gmail_drafts: Flag = True
 
 
 class StateSettings(Section):

@@ -65,6 +65,7 @@ from bansou_sync.adapters.google_sheet_read import (
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
+from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
@@ -222,6 +223,7 @@ class GoogleSheet(StatusSheet):
             else:
                 plan_keyed(plan, state, tab.rows, cache)
         self._apply_structure(plan)
+        crash_point("mid_sheet_write")  # rows made and tagged, their values not yet written
         self._verify_adopted(plan, states)
         self._apply_values(plan, cache)
         cache.save(self.cache_path)

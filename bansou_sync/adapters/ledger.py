@@ -75,6 +75,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             new_registrations INTEGER NOT NULL, new_applications INTEGER NOT NULL,
             mails_sent INTEGER NOT NULL, errors TEXT NOT NULL, idle INTEGER NOT NULL)""",
     ),
+    (  # 2: Gmail drafts, recorded before they are sent (exactly-once delivery, issue 4)
+        "CREATE TABLE drafts (message_id TEXT PRIMARY KEY, draft_id TEXT NOT NULL)",
+    ),
 )
 
 
@@ -429,6 +432,24 @@ class Ledger:
                     "SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_utc >= ?",
                     (codec.utc_key(t),),
                 )
+            )
+
+    # -- Gmail drafts (a DraftBook for the Gmail mailer) -------------------------------
+
+    def draft_of(self, message_id: str) -> str | None:
+        with self._guard("read a draft id"):
+            row = self._conn.execute(
+                "SELECT draft_id FROM drafts WHERE message_id = ?", (message_id,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def record_draft(self, message_id: str, draft_id: str) -> None:
+        """Committed at once: a crash after this still knows the draft exists."""
+        with self._writing("record a draft id") as conn:
+            conn.execute(
+                "INSERT INTO drafts (message_id, draft_id) VALUES (?, ?)"
+                " ON CONFLICT(message_id) DO UPDATE SET draft_id = excluded.draft_id",
+                (message_id, draft_id),
             )
 
     def sent_at_of(self, message_ids: Sequence[str]) -> dict[str, datetime]:

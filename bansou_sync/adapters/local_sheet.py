@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bansou_sync.adapters.textfile import read_text
+from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
@@ -121,6 +122,7 @@ class LocalSheet(StatusSheet):
                     )
             records = self._merge(layout, tab.rows, self._load(layout))
             self._replace(self.path(layout.name), records)
+            crash_point("mid_sheet_write")  # some tabs new, the others still old
 
     def _merge(
         self,

@@ -1,8 +1,10 @@
 """Deterministic crash points for tests and debugging.
 
-``BANSOU_CRASH_AT=after_commit`` (or ``after_read``, ``between_sends``, ``before_sheet``)
-makes the process die on the spot with ``os._exit`` — no cleanup, no flush, as a power
-cut or SIGKILL would — so tests can prove that a restart loses and repeats nothing.
+``BANSOU_CRASH_AT=after_commit`` (or one of the other ``POINTS``) makes the process die
+on the spot with ``os._exit`` — no cleanup, no flush, as a power cut or SIGKILL would —
+so tests can prove that a restart loses and repeats nothing. ``mid_sheet_write`` is
+inside the sheet adapters: after the first tab file of a local sheet, and after a
+Google sheet's new rows were made (and tagged) but before their values were written.
 
 ``BANSOU_SLOW_AT=after_commit:3`` instead pauses there for 3 seconds (logging that it
 does), so a test can act while a cycle is known to be half-way (e.g. send SIGTERM).
@@ -17,6 +19,7 @@ import time
 CRASH_ENV = "BANSOU_CRASH_AT"
 SLOW_ENV = "BANSOU_SLOW_AT"
 CRASH_EXIT = 86
+POINTS = ("after_read", "after_commit", "between_sends", "before_sheet", "mid_sheet_write")
 
 log = logging.getLogger(__name__)
 

@@ -100,6 +100,12 @@ def message_id(kind: str, event_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def subject_reference(message_id: str) -> str:
+    """A short reference unique to one message, carried in its subject: Gmail has been seen
+    replacing the Message-ID, so a crash check can search Sent by this instead."""
+    return message_id.strip().strip("<>")[:8]
+
+
 def default_templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates" / "emails"
 
@@ -206,9 +212,10 @@ class Renderer:
         message = EmailMessage(policy=policy.SMTP)
         message["From"] = Address(display_name=self.sender_name, addr_spec=self.sender)
         message["To"] = ", ".join(recipients)
-        message["Subject"] = subject
+        mid = message_id(kind, event_key, self.domain)
+        message["Subject"] = f"{subject} (No.{subject_reference(mid)})"
         message["Date"] = format_datetime(now or datetime.now(JST))
-        message["Message-ID"] = message_id(kind, event_key, self.domain)
+        message["Message-ID"] = mid
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops
         message["X-Bansou-Kind"] = kind
         message["X-Bansou-Ref"] = ref

@@ -202,7 +202,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         ),
         services.policy,
     )
-    plan.problems[:0] = [*recovered, *snapshot.problems]
+    skipped = list(getattr(services.source, "problems", []))  # rows a source could not read
+    plan.problems[:0] = [*recovered, *skipped, *snapshot.problems]
     items = to_items(plan.notices, services.mail_domain, now)
     with ledger.transaction(commit=not dry_run):
         ledger.save_state(state, plan.state)
