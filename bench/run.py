@@ -1,0 +1,84 @@
+"""The benchmark of issue 5: ``scripts/bench [--quick] [--sizes 1k,6k] [--no-latency]``.
+
+Each (size, latency) runs in its own worker process (``bench.measure``), so peak RSS
+is per size; the emulator runs in a child of that worker. Results go to
+``bench/results/latest.json`` and ``latest.md``; a full run also refreshes the table,
+the machine and the plot in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.report import machine, render_tables, update_docs, write_plot  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+LATENCY = 0.15
+SKIP_LATENCY_BACKFILL = {"60k"}  # see docs/benchmarks.md: the ledger is filled at latency 0
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.measure", json.dumps(spec)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"bench worker {spec} failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k only, latency 0, no baseline")
+    parser.add_argument("--sizes", default="1k,6k,60k")
+    parser.add_argument("--no-latency", action="store_true", help="skip the 150 ms runs")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument, latency 0 runs")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    sizes = ["1k"] if args.quick else args.sizes.split(",")
+    latencies = [0.0] if args.quick or args.no_latency else [0.0, LATENCY]
+    runs = []
+    started = time.perf_counter()
+    for latency in latencies:
+        for size in sizes:
+            spec: dict[str, Any] = {"size": size, "latency": latency}
+            spec["baseline"] = spec["gmail"] = not args.quick
+            spec["baseline_backfill"] = size == "1k" and latency == 0 and not args.quick
+            spec["skip_backfill_latency"] = latency > 0 and size in SKIP_LATENCY_BACKFILL
+            if args.profile and latency == 0:
+                spec["profile_dir"] = str(args.out / "profiles")
+            print(f"==> {size} at latency {latency * 1000:.0f} ms", file=sys.stderr, flush=True)
+            runs.append(worker(spec))
+    result = {
+        "quick": args.quick,
+        "machine": machine(),
+        "python": platform.python_version(),
+        "runs": runs,
+        "total_s": round(time.perf_counter() - started, 1),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "quick" if args.quick else "latest"
+    (args.out / f"{name}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    tables = render_tables(result)
+    (args.out / f"{name}.md").write_text(tables, encoding="utf-8")
+    print(tables)
+    if not args.quick:
+        write_plot(result, ROOT / "docs" / "bench-cycle-cost.png")
+        update_docs(ROOT / "docs" / "benchmarks.md", result, tables)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
