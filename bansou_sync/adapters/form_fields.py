@@ -7,6 +7,8 @@ no mapping in the configuration.
 
 from __future__ import annotations
 
+from bansou_sync.core.reasons import APPLICATION_QUESTIONS
+
 FORM_TITLES = {"registration": "伴走ネット登録", "application": "伴走支援申請"}
 
 CONSENT_TITLE = "個人情報の取扱いに同意します"
@@ -26,25 +28,8 @@ REGISTRATION_TITLES: dict[str, str] = {
     "consent": CONSENT_TITLE,
 }
 
-APPLICATION_TITLES: dict[str, str] = {
-    "supporter_id": "伴走ネットID",
-    "name": "氏名",
-    "email": "メールアドレス",
-    "support_date": "支援実施日",
-    "start_time": "開始時刻",
-    "end_time": "終了時刻",
-    "companion_id": "同行した伴走者の伴走ネットID",
-    "client_code": "相談者コード",
-    "client_initials": "相談者のイニシャル",
-    "client_birth_year": "相談者の生まれ年",
-    "client_nationality": "相談者の国籍",
-    "topics": "相談内容",
-    "destinations": "同行先",
-    "outcomes": "つながった公的支援",
-    "narrative": "支援の内容",
-    "resubmission_of": "再提出の場合、元の申請番号",
-    "consent": CONSENT_TITLE,
-}
+# one list of the reference application questions: the core words its reasons with it
+APPLICATION_TITLES: dict[str, str] = dict(APPLICATION_QUESTIONS)
 
 TITLES_BY_FORM: dict[str, dict[str, str]] = {
     "registration": REGISTRATION_TITLES,

@@ -192,7 +192,7 @@ def _read_clock(body: str, *, bare_hour: bool) -> tuple[int, int] | None:
 # --- email, phone --------------------------------------------------------------------
 
 # ASCII dot-atom characters. Dots are allowed anywhere in the local part: old Japanese
-# mobile addresses (taro..@docomo.ne.jp) still exist and still receive mail.
+# mobile addresses (taro..@example.jp) still exist and still receive mail.
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}")
