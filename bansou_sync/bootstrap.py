@@ -10,6 +10,7 @@ from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
+from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app.render import Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
@@ -58,6 +59,17 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
+def retry_policy(settings: Settings) -> RetryPolicy:
+    r = settings.google.retry
+    return RetryPolicy(
+        attempts=r.attempts,
+        total_seconds=r.total_seconds,
+        base_seconds=r.base_seconds,
+        max_wait_seconds=r.max_wait_seconds,
+        timeout_seconds=r.timeout_seconds,
+    )
+
+
 def google_access(settings: Settings) -> GoogleAccess:
     google = settings.google
     assert google.credentials_file is not None  # config: every Google kind needs it
@@ -82,6 +94,7 @@ def make_source(settings: Settings) -> ResponseSource:
             {"registration": src.registration_form_id, "application": src.application_form_id},
             mapping,
             can_close=settings.budget.close_form,
+            policy=retry_policy(settings),
         )
     if src.kind == "response_sheet":
         from bansou_sync.adapters.response_sheet import ResponseSheetSource
@@ -92,6 +105,7 @@ def make_source(settings: Settings) -> ResponseSource:
             {"registration": src.registration_sheet_id, "application": src.application_sheet_id},
             {"registration": src.registration_worksheet, "application": src.application_worksheet},
             titles,
+            policy=retry_policy(settings),
         )
     raise ConfigError(f"source.kind: {src.kind} は使えません / is not available")
 
@@ -101,15 +115,17 @@ def make_sheet(settings: Settings) -> StatusSheet:
         assert settings.sheet.path is not None
         return LocalSheet(Path(settings.sheet.path))
     if settings.sheet.kind == "google":
-        from bansou_sync.adapters.google_auth import GoogleAccess
         from bansou_sync.adapters.google_sheet import GoogleSheet
 
-        google = settings.google
-        assert google.credentials_file is not None and settings.sheet.spreadsheet_id is not None
-        access = GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
+        assert settings.sheet.spreadsheet_id is not None
         # beside the ledger: losing the state folder loses both, and the next read is full
         cache = Path(settings.state.path).parent / "sheet-cache.json"
-        return GoogleSheet(access, settings.sheet.spreadsheet_id, cache_path=cache)
+        return GoogleSheet(
+            google_access(settings),
+            settings.sheet.spreadsheet_id,
+            cache_path=cache,
+            policy=retry_policy(settings),
+        )
     raise ConfigError(
         f"sheet.kind: {settings.sheet.kind} はまだ使えません / is not available yet (use local)"
     )
@@ -135,9 +151,10 @@ def make_mailer(settings: Settings, ledger: Ledger) -> Mailer:
         from bansou_sync.app.render import subject_reference
 
         if not mail.gmail_drafts:
-            return GmailMailer(google_access(settings))
+            return GmailMailer(google_access(settings), policy=retry_policy(settings))
         return GmailMailer(
             google_access(settings),
+            policy=retry_policy(settings),
             check_sent=True,
             drafts=ledger,
             subject_ref=subject_reference,

@@ -78,6 +78,7 @@ Url = Annotated[str, BeforeValidator(check.url)]
 Day = Annotated[date, BeforeValidator(check.day)]
 Moment = Annotated[datetime, BeforeValidator(check.moment)]
 FilePath = Annotated[Path, BeforeValidator(check.path)]
+Seconds = Annotated[float, BeforeValidator(check.seconds)]
 
 
 class Section(BaseModel):
@@ -248,10 +249,21 @@ class LoggingSettings(Section):
     format: Annotated[LogFormat, _one_of(LogFormat)] = "auto"
 
 
+class RetrySettings(Section):
+    """The one bounded retry policy of every Google call (defaults suit Google's quotas)."""
+
+    attempts: PosInt = 6
+    total_seconds: Seconds = 120.0
+    base_seconds: Seconds = 1.0
+    max_wait_seconds: Seconds = 32.0
+    timeout_seconds: Seconds = 30.0
+
+
 class GoogleSettings(Section):
     credentials_file: FilePath | None = None
     subject: Email | None = None  # the mailbox a domain-wide delegated account acts as
     api_base: Url | None = None  # points the client libraries at the local emulator
+    retry: RetrySettings = Field(default_factory=RetrySettings)
 
 
 class Settings(BaseModel):

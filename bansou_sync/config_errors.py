@@ -112,11 +112,22 @@ def integer(low: int, high: int | None = None) -> Callable[[Any], int]:
     return check
 
 
-def ratio(value: Any) -> float:
-    number: float | None = None
+def _number(value: Any) -> float | None:
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if numeric or (isinstance(value, str) and re.fullmatch(r"\s*\d*\.?\d+\s*", value)):
-        number = float(value)
+        return float(value)
+    return None
+
+
+def seconds(value: Any) -> float:
+    number = _number(value)
+    if number is None or number <= 0:
+        fail("0より大きい秒数を指定してください", "must be a number of seconds above 0", value)
+    return number
+
+
+def ratio(value: Any) -> float:
+    number = _number(value)
     if number is None or not 0 < number <= 1:
         fail(
             "0より大きく1以下の数を指定してください",

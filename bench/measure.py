@@ -125,7 +125,7 @@ def write_config(folder: Path, emu: EmulatorProcess, gmail: bool) -> Path:
         "logging": {"level": "WARNING"},
     }
     path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.run_once import CycleSummary, Services, run_cycle
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.model import Notice
-from bansou_sync.core.projection import stamp, sync_rows
+from bansou_sync.core.projection import sync_rows
 from bansou_sync.core.tabs import SYNC
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import TabRows

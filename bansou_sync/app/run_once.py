@@ -18,7 +18,7 @@ from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.render import Renderer, message_id
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.cycle import CycleInput, plan_cycle
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.policy import Policy
@@ -26,7 +26,6 @@ from bansou_sync.core.projection import (
     application_rows,
     mail_rows,
     payment_rows,
-    stamp,
     supporter_rows,
     sync_rows,
 )

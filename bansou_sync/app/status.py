@@ -171,6 +171,7 @@ def print_status(status: Status, console: Console) -> None:
 def _text(item: object) -> str:
     if isinstance(item, dict):
         if {"response_id", "existing_id"} <= item.keys():
-            return f"回答ID {item['response_id']} → 既存ID {item['existing_id']}"
+            sent = f"送信 {item['submitted']} の登録" if item.get("submitted") else "登録"
+            return f"{sent} → 既存ID {item['existing_id']} (回答ID {item['response_id']})"
         return ", ".join(f"{k}: {v}" for k, v in item.items())
     return str(item)

@@ -29,6 +29,11 @@ def to_jst(dt: datetime) -> datetime:
     return dt.astimezone(JST)
 
 
+def stamp(dt: datetime | None) -> str:
+    """A moment as staff read it everywhere: Tokyo wall time to the minute."""
+    return to_jst(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
 def jst_date(dt: datetime) -> date:
     return to_jst(dt).date()
 

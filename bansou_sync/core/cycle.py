@@ -13,7 +13,7 @@ from datetime import datetime
 from bansou_sync.core import intake, registrations
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import check_budget
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.deadlines import expire_lapsed, run_deadlines
 from bansou_sync.core.digest import due_digest, note
 from bansou_sync.core.model import (
@@ -142,7 +142,11 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
                 note(
                     book,
                     "duplicates",
-                    {"response_id": raw.response_id, "existing_id": reg.duplicate_of},
+                    {
+                        "response_id": raw.response_id,
+                        "submitted": stamp(reg.submitted_at),
+                        "existing_id": reg.duplicate_of,
+                    },
                 )
         else:
             plan.notices += registrations.edit(raw, existing, book)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import figures
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.intake import reply_deadline_of
 from bansou_sync.core.model import AppStatus, Notice, RegistrationStatus
 from bansou_sync.core.policy import Policy
@@ -56,7 +56,7 @@ def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
             {
                 "app_no": a.app_no,
                 "supporter_id": a.supporter_id or "",
-                "submitted_at": to_jst(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                "submitted_at": stamp(a.submitted_at),
             }
             for a in apps
             if a.status == AppStatus.PENDING_REVIEW

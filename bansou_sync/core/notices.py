@@ -10,7 +10,7 @@ from bansou_sync.core.book import Book
 from bansou_sync.core.model import Application, AppStatus, Notice
 from bansou_sync.core.money import yen
 from bansou_sync.core.policy import Policy
-from bansou_sync.core.reasons import FIELD_ORDER, text
+from bansou_sync.core.reasons import text
 
 FIRST_KIND = {
     AppStatus.PENDING_REVIEW: "application_received",
@@ -41,9 +41,7 @@ def prefill_url(app: Application, policy: Policy) -> str:
         "companion_id": app.companion_id or "",
     }
     pairs = [("usp", "pp_url")]
-    # in the form's question order, whatever order the config lists them in
-    entries = sorted(policy.resubmit_entries.items(), key=lambda e: FIELD_ORDER.get(e[0], 99))
-    for field, entry in entries:
+    for field, entry in policy.resubmit_entries.items():  # in the order configured (SPEC §7)
         value = values.get(field, "")
         if value:
             pairs.append((f"entry.{entry}", value))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp
 from bansou_sync.core.intake import reply_deadline_of
 from bansou_sync.core.model import (
     APP_LABELS,
@@ -48,10 +48,6 @@ class MailRecord(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def sent_at(self) -> datetime | None: ...
-
-
-def stamp(dt: datetime | None) -> str:
-    return to_jst(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
 def day(d: date | None) -> str:

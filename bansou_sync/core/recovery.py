@@ -15,14 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bansou_sync.core.calendar import JST, to_jst
+from bansou_sync.core.calendar import JST, stamp, to_jst
 from bansou_sync.core.cycle import CycleInput, plan_cycle
 from bansou_sync.core.digest import LAST_SENT
 from bansou_sync.core.model import AppStatus, RawResponse, Reason
 from bansou_sync.core.normalize import clean_text, read_email
 from bansou_sync.core.payments import batch_key
 from bansou_sync.core.policy import Policy
-from bansou_sync.core.registrations import stamp
 from bansou_sync.core.staff import StaffInput, read_staff
 from bansou_sync.core.state import BatchMark, State
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS

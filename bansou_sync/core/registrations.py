@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from bansou_sync.core import normalize as n
 from bansou_sync.core.book import Book, identities
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.model import (
     Notice,
     Problem,
@@ -19,10 +18,6 @@ from bansou_sync.core.policy import Policy
 
 MEMBERSHIPS = ("会員", "会員の紹介", "どちらでもない")
 REQUIRED_OTHER = ("name", "phone", "membership", "consent")
-
-
-def stamp(dt: datetime) -> str:
-    return to_jst(dt).strftime("%Y-%m-%d %H:%M")
 
 
 def read_registration(raw: RawResponse, seq: int) -> Registration:

@@ -110,7 +110,7 @@ def test_doctor_passes_on_a_good_set_up_and_names_the_fix_when_a_form_is_wrong(
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["source"]["application_form_id"] = "no-such-form"
     broken = tmp_path / "broken.yaml"
-    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     bad = cli("doctor", "--config", str(broken))
     assert bad.returncode == 1
     assert "NG" in bad.stdout and "→" in bad.stdout

@@ -63,7 +63,7 @@ def write_config(root: Path) -> Path:
         "logging": {"level": "DEBUG", "format": "json"},
     }
     path = root / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -71,7 +71,7 @@ def write_config(tmp_path: Path, emu: Emulator, key_file: Path, **changes: Any) 
         section, key = dotted.split("__")
         config[section][key] = value
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
