@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
@@ -12,11 +13,16 @@ from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.smtp import SmtpMailer
+from bansou_sync.app import events
+from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.render import Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
+from bansou_sync.core.emergency import EMERGENCY_TAB
 from bansou_sync.core.ids import IdPattern
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, keyword_map
 from bansou_sync.core.policy import Policy
+from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError
 from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
 
@@ -55,6 +61,11 @@ def policy_from(settings: Settings) -> Policy:
         application_ids=IdPattern(s.ids.application.prefix, s.ids.application.digits),
         client_ids=IdPattern(s.ids.client.prefix, s.ids.client.digits),
         min_cell=s.privacy.min_cell,
+        topic_keywords=(
+            DEFAULT_KEYWORDS
+            if s.privacy.topic_keywords is None
+            else keyword_map(s.privacy.topic_keywords)
+        ),
         after_failures=s.alerts.after_failures,
     )
 
@@ -78,20 +89,20 @@ def google_access(settings: Settings) -> GoogleAccess:
 
 def make_source(settings: Settings) -> ResponseSource:
     src = settings.source
-    mapping = {form: dict(getattr(src.mapping, form)) for form in TITLES_BY_FORM}
+    mapping = {form: dict(getattr(src.mapping, form, {})) for form in TITLES_BY_FORM}
     titles = {form: {**TITLES_BY_FORM[form], **mapping[form]} for form in TITLES_BY_FORM}
     if src.kind == "csv":
         assert src.registrations is not None and src.applications is not None
-        return CsvSource(
-            {"registration": src.registrations, "application": src.applications}, titles
-        )
+        paths = {"registration": src.registrations, "application": src.applications}
+        return CsvSource(paths | optional_forms(src, "emergency", "emergency"), titles)
     if src.kind == "forms_api":
         from bansou_sync.adapters.forms_api import FormsApiSource
 
         assert src.registration_form_id is not None and src.application_form_id is not None
         return FormsApiSource(
             google_access(settings),
-            {"registration": src.registration_form_id, "application": src.application_form_id},
+            {"registration": src.registration_form_id, "application": src.application_form_id}
+            | optional_forms(src, "emergency", "emergency_form_id"),
             mapping,
             can_close=settings.budget.close_form,
             policy=retry_policy(settings),
@@ -102,18 +113,37 @@ def make_source(settings: Settings) -> ResponseSource:
         assert src.registration_sheet_id is not None and src.application_sheet_id is not None
         return ResponseSheetSource(
             google_access(settings),
-            {"registration": src.registration_sheet_id, "application": src.application_sheet_id},
-            {"registration": src.registration_worksheet, "application": src.application_worksheet},
+            {"registration": src.registration_sheet_id, "application": src.application_sheet_id}
+            | optional_forms(src, "emergency", "emergency_sheet_id"),
+            {"registration": src.registration_worksheet, "application": src.application_worksheet}
+            | {"emergency": src.emergency_worksheet},
             titles,
             policy=retry_policy(settings),
         )
     raise ConfigError(f"source.kind: {src.kind} は使えません / is not available")
 
 
+def optional_forms(src: Any, form: str, key: str) -> dict[str, Any]:
+    """An optional form (e.g. 緊急支援費申請) joins the source only when configured."""
+    value = getattr(src, key, None)
+    return {form: value} if value is not None else {}
+
+
+def emergency_configured(settings: Settings) -> bool:
+    src = settings.source
+    keys = {"csv": "emergency", "forms_api": "emergency_form_id"}
+    return getattr(src, keys.get(src.kind, "emergency_sheet_id"), None) is not None
+
+
+def sheet_layouts(settings: Settings) -> tuple[TabLayout, ...]:
+    """The status tabs; 緊急支援 only where the emergency form is configured."""
+    return (*ALL_TABS, EMERGENCY_TAB) if emergency_configured(settings) else ALL_TABS
+
+
 def make_sheet(settings: Settings) -> StatusSheet:
     if settings.sheet.kind == "local":
         assert settings.sheet.path is not None
-        return LocalSheet(Path(settings.sheet.path))
+        return LocalSheet(Path(settings.sheet.path), status_layouts(settings))
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet
 
@@ -125,6 +155,7 @@ def make_sheet(settings: Settings) -> StatusSheet:
             settings.sheet.spreadsheet_id,
             cache_path=cache,
             policy=retry_policy(settings),
+            layouts=status_layouts(settings),
         )
     raise ConfigError(
         f"sheet.kind: {settings.sheet.kind} はまだ使えません / is not available yet (use local)"
@@ -176,4 +207,41 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
         mail_domain=sender.rpartition("@")[2],
         daily_limit=mail.daily_limit,
         pace_seconds=0.0 if mail.kind == "outbox" else 60.0 / mail.per_minute,
+        token_age=token_age(settings),
+        min_free_bytes=settings.state.min_free_mb * 2**20,
+        emergency=emergency_configured(settings),
+        events=make_events(settings),
+    )
+
+
+def token_age(settings: Settings) -> TokenAge | None:
+    google = settings.google
+    if google.credentials_file is None or not google.oauth_testing_app:
+        return None
+    return TokenAge(Path(google.credentials_file), testing_app=True)
+
+
+def status_layouts(settings: Settings) -> tuple[TabLayout, ...]:
+    """Every tab of the status sheet: the main ones, then one per course or event."""
+    return (*sheet_layouts(settings), *events.layouts(settings.events))
+
+
+def make_events(settings: Settings) -> events.EventServices | None:
+    """Courses and events (issue 6 §1): their forms on the main forms' backend."""
+    if not settings.events:
+        return None
+    from bansou_sync.adapters.extra_forms import extra_form_source
+
+    source = extra_form_source(
+        settings.source.kind,
+        events.extra_forms(settings.events),
+        lambda: google_access(settings),
+        retry_policy(settings),
+    )
+    return events.EventServices(
+        specs=tuple(events.spec_of(e) for e in settings.events),
+        source=source,
+        surveys=frozenset(e.id for e in settings.events if e.survey is not None),
+        supporter_ids=IdPattern(settings.ids.supporter.prefix, settings.ids.supporter.digits),
+        min_cell=settings.privacy.min_cell,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__, logging_setup
+from bansou_sync import __version__, cli_payments, cli_report, cli_staff, logging_setup
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
@@ -157,11 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("form_id", help="フォーム ID / the form's ID")
     with_config(inspect)
+    cli_payments.add_parser(sub, with_config)
+    cli_report.add_parser(sub, with_config)
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
     )
     with_config(check)
+    cli_staff.add_parsers(sub, with_config, parse_now)  # purge, labels (issue 6)
     return parser
 
 
@@ -327,7 +330,15 @@ def cmd_init_sheet(args: argparse.Namespace) -> int:
         *settings.mail.staff_to,
         *([settings.google.subject] if settings.google.subject else []),
     ]
-    lines = init_sheet(access, settings.sheet.spreadsheet_id, admins, service_account_email(access))
+    from bansou_sync.bootstrap import status_layouts
+
+    lines = init_sheet(
+        access,
+        settings.sheet.spreadsheet_id,
+        admins,
+        service_account_email(access),
+        status_layouts(settings),  # the event tabs get their checkboxes and protection too
+    )
     for line in lines:
         console.print(line, markup=False)
     return 0
@@ -358,6 +369,9 @@ COMMANDS = {
     "status": cmd_status,
     "recover": cmd_recover,
     "check-config": cmd_check_config,
+    **cli_staff.COMMANDS,
+    "payment-files": cli_payments.command,
+    "report": cli_report.command,
 }
 
 

@@ -28,6 +28,8 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from bansou_sync import config_errors as check
+from bansou_sync.config_events import EventSettings, load_events
+from bansou_sync.config_payments import BankDetailsSettings, PayerSettings
 from bansou_sync.errors import ConfigError
 
 CLIENT_KEY_ENV = "BANSOU_CLIENT_KEY"
@@ -42,6 +44,9 @@ PREFILLABLE_FIELDS = frozenset(
 )
 APPLICATION_FIELDS = (
     PREFILLABLE_FIELDS | {"topics", "destinations", "outcomes", "narrative"} | {"consent"}
+)
+EMERGENCY_FIELDS = frozenset(
+    {"supporter_id", "client_code", "amount", "purposes", "narrative", "consent"}
 )
 
 
@@ -90,6 +95,7 @@ class SourceMapping(Section):
 
     registration: dict[Annotated[str, _field_name(REGISTRATION_FIELDS)], Text] = {}
     application: dict[Annotated[str, _field_name(APPLICATION_FIELDS)], Text] = {}
+    emergency: dict[Annotated[str, _field_name(EMERGENCY_FIELDS)], Text] = {}
 
 
 class SourceSettings(Section):
@@ -102,6 +108,11 @@ class SourceSettings(Section):
     application_sheet_id: Text | None = None
     registration_worksheet: Text | None = None  # None: the spreadsheet's first worksheet
     application_worksheet: Text | None = None
+    # 緊急支援費申請 (optional, issue 6 §5): the same kind of source as the two forms above
+    emergency: FilePath | None = None  # csv
+    emergency_form_id: Text | None = None  # forms_api
+    emergency_sheet_id: Text | None = None  # response_sheet
+    emergency_worksheet: Text | None = None
     mapping: SourceMapping = Field(default_factory=SourceMapping)
 
 
@@ -143,6 +154,8 @@ class StateSettings(Section):
     path: FilePath = Path("out/ledger.sqlite3")
     backups: NonNegInt = 7  # daily copies kept; 0: no backups
     backup_dir: FilePath | None = None  # None: <the ledger's folder>/backups
+    # a cycle does nothing it could not record: it stops unless this much disk is free
+    min_free_mb: NonNegInt = 50
 
     @model_validator(mode="after")
     def _backups_beside_the_ledger(self) -> StateSettings:
@@ -203,11 +216,24 @@ class PaymentsSettings(Section):
     cutoff_day: DayOfMonth = 20
     pay_day: DayOfMonth = 10
     late_acceptance_business_days: NonNegInt = 3
+    # payment-files (issue 6): the payer's account, the treasurer-only bank details, the output
+    payer: PayerSettings | None = None
+    bank_details: BankDetailsSettings | None = None
+    files_dir: FilePath = Path("out/payments")
 
 
 class PrivacySettings(Section):
     min_cell: PosInt = 5
     client_key_file: FilePath = Path("secrets/client_key")
+    retain_until: Day | None = None  # after it, `purge` deletes personal data (issue 6 §4)
+    # 支援の内容 → categories (core/narrative); None: the built-in map for the reference topics
+    topic_keywords: dict[Text, Annotated[list[Text], BeforeValidator(check.one_or_many)]] | None = (
+        None
+    )
+
+
+class AccountingSettings(Section):
+    retain_until: Day | None = None  # 帳簿の保存期限: after it, `purge` removes payees' names
 
 
 class AlertsSettings(Section):
@@ -263,6 +289,8 @@ class GoogleSettings(Section):
     credentials_file: FilePath | None = None
     subject: Email | None = None  # the mailbox a domain-wide delegated account acts as
     api_base: Url | None = None  # points the client libraries at the local emulator
+    # an OAuth user credential of an app still in "testing": warn before its 7-day expiry
+    oauth_testing_app: Flag = False
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
 
@@ -286,12 +314,14 @@ class Settings(BaseModel):
     honoraria: HonorariaSettings = Field(default_factory=HonorariaSettings)
     payments: PaymentsSettings = Field(default_factory=PaymentsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    accounting: AccountingSettings = Field(default_factory=AccountingSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     ids: IdsSettings = Field(default_factory=IdsSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
+    events: tuple[EventSettings, ...] = ()  # courses and events (config_events)
 
     _env: Mapping[str, str] = PrivateAttr(default_factory=lambda: os.environ)
 
@@ -408,12 +438,16 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             if isinstance(value, dict) and all(isinstance(key, str) for key in value):
                 unchecked[name] = model.model_construct(**value)
     problems += _kind_needs(unchecked | sections) + _consistency(sections)
+    source_kind = getattr(sections.get("source"), "kind", "csv")
+    events, event_problems = load_events(raw.get("events"), config_path.parent, source_kind)
+    problems += event_problems
     if problems:
         raise ConfigError(problems)
-    warnings = list(check.unknown_keys(raw, SECTIONS))
+    warnings = list(check.unknown_keys(raw, {**SECTIONS, "events": None}))
     settings = Settings.model_validate(
         {"config_path": config_path, "base_dir": config_path.parent, "warnings": warnings}
         | sections
+        | {"events": events}
     )
     settings._env = os.environ if env is None else env
     return settings
@@ -447,6 +481,17 @@ def _consistency(sections: Mapping[str, Section]) -> list[str]:
         ja = f"period.start ({period.start}) より前です"
         en = f"is before period.start ({period.start})"
         problems.append(check.line("period.end", ja, en, period.end))
+    privacy, accounting = sections.get("privacy"), sections.get("accounting")
+    if (
+        isinstance(privacy, PrivacySettings)
+        and isinstance(accounting, AccountingSettings)
+        and privacy.retain_until
+        and accounting.retain_until
+        and accounting.retain_until < privacy.retain_until
+    ):
+        ja = f"privacy.retain_until ({privacy.retain_until}) より前です"
+        en = f"is before privacy.retain_until ({privacy.retain_until})"
+        problems.append(check.line("accounting.retain_until", ja, en, accounting.retain_until))
     ids = sections.get("ids")
     if isinstance(ids, IdsSettings):
         seen: dict[str, str] = {}

@@ -10,6 +10,7 @@
     │   └── PermanentMailError    never retry (invalid address, rejected)
     ├── LedgerError               the SQLite ledger cannot be opened or written
     ├── AlreadyRunning            another process holds the ledger's lock
+    ├── BankDetailsUnavailable    the treasurer's bank-details source cannot be read
     └── GuardTripped              a safety check refused to act (e.g. a source went empty)
 
 Library exceptions are translated into these at the adapter edge
@@ -62,4 +63,8 @@ class AlreadyRunning(BansouError):
 
 
 class GuardTripped(BansouError):
+    pass
+
+
+class BankDetailsUnavailable(BansouError):
     pass

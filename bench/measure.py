@@ -57,6 +57,7 @@ class Phase:
     cpu_s: float = 0.0
     mail_wall_s: float = 0.0
     mail_cpu_s: float = 0.0
+    emulator_cpu_s: float = 0.0  # the emulator's CPU during the cycle (in the wall time)
     peak_rss_mb: float = 0.0
     ledger_bytes: int = 0
     new_applications: int = 0
@@ -177,10 +178,12 @@ class Worker:
 
     def cycle(self, name: str, now: datetime, profile: Path | None = None) -> Phase:
         self.emu.reset_counters()
+        emulator = self.emu.cpu_seconds()
         with MailClock() as mail, profiled(profile):
             wall, cpu = time.perf_counter(), time.process_time()
             summary = run_once.run_cycle(self.services, now)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        emulator = self.emu.cpu_seconds() - emulator
         counters = self.emu.counters()
         api, emails, tokens = split(counters)
         return Phase(
@@ -194,6 +197,7 @@ class Worker:
             cpu_s=round(cpu - mail.cpu, 4),
             mail_wall_s=round(mail.wall, 4),
             mail_cpu_s=round(mail.cpu, 4),
+            emulator_cpu_s=round(emulator, 2),
             peak_rss_mb=round(peak_rss_mb(), 1),
             ledger_bytes=ledger_bytes(self.folder),
             new_applications=summary.new_applications,
@@ -271,7 +275,8 @@ def run(
             emu.set_quota(quota)
             profile = profile_dir / f"backfill-{size.label}.txt" if profile_dir else None
             phases.append(worker.cycle("backfill", backfill_at, profile))
-        phases.append(worker.cycle("idle", backfill_at + timedelta(minutes=5)))
+        profile = profile_dir / f"idle-{size.label}.txt" if profile_dir else None
+        phases.append(worker.cycle("idle", backfill_at + timedelta(minutes=5), profile))
         incremental_at = backfill_at + timedelta(minutes=10)
         fresh = data.new_applications(
             NEW_APPLICATIONS,

@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import random
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -140,6 +141,51 @@ FORMS = {
 }
 
 
+# Courses and events (issue 6 §1): one course with a survey, one 相談会.
+SIGNUP_ACTIONS = ("申し込む", "キャンセルする")
+SATISFACTION = ("とても満足", "満足", "ふつう", "不満")
+WILL_ACCOMPANY = ("はい", "いいえ", "わからない")
+
+
+def signup_form(id_required: bool) -> tuple[Q, ...]:
+    return (
+        Q("action", "申込区分", "radio", True, SIGNUP_ACTIONS),
+        Q("supporter_id", "伴走ネットID", "text", id_required),
+        Q("name", "氏名", "text", True),
+        Q("email", "メールアドレス", "text", True),
+        Q("consent", "個人情報の取扱いに同意します", "checkbox", True, (CONSENT,)),
+    )
+
+
+SURVEY_FORM = (
+    Q("supporter_id", "伴走ネットID", "text", True),
+    Q("satisfaction", "講座の満足度", "radio", True, SATISFACTION),
+    Q("will_accompany", "今後、伴走支援をしてみたいですか", "radio", False, WILL_ACCOMPANY),
+    Q("comments", "ご意見・ご感想", "paragraph"),
+)
+EVENT_FORMS = {
+    "event_course": (
+        signup_form(True),
+        "伴走支援講座 申込",
+        "第1回 伴走支援講座 申込(2022年8月20日)",
+        "伴走支援講座のお申し込みフォームです。伴走ネットIDが必要です。"
+        "取り消すときは「キャンセルする」を選んでお送りください。(参照用の架空フォーム)",
+    ),
+    "event_soudan": (
+        signup_form(False),
+        "相談会 申込",
+        "課題別相談会(在留資格)申込(2022年9月10日)",
+        "どなたでもお申し込みいただけます。(参照用の架空フォーム)",
+    ),
+    "survey_course": (
+        SURVEY_FORM,
+        "伴走支援講座 アンケート",
+        "第1回 伴走支援講座 アンケート",
+        "講座の感想をお聞かせください。回答は件数としてのみ集計します。(参照用の架空フォーム)",
+    ),
+}
+
+
 def stable_hex(*parts: str) -> str:
     """An 8-hex-digit id that depends only on its name, so it never moves."""
     return hashlib.sha256(":".join(parts).encode()).hexdigest()[:8]
@@ -150,7 +196,7 @@ def form_id(form: str) -> str:
 
 
 def form_json(form: str) -> dict[str, object]:
-    questions, title, doc_title, description = FORMS[form]
+    questions, title, doc_title, description = {**FORMS, **EVENT_FORMS}[form]
     items = []
     for q in questions:
         question: dict[str, object] = {"questionId": stable_hex(form, q.field, "question")}
@@ -1042,6 +1088,7 @@ random initials, a birth year and a nationality; narratives are stock sentences.
 | `forms/registration.form.json`, `forms/application.form.json` | Forms API `forms.get` of the two reference forms (SPEC §3); question IDs are 8 hex digits derived from the field name, so they never move |
 | `registrations.csv`, `applications.csv` | the responses as a Google Forms CSV export: UTF-8 without BOM, CRLF, `タイムスタンプ` in JST `YYYY/MM/DD H:MM:SS`, dates `YYYY/MM/DD`, times `HH:MM:SS`, checkboxes joined with `, ` |
 | `responses/registration.responses.json`, `responses/application.responses.json` | the same responses as `forms.responses.list` bodies: `createTime` UTC with milliseconds, `lastSubmittedTime` with microseconds (same instant to the millisecond — no response was edited), dates `YYYY-MM-DD`, times `HH:MM`, one `textAnswers` value per checkbox, unanswered questions absent |
+| `forms/event_course.form.json`, `forms/event_soudan.form.json`, `forms/survey_course.form.json`, `events/*.csv`, `responses/event_*.responses.json`, `responses/survey_course.responses.json` | courses and events (issue 6, `docs/events.md`): sign-ups for one 伴走支援講座 (`course-2022-08`, 24 sign-ups and 1 cancellation: one unknown ID, one without an ID, one ID typed in full width) and its survey (16 linked answers, 1 without an ID), and for one open 相談会 (`soudan-2022-09`, 12 sign-ups); same formats as above |
 
 Both sources list responses in submission order; the two applications that share a
 timestamp (`tie_a`, `tie_b`) are in the same order in both, and "ties keep file order".
@@ -1194,6 +1241,89 @@ def generate(seed: int) -> dict[str, str]:
             "application", APPLICATION_FORM, app_rows
         ),
         "README.md": readme(b, seed),
+        "bank_details.csv": bank_details(seed),
+        **event_files(b, seed),
+    }
+
+
+def bank_details(seed: int) -> str:
+    """The treasurer's fictitious bank details (scripts/gen_bank_details.py), so one
+    command regenerates every reference file."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gen_bank_details
+
+    return str(gen_bank_details.render(seed))
+
+
+def event_files(b: Builder, seed: int) -> dict[str, str]:
+    """Sign-ups for one course (capacity 20 in config.example.yaml: 2 wait, 1 cancels) with
+    its survey, and one open 相談会 (capacity 10). Their own random stream: the main
+    dataset does not move."""
+    rng = random.Random(seed + 60)
+    # registered before sign-ups open: an ID is quoted only after it was issued
+    members = [r for r in b.regs if r.bn and r.status == "active" and r.at < datetime(2022, 7, 15)]
+    course: list[tuple[datetime, Answers]] = []
+    takers = sorted(rng.sample(members, 22), key=lambda r: r.bn or "")
+    for n, r in enumerate(takers):
+        at = datetime(2022, 7, 15, 9, 0) + timedelta(hours=17 * n, minutes=rng.randrange(60))
+        typed = r.bn or ""
+        if n == 5:  # typed by hand: full width, lower case, no zeros (read as the same ID)
+            typed = typed.replace("-000", "").replace("-00", "").lower().translate(FULLWIDTH)
+        course.append((at, _signup(typed, r.person.name, r.person.email)))
+    stranger = b.regs[0].person
+    course.insert(3, (datetime(2022, 7, 17, 21, 5), _signup("BN-0999", stranger.name, "")))
+    course.append(
+        (datetime(2022, 8, 12, 8, 30), _signup("", "例田 未登録", "mitouroku@example.jp"))
+    )
+    quitter = takers[2]
+    course.append(
+        (datetime(2022, 8, 13, 19, 40), _signup(quitter.bn or "", quitter.person.name, "", True))
+    )
+    course.sort(key=lambda row: row[0])
+    stayed = [r for r in takers[:21] if r is not quitter]  # the seated ones after the move-up
+    survey: list[tuple[datetime, Answers]] = []
+    for n, r in enumerate(sorted(rng.sample(stayed, 16), key=lambda r: r.bn or "")):
+        answers: Answers = {
+            "supporter_id": r.bn or "",
+            "satisfaction": rng.choices(SATISFACTION, (6, 8, 2, 1))[0],
+            "will_accompany": rng.choices(WILL_ACCOMPANY, (8, 2, 3))[0],
+            "comments": "具体的な事例が参考になりました。",
+        }
+        survey.append((datetime(2022, 8, 20, 16, 0) + timedelta(minutes=7 * n), answers))
+    survey.append((datetime(2022, 8, 21, 9, 12), {"supporter_id": "", "satisfaction": "満足"}))
+    soudan: list[tuple[datetime, Answers]] = []
+    for n in range(12):
+        at = datetime(2022, 8, 20, 10, 0) + timedelta(hours=31 * n, minutes=rng.randrange(60))
+        if n % 3 == 0:
+            r = members[rng.randrange(len(members))]
+            soudan.append((at, _signup(r.bn or "", r.person.name, r.person.email)))
+            continue
+        family, _, roman = SURNAMES[rng.randrange(len(SURNAMES))]
+        given, _, g_roman = GIVEN[rng.randrange(len(GIVEN))]
+        mail = f"{g_roman}.{roman}{n}@{DOMAINS[n % 3]}"
+        soudan.append((at, _signup("", f"{family} {given}", mail)))
+    id_rng = random.Random(seed + 61)
+    files: dict[str, str] = {}
+    for form, folder_name, rows in (
+        ("event_course", "course-2022-08", course),
+        ("event_soudan", "soudan-2022-09", soudan),
+        ("survey_course", "course-2022-08-survey", survey),
+    ):
+        questions = EVENT_FORMS[form][0]
+        files[f"forms/{form}.form.json"] = dump_json(form_json(form))
+        files[f"events/{folder_name}.csv"] = render_csv(questions, rows)
+        with_ids = [(response_id(id_rng), at, ans) for at, ans in rows]
+        files[f"responses/{form}.responses.json"] = render_json(form, questions, with_ids)
+    return files
+
+
+def _signup(supporter_id: str, name: str, mail: str, cancel: bool = False) -> Answers:
+    return {
+        "action": SIGNUP_ACTIONS[1] if cancel else SIGNUP_ACTIONS[0],
+        "supporter_id": supporter_id,
+        "name": name,
+        "email": mail,
+        "consent": (CONSENT,),
     }
 
 

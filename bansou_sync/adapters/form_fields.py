@@ -31,9 +31,21 @@ REGISTRATION_TITLES: dict[str, str] = {
 # one list of the reference application questions: the core words its reasons with it
 APPLICATION_TITLES: dict[str, str] = dict(APPLICATION_QUESTIONS)
 
+# 緊急支援費申請 (issue 6 §5; core.emergency): no name or email, the case is named by IDs
+EMERGENCY_TITLES: dict[str, str] = {
+    "supporter_id": "伴走ネットID",
+    "client_code": "相談者コード",
+    "amount": "希望金額(円)",
+    "purposes": "用途",
+    "narrative": "必要な理由・状況",
+    "consent": CONSENT_TITLE,
+}
+FORM_TITLES["emergency"] = "緊急支援費申請"
+
 TITLES_BY_FORM: dict[str, dict[str, str]] = {
     "registration": REGISTRATION_TITLES,
     "application": APPLICATION_TITLES,
+    "emergency": EMERGENCY_TITLES,
 }
 
 # Multi-choice questions: a CSV cell joins the chosen options with ", " and the core
@@ -41,6 +53,7 @@ TITLES_BY_FORM: dict[str, dict[str, str]] = {
 CHECKBOX_FIELDS: dict[str, frozenset[str]] = {
     "registration": frozenset({"languages"}),
     "application": frozenset({"topics", "destinations", "outcomes"}),
+    "emergency": frozenset({"purposes"}),
 }
 
 TOPIC_OPTIONS = (

@@ -18,7 +18,7 @@ Every call goes through ``retry.call`` with an explicit timeout; a 404 or 403 is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -124,26 +124,35 @@ class FormsApiSource(ResponseSource):
 
     def fetch(self, form: str, since: datetime | None = None) -> list[RawResponse]:
         form_id = self._form_id(form)
-        layout = self._layout(form, form_id)
-        listed = self._list(form, form_id, since)
-        unknown = {q for r in listed for q in r.get("answers") or {} if q not in layout.known}
-        if unknown:
-            # the form gained questions since forms.get: learn them once more (answers to
-            # deleted questions stay unknown, and are not asked about again)
-            layout = self._layout(form, form_id, refresh=True)
-            layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
-        responses: list[RawResponse] = []
-        problems: list[str] = []
-        for response in listed:
-            try:
-                responses.append(to_raw(form, response, layout))
-            except (KeyError, TypeError, ValueError):
-                problems.append(
-                    f"{FORM_TITLES.get(form, form)}: 読めない回答を読み飛ばしました / skipped an "
-                    f"unreadable response ({str(response.get('responseId', '?'))[:16]}…)"
-                )
-        self._problems[form] = problems
-        return responses
+        refreshed = False
+        while True:
+            layout = self._layout(form, form_id)
+            responses: list[RawResponse] = []
+            problems: list[str] = []
+            # page by page: the API's JSON of a response is many times the size of its
+            # RawResponse, so a backfill of 60,000 must not hold every page (issue 5)
+            for page in self._pages(form, form_id, since):
+                unknown = {q for r in page for q in r.get("answers") or {} if q not in layout.known}
+                if unknown and not refreshed:
+                    # the form gained questions since forms.get: learn them once more and
+                    # read again, so every response is read with the same layout
+                    self._layout(form, form_id, refresh=True)
+                    refreshed = True
+                    break
+                if unknown:  # answers to deleted questions: not asked about again
+                    layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
+                for response in page:
+                    try:
+                        responses.append(to_raw(form, response, layout))
+                    except (KeyError, TypeError, ValueError):
+                        problems.append(
+                            f"{FORM_TITLES.get(form, form)}: 読めない回答を読み飛ばしました / "
+                            f"skipped an unreadable response "
+                            f"({str(response.get('responseId', '?'))[:16]}…)"
+                        )
+            else:
+                self._problems[form] = problems
+                return responses
 
     def close_form(self, form: str) -> bool:
         """Stop accepting responses; False when not allowed (``budget.close_form`` off) or
@@ -186,21 +195,22 @@ class FormsApiSource(ResponseSource):
             self._layouts[form] = layout_of(form, reply, self.mapping.get(form))
         return self._layouts[form]
 
-    def _list(self, form: str, form_id: str, since: datetime | None) -> list[dict[str, Any]]:
+    def _pages(
+        self, form: str, form_id: str, since: datetime | None
+    ) -> Iterator[list[dict[str, Any]]]:
         query: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
         if since is not None:
             query["filter"] = f"timestamp >= {rfc3339(since)}"
-        listed: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             request = (
                 self._api().responses().list(**query, **({"pageToken": token} if token else {}))
             )
             page = self._read(form, form_id, request.execute)
-            listed += page.get("responses") or []
+            yield list(page.get("responses") or [])
             token = page.get("nextPageToken")
             if not token:
-                return listed
+                return
 
     def _call(self, fn: Callable[[], T]) -> T:
         return retry.call(fn, self.policy)

@@ -45,11 +45,12 @@ class GoogleAccess:
         info = _read_key(self.credentials_file)
         token_uri = f"{self.api_base.rstrip('/')}/token" if self.api_base else None
         if info.get("type") == "authorized_user":
-            if token_uri:
-                info = {**info, "token_uri": token_uri}
             creds: Credentials = user_credentials.Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
                 info, scopes=list(scopes)
             )
+            if token_uri:
+                # from_authorized_user_info always puts Google's token endpoint back
+                creds = creds.with_token_uri(token_uri)  # type: ignore[attr-defined]
             return creds
         if token_uri:
             info = {**info, "token_uri": token_uri}

@@ -30,7 +30,7 @@ adopted rows. Every call goes through ``retry.call``; errors become ``SheetError
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +58,7 @@ from bansou_sync.adapters.google_sheet_read import (
     grid_from_full,
     grid_from_narrow,
     header_matches,
+    letters,
     narrow_ranges,
     parse_tab,
     quote,
@@ -117,6 +118,7 @@ class GoogleSheet(StatusSheet):
         full = full or not cache.loaded or clock() - cache.checked_at >= FULL_CHECK_SECONDS
         if full:
             cache.checked_at = clock()
+            cache.dirty = True
         layouts = list(self.layouts.values())
         present = self._present_tabs(layouts, full)
         problems = [
@@ -228,6 +230,28 @@ class GoogleSheet(StatusSheet):
         self._apply_values(plan, cache)
         cache.save(self.cache_path)
 
+    def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
+        """Blank the named columns below the header, found by header name (a purge: staff
+        columns that may hold personal data). Returns how many columns were cleared."""
+        present = self._fetch_meta().sheet_ids
+        tabs = [t for t in columns if t in present]
+        heads = self._batch_get({t: [f"{quote(t)}!1:1"] for t in tabs})
+        ranges = []
+        for tab in tabs:
+            header = [str(v).strip() for v in _header(heads[tab])]
+            for name in columns[tab]:
+                if name in header:
+                    column = letters(header.index(name))
+                    ranges.append(f"{quote(tab)}!{column}2:{column}")
+        if ranges:
+            client = self._gspread().http_client
+            self._call(
+                "消去 / clear",
+                lambda: client.values_batch_clear(self.spreadsheet_id, body={"ranges": ranges}),
+            )
+        self._state = None  # the next write reads again
+        return len(ranges)
+
     # -- applying ---------------------------------------------------------------------
 
     def _apply_structure(self, plan: Plan) -> None:
@@ -235,9 +259,9 @@ class GoogleSheet(StatusSheet):
         if not (plan.add_sheets or adopt or plan.inserts or self._must_grow(plan)):
             return
         meta = self._meta or self._fetch_meta()
-        calls, tagged, after = structure_requests(plan, adopt, meta)
+        calls, after = structure_requests(plan, adopt, meta)
         self._meta = None  # until every call succeeded, the grid is not known
-        for body, pendings in zip(calls, tagged, strict=True):
+        for body, pendings in calls:
             reply = self._batch_update(body)
             ids = [
                 r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
@@ -281,11 +305,14 @@ class GoogleSheet(StatusSheet):
                 )
 
     def _apply_values(self, plan: Plan, cache: RowCache) -> None:
-        data = list(plan.values)
-        through_tags = [p for p in plan.rows if p.metadata_id is not None]
-        for p in through_tags:
-            by_tag = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
-            data.append({"dataFilter": by_tag, "majorDimension": "ROWS", "values": [p.values]})
+        def through_tags() -> Iterator[dict[str, Any]]:  # made as sent: not all at once
+            yield from plan.values
+            for p in plan.rows:
+                if p.metadata_id is not None:
+                    by_tag = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
+                    yield {"dataFilter": by_tag, "majorDimension": "ROWS", "values": [p.values]}
+
+        data = through_tags()
         landed: set[int] = set()
         for chunk in chunks(data):
             body = {"valueInputOption": "RAW", "data": chunk}
@@ -298,6 +325,7 @@ class GoogleSheet(StatusSheet):
                 found = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
                 if "metadataId" in found and response.get("updatedRange"):
                     landed.add(int(found["metadataId"]))
+        cache.dirty = cache.dirty or bool(plan.rows)
         for p in plan.rows:
             known = cache.keyed.setdefault(p.tab, {})
             if p.metadata_id is not None and p.metadata_id in landed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,16 +32,24 @@ class Meta:
     row_counts: dict[str, int]
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
-    """One row to write through a tag: known id, or a tag requested in this write."""
+    """One row to write through a tag: known id, or a tag requested in this write.
+
+    Slots, and the cells as the sheet will get them made only when sent (``values``):
+    a backfill plans 130,000 of these at once (issue 5)."""
 
     tab: str
     key: Key
     digest: str
-    values: list[Value | None]
+    row: Sequence[Value]  # the projection's row, in header order
+    state: TabState  # where the sheet has each column
     metadata_id: int | None = None
     adopt_row: int | None = None  # untagged existing row: tag it here, then verify
+
+    @property
+    def values(self) -> list[Value | None]:
+        return row_values(self.state, self.row)
 
 
 @dataclass
@@ -65,29 +73,40 @@ def plan_keyed(
     new: list[Pending] = []
     first_old: int | None = None
     last_new = -1
+    key_at = [layout.headers.index(k) for k in layout.key]
+    daemon_at = [i for i, h in enumerate(layout.headers) if h not in layout.staff]
+    # A row given again as the same list object (the service's projector keeps rows it
+    # did not recompute) has the key and digest found last time: no text work for it.
+    before = cache.memo.get(layout.name, {})
+    memo: dict[int, tuple[Sequence[Value], Key, str, str]] = {}
     for position, values in enumerate(given):
-        key = tuple(str(values[layout.headers.index(k)]).strip() for k in layout.key)
-        label = key_text(key)
+        hit = before.get(id(values))
+        if hit is not None and hit[0] is values:
+            key, label, row_digest = hit[1], hit[2], hit[3]
+        else:
+            key = tuple(str(values[i]).strip() for i in key_at)
+            label = key_text(key)
+            row_digest = digest([as_text(values[i]) for i in daemon_at])
+        memo[id(values)] = (values, key, label, row_digest)
         if label in kept:
             continue  # the projection never repeats a key; keep the first if it did
-        daemon = [
-            as_text(v) for h, v in zip(layout.headers, values, strict=True) if h not in layout.staff
-        ]
-        pending = Pending(layout.name, key, digest(daemon), row_values(state, values))
         metadata_id, written = known.get(label, (None, ""))
         kept[label] = (metadata_id, written)
         if key not in state.rows:
-            new.append(pending)
+            new.append(Pending(layout.name, key, row_digest, values, state))
             last_new = position
             continue
         first_old = position if first_old is None else first_old
-        if written == pending.digest:
+        if written == row_digest:
             continue
+        pending = Pending(layout.name, key, row_digest, values, state)
         pending.metadata_id = metadata_id
         if metadata_id is None:
             pending.adopt_row = state.rows[key]
         plan.rows.append(pending)
+    cache.dirty = cache.dirty or kept != known  # C-speed: mostly the same tuples
     cache.keyed[layout.name] = kept  # forget keys bansou-sync no longer writes
+    cache.memo[layout.name] = memo
     if new:
         # Newest-first tabs (メール): rows that all come before the old ones go on top.
         on_top = first_old is not None and last_new < first_old
@@ -119,10 +138,13 @@ def plan_in_place(
 
 def structure_requests(
     plan: Plan, adopt: list[Pending], meta: Meta
-) -> tuple[list[list[dict[str, Any]]], list[list[Pending]], Meta]:
+) -> tuple[Iterator[tuple[list[dict[str, Any]], list[Pending]]], Meta]:
     """The batchUpdate calls: new tabs, grid growth and adopted rows' tags first (at
     the rows as read), then each block of new rows inserted *and* tagged in one call,
-    so a tag is never placed on a row staff moved. Also the grid they leave behind."""
+    so a tag is never placed on a row staff moved. Also the grid they leave behind.
+
+    The calls are made as they are sent (a generator): a backfill's 130,000 tags are
+    never all in memory at once (issue 5)."""
     ids = dict(meta.sheet_ids)
     rows = dict(meta.row_counts)
     head: list[dict[str, Any]] = []
@@ -137,29 +159,41 @@ def structure_requests(
             head.append(append_rows(ids[tab], need - rows[tab]))
             rows[tab] = need
     head += [tag(ids[p.tab], p.adopt_row, p) for p in adopt if p.adopt_row is not None]
-    blocks: list[tuple[list[dict[str, Any]], list[Pending]]] = [(head, adopt)]
-    for tab, (start, new) in plan.inserts.items():
-        for first in range(0, len(new), INSERT_BLOCK):
-            part = new[first : first + INSERT_BLOCK]
-            at = start + first
-            span = {"sheetId": ids[tab], "dimension": "ROWS"}
-            span |= {"startIndex": at, "endIndex": at + len(part)}
-            body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
-            body += [tag(ids[tab], at + i, p) for i, p in enumerate(part)]
-            blocks.append((body, part))
+    starts = {tab: start for tab, (start, _) in plan.inserts.items()}
+    for tab, (_, new) in plan.inserts.items():
         rows[tab] += len(new)
-    calls: list[list[dict[str, Any]]] = []
-    tagged: list[list[Pending]] = []
-    for body, pendings in blocks:
-        if not body:
-            continue
-        if calls and body_size(calls[-1]) + body_size(body) < CHUNK_BYTES:
-            calls[-1] += body
-            tagged[-1] += pendings
-        else:
-            calls.append(list(body))
-            tagged.append(list(pendings))
-    return calls, tagged, Meta(ids, rows)
+    sheet_ids = dict(ids)
+
+    def blocks() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
+        yield head, adopt
+        for tab, (_, new) in plan.inserts.items():
+            for first in range(0, len(new), INSERT_BLOCK):
+                part = new[first : first + INSERT_BLOCK]
+                at = starts[tab] + first
+                span = {"sheetId": sheet_ids[tab], "dimension": "ROWS"}
+                span |= {"startIndex": at, "endIndex": at + len(part)}
+                body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
+                body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
+                yield body, part
+
+    def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
+        call: list[dict[str, Any]] = []
+        tagged: list[Pending] = []
+        size = 0
+        for body, pendings in blocks():
+            if not body:
+                continue
+            body_bytes = body_size(body)
+            if call and size + body_bytes >= CHUNK_BYTES:
+                yield call, tagged
+                call, tagged, size = [], [], 0
+            call += body
+            tagged += pendings
+            size += body_bytes
+        if call:
+            yield call, tagged
+
+    return calls(), Meta(ids, rows)
 
 
 def as_text(value: Value) -> str:
@@ -211,7 +245,7 @@ def body_size(body: Any) -> int:
     return len(json.dumps(body, ensure_ascii=False).encode())
 
 
-def chunks(data: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def chunks(data: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     size = 0
     for item in data:

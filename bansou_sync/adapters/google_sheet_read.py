@@ -134,14 +134,18 @@ def parse_tab(
         else tuple(h for h in layout.headers if h in {*layout.key, *layout.staff})
     )
     rows: list[StaffRow] = []
+    # worked out once, not per row: a 60,000-row tab is parsed every cycle (issue 5)
+    key_missing = state.key_missing
+    where = [(h, columns.get(h)) for h in shown]
+    strip = str.strip
     for index in sorted(grid):
         found = grid[index]
-        if not any(v.strip() for v in found.values()):
+        if not any(map(strip, found.values())):
             continue
         state.last_row = index
-        if state.key_missing:
+        if key_missing:
             continue
-        cells = {h: found.get(columns[h], "").strip() if h in columns else "" for h in shown}
+        cells = {h: "" if c is None else strip(found.get(c, "")) for h, c in where}
         key = tuple(cells[k] for k in layout.key)
         if layout.key and not all(key):
             staff = any(cells.get(h) for h in layout.staff) or any(found.get(p) for p in extra)

@@ -23,9 +23,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -78,6 +80,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 2: Gmail drafts, recorded before they are sent (exactly-once delivery, issue 4)
         "CREATE TABLE drafts (message_id TEXT PRIMARY KEY, draft_id TEXT NOT NULL)",
     ),
+    (  # 3: retention and emergency requests (issue 6; bansou_sync/adapters/feature_tables.py)
+        "CREATE TABLE purged (key TEXT PRIMARY KEY, purged_at TEXT NOT NULL)",
+        "CREATE TABLE purges (id INTEGER PRIMARY KEY AUTOINCREMENT, run_at TEXT NOT NULL,"
+        " scope TEXT NOT NULL, counts TEXT NOT NULL, ids TEXT NOT NULL)",
+        "CREATE TABLE emergency_requests (request_no TEXT PRIMARY KEY,"
+        " response_id TEXT NOT NULL UNIQUE, payload TEXT NOT NULL)",
+    ),
+    (  # 4: course and event sign-ups (issue 6 §1; bansou_sync/app/events.py)
+        "CREATE TABLE event_signups (event_id TEXT NOT NULL, response_id TEXT NOT NULL,"
+        " payload TEXT NOT NULL, PRIMARY KEY (event_id, response_id))",
+    ),
 )
 
 
@@ -99,6 +112,58 @@ class OutboxItem:
     send_after: datetime | None = None
 
 
+@dataclass(eq=False)  # hashable by identity: kept in a WeakSet
+class OutboxWatch:
+    """Messages this connection queued or moved since the last ``changed_mail``."""
+
+    touched: set[str] = field(default_factory=set)
+    version: Any = None  # PRAGMA data_version at the last read; None: read everything
+
+
+@dataclass(frozen=True)
+class MailChanges:
+    everything: bool  # entries are every message (else: only those asked for, found)
+    entries: list[MailEntry]
+    asked: set[str]
+
+
+@dataclass(frozen=True)
+class MailEntry:
+    """What the メール tab shows of one message, and where it sorts."""
+
+    seq: int
+    message_id: str
+    kind: str
+    ref: str
+    to: tuple[str, ...]
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    created_utc: str
+    sent_utc: str | None
+
+
+_MAIL_COLUMNS = (
+    "seq, message_id, kind, ref, recipients, status, created_at, sent_at, created_utc, sent_utc"
+)
+
+
+def _mail_entry(row: Sequence[Any]) -> MailEntry:
+    seq, message_id, kind, ref, to, status, created, sent, created_utc, sent_utc = row
+    return MailEntry(
+        seq=seq,
+        message_id=message_id,
+        kind=kind,
+        ref=ref,
+        to=tuple(json.loads(to)),
+        status=status,
+        created_at=codec.load_datetime(created),
+        sent_at=None if sent is None else codec.load_datetime(sent),
+        created_utc=created_utc,
+        sent_utc=sent_utc,
+    )
+
+
 OUTBOX_STATUSES = frozenset({"pending", "sending", "sent", "failed", "review"})
 # the statuses each mark_* may move a message from; a sent message never moves again
 _MOVES_FROM = {
@@ -112,6 +177,7 @@ _OUTBOX_COLUMNS = (
     "message_id, kind, ref, recipients, event_key, context, created_at, status,"
     " sent_at, attempts, error, send_after"
 )
+_ABSENT = object()
 _CYCLE_COLUMNS = "started_at, result, new_registrations, new_applications, mails_sent, errors, idle"
 
 
@@ -162,6 +228,16 @@ class Ledger:
         self._conn = conn
         self._in_transaction = False
         self._closed = False
+        # The state as last loaded or committed through this connection, kept so a
+        # service does not decode the whole ledger every cycle (issue 5). It is valid
+        # while ``PRAGMA data_version`` is unchanged (no other connection committed);
+        # this connection writes the state tables only in ``save_state``, whose changes
+        # are applied to it on commit. Anything else writing them must drop it.
+        self._resident: State | None = None
+        self._resident_version: Any = None
+        self._uncommitted: list[tuple[str, list[str], list[tuple[str, Any]]]] = []
+        self._outbox_watches: weakref.WeakSet[OutboxWatch] = weakref.WeakSet()
+        self._outbox_written = False  # the open transaction queued or moved a message
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -263,24 +339,30 @@ class Ledger:
         with self._guard("start a transaction"):
             self._conn.execute("BEGIN IMMEDIATE")
         self._in_transaction = True
+        self._uncommitted = []
         try:
             yield self
         except BaseException:
             self._in_transaction = False
+            self._uncommitted = []
             with contextlib.suppress(sqlite3.Error):
                 self._rollback()
             raise
         self._in_transaction = False
+        changes, self._uncommitted = self._uncommitted, []
         with self._guard("commit"):
             if not commit:
                 self._rollback()
                 return
             try:
                 self._conn.execute("COMMIT")
+                self._outbox_written = False
             except sqlite3.Error:
+                self._resident = None
                 with contextlib.suppress(sqlite3.Error):
                     self._rollback()
                 raise
+        self._apply_to_resident(changes)
 
     @contextlib.contextmanager
     def _writing(self, doing: str, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
@@ -297,6 +379,47 @@ class Ledger:
                     self._rollback()
                 raise
             self._conn.execute("COMMIT")
+            self._outbox_written = False
+
+    def vacuum(self) -> None:
+        """Rewrite the file without free pages and empty the WAL: after a purge, deleted
+        personal data must not linger in unused pages (issue 6 §4)."""
+        if self._in_transaction:
+            raise LedgerError("cannot vacuum the ledger inside a transaction")
+        with self._guard("vacuum"):
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def writing(self, doing: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """For feature modules with tables of their own (not the ``State`` tables): joins
+        the open ``transaction()`` or runs a small one; sqlite3 errors become LedgerError."""
+        return self._writing(doing)
+
+    def check_room(self, min_free_bytes: int) -> None:
+        """Refuse to start a cycle the ledger could not record: too little free disk, or
+        a file SQLite cannot write (read-only file or file system). The probe rewrites
+        the schema version inside a transaction that is rolled back."""
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as exc:
+            raise LedgerError(
+                f"ledger {self.path}: cannot check the free disk space: {exc}"
+            ) from exc
+        if free < min_free_bytes:
+            raise LedgerError(
+                f"台帳 {self.path} のディスクの空きが足りません"
+                f"({free // 2**20} MB、必要 {min_free_bytes // 2**20} MB)。"
+                f"記録できないことはしないため、同期を止めました / not enough free disk space "
+                f"beside the ledger ({free // 2**20} MB free, state.min_free_mb is "
+                f"{min_free_bytes // 2**20}): the cycle did nothing"
+            )
+        with self._guard("write (read-only file or disk full?); the cycle did nothing"):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = int(self._scalar("PRAGMA user_version") or 0)
+                self._conn.execute(f"PRAGMA user_version = {version}")
+            finally:
+                self._rollback()
 
     @contextlib.contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
@@ -307,6 +430,10 @@ class Ledger:
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
+            if self._outbox_written:  # what a watch was told may be undone: read all again
+                for watch in self._outbox_watches:
+                    watch.version = None
+            self._outbox_written = False
             self._conn.execute("ROLLBACK")
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -316,8 +443,15 @@ class Ledger:
     # -- state --------------------------------------------------------------------------
 
     def load_state(self) -> State:
+        """The state the ledger holds (a copy: callers may change its dicts)."""
+        if not self._in_transaction and self._resident is not None:
+            with self._guard("read the state"):
+                version = self._scalar("PRAGMA data_version")
+            if version == self._resident_version:
+                return self._resident.copy()
         state = State()
         with self._writing("read the state", begin="BEGIN"):  # one snapshot of all tables
+            version = self._scalar("PRAGMA data_version")
             for table in _TABLES:
                 records = getattr(state, table.attr)
                 sql = f"SELECT {table.key}, {', '.join(table.columns)} FROM {table.name}"
@@ -328,7 +462,23 @@ class Ledger:
                         raise LedgerError(
                             f"ledger {self.path}: {table.name} {row[0]}: {exc}; {RECOVER_HINT}"
                         ) from exc
+        if not self._in_transaction:  # inside one, it may hold changes not yet committed
+            self._resident, self._resident_version = state.copy(), version
         return state
+
+    def _apply_to_resident(
+        self, changes: list[tuple[str, list[str], list[tuple[str, Any]]]]
+    ) -> None:
+        """What a commit wrote to the state tables, applied to the resident state too."""
+        if self._resident is None or not changes:
+            return
+        resident = self._resident.copy()
+        for attr, gone, changed in changes:
+            records: dict[str, Any] = getattr(resident, attr)
+            for key in gone:
+                records.pop(key, None)
+            records.update(changed)
+        self._resident = resident
 
     def save_state(self, old: State, new: State) -> None:
         """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""
@@ -338,13 +488,22 @@ class Ledger:
             for table in _TABLES:
                 before: dict[str, Any] = getattr(old, table.attr)
                 after: dict[str, Any] = getattr(new, table.attr)
-                gone = [(k,) for k in before if k not in after]
-                changed = [
-                    (k, *table.to_row(v))
+                gone = [k for k in before if k not in after]
+                # records are frozen: the same object is the same record (the cheap test
+                # first, so an unchanged history costs a lookup per record, not a compare)
+                fresh = [
+                    (k, v)
                     for k, v in after.items()
-                    if k not in before or before[k] != v
+                    if before.get(k, _ABSENT) is not v and (k not in before or before[k] != v)
                 ]
-                self._conn.executemany(f"DELETE FROM {table.name} WHERE {table.key} = ?", gone)
+                if not (gone or fresh):
+                    continue
+                self._uncommitted.append((table.attr, gone, fresh))
+                # encoded as written, not all first: a backfill writes 60,000 (issue 5)
+                changed = ((k, *table.to_row(v)) for k, v in fresh)
+                self._conn.executemany(
+                    f"DELETE FROM {table.name} WHERE {table.key} = ?", [(k,) for k in gone]
+                )
                 updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns)
                 marks = ", ".join("?" * (len(table.columns) + 1))
                 self._conn.executemany(
@@ -357,10 +516,13 @@ class Ledger:
 
     def enqueue(self, items: Sequence[OutboxItem]) -> int:
         """Queue ``items``; one already queued (same message_id) is left as it is."""
-        rows = [_outbox_row(item) for item in items]
         new = 0
+        self._outbox_written = True
+        for watch in self._outbox_watches:
+            watch.touched.update(item.message_id for item in items)
         with self._writing("queue emails") as conn:
-            for row in rows:
+            for item in items:  # encoded one at a time; a bad one rolls all back
+                row = _outbox_row(item)
                 new += conn.execute(
                     "INSERT INTO outbox (message_id, kind, ref, recipients, event_key, context,"
                     " created_at, created_utc, status, sent_at, sent_utc, attempts, error,"
@@ -383,6 +545,10 @@ class Ledger:
             order += " LIMIT ?"
             params.append(limit)
         return self._items(sql + order, params)
+
+    def pending_count(self) -> int:
+        with self._guard("count pending emails"):
+            return int(self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
 
     def in_sending(self) -> list[OutboxItem]:
         """Messages marked sending whose outcome was never recorded (a crash mid-send)."""
@@ -466,6 +632,62 @@ class Ledger:
                 found.update((m, codec.load_datetime(s)) for m, s in rows)
         return found
 
+    def sent_times(self, kind: str, event_keys: Sequence[str]) -> dict[str, datetime]:
+        """When each message of ``kind`` queued for one of ``event_keys`` was sent."""
+        keys = list(dict.fromkeys(event_keys))
+        found: dict[str, datetime] = {}
+        with self._guard("read sent times"):
+            for start in range(0, len(keys), 500):  # stay below SQLite's variable limit
+                chunk = keys[start : start + 500]
+                rows = self._conn.execute(
+                    "SELECT event_key, sent_at FROM outbox WHERE kind = ? AND sent_at IS NOT NULL"
+                    f" AND event_key IN ({', '.join('?' * len(chunk))})",
+                    [kind, *chunk],
+                )
+                found.update((k, codec.load_datetime(s)) for k, s in rows)
+        return found
+
+    def watch_outbox(self) -> OutboxWatch:
+        """A new watch noting which messages change, for a projection kept in memory
+        (``app.projector``); ``changed_mail(watch)`` then returns only what changed.
+        Held weakly: a watch nobody keeps stops being fed."""
+        watch = OutboxWatch()
+        self._outbox_watches.add(watch)
+        return watch
+
+    def outbox_rewritten(self) -> None:
+        """Call after writing the outbox other than through ``enqueue``/``mark_*`` (e.g.
+        a purge's scrub through ``writing``): every watch reads every message again."""
+        for watch in self._outbox_watches:
+            watch.version = None
+
+    def changed_mail(self, watch: OutboxWatch) -> MailChanges:
+        """Every message the first time, or when another connection wrote the ledger
+        since; else the messages this connection queued or moved since the last call
+        with ``watch`` (one asked for but not found is gone: its queueing rolled back)."""
+        with self._writing("read the outbox", begin="BEGIN"):
+            version = self._scalar("PRAGMA data_version")
+            everything = watch.version is None or version != watch.version
+            touched, watch.touched = watch.touched, set()
+            if everything:
+                rows = self._conn.execute(f"SELECT {_MAIL_COLUMNS} FROM outbox").fetchall()
+            else:
+                rows = []
+                ids = sorted(touched)
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    rows += self._conn.execute(
+                        f"SELECT {_MAIL_COLUMNS} FROM outbox"
+                        f" WHERE message_id IN ({', '.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+            watch.version = version
+        try:
+            return MailChanges(everything, [_mail_entry(row) for row in rows], touched)
+        except ValueError as exc:  # a damaged JSON or time column
+            watch.version = None
+            raise LedgerError(f"ledger {self.path}: an outbox row cannot be read: {exc}") from exc
+
     def _items(self, where: str, params: Sequence[Any] = ()) -> list[OutboxItem]:
         with self._guard("read the outbox"):
             rows = self._conn.execute(
@@ -479,6 +701,9 @@ class Ledger:
     def _move(
         self, message_id: str, status: str, attempts_added: int = 0, **changes: str | None
     ) -> None:
+        self._outbox_written = True
+        for watch in self._outbox_watches:
+            watch.touched.add(message_id)
         with self._writing(f"mark {message_id} {status}") as conn:
             row = conn.execute(
                 "SELECT status FROM outbox WHERE message_id = ?", (message_id,)

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.textfile import read_text
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
@@ -76,6 +75,7 @@ class LocalSheet(StatusSheet):
         self.folder = Path(folder)
         self.layouts = {layout.name: layout for layout in layouts}
         self.last_problems: list[str] = []  # what the latest write() kept or could not place
+        sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
         return self.folder / f"{tab}.csv"
@@ -123,6 +123,26 @@ class LocalSheet(StatusSheet):
             records = self._merge(layout, tab.rows, self._load(layout))
             self._replace(self.path(layout.name), records)
             crash_point("mid_sheet_write")  # some tabs new, the others still old
+
+    def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
+        """Blank the named columns of every row (a purge: staff columns that may hold
+        personal data); the rest of each file stays as it is. Returns cells cleared."""
+        cleared = 0
+        for tab, names in columns.items():
+            layout = self.layouts.get(tab)
+            loaded = self._load(layout) if layout is not None else None
+            if layout is None or loaded is None:
+                continue
+            records = [[*layout.headers, *loaded.extra_headers]]
+            for row in loaded.rows:
+                cleared += sum(1 for c in names if row.cells.get(c))
+                cells = {**row.cells, **{c: "" for c in names if c in row.cells}}
+                records.append(
+                    [_render(cells[h]) for h in layout.headers]
+                    + [_render(row.extra.get(h, "")) for h in loaded.extra_headers]
+                )
+            self._replace(self.path(tab), records)
+        return cleared
 
     def _merge(
         self,
@@ -216,18 +236,10 @@ class LocalSheet(StatusSheet):
 
     def _replace(self, path: Path, records: list[list[str]]) -> None:
         """Write ``records`` to ``path`` atomically: a reader sees the old file or the new."""
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(records)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.stem}.", suffix=".tmp")
-            try:
-                with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
-                    csv.writer(handle, lineterminator="\r\n").writerows(records)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, buffer.getvalue().encode("utf-8-sig"))
         except OSError as exc:
             raise SheetError(
                 f"{path} に書き込めません。Excel で開いている場合は閉じてください "

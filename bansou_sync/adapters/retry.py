@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import google.auth.exceptions
 import httplib2
 import requests
 import tenacity
@@ -116,3 +117,25 @@ def call(
         **kwargs,
     )
     return retrying(fn)
+
+
+def credential_trouble(exc: BaseException) -> str | None:
+    """Why Google stopped accepting the credentials, if that is what ``exc`` (or an error
+    it was raised from) says: ``invalid_grant`` (a refresh or key grant refused: a
+    revoked token, a deleted key, an expired testing-app token), ``unauthorized`` (a 401
+    that google-auth's one refresh-and-retry did not cure) or ``forbidden`` (a 403 that
+    is not a rate limit). None for anything else."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        refused = isinstance(current, google.auth.exceptions.RefreshError)
+        if refused and "invalid_grant" in str(current):
+            return "invalid_grant"
+        status, reason, _ = status_and_reason(current)
+        if status == 401:
+            return "unauthorized"
+        if status == 403 and reason not in RETRYABLE_REASONS:
+            return "forbidden"
+        current = current.__cause__ or current.__context__
+    return None

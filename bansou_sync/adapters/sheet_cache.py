@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.errors import SheetError
 
 VERSION = 1
@@ -38,6 +37,14 @@ class RowCache:
     in_place: dict[str, list[str]] = field(default_factory=dict)
     loaded: bool = False  # False: nothing known yet (read the whole sheet once)
     checked_at: float = 0.0  # epoch seconds of the last whole-sheet read
+    # not saved: whether anything changed since the file was written (an idle cycle
+    # changes nothing, and serialising 130,000 rows' entries costs a second at 60k)
+    dirty: bool = True
+    keyed_text: str | None = None
+    saved_text: str = ""
+    # not saved: per tab, id(row) → (row, key, key text, digest) of the rows last
+    # planned, so a row given again as the same object is not digested again
+    memo: dict[str, dict[int, tuple[Any, tuple[str, ...], str, str]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None, spreadsheet_id: str) -> RowCache:
@@ -61,25 +68,26 @@ class RowCache:
         self.loaded = True
         if path is None:
             return
-        data = {
-            "version": VERSION,
-            "spreadsheet_id": self.spreadsheet_id,
-            "keyed": {
-                tab: {k: list(v) for k, v in rows.items()} for tab, rows in self.keyed.items()
-            },
-            "in_place": self.in_place,
-            "checked_at": self.checked_at,
-        }
+        # The keyed part (an entry per row: 130,000 at 60k) is serialised again only when
+        # it changed; an idle cycle changes only the small in-place digests (同期).
+        if self.dirty or self.keyed_text is None:
+            self.keyed_text = json.dumps(self.keyed, ensure_ascii=False, separators=(",", ":"))
+            self.dirty = False
+        rest = [("in_place", self.in_place), ("checked_at", self.checked_at)]
+        text = (
+            f'{{"version":{VERSION},"spreadsheet_id":{json.dumps(self.spreadsheet_id)},'
+            f'"keyed":{self.keyed_text},'
+            + ",".join(
+                f"{json.dumps(k)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}"
+                for k, v in rest
+            )
+            + "}"
+        )
+        if text == self.saved_text:
+            return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with open(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, text.encode("utf-8"))
+            self.saved_text = text
         except OSError as exc:
             raise SheetError(
                 f"{path} に書き込めません / cannot write the sheet cache: {exc.strerror}"

@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime
+from typing import Any
 
+from bansou_sync.adapters.retry import credential_trouble as credential_kind
 from bansou_sync.app.backup import BackupPlan
+from bansou_sync.app.credential_watch import expiry_warning, trouble_text
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.run_once import CycleSummary, Services, run_cycle
-from bansou_sync.core.calendar import stamp, to_jst
+from bansou_sync.core.calendar import JST, stamp, to_jst
 from bansou_sync.core.model import Notice
 from bansou_sync.core.projection import sync_rows
 from bansou_sync.core.tabs import SYNC
@@ -39,6 +42,7 @@ def run_cycle_reporting(
         raise
     if not dry_run:
         _reset(services)
+        _watch_credentials(services, to_jst(now), summary)
         if backup is not None:
             problem = backup.take(services.ledger, now)
             if problem is not None:
@@ -84,30 +88,77 @@ def _record_failure(services: Services, now: datetime, exc: Exception) -> None:
         failures = int(flags.get(COUNT, "0")) + 1
         since = flags.get(SINCE) or stamp(now)
         updates = {COUNT: str(failures), SINCE: since}
-        alert = failures >= services.policy.after_failures and not flags.get(ALERTED)
+        worked_before = any(c["result"] == "成功" for c in ledger.cycles())
+        credential = trouble_text(exc, worked_before)
+        # credentials do not heal by waiting: they alert on the first failure
+        due = failures >= services.policy.after_failures or credential is not None
+        alert = due and not flags.get(ALERTED)
         if alert:
             updates[ALERTED] = "1"
         _set_flags(services, updates)
         ledger.record_cycle(now, "失敗", 0, 0, 0, message, False)
         if alert:
-            notice = Notice(
-                kind="sync_failure",
-                ref=now.strftime("%Y-%m-%dT%H:%M"),
-                to=services.policy.staff_to,
-                event_key=f"sync_failure:{since}",
-                context={"failures": failures, "last_error": message, "since": since},
-            )
-            ledger.enqueue(to_items([notice], services.mail_domain, now))
-            deliver(
-                ledger,
-                services.mailer,
-                services.renderer,
-                now,
-                daily_limit=services.daily_limit,
-                reply_days=services.policy.reply_days,
-            )
+            context = {"failures": failures, "last_error": message, "since": since}
+            _alert(services, now, f"sync_failure:{since}", {**context, "credential": credential})
     except BansouError as inner:
         log.error("could not record the failure: %s", inner)
         return
     with contextlib.suppress(BansouError):
         _write_sync_tab(services)
+
+
+def _alert(services: Services, now: datetime, event_key: str, context: dict[str, Any]) -> None:
+    """Queue and try to send one ``sync_failure`` email to staff."""
+    notice = Notice(
+        kind="sync_failure",
+        ref=now.strftime("%Y-%m-%dT%H:%M"),
+        to=services.policy.staff_to,
+        event_key=event_key,
+        context=context,
+    )
+    services.ledger.enqueue(to_items([notice], services.mail_domain, now))
+    deliver(
+        services.ledger,
+        services.mailer,
+        services.renderer,
+        now,
+        daily_limit=services.daily_limit,
+        reply_days=services.policy.reply_days,
+    )
+
+
+def _watch_credentials(services: Services, now: datetime, summary: CycleSummary) -> None:
+    """After a cycle that worked: Gmail refusing the credentials (mail is retried, so the
+    cycle itself succeeds) and a testing app's refresh token nearing its seventh day."""
+    try:
+        if summary.mail_error is not None:
+            credential = trouble_text(summary.mail_error, worked_before=True)
+            if credential is not None:
+                # an alert through the mailer that refuses us would never arrive: the
+                # 同期 tab, the log and `bansou-sync status` carry it instead
+                log.error("Gmail refuses the credentials: %s", credential_kind(summary.mail_error))
+                _report(services, f"Gmail: {credential}")
+        watch = services.token_age
+        key = watch.refresh_token_key() if watch is not None else None
+        if watch is None or key is None:
+            return
+        # a token ages in real time, whatever time --now makes the cycle act at
+        clock = datetime.now(JST)
+        seen_flag = f"token_seen:{key}"
+        flags = services.ledger.load_state().flags
+        if not flags.get(seen_flag):
+            _set_flags(services, {seen_flag: clock.isoformat()})
+        warning = expiry_warning(watch.issued_at(flags.get(seen_flag)), clock)
+        if warning is not None:
+            _alert_once(services, now, f"token:{key}", warning)
+    except (BansouError, OSError) as exc:
+        log.error("could not check the credentials: %s", exc)
+
+
+def _alert_once(services: Services, now: datetime, what: str, warning: str) -> None:
+    flag = f"credential_alerted:{what}"
+    if services.ledger.load_state().flags.get(flag):
+        return
+    _set_flags(services, {flag: stamp(now)})
+    context = {"failures": 0, "last_error": "", "since": stamp(now), "credential": warning}
+    _alert(services, now, f"sync_failure:{what}", {**context, "soon": True})

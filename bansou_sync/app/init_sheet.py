@@ -18,6 +18,7 @@ from bansou_sync.adapters import retry
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.core.sheet_setup import GET_FIELDS, plan_setup
+from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError, SheetError
 
 
@@ -26,8 +27,10 @@ def init_sheet(
     spreadsheet_id: str,
     admins: Sequence[str],
     service_account_email: str,
+    layouts: Sequence[TabLayout] = ALL_TABS,
 ) -> list[str]:
-    """Make the spreadsheet look as SPEC §5 says; the lines say what was done."""
+    """Make the spreadsheet look as SPEC §5 says (and the configured feature tabs, e.g. one
+    per course or event); the lines say what was done."""
     sheets = service(access, "sheets", "v4", [SHEETS]).spreadsheets()
     who = service_account_email or "the signed-in user"
     book = _call(
@@ -35,7 +38,7 @@ def init_sheet(
         spreadsheet_id,
         who,
     )
-    plan = plan_setup(book, [service_account_email, *admins])
+    plan = plan_setup(book, [service_account_email, *admins], layouts)
     title = (book.get("properties") or {}).get("title", "")
     lines = [f"スプレッドシート / spreadsheet: {title} ({spreadsheet_id})"]
     if plan.requests:

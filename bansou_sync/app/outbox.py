@@ -29,6 +29,7 @@ class SendReport:
     sent: int
     failed: int
     waiting: int
+    error: BaseException | None = None  # what made sending stop early (retried next cycle)
 
 
 def to_items(notices: Sequence[Notice], domain: str, now: datetime) -> list[OutboxItem]:
@@ -87,8 +88,9 @@ def deliver(
     """Send what is pending, oldest first, within the rolling 24-hour limit."""
     settle_interrupted(ledger, mailer)
     room = max(0, daily_limit - ledger.sent_count_since(now - timedelta(hours=24)))
-    queue = ledger.pending()
+    queue = ledger.pending(limit=room) if room else []  # not the whole backlog each cycle
     sent = failed = 0
+    error: BaseException | None = None
     for item in queue[:room]:
         ledger.mark_sending(item.message_id)
         try:
@@ -108,10 +110,11 @@ def deliver(
             continue
         except (TemporaryMailError, BansouError) as exc:
             ledger.mark_failed(item.message_id, str(exc), permanent=False)
+            error = exc
             break  # the mail server is unwell: try again next cycle
         ledger.mark_sent(item.message_id, now)
         sent += 1
         crash_point("between_sends")
         if pace_seconds:
             time.sleep(pace_seconds)
-    return SendReport(sent=sent, failed=failed, waiting=len(ledger.pending()))
+    return SendReport(sent=sent, failed=failed, waiting=ledger.pending_count(), error=error)

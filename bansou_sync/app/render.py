@@ -67,6 +67,22 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
     "budget_warning": frozenset({"total_yen", "committed_yen", "ratio_percent", "remaining_yen"}),
     "form_close_request": frozenset({"form_title", "remaining_yen", "reason"}),
     "sync_failure": frozenset({"failures", "last_error", "since"}),
+    "emergency_request": frozenset(  # issue 6 §5, core.emergency: IDs and codes only
+        {"request_no", "supporter_id", "client_code", "cases", "requested_yen"}
+        | {"status_label", "reasons"}
+    ),
+    **dict.fromkeys(  # courses and events (core.events)
+        (
+            "event_confirmed",
+            "event_waitlisted",
+            "event_moved_up",
+            "event_reminder",
+            "event_cancelled",
+            "event_refused",
+        ),
+        frozenset({"name", "receipt", "event_title", "event_kind", "starts_at", "place"})
+        | {"supporter_id", "position", "reasons", "requires_id"},
+    ),
 }
 KINDS: tuple[str, ...] = tuple(CONTEXT_KEYS)
 STAFF_KINDS: tuple[str, ...] = (
@@ -74,6 +90,7 @@ STAFF_KINDS: tuple[str, ...] = (
     "budget_warning",
     "form_close_request",
     "sync_failure",
+    "emergency_request",
 )
 
 # RFC 5321 dot-atom addresses with a dotted host name: nothing that needs quoting.

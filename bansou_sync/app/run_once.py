@@ -13,9 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
+from bansou_sync.app import emergency_cycle
 from bansou_sync.app.crashpoints import crash_point
+from bansou_sync.app.credential_watch import TokenAge
+from bansou_sync.app.events import EventServices, run_events
 from bansou_sync.app.outbox import deliver, to_items
-from bansou_sync.app.render import Renderer, message_id
+from bansou_sync.app.projector import Projector
+from bansou_sync.app.render import Renderer
+from bansou_sync.app.retention import drop_purged
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
 from bansou_sync.core.calendar import stamp, to_jst
@@ -58,6 +63,12 @@ class Services:
     mail_domain: str
     daily_limit: int = 500
     pace_seconds: float = 0.0
+    emergency: bool = False  # the 緊急支援費 form is configured (app.emergency_cycle)
+    token_age: TokenAge | None = None  # an OAuth testing app's refresh token to watch
+    min_free_bytes: int = 50 * 2**20  # state.min_free_mb: below it a cycle does nothing
+    events: EventServices | None = None  # courses and events (app.events)
+    # the sheet's rows kept between cycles, recomputed only where records changed (issue 5)
+    projector: Projector = field(default_factory=Projector)
 
 
 @dataclass
@@ -71,6 +82,7 @@ class CycleSummary:
     failed: int = 0
     waiting: int = 0
     problems: list[str] = field(default_factory=list)
+    mail_error: BaseException | None = None  # why sending stopped early, if it did
     statuses: Counter[str] = field(default_factory=Counter)
     tabs: dict[str, int] = field(default_factory=dict)
 
@@ -111,14 +123,14 @@ def _record_deliveries(ledger: Ledger, state: State) -> State:
     }
     if not waiting:
         return state
-    ids = {no: message_id("application_deficient", ev, "") for no, ev in waiting.items()}
-    items = {i.event_key: i for i in ledger.outbox_items() if i.kind == "application_deficient"}
+    # only the waiting notices are looked up: reading the whole outbox is O(history)
+    sent = ledger.sent_times("application_deficient", list(waiting.values()))
+    if not sent:
+        return state
     new = state.copy()
     for no, event in waiting.items():
-        item = items.get(event)
-        if item is not None and item.sent_at is not None:
-            new.applications[no] = replace(new.applications[no], notice_sent_at=item.sent_at)
-    del ids
+        if event in sent:
+            new.applications[no] = replace(new.applications[no], notice_sent_at=sent[event])
     return new
 
 
@@ -162,6 +174,12 @@ def _rebuild(
 
 
 def project(services: Services, state: State) -> list[TabRows]:
+    """Every tab's rows. The service's ``projector`` gives the same rows as this full
+    projection but recomputes only what changed; new tabs go in both (issue 5)."""
+    projector = getattr(services, "projector", None)
+    if isinstance(projector, Projector):
+        tabs = projector.project(services.ledger, state, services.policy)
+        return [*tabs, *emergency_cycle.tabs(services)]
     ledger = services.ledger
     cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
     return [
@@ -169,8 +187,12 @@ def project(services: Services, state: State) -> list[TabRows]:
         TabRows(APPLICATIONS.name, application_rows(state, services.policy)),
         TabRows(PAYMENTS.name, payment_rows(state)),
         TabRows(MAILS.name, mail_rows(ledger.outbox_items())),
-        TabRows(STATS.name, stats_rows(state, services.policy.min_cell)),
+        TabRows(
+            STATS.name,
+            stats_rows(state, services.policy.min_cell, services.policy.topic_keywords),
+        ),
         TabRows(SYNC.name, sync_rows(cycles)),
+        *emergency_cycle.tabs(services),
     ]
 
 
@@ -178,8 +200,10 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     now = to_jst(now)
     ledger = services.ledger
     summary = CycleSummary(now=now, dry_run=dry_run)
+    if not dry_run:  # before anything it could not record: no read, no send, no write
+        ledger.check_room(services.min_free_bytes)
     state = _record_deliveries(ledger, ledger.load_state())
-    fetched = _fetch(services.source, state)
+    fetched = drop_purged(ledger, _fetch(services.source, state))  # tombstones (purge)
     snapshot = services.sheet.read()
     crash_point("after_read")
     tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
@@ -189,8 +213,9 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         tab_rows = {tab: [row.cells for row in rows] for tab, rows in full.tabs.items()}
         state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
     staff = read_staff(tab_rows)
+    extra = emergency_cycle.step(services, state, tab_rows, now)
     plan = plan_cycle(
-        state,
+        extra.state,
         CycleInput(
             now=now,
             registrations=fetched["registration"],
@@ -202,23 +227,39 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         services.policy,
     )
     skipped = list(getattr(services.source, "problems", []))  # rows a source could not read
-    plan.problems[:0] = [*recovered, *skipped, *snapshot.problems]
+    plan.problems[:0] = [*recovered, *skipped, *snapshot.problems, *extra.problems]
     items = to_items(plan.notices, services.mail_domain, now)
     with ledger.transaction(commit=not dry_run):
         ledger.save_state(state, plan.state)
         ledger.enqueue(items)
+        emergency_cycle.save(services, extra)
     if not dry_run:
         crash_point("after_commit")
     summary.new_registrations = plan.new_registrations
     summary.new_applications = plan.new_applications
-    summary.queued = Counter(i.kind for i in items)
+    summary.queued = Counter(i.kind for i in [*items, *extra.items])
+    queued = len(items)
+    # the responses and the queued mail are in the ledger now: let them go before the
+    # sheet is projected and written (issue 5: a backfill's peak memory)
+    del fetched, items
+    plan.notices.clear()
     summary.problems = plan.problems
     summary.statuses = Counter(a.status.value for a in plan.state.applications.values())
+    event_tabs = run_events(  # courses and events; their problems join the cycle's
+        services.events,
+        ledger,
+        plan.state,
+        tab_rows,
+        services.mail_domain,
+        now,
+        dry_run=dry_run,
+        problems=plan.problems,
+    )
     log.info(
         "cycle planned: %d new registrations, %d new applications, %d notices",
         plan.new_registrations,
         plan.new_applications,
-        len(items),
+        queued,
     )
     if dry_run:
         summary.tabs = {t.name: len(t.rows) for t in project(services, plan.state)}
@@ -243,11 +284,12 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         pace_seconds=services.pace_seconds,
     )
     summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
+    summary.mail_error = report.error
     final = _record_deliveries(ledger, plan.state)
     if final is not plan.state:
         with ledger.transaction():
             ledger.save_state(plan.state, final)
-    idle = not (plan.changed or items or plan.problems)
+    idle = not (plan.changed or queued or plan.problems)
     ledger.record_cycle(
         now,
         "成功",
@@ -257,7 +299,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         " / ".join(plan.problems)[:500],
         idle,
     )
-    tabs = project(services, final)
+    tabs = [*project(services, final), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
     summary.tabs = {t.name: len(t.rows) for t in tabs}

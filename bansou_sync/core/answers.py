@@ -32,6 +32,7 @@ class ApplicationFacts:
     topics: tuple[str, ...]
     destinations: tuple[str, ...]
     outcomes: tuple[str, ...]
+    narrative: str
     consent: bool
     resubmission_of: str | Problem
 
@@ -52,6 +53,7 @@ def read_application(raw: RawResponse, policy: Policy) -> ApplicationFacts:
         topics=n.read_checkbox_list(raw.answers.get("topics")),
         destinations=n.read_checkbox_list(raw.answers.get("destinations")),
         outcomes=n.read_checkbox_list(raw.answers.get("outcomes")),
+        narrative=raw.text("narrative") or "",
         consent=n.read_consent(raw.text("consent")),
         resubmission_of=policy.application_ids.parse(raw.text("resubmission_of")),
     )

@@ -6,8 +6,9 @@ counts up to date as statuses change makes each check O(1) however long the hist
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -16,6 +17,7 @@ from bansou_sync.core.model import (
     COMMITTED,
     LIVE,
     Application,
+    AppStatus,
     Registration,
     RegistrationStatus,
 )
@@ -46,13 +48,22 @@ class Book:
         self.occasion_supporters: dict[Occasion, Counter[str]] = defaultdict(Counter)
         self.client_dates: dict[str, Counter[date]] = defaultdict(Counter)
         self.client_apps: Counter[str] = Counter()
-        self.committed_yen = 0
+        # P8: emergency amounts granted by staff count as committed (core.emergency)
+        self.committed_yen = int(self.state.flags.get("emergency_granted_yen", "0") or 0)
         self.by_response: dict[str, str] = {}
+        # deficient applications by 申請番号, and by (ID, 相談者コード, 支援実施日): the reply
+        # window (P9) looks only at these, not at the whole history, for each response
+        self.deficient: dict[str, Application] = {}
+        self.deficient_at: dict[tuple[str, str, date], dict[str, Application]] = {}
+        self._deadline_of: Callable[[Application], date | None] | None = None
+        self._deadline_key: object = None
+        self._by_deadline: list[tuple[date, int, str]] = []  # heap (deadline, seq, 申請番号)
         for reg in sorted(self.state.registrations.values(), key=lambda r: r.seq):
             self._index_registration(reg)
         for app in self.state.applications.values():
             self._index(app, +1)
             self.by_response[app.response_id] = app.app_no
+            self._index_deficient(None, app)
 
     def take_id(self, counter: str, pattern: IdPattern, pin: str) -> str:
         """The pinned number when the response had one, else the next, never reused."""
@@ -100,6 +111,61 @@ class Book:
         self.state.applications[app.app_no] = app
         self.by_response[app.response_id] = app.app_no
         self._index(app, +1)
+        self._index_deficient(old, app)
+
+    def _index_deficient(self, old: Application | None, app: Application) -> None:
+        if old is not None and old.status == AppStatus.DEFICIENT:
+            self.deficient.pop(old.app_no, None)
+            same = self.deficient_at.get(_occasion_of(old), {})
+            same.pop(old.app_no, None)
+        if app.status == AppStatus.DEFICIENT:
+            self.deficient[app.app_no] = app
+            self.deficient_at.setdefault(_occasion_of(app), {})[app.app_no] = app
+            if self._deadline_of is not None:  # stale entries are skipped when popped
+                self._push_deadline(app)
+
+    def deficient_in_order(self) -> list[Application]:
+        """The deficient applications in the state's order (first sight: ``seq``)."""
+        return sorted(self.deficient.values(), key=lambda a: a.seq)
+
+    def deficient_due_by(
+        self, last_day: date, deadline_of: Callable[[Application], date | None], key: object
+    ) -> list[Application]:
+        """Deficient applications whose reply deadline (``deadline_of``; ``key`` names the
+        rule, e.g. the policy) is ``last_day`` or earlier, in the state's order. A heap by
+        deadline keeps this O(found) per call: the cycle asks for each response it reads."""
+        if self._deadline_key is not key:
+            self._deadline_key, self._deadline_of = key, deadline_of
+            self._by_deadline = []
+            for app in self.deficient.values():
+                self._push_deadline(app, heap=False)
+            heapq.heapify(self._by_deadline)
+        found: dict[str, Application] = {}
+        later: list[Application] = []
+        while self._by_deadline and self._by_deadline[0][0] <= last_day:
+            _, _, app_no = heapq.heappop(self._by_deadline)
+            current = self.deficient.get(app_no)
+            if current is None:
+                continue  # no longer deficient: a stale entry
+            deadline = deadline_of(current)
+            if deadline is not None and deadline <= last_day:
+                found[app_no] = current
+            elif deadline is not None:
+                later.append(current)  # its clock moved since it was pushed
+        due = sorted(found.values(), key=lambda a: a.seq)
+        for app in [*later, *due]:  # whatever stays deficient is asked about again
+            self._push_deadline(app)
+        return due
+
+    def _push_deadline(self, app: Application, heap: bool = True) -> None:
+        deadline = self._deadline_of(app) if self._deadline_of is not None else None
+        if deadline is None:
+            return
+        entry = (deadline, app.seq, app.app_no)
+        if heap:
+            heapq.heappush(self._by_deadline, entry)
+        else:
+            self._by_deadline.append(entry)
 
     def update(self, app: Application, **changes: object) -> Application:
         new = replace(app, **changes)  # type: ignore[arg-type]
@@ -129,8 +195,17 @@ class Book:
         if self.client_dates[app.client_code][app.support_date] <= 0:
             del self.client_dates[app.client_code][app.support_date]
 
+    def deficient_for(self, supporter_id: str, client: str, day: date) -> list[Application]:
+        """Deficient applications of one supporter for one client and day, oldest first."""
+        found = self.deficient_at.get((supporter_id, client, day), {})
+        return sorted(found.values(), key=lambda a: a.seq)
+
     def live_supporters(self, occasion: Occasion) -> set[str]:
         return set(self.occasion_supporters.get(occasion, ()))
 
     def live_dates(self, client: str) -> set[date]:
         return set(self.client_dates.get(client, ()))
+
+
+def _occasion_of(app: Application) -> tuple[str, str, date]:
+    return (app.supporter_id or "", app.client_code or "", app.support_date or date.min)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from bansou_sync.core.book import Book
-from bansou_sync.core.calendar import reminder_due, reply_deadline_passed
+from bansou_sync.core.calendar import jst_date, reminder_due, reply_deadline_passed
 from bansou_sync.core.intake import reply_deadline_of
 from bansou_sync.core.model import AppStatus, Notice, Reason
 from bansou_sync.core.notices import application_notice
@@ -20,9 +21,8 @@ def expire_lapsed(book: Book, policy: Policy, as_of: datetime, now: datetime) ->
     application, SPEC §2 P9) however late the cycle that reads it runs.
     """
     notices: list[Notice] = []
-    for app in list(book.state.applications.values()):
-        if app.status != AppStatus.DEFICIENT:
-            continue
+    last_day = jst_date(as_of) - timedelta(days=1)  # a deadline before today has passed
+    for app in book.deficient_due_by(last_day, partial(reply_deadline_of, policy=policy), policy):
         deadline = reply_deadline_of(app, policy)
         if deadline is None or not reply_deadline_passed(deadline, as_of):
             continue
@@ -48,8 +48,8 @@ def expire_lapsed(book: Book, policy: Policy, as_of: datetime, now: datetime) ->
 
 def run_deadlines(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     notices = expire_lapsed(book, policy, now, now)
-    for app in list(book.state.applications.values()):
-        if app.status != AppStatus.DEFICIENT or app.reminded:
+    for app in book.deficient_in_order():
+        if app.reminded:
             continue
         deadline = reply_deadline_of(app, policy)
         if deadline is None or not reminder_due(

@@ -94,16 +94,9 @@ def find_superseded(
             return None
         if isinstance(facts.support_date, Problem):
             return None
-        for app in book.state.applications.values():
-            if (
-                app.status == AppStatus.DEFICIENT
-                and app.supporter_id == facts.supporter_id
-                and app.client_code == client_code
-                and app.support_date == facts.support_date
-                and in_time(app)
-            ):
-                return app
-        return None
+        day = facts.support_date or date.min  # the index's key for "no date" (Book)
+        candidates = book.deficient_for(facts.supporter_id or "", client_code, day)
+        return next((app for app in candidates if in_time(app)), None)
 
     quoted = facts.resubmission_of
     if not isinstance(quoted, Problem):
@@ -206,6 +199,7 @@ def _answer_fields(facts: ApplicationFacts, client: ClientResolution) -> dict[st
         "destinations": facts.destinations,
         "outcomes": facts.outcomes,
         "nationality": _value(facts.nationality) or "",
+        "narrative": facts.narrative,
     }
 
 

@@ -237,3 +237,6 @@ class Application:
     outcomes: tuple[str, ...] = ()
     nationality: str = ""  # normalised, for the anonymised counts only
     prefecture: str = ""  # the supporter's 活動地域 at judgement, for counts only
+    # 支援の内容, kept only to be reduced to categories by the keyword map (core/narrative);
+    # never published, logged or shown in a repr
+    narrative: str = field(default="", repr=False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bansou_sync.core.ids import APPLICATION, CLIENT, SUPPORTER, IdPattern
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, KeywordMap
 
 
 @dataclass(frozen=True)
@@ -41,4 +42,5 @@ class Policy:
     application_ids: IdPattern = APPLICATION
     client_ids: IdPattern = CLIENT
     min_cell: int = 5
+    topic_keywords: KeywordMap = DEFAULT_KEYWORDS  # 支援の内容 → categories (core/narrative)
     after_failures: int = 3

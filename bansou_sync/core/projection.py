@@ -15,8 +15,10 @@ from bansou_sync.core.intake import reply_deadline_of
 from bansou_sync.core.model import (
     APP_LABELS,
     REGISTRATION_LABELS,
+    Application,
     AppStatus,
     Reason,
+    Registration,
 )
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import cell
@@ -70,74 +72,86 @@ def supporter_rows(state: State) -> list[list[Cell]]:
     counts: dict[str, int] = defaultdict(int)
     paid: dict[str, int] = defaultdict(int)
     for app in state.applications.values():
-        if not app.supporter_id or app.status == AppStatus.RESUBMITTED:
-            continue
-        counts[app.supporter_id] += 1
-        if app.status in (AppStatus.ACCEPTED, AppStatus.PAID):
-            paid[app.supporter_id] += app.honorarium or 0
+        sid, count, yen = supporter_contribution(app)
+        counts[sid] += count
+        paid[sid] += yen
     regs = [r for r in state.registrations.values() if r.supporter_id]
-    rows = []
-    for reg in sorted(regs, key=lambda r: (len(r.supporter_id or ""), r.supporter_id)):
-        sid = reg.supporter_id or ""
-        rows.append(
-            _row(
-                SUPPORTERS,
-                {
-                    "伴走ネットID": sid,
-                    "登録日時": stamp(reg.submitted_at),
-                    "氏名": reg.name,
-                    "メールアドレス": reg.email or "",
-                    "会員区分": reg.membership,
-                    "紹介者": reg.referrer,
-                    "活動地域": reg.prefecture,
-                    "状態": REGISTRATION_LABELS[reg.status],
-                    "状態コード": reg.status.value,
-                    "申請件数": counts[sid],
-                    "謝金累計": paid[sid],
-                },
-            )
-        )
-    return rows
+    return [
+        supporter_row(reg, counts[reg.supporter_id or ""], paid[reg.supporter_id or ""])
+        for reg in sorted(regs, key=lambda r: id_order(r.supporter_id or ""))
+    ]
+
+
+def id_order(key: str) -> tuple[int, str]:
+    """IDs and numbers sort by length first: BN-9999 before BN-10000."""
+    return (len(key), key)
+
+
+def supporter_contribution(app: Application) -> tuple[str, int, int]:
+    """What one application adds to its supporter's 申請件数 and 謝金累計 (ID "" for none)."""
+    if not app.supporter_id or app.status == AppStatus.RESUBMITTED:
+        return ("", 0, 0)
+    pays = app.status in (AppStatus.ACCEPTED, AppStatus.PAID)
+    return (app.supporter_id, 1, (app.honorarium or 0) if pays else 0)
+
+
+def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
+    return _row(
+        SUPPORTERS,
+        {
+            "伴走ネットID": reg.supporter_id or "",
+            "登録日時": stamp(reg.submitted_at),
+            "氏名": reg.name,
+            "メールアドレス": reg.email or "",
+            "会員区分": reg.membership,
+            "紹介者": reg.referrer,
+            "活動地域": reg.prefecture,
+            "状態": REGISTRATION_LABELS[reg.status],
+            "状態コード": reg.status.value,
+            "申請件数": count,
+            "謝金累計": paid,
+        },
+    )
 
 
 def application_rows(state: State, policy: Policy) -> list[list[Cell]]:
-    rows = []
-    for app in sorted(state.applications.values(), key=lambda a: (len(a.app_no), a.app_no)):
-        reasons: tuple[Reason, ...] = app.reasons
-        if app.status == AppStatus.ACCEPTED and app.held:
-            reasons = (Reason("payment_held"),)
-        elif app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
-            reasons = ()
-        open_or_lapsed = app.status in (AppStatus.DEFICIENT, AppStatus.EXPIRED)
-        deadline = reply_deadline_of(app, policy) if open_or_lapsed else None
-        pays = app.status in (AppStatus.ACCEPTED, AppStatus.PAID) and not app.held
-        amount: Cell = ""
-        if app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
-            amount = app.honorarium if app.honorarium is not None else ""
-        rows.append(
-            _row(
-                APPLICATIONS,
-                {
-                    "申請番号": app.app_no,
-                    "回答ID": app.response_id,
-                    "受信日時": stamp(app.submitted_at),
-                    "伴走ネットID": app.supporter_id or "",
-                    "氏名": app.name,
-                    "同行伴走者ID": app.companion_id or "",
-                    "相談者コード": app.client_code or "",
-                    "支援実施日": day(app.support_date),
-                    "実施時間(分)": app.minutes if app.minutes is not None else "",
-                    "判定": APP_LABELS[app.status],
-                    "状態コード": app.status.value,
-                    "理由": cell(reasons),
-                    "再回答期限": day(deadline),
-                    "謝金額": amount,
-                    "支払予定日": day(app.pay_date) if pays else "",
-                    "最終更新": stamp(app.updated_at),
-                },
-            )
-        )
-    return rows
+    apps = sorted(state.applications.values(), key=lambda a: id_order(a.app_no))
+    return [application_row(app, policy) for app in apps]
+
+
+def application_row(app: Application, policy: Policy) -> list[Cell]:
+    reasons: tuple[Reason, ...] = app.reasons
+    if app.status == AppStatus.ACCEPTED and app.held:
+        reasons = (Reason("payment_held"),)
+    elif app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
+        reasons = ()
+    open_or_lapsed = app.status in (AppStatus.DEFICIENT, AppStatus.EXPIRED)
+    deadline = reply_deadline_of(app, policy) if open_or_lapsed else None
+    pays = app.status in (AppStatus.ACCEPTED, AppStatus.PAID) and not app.held
+    amount: Cell = ""
+    if app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
+        amount = app.honorarium if app.honorarium is not None else ""
+    return _row(
+        APPLICATIONS,
+        {
+            "申請番号": app.app_no,
+            "回答ID": app.response_id,
+            "受信日時": stamp(app.submitted_at),
+            "伴走ネットID": app.supporter_id or "",
+            "氏名": app.name,
+            "同行伴走者ID": app.companion_id or "",
+            "相談者コード": app.client_code or "",
+            "支援実施日": day(app.support_date),
+            "実施時間(分)": app.minutes if app.minutes is not None else "",
+            "判定": APP_LABELS[app.status],
+            "状態コード": app.status.value,
+            "理由": cell(reasons),
+            "再回答期限": day(deadline),
+            "謝金額": amount,
+            "支払予定日": day(app.pay_date) if pays else "",
+            "最終更新": stamp(app.updated_at),
+        },
+    )
 
 
 def payment_rows(state: State) -> list[list[Cell]]:
@@ -153,46 +167,53 @@ def payment_rows(state: State) -> list[list[Cell]]:
             (app.honorarium or 0, app.held, app.status, app.pay_date)
         )
     names = {r.supporter_id: r.name for r in state.registrations.values() if r.supporter_id}
-    rows = []
-    for (cutoff, sid), items in sorted(groups.items()):
-        held = any(h for _, h, _, _ in items)
-        paid = all(s == AppStatus.PAID for _, _, s, _ in items)
-        status = "支払済" if paid else "保留" if held else "予定"
-        pay = "" if held else day(next((p for *_, p in items if p), None))
-        rows.append(
-            _row(
-                PAYMENTS,
-                {
-                    "支払予定日": pay,
-                    "締め日": cutoff.isoformat(),
-                    "伴走ネットID": sid,
-                    "氏名": names.get(sid, ""),
-                    "件数": len(items),
-                    "金額": sum(a for a, *_ in items),
-                    "状態": status,
-                },
-            )
-        )
-    return rows
+    return [
+        payment_row(cutoff, sid, names.get(sid, ""), items)
+        for (cutoff, sid), items in sorted(groups.items())
+    ]
+
+
+def payment_row(
+    cutoff: date, sid: str, name: str, items: Sequence[tuple[int, bool, AppStatus, date | None]]
+) -> list[Cell]:
+    """One 支払 row: a supporter's accepted applications of one cutoff (yen, held, status,
+    pay date each)."""
+    held = any(h for _, h, _, _ in items)
+    paid = all(s == AppStatus.PAID for _, _, s, _ in items)
+    status = "支払済" if paid else "保留" if held else "予定"
+    pay = "" if held else day(next((p for *_, p in items if p), None))
+    return _row(
+        PAYMENTS,
+        {
+            "支払予定日": pay,
+            "締め日": cutoff.isoformat(),
+            "伴走ネットID": sid,
+            "氏名": name,
+            "件数": len(items),
+            "金額": sum(a for a, *_ in items),
+            "状態": status,
+        },
+    )
 
 
 def mail_rows(items: Sequence[MailRecord]) -> list[list[Cell]]:
     # newest first; Python's sort is stable, so one cycle's mails keep the ledger's order
     ordered = sorted(items, key=lambda m: m.sent_at or m.created_at, reverse=True)
-    return [
-        _row(
-            MAILS,
-            {
-                "送信日時": stamp(m.sent_at),
-                "種別": m.kind,
-                "宛先(伏字)": ", ".join(mask(a) for a in m.to),
-                "関連番号": m.ref,
-                "状態": MAIL_STATES.get(m.status, m.status),
-                "Message-ID": m.message_id,
-            },
-        )
-        for m in ordered
-    ]
+    return [mail_row(m) for m in ordered]
+
+
+def mail_row(m: MailRecord) -> list[Cell]:
+    return _row(
+        MAILS,
+        {
+            "送信日時": stamp(m.sent_at),
+            "種別": m.kind,
+            "宛先(伏字)": ", ".join(mask(a) for a in m.to),
+            "関連番号": m.ref,
+            "状態": MAIL_STATES.get(m.status, m.status),
+            "Message-ID": m.message_id,
+        },
+    )
 
 
 def sync_rows(cycles: Sequence[dict[str, object]]) -> list[list[Cell]]:

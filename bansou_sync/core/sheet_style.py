@@ -45,6 +45,7 @@ def one_of(values: tuple[str, ...], message: str) -> dict[str, Any]:
 
 CHECKBOX: dict[str, Any] = {"condition": {"type": "BOOLEAN"}, "strict": True}
 DECISION = one_of(DECISIONS, "承認 / 差戻し / 却下 から選んでください")
+GRANT = one_of(("承認", "却下"), "承認 / 却下 から選んでください")  # 緊急支援 決定 (core.emergency)
 A_DATE: dict[str, Any] = {
     "condition": {"type": "DATE_IS_VALID"},
     "inputMessage": "日付を入力してください (例 2022-06-01)",
@@ -94,6 +95,8 @@ def validations(layout: TabLayout) -> dict[int, dict[str, Any]]:
             rules[column] = CHECKBOX
         elif header == "審査":
             rules[column] = DECISION
+        elif header == "決定":
+            rules[column] = GRANT
         elif header == "覚書発送日":
             rules[column] = A_DATE
     return rules

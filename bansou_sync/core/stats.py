@@ -1,114 +1,221 @@
-"""The 統計 tab: anonymised counts only, small cells suppressed (SPEC §8).
+"""Anonymised counts for the 統計 tab and ``bansou-sync report`` (SPEC §8), one computation.
 
-Any count below ``min_cell`` shows as ``<5``. Within a section whose items add up to a
-published total, suppression is *complementary*: while the hidden cells' sum would pin
-any of them down (a lone hidden cell; ``<5`` cells all 1 or all 4; ``<5`` + 秘匿 at their
-smallest), the next smallest cells are hidden too (shown as ``秘匿``), so no hidden cell
-can be worked out from the total.
+``tables`` turns the ledger's applications (those not ``resubmitted``, optionally only
+support months in a range) into totals and breakdowns; ``publish`` applies the
+suppression of ``core/suppression`` to each breakdown and hides the totals that would
+give a hidden cell away; ``stats_rows`` is the 統計 tab, ``bansou_sync/app/report`` renders
+the same published rows as HTML, XLSX and PDF.
+
+What is published, and why each figure is safe:
+
+* 合計: 申請件数, 受付完了・支払済, 謝金支払額(円), 活動した伴走者, 相談者(実人数). Totals below
+  ``min_cell`` show as ``<5``. 受付完了・支払済 is the sum of two 判定 cells and 謝金支払額 a
+  sum of 6,000s and 10,000s that would tell how many were paid, so each is published
+  only when the 判定 cells it derives from are published, else ``秘匿``.
+* Partitions (each application in exactly one item; the items add up to 申請件数):
+  月別 (support month), 活動地域, 国籍, 判定.
+* Covers (multiple answers; each application in at least one item, blank answers count
+  as 不明 / なし / 記入なし): 相談内容, 同行先, つながった公的支援, 支援内容の分類 (the
+  narrative through the keyword map, ``core/narrative``).
+* With fewer than ``min_cell`` applications no breakdown is published at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 
-from bansou_sync.core.model import APP_LABELS, AppStatus
+from bansou_sync.core.categories import KNOWN, RARE, rare_labels
+from bansou_sync.core.model import APP_LABELS, Application, AppStatus
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap, categories
 from bansou_sync.core.state import State
+from bansou_sync.core.suppression import SECRET, SMALL, Relation, small, suppress_table
 
-SMALL, SECRET = "<{n}", "秘匿"
-# sections whose items partition the applications (their sum is the published total)
-PARTITIONS = ("月別", "活動地域", "国籍", "判定")
+__all__ = ["SECRET", "SMALL", "Published", "Tables", "publish", "stats_rows", "suppress", "tables"]
+
+TOTAL = "合計"
+APPLICATIONS, ACCEPTED, HONORARIA = "申請件数", "受付完了・支払済", "謝金支払額(円)"
+SUPPORTERS, CLIENTS = "活動した伴走者", "相談者(実人数)"
+WITHHELD = "(少数のため非公開)"
+PAID_LABEL, ACCEPTED_LABEL = APP_LABELS[AppStatus.PAID], APP_LABELS[AppStatus.ACCEPTED]
+# (title, frame column, relation) in the order the tab and the report show them
+SECTIONS: tuple[tuple[str, str, Relation], ...] = (
+    ("月別", "month", Relation.PARTITION),
+    ("活動地域", "prefecture", Relation.PARTITION),
+    ("相談内容", "topics", Relation.COVER),
+    ("同行先", "destinations", Relation.COVER),
+    ("つながった公的支援", "outcomes", Relation.COVER),
+    ("支援内容の分類", "narrative", Relation.COVER),
+    ("国籍", "nationality", Relation.PARTITION),
+    ("判定", "status", Relation.PARTITION),
+)
+COLUMNS = ["app_no", "month", "prefecture", "nationality", "status", "topics", "destinations"]
+COLUMNS += ["outcomes", "narrative", "client", "supporter", "paid_yen"]
+MULTIPLE = frozenset({"topics", "destinations", "outcomes", "narrative"})
 
 
-def _frame(state: State) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Tables:
+    """The true counts (never published as such)."""
+
+    totals: dict[str, int]
+    sections: tuple[tuple[str, Relation, dict[str, int]], ...]
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published figure: a count, ``<5`` or 秘匿 (never anything about a person)."""
+
+    section: str
+    item: str
+    value: int | str
+
+
+def _distinct(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def frame(
+    state: State, keywords: KeywordMap = DEFAULT_KEYWORDS, months: tuple[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per application counted (not ``resubmitted``; in ``months`` when given)."""
     rows = [
-        {
-            "month": a.support_date.strftime("%Y-%m") if a.support_date else "不明",
-            "prefecture": a.prefecture or "不明",
-            "nationality": a.nationality or "不明",
-            "status": APP_LABELS[a.status],
-            "topics": list(a.topics) or ["不明"],
-            "outcomes": list(a.outcomes) or ["なし"],
-            "client": a.client_code or "",
-            "supporter": a.supporter_id or "",
-        }
+        frame_row(a, keywords)
         for a in state.applications.values()
         if a.status != AppStatus.RESUBMITTED
+        and (
+            months is None
+            or (a.support_date and months[0] <= a.support_date.strftime("%Y-%m") <= months[1])
+        )
     ]
-    columns = [
-        "month",
-        "prefecture",
-        "nationality",
-        "status",
-        "topics",
-        "outcomes",
-        "client",
-        "supporter",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _pinned(counts: dict[str, int], hidden: set[str], min_cell: int) -> bool:
-    """Whether some hidden cell has only one value consistent with what is published.
+def frame_row(a: Application, keywords: KeywordMap = DEFAULT_KEYWORDS) -> dict[str, Any]:
+    """What one application adds to the frame (the service keeps these per application
+    between cycles, ``app.projector``, so a cycle does not re-read every narrative)."""
+    return {
+        "app_no": a.app_no,
+        "month": a.support_date.strftime("%Y-%m") if a.support_date else "不明",
+        "prefecture": a.prefecture or "不明",
+        "nationality": a.nationality or "不明",
+        "status": APP_LABELS[a.status],
+        "topics": _distinct(a.topics) or ["不明"],
+        "destinations": _distinct(a.destinations) or ["なし"],
+        "outcomes": _distinct(a.outcomes) or ["なし"],
+        "narrative": list(categories(a.narrative, keywords)),
+        "client": a.client_code or "",
+        "supporter": a.supporter_id or "",
+        "paid_yen": (a.honorarium or 0) if a.status == AppStatus.PAID else 0,
+    }
 
-    A reader knows the hidden cells' sum (the total minus the shown cells), that a ``<5``
-    cell is 1 … min_cell−1 and that a 秘匿 cell is at least min_cell; a cell is pinned
-    when the others' bounds leave it a single value (e.g. ``<5`` + 秘匿 summing to 6).
-    """
-    total = sum(counts[k] for k in hidden)
-    bounds = {k: (1, min_cell - 1) if counts[k] < min_cell else (min_cell, total) for k in hidden}
-    for key, (low, high) in bounds.items():
-        others = [b for k, b in bounds.items() if k != key]
-        least = max(low, total - sum(h for _, h in others))
-        most = min(high, total - sum(lo for lo, _ in others))
-        if least == most:
-            return True
-    return False
+
+def pooled(data: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Rare free-text labels published as ``categories.RARE`` (see ``core/categories``)."""
+    data = data.copy()
+    for column in KNOWN:
+        multiple = column in MULTIPLE
+        labels = data[column].explode() if multiple else data[column]
+        rare = rare_labels(column, (str(v) for v in labels.dropna()), min_cell)
+        if rare:
+            data[column] = data[column].map(lambda value, r=rare: _recode(value, r))
+    return data
+
+
+def _recode(value: str | list[str], rare: frozenset[str]) -> str | list[str]:
+    if isinstance(value, list):
+        return _distinct([RARE if x in rare else x for x in value])
+    return RARE if value in rare else value
+
+
+def tables_of(data: pd.DataFrame, min_cell: int) -> Tables:
+    data = pooled(data, min_cell)
+    status = data["status"]
+    totals = {
+        APPLICATIONS: len(data),
+        ACCEPTED: int(status.isin([ACCEPTED_LABEL, PAID_LABEL]).sum()),
+        HONORARIA: int(data["paid_yen"].sum()),
+        SUPPORTERS: int(data.loc[data["supporter"] != "", "supporter"].nunique()),
+        CLIENTS: int(data.loc[data["client"] != "", "client"].nunique()),
+    }
+    sections = []
+    for title, column, relation in SECTIONS:
+        series = data[column].explode() if relation is Relation.COVER else data[column]
+        tally = series.value_counts().sort_index()
+        sections.append((title, relation, {str(k): int(v) for k, v in tally.items()}))
+    return Tables(totals=totals, sections=tuple(sections))
+
+
+def tables(
+    state: State,
+    keywords: KeywordMap = DEFAULT_KEYWORDS,
+    months: tuple[str, str] | None = None,
+    min_cell: int = 5,
+) -> Tables:
+    return tables_of(frame(state, keywords, months), min_cell)
+
+
+def unmatched(
+    state: State, keywords: KeywordMap = DEFAULT_KEYWORDS, months: tuple[str, str] | None = None
+) -> list[str]:
+    """申請番号 of the narratives that matched no keyword (for staff only; never the text)."""
+    data = frame(state, keywords, months)
+    return sorted(data.loc[data["narrative"].map(lambda c: UNMATCHED in c), "app_no"])
+
+
+def publish(t: Tables, min_cell: int) -> list[Published]:
+    n = t.totals[APPLICATIONS]
+    shown_sections: dict[str, dict[str, int | str]] = {}
+    rows: list[Published] = []
+    for title, relation, counts in t.sections:
+        if n < min_cell:
+            rows.append(Published(title, WITHHELD, SECRET))
+            continue
+        result = suppress_table(counts, min_cell, n, relation)
+        if result.withheld:
+            rows.append(Published(title, WITHHELD, SECRET))
+            continue
+        shown_sections[title] = result.shown
+        rows += [Published(title, k, v) for k, v in result.shown.items()]
+    verdicts = shown_sections.get("判定", {})
+    # a derived total is published only when the cells it is made of are published
+    paid_open = t.totals[HONORARIA] == 0 or isinstance(verdicts.get(PAID_LABEL), int)
+    accepted_open = t.totals[ACCEPTED] == 0 or (
+        "判定" in shown_sections
+        and all(isinstance(verdicts.get(label, 0), int) for label in (ACCEPTED_LABEL, PAID_LABEL))
+    )
+    if n < min_cell:
+        paid_open = accepted_open = t.totals[ACCEPTED] == 0
+    totals: list[Published] = []
+    for key, value in t.totals.items():
+        if (key == ACCEPTED and not accepted_open) or (key == HONORARIA and not paid_open):
+            totals.append(Published(TOTAL, key, SECRET))
+        elif key == HONORARIA:
+            totals.append(Published(TOTAL, key, value))
+        else:
+            totals.append(Published(TOTAL, key, small(value, min_cell)))
+    return totals + rows
+
+
+def stats_rows(
+    state: State, min_cell: int = 5, keywords: KeywordMap = DEFAULT_KEYWORDS
+) -> list[list[str | int]]:
+    """The 統計 tab: 区分 · 項目 · 件数."""
+    published = publish(tables(state, keywords, None, min_cell), min_cell)
+    return [[p.section, p.item, p.value] for p in published]
 
 
 def suppress(counts: dict[str, int], min_cell: int, complementary: bool) -> dict[str, int | str]:
-    """Hide small counts, then (for partitions) enough others that none can be recovered."""
-    hidden = {k for k, v in counts.items() if 0 < v < min_cell}
-    if complementary and hidden:
-        others = sorted((v, k) for k, v in counts.items() if k not in hidden)
-        while others and _pinned(counts, hidden, min_cell):
-            hidden.add(others.pop(0)[1])
-    shown: dict[str, int | str] = {}
-    for key, value in counts.items():
-        if key not in hidden:
-            shown[key] = value
-        else:
-            shown[key] = SMALL.format(n=min_cell) if value < min_cell else SECRET
-    return shown
+    """One partition's cells (the course survey's options, …), protected as the tab's are.
 
-
-def stats_rows(state: State, min_cell: int = 5) -> list[list[str | int]]:
-    frame = _frame(state)
-    accepted = frame["status"].isin([APP_LABELS[AppStatus.ACCEPTED], APP_LABELS[AppStatus.PAID]])
-    totals = {
-        "申請件数": len(frame),
-        "受付完了・支払済": int(accepted.sum()),
-        "活動した伴走者": int(frame.loc[frame["supporter"] != "", "supporter"].nunique()),
-        "相談者(実人数)": int(frame.loc[frame["client"] != "", "client"].nunique()),
-    }
-    sections: list[tuple[str, dict[str, int]]] = [("合計", totals)]
-    for title, column in (
-        ("月別", "month"),
-        ("活動地域", "prefecture"),
-        ("相談内容", "topics"),
-        ("つながった公的支援", "outcomes"),
-        ("国籍", "nationality"),
-        ("判定", "status"),
-    ):
-        series = frame[column].explode() if column in ("topics", "outcomes") else frame[column]
-        tally = series.value_counts().sort_index()
-        sections.append((title, {str(k): int(v) for k, v in tally.items()}))
-    rows: list[list[str | int]] = []
-    for title, counts in sections:
-        shown = suppress(counts, min_cell, complementary=title in PARTITIONS)
-        if title == "合計":
-            shown = {
-                k: (v if v == 0 or v >= min_cell else SMALL.format(n=min_cell))
-                for k, v in counts.items()
-            }
-        rows += [[title, key, value] for key, value in shown.items()]
-    return rows
+    When no publication of the cells is safe, every cell shows 秘匿 (zeros included, so
+    not even which options were chosen is told).
+    """
+    relation = Relation.PARTITION if complementary else Relation.NONE
+    result = suppress_table(counts, min_cell, sum(counts.values()), relation)
+    if result.withheld:
+        return dict.fromkeys(counts, SECRET)
+    return result.shown

@@ -76,6 +76,7 @@ class OAuthApi:
         self._tokens: dict[str, Token] = {}
         self._clients: dict[str, UserClient] = {}
         self._fail_next_refresh: list[TokenError] = []
+        self._rejecting = False
         self.issued: list[Token] = []  # every token handed out, oldest first
         self._lock = threading.RLock()
         self.service_account = self.add_service_account(DEFAULT_CLIENT_EMAIL)
@@ -121,9 +122,21 @@ class OAuthApi:
                 for k, t in self._tokens.items()
             }
 
+    def delete_key(self, private_key_id: str) -> None:
+        """The key is deleted in the Cloud console: its grants fail with invalid_grant."""
+        with self._lock:
+            self._keys.pop(private_key_id, None)
+
+    def reject_tokens(self, reject: bool = True) -> None:
+        """Tokens are still issued, but every API call answers 401 (access withdrawn
+        behind the token: what a 401 after a fresh token looks like to a client)."""
+        with self._lock:
+            self._rejecting = reject
+
     def reset(self) -> None:
         with self._lock:
             self._fail_next_refresh.clear()
+            self._rejecting = False
 
     def authenticate(self, authorization: str | None) -> Token | None:
         """The live token behind an ``Authorization`` header, or None."""
@@ -134,6 +147,8 @@ class OAuthApi:
             return None
         raw = match.group(1)
         with self._lock:
+            if self._rejecting:
+                return None
             token = self._tokens.get(raw)
         if token is None and raw.count(".") == 2:
             token = self._self_signed(raw)

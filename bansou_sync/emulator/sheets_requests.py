@@ -470,11 +470,14 @@ def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) ->
     if not metadata.get("visibility"):
         raise RequestRefused("Developer metadata visibility is required.")
     metadata["location"] = location
-    metadata_id = metadata.get("metadataId") or spreadsheet.new_id()
-    if any(m["metadataId"] == metadata_id for m in spreadsheet.developer_metadata):
+    taken = spreadsheet.metadata_ids()
+    metadata_id = metadata.get("metadataId")
+    if metadata_id in taken:
         raise RequestRefused(f"Developer metadata with id {metadata_id} already exists.")
+    while not metadata_id or metadata_id in taken:  # Google never hands out an id twice
+        metadata_id = spreadsheet.new_id()
     stored = {"metadataId": metadata_id, **{k: v for k, v in metadata.items() if k != "metadataId"}}
-    spreadsheet.developer_metadata.append(stored)
+    spreadsheet.add_metadata(stored)
     return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(stored)}}
 
 

@@ -36,6 +36,24 @@ def recorded_files(sub: str) -> list[Path]:
     return sorted((recordings_folder() / sub).glob("*.json"))
 
 
+def recorded_params(sub: str, gaps: dict[str, str]) -> list[object]:
+    """One test parameter per recorded file; a documented gap is a strict xfail, and no
+    folder gives one ``None`` parameter whose test fails saying so."""
+    files = recorded_files(sub)
+    if not files:
+        return [pytest.param(None, id="no-recordings")]
+    return [
+        pytest.param(
+            path,
+            id=path.stem,
+            marks=[pytest.mark.xfail(strict=True, reason=gaps[path.name])]
+            if path.name in gaps
+            else [],
+        )
+        for path in files
+    ]
+
+
 @pytest.fixture(scope="session")
 def recordings() -> Path:
     folder = recordings_folder()

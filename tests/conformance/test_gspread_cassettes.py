@@ -15,29 +15,13 @@ import pytest
 
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import recorded_files
+from .conftest import recorded_params
 from .replay import SHEETS_SCOPES, Replay, load_cassette
 
 GAPS: dict[str, str] = {}
 
 
-def _params() -> list[object]:
-    files = recorded_files("gspread")
-    if not files:  # no folder: one test that fails or skips with the reason
-        return [pytest.param(None, id="no-recordings")]
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=[pytest.mark.xfail(strict=True, reason=GAPS[path.name])]
-            if path.name in GAPS
-            else [],
-        )
-        for path in files
-    ]
-
-
-@pytest.mark.parametrize("cassette", _params())
+@pytest.mark.parametrize("cassette", recorded_params("gspread", GAPS))
 def test_the_emulator_answers_the_recorded_gspread_session_as_google_did(
     recordings: Path, cassette: Path | None, emulator: Emulator
 ) -> None:

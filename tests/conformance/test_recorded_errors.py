@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -17,7 +16,7 @@ from google.auth.transport.requests import Request
 
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import recorded_files
+from .conftest import recorded_params
 from .replay import SHEETS_SCOPES, Replay, error_difference
 
 
@@ -63,23 +62,7 @@ GAPS = {
 }
 
 
-def _params() -> list[Any]:
-    files = recorded_files("gargle")
-    if not files:
-        return [pytest.param(None, id="no-recordings")]
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=[pytest.mark.xfail(strict=True, reason=GAPS[path.name])]
-            if path.name in GAPS
-            else [],
-        )
-        for path in files
-    ]
-
-
-@pytest.mark.parametrize("recording", _params())
+@pytest.mark.parametrize("recording", recorded_params("gargle", GAPS))
 def test_the_emulator_answers_the_recorded_error_situation_with_the_same_error_shape(
     recordings: Path, recording: Path | None, emulator: Emulator
 ) -> None:

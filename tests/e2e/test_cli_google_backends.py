@@ -4,15 +4,15 @@ API, emails read back from the emulator's Gmail, status tabs written."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated import form_id, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
-from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.emulator.server import Emulator
 
 from .conftest import STAFF_KINDS, Project
 
@@ -20,21 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MAILBOX = "jimukyoku@example.org"
 
 
-def form_id(name: str) -> str:
-    form = json.loads((ROOT / "reference" / "forms" / f"{name}.form.json").read_text("utf-8"))
-    return str(form["formId"])
-
-
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    for name in ("registration", "application"):
-        form = json.loads((ROOT / "reference" / "forms" / f"{name}.form.json").read_text("utf-8"))
-        emu.forms.load_form(form)  # the reference forms, without their responses
-    try:
+    with running_emulator("registration", "application") as emu:  # forms, no responses
         yield emu
-    finally:
-        emu.stop()
 
 
 def registration(n: int, created: str) -> dict[str, Any]:

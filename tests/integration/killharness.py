@@ -931,10 +931,12 @@ def _cell(value: object) -> str:
 
 @dataclass
 class _Projector:
-    """What ``project`` needs of ``Services``: the ledger and the policy."""
+    """What ``project`` needs of ``Services``: the ledger and the policy (no emergency
+    form is configured in these runs)."""
 
     ledger: Ledger
     settings: Any
+    emergency: bool = False
 
     @property
     def policy(self) -> Any:

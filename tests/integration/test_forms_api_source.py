@@ -43,12 +43,6 @@ def emulator() -> Iterator[Emulator]:
         emu.stop()
 
 
-@pytest.fixture
-def access(emulator: Emulator, tmp_path: Path) -> GoogleAccess:
-    key = emulator.write_service_account_file(tmp_path / "key.json")
-    return GoogleAccess(key, None, emulator.base_url)
-
-
 def source(access: GoogleAccess, **kwargs: Any) -> FormsApiSource:
     ids = {"registration": REG_FORM, "application": APP_FORM}
     return FormsApiSource(access, ids, policy=FAST, **kwargs)

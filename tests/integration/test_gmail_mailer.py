@@ -4,19 +4,19 @@ drafts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from emulated import key_file
 
 from bansou_sync.adapters.gmail import GmailMailer, MemoryDraftBook
 from bansou_sync.adapters.google_auth import GMAIL_CHECK, GMAIL_SEND, GoogleAccess
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.app.render import Renderer, default_templates_dir
-from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.emulator.server import Emulator
 from bansou_sync.errors import PermanentMailError, TemporaryMailError
 
 NOW = datetime(2022, 7, 1, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -25,18 +25,8 @@ MAILBOX = "jimukyoku@example.org"
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
 def access(emulator: Emulator, tmp_path: Path) -> GoogleAccess:
-    key = emulator.write_service_account_file(tmp_path / "key.json")
-    return GoogleAccess(key, MAILBOX, emulator.base_url)  # domain-wide delegation
+    return GoogleAccess(key_file(emulator, tmp_path), MAILBOX, emulator.base_url)  # delegation
 
 
 def message(app_no: str = "A-000012", to: str = "hanako@example.com") -> EmailMessage:

@@ -3,7 +3,7 @@ values, staff moving rows between (and inside) the adapter's requests, faults.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +15,13 @@ from bansou_sync.adapters.google_sheet_read import letters
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.tabs import ALL_TABS, MAILS, SUPPORTERS, SYNC
 from bansou_sync.emulator.http import Request, Response
-from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.emulator.server import Emulator
 from bansou_sync.errors import SheetError
 from bansou_sync.ports import TabRows
 
 H = SUPPORTERS.headers
 FAST = RetryPolicy(attempts=12, total_seconds=30, base_seconds=0.001, max_wait_seconds=0.01)
 Row = list[str | int]
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
-def access(emulator: Emulator, tmp_path: Path) -> GoogleAccess:
-    key = emulator.write_service_account_file(tmp_path / "key.json")
-    return GoogleAccess(key, None, emulator.base_url)
 
 
 def new_spreadsheet(emulator: Emulator, sheets: dict[str, list[list[Any]]] | None = None) -> str:

@@ -4,7 +4,6 @@ IDs that survive staff sorting and deleting rows, one read per fetch, errors, fa
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.response_sheet import ResponseSheetSource
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.model import RawResponse
-from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.emulator.server import Emulator
 from bansou_sync.errors import SourceUnavailable
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
@@ -31,21 +30,6 @@ HEADER = [
     "対応できる言語",
     "個人情報の取扱いに同意します",
 ]
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
-def access(emulator: Emulator, tmp_path: Path) -> GoogleAccess:
-    key = emulator.write_service_account_file(tmp_path / "key.json")
-    return GoogleAccess(key, None, emulator.base_url)
 
 
 def reference_rows(name: str) -> list[list[str]]:

@@ -88,6 +88,7 @@ def app(
     companion_id: str = "",
     topics: tuple[str, ...] = ("住まい",),
     outcomes: tuple[str, ...] = (),
+    narrative: str = "",
     consent: str = "同意します",
     resubmission_of: str = "",
     response_id: str | None = None,
@@ -111,6 +112,7 @@ def app(
         "client_nationality": nationality,
         "topics": topics,
         "outcomes": outcomes,
+        "narrative": narrative,
         "resubmission_of": resubmission_of,
         "consent": consent,
     }

@@ -185,7 +185,48 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
         "sync",
         ["3 回", "app.csv がありません", "2022-07-01 06:00"],
     ),
+    "emergency_request": (
+        {
+            "request_no": "E-0001",
+            "supporter_id": "BN-0007",
+            "client_code": "C-0003",
+            "cases": ["A-000012"],
+            "requested_yen": 30_000,
+            "status_label": "審査待ち",
+            "reasons": [],
+        },
+        "E-0001",
+        ["E-0001", "BN-0007", "C-0003", "A-000012", "30,000円", "決定", "金額"],
+    ),
 }
+
+
+# courses and events (issue 6 §1): one context shape for every event kind
+EVENT_CONTEXT: dict[str, Any] = {
+    "name": "山田 花子",
+    "receipt": "course-2022-08/003",
+    "event_title": "第1回 伴走支援講座",
+    "event_kind": "伴走支援講座",
+    "starts_at": "2022-08-20 13:30",
+    "place": "オンライン",
+    "supporter_id": "BN-0007",
+    "position": 2,
+    "reasons": ["この伴走ネットIDは登録されていません"],
+    "requires_id": True,
+}
+EVENT_EXPECTED = {
+    "event_confirmed": ["お席をご用意しました", "キャンセルする"],
+    "event_waitlisted": ["キャンセル待ち", "2番目"],
+    "event_moved_up": ["お席が空きました"],
+    "event_reminder": ["明日の開催"],
+    "event_cancelled": ["キャンセルを承りました"],
+    "event_refused": ["この伴走ネットIDは登録されていません", "伴走ネットID(例: BN-0001)"],
+}
+EVENT_SAMPLES = {
+    kind: (EVENT_CONTEXT, "course-2022-08/003", ["第1回 伴走支援講座", "2022-08-20 13:30", *words])
+    for kind, words in EVENT_EXPECTED.items()
+}
+SAMPLES.update(EVENT_SAMPLES)
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +255,7 @@ def round_trip(message: EmailMessage) -> EmailMessage:
 
 def test_every_kind_has_a_sample_and_exactly_the_declared_keys() -> None:
     assert set(SAMPLES) == set(KINDS) == set(CONTEXT_KEYS)
-    assert len(KINDS) == 15
+    assert len(KINDS) == 16 + len(EVENT_SAMPLES)  # SPEC §6's 15, emergency_request, events
     assert set(STAFF_KINDS) <= set(KINDS)
     for kind, (context, _, _) in SAMPLES.items():
         assert set(context) == CONTEXT_KEYS[kind], kind

@@ -1,0 +1,57 @@
+"""Writing a file so that a reader — or a process restarted after a kill — sees the old
+file or the new one, never half of either; and sweeping the temporary files a killed
+process leaves behind.
+
+The temporary file lives beside the target (``os.replace`` is atomic only within one
+file system), is named ``.<target name>.<random>.tmp`` (never the target's suffix, so a
+half-written ``.eml`` or ``.csv`` is never taken for a real one), is created readable by
+its owner only, and is fsynced before the rename; the folder is fsynced after it where
+the operating system allows, so the rename survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+STALE_AFTER = 3600.0  # seconds: a write takes milliseconds, so an hour-old one was killed
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (mode 0600 for a new file); OSError as it comes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def sweep_stale(folder: Path, now: float | None = None) -> int:
+    """Delete this module's temporary files in ``folder`` older than an hour (what a
+    SIGKILL between create and rename leaves); how many went. Never raises."""
+    limit = (time.time() if now is None else now) - STALE_AFTER
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed

@@ -1,0 +1,260 @@
+"""``bansou-sync report`` through the CLI on the embedded default with the reference data
+(issue 6 §2): the three formats carry the 統計 tab's published counts, and the text of
+every format holds no input name, email, phone, initials, address or narrative."""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from bansou_sync.cli import main
+
+from .conftest import Project, application, registration
+
+ROOT = Path(__file__).resolve().parents[2]
+STAFF_COLUMNS = {"審査": 15}  # 申請: the 16th column
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+
+
+def staff_accepts_and_pays(status: Path, step: str) -> None:
+    """The secretariat: approve what waits, tick every supporter's documents, then pay."""
+    if step == "review":
+        rows = rows_of(status / "申請.csv")
+        for row in rows[1:]:
+            if row[10] == "pending_review":
+                row[15] = "承認"
+        write_rows(status / "申請.csv", rows)
+        rows = rows_of(status / "伴走者.csv")
+        header = rows[0]
+        for row in rows[1:]:
+            row[header.index("覚書受領")] = row[header.index("口座届出受領")] = "TRUE"
+        write_rows(status / "伴走者.csv", rows)
+    else:
+        rows = rows_of(status / "支払.csv")
+        header = rows[0]
+        for row in rows[1:]:
+            if row[header.index("状態")] == "予定":
+                row[header.index("支払済")] = "TRUE"
+        write_rows(status / "支払.csv", rows)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("report")
+    shutil.copytree(ROOT / "reference", folder / "reference")
+    config = folder / "config.yaml"
+    config.write_text((ROOT / "config.example.yaml").read_text("utf-8"), encoding="utf-8")
+    old = os.environ.get("BANSOU_CLIENT_KEY")
+    os.environ["BANSOU_CLIENT_KEY"] = "report-test-key"
+    status = folder / "out" / "status"
+    assert main(["once", "--config", str(config), "--now", "2023-03-15 12:00"]) == 0
+    staff_accepts_and_pays(status, "review")
+    assert main(["once", "--config", str(config), "--now", "2023-03-16 12:00"]) == 0
+    staff_accepts_and_pays(status, "pay")
+    assert main(["once", "--config", str(config), "--now", "2023-04-11 12:00"]) == 0
+    for fmt in ("html", "xlsx", "pdf"):
+        args = ["report", "--config", str(config), "--from", "2022-05", "--to", "2023-02"]
+        args += ["--format", fmt, "--out", str(folder / f"report.{fmt}")]
+        assert main([*args, "--unmatched", str(folder / "unmatched.csv")]) == 0
+    yield folder
+    if old is None:
+        os.environ.pop("BANSOU_CLIENT_KEY", None)
+    else:
+        os.environ["BANSOU_CLIENT_KEY"] = old
+
+
+class _Text(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts += [v for k, v in attrs if k == "alt" and v]
+
+
+def html_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return "\n".join(parser.parts)
+
+
+def xlsx_text(path: Path) -> str:
+    book = load_workbook(path)
+    return "\n".join(
+        str(cell.value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    )
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+EXTRACT = {"html": html_text, "xlsx": xlsx_text, "pdf": pdf_text}
+
+
+def personal_values() -> set[str]:
+    """Every name, email, phone, address, initials and narrative in the reference input."""
+    values: set[str] = set()
+    for row in csv.DictReader(
+        io.StringIO((ROOT / "reference" / "registrations.csv").read_text("utf-8"))
+    ):
+        for column in ("氏名", "ふりがな", "メールアドレス", "電話番号", "住所", "紹介者のお名前"):
+            values.add(row[column])
+            values.update(row[column].split())
+    for row in csv.DictReader(
+        io.StringIO((ROOT / "reference" / "applications.csv").read_text("utf-8"))
+    ):
+        values.update((row["氏名"], *row["氏名"].split(), row["メールアドレス"]))
+        initials = row["相談者のイニシャル"]
+        values.update((initials, re.sub(r"[^A-Za-z]", "", initials)))
+        narrative = row["支援の内容"]
+        values.add(narrative)
+        values.update(s for s in re.split(r"[。\n]", narrative) if s)
+    return {v.strip() for v in values if len(v.strip()) >= 2}
+
+
+def tokens(text: str) -> set[str]:
+    """Whole tokens: runs between spaces, line breaks and punctuation."""
+    return {t for t in re.split(r"[\s,;:()/<>「」『』、。・〜“”\"']+", text) if t}
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "pdf"])
+def test_no_name_email_phone_initials_or_narrative_appears_in_any_format(
+    reference_run: Path, fmt: str
+) -> None:
+    text = EXTRACT[fmt](reference_run / f"report.{fmt}")
+    found = tokens(text)
+    personal = personal_values()
+    assert not (personal & found)
+    # longer values (narratives, addresses, emails) not even inside a token
+    assert [v for v in personal if len(v) >= 8 and v in text] == []
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "pdf"])
+def test_every_format_carries_the_published_counts(reference_run: Path, fmt: str) -> None:
+    text = EXTRACT[fmt](reference_run / f"report.{fmt}")
+    for label in ("申請件数", "謝金支払額(円)", "月別", "活動地域", "相談内容", "同行先"):
+        assert label in text
+    for label in ("つながった公的支援", "支援内容の分類", "国籍", "判定", "2022-05 〜 2023-02"):
+        assert label in text
+    assert "<5" in text and "秘匿" in text
+
+
+def test_the_xlsx_has_the_same_rows_as_the_published_counts(reference_run: Path) -> None:
+    sheet = load_workbook(reference_run / "report.xlsx")["統計"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    start = values.index(["区分", "項目", "件数"]) + 1
+    table = {(s, i): v for s, i, v in values[start:]}
+    assert isinstance(table[("合計", "申請件数")], int) and table[("合計", "申請件数")] > 200
+    assert (
+        isinstance(table[("合計", "謝金支払額(円)")], int) and table[("合計", "謝金支払額(円)")] > 0
+    )
+    months = [i for s, i in table if s == "月別"]
+    assert months == [f"2022-{m:02d}" for m in range(5, 13)] + ["2023-01", "2023-02"]
+    assert all(isinstance(v, int) or v in ("<5", "秘匿") for v in table.values())
+
+
+def test_the_html_embeds_charts_as_png_and_loads_nothing_from_outside(reference_run: Path) -> None:
+    page = (reference_run / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') >= 3
+    assert "http://" not in page and "https://" not in page
+
+
+def test_staff_get_the_unmatched_narratives_as_application_numbers_only(
+    reference_run: Path,
+) -> None:
+    rows = rows_of(reference_run / "unmatched.csv")
+    assert rows[0] == ["申請番号"] and len(rows) > 1
+    assert all(re.fullmatch(r"A-\d{6}", r[0]) for r in rows[1:])
+
+
+def test_form_answers_in_labels_stay_text_in_every_format(tmp_path: Path) -> None:
+    """A prefecture typed as a formula, a nationality typed as HTML: text everywhere."""
+    project = Project(tmp_path)
+    project.write_config()
+    formula, markup = '=HYPERLINK("http://example.com","x")', "<b>ベトナム</b>"
+    project.write_registrations(
+        [registration("2022/06/01 9:00:00", "伴走 一郎", "user1@example.com", prefecture=formula)]
+    )
+    project.write_applications(
+        [
+            application(
+                f"2022/06/{d:02d} 18:00:00",
+                support_date=f"2022/06/{d:02d}",
+                client_initials=f"Q{d}",
+                client_nationality=markup,
+                email="user1@example.com",
+            )
+            for d in range(2, 9)
+        ]
+        # one volunteer types a name where the nationality goes, another in 「その他」
+        + [
+            application(
+                "2022/06/09 18:00:00",
+                support_date="2022/06/09",
+                client_initials="QX",
+                client_nationality="山田花子",
+                destinations="病院, 山田花子さん宅",
+                email="user1@example.com",
+            )
+        ]
+    )
+    project.once("2022-06-10 12:00")
+    for fmt in ("html", "xlsx"):
+        project.cli(
+            "report",
+            "--from",
+            "2022-06",
+            "--to",
+            "2022-06",
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / f"r.{fmt}"),
+        )
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<b>" not in page and "&lt;b&gt;ベトナム&lt;/b&gt;" in page
+    cells = [c for row in load_workbook(tmp_path / "r.xlsx")["統計"].iter_rows() for c in row]
+    typed = [c for c in cells if c.value == formula]
+    assert typed and all(c.data_type == "s" for c in typed)
+    assert "山田" not in html_text(tmp_path / "r.html") and "山田" not in xlsx_text(
+        tmp_path / "r.xlsx"
+    )
+    assert "その他(少数の回答)" in html_text(tmp_path / "r.html")
+
+
+def test_a_bad_period_is_one_line_naming_the_option(project: Project) -> None:
+    project.write_config()
+    result = project.cli("report", "--from", "2022-13", "--format", "html", check=False)
+    assert result.returncode == 2 and "--from" in result.stderr and "Traceback" not in result.stderr
+    project.register(1)
+    project.once("2022-06-10 12:00")
+    result = project.cli("report", "--from", "2023-01", "--to", "2022-06", check=False)
+    assert result.returncode == 1 and "--from" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,129 @@
+"""``bansou-sync report`` and the 統計 tab with the Google backends (issue 6 §2): the
+reference data through the emulator's Forms API into its Sheets and Gmail, the 統計 tab
+read back through gspread, and a report made from that run's ledger — the same counts as
+the embedded default gives, and no personal data in it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from bansou_sync.adapters.google_auth import GoogleAccess
+from bansou_sync.adapters.gspread_http import gspread_client
+from bansou_sync.cli import main
+from bansou_sync.emulator.server import start_emulator
+
+from .test_cli_report import html_text, personal_values, tokens
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = "report-book"
+NOW = "2023-03-31 12:00"
+
+
+def form_id(name: str) -> str:
+    data = json.loads((ROOT / "reference" / "forms" / f"{name}.form.json").read_text("utf-8"))
+    return str(data["formId"])
+
+
+def report(config: Path, out: Path, fmt: str) -> Path:
+    path = out / f"report.{fmt}"
+    args = ["report", "--config", str(config), "--from", "2022-05", "--to", "2023-02"]
+    assert main([*args, "--format", fmt, "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def client_key() -> Iterator[None]:
+    old = os.environ.get("BANSOU_CLIENT_KEY")
+    os.environ["BANSOU_CLIENT_KEY"] = "report-google-test-key"
+    yield
+    if old is None:
+        os.environ.pop("BANSOU_CLIENT_KEY", None)
+    else:
+        os.environ["BANSOU_CLIENT_KEY"] = old
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("embedded")
+    shutil.copytree(ROOT / "reference", folder / "reference")
+    config = folder / "config.yaml"
+    config.write_text((ROOT / "config.example.yaml").read_text("utf-8"), encoding="utf-8")
+    assert main(["once", "--config", str(config), "--now", NOW]) == 0
+    text = (folder / "out" / "status" / "統計.csv").read_text("utf-8-sig")
+    return {"stats": list(csv.reader(io.StringIO(text))), "xlsx": report(config, folder, "xlsx")}
+
+
+@pytest.fixture(scope="module")
+def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("google")
+    emu = start_emulator(ROOT / "reference")
+    try:
+        assert emu.sheets is not None
+        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+        key = emu.write_service_account_file(folder / "key.json")
+        key.chmod(0o600)
+        example = yaml.safe_load((ROOT / "config.example.yaml").read_text("utf-8"))
+        example["source"] = {
+            "kind": "forms_api",
+            "registration_form_id": form_id("registration"),
+            "application_form_id": form_id("application"),
+        }
+        example.pop("events", None)  # courses have forms of their own; not this test's subject
+        example["sheet"] = {"kind": "google", "spreadsheet_id": BOOK}
+        example["mail"] = {**example["mail"], "kind": "gmail", "per_minute": 100000}
+        example["mail"].pop("path", None)
+        example["google"] = {
+            "credentials_file": str(key),
+            "subject": "jimukyoku@example.org",
+            "api_base": emu.base_url,
+        }
+        config = folder / "config.yaml"
+        config.write_text(yaml.safe_dump(example, allow_unicode=True), encoding="utf-8")
+        assert main(["init-sheet", "--config", str(config)]) == 0
+        assert main(["once", "--config", str(config), "--now", NOW]) == 0
+        access = GoogleAccess(key, None, emu.base_url)
+        scopes = ["https://www.googleapis.com/auth/spreadsheets"]
+        book = gspread_client(access.credentials(scopes), emu.base_url).open_by_key(BOOK)
+        stats = book.worksheet("統計").get_all_values()
+        yield {
+            "stats": stats,
+            "xlsx": report(config, folder, "xlsx"),
+            "html": report(config, folder, "html"),
+        }
+    finally:
+        emu.stop()
+
+
+def test_the_stats_tab_read_through_gspread_is_the_embedded_defaults(
+    embedded: dict[str, Any], google: dict[str, Any]
+) -> None:
+    assert google["stats"] == embedded["stats"]
+    sections = {row[0] for row in google["stats"][1:]}
+    assert {"同行先", "支援内容の分類", "月別", "国籍"} <= sections
+    assert all(v.isdigit() or v in ("<5", "秘匿") for _, _, v in google["stats"][1:])
+
+
+def test_a_report_from_the_google_runs_ledger_has_the_embedded_defaults_counts(
+    embedded: dict[str, Any], google: dict[str, Any]
+) -> None:
+    def table(path: Path) -> list[list[Any]]:
+        rows = [[c.value for c in r] for r in load_workbook(path)["統計"].iter_rows()]
+        return rows[rows.index(["区分", "項目", "件数"]) :]
+
+    assert table(google["xlsx"]) == table(embedded["xlsx"])
+    assert len(table(google["xlsx"])) > 50
+
+
+def test_the_google_runs_report_holds_no_personal_data(google: dict[str, Any]) -> None:
+    assert not personal_values() & tokens(html_text(google["html"]))

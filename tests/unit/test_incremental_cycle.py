@@ -1,0 +1,199 @@
+"""Issue 5: what a service keeps in memory between cycles gives exactly what a cold start
+gives — the state the ledger holds and the sheet rows of the full projection — whatever
+changed in between, in this process or in another one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from types import SimpleNamespace
+
+from builders import Office, app, at, member
+
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.adapters.outbox_dir import OutboxDir
+from bansou_sync.app.outbox import to_items
+from bansou_sync.app.projector import Projector
+from bansou_sync.app.render import Renderer, default_templates_dir
+from bansou_sync.app.run_once import project
+from bansou_sync.core.policy import Policy
+from bansou_sync.core.state import State
+
+DOMAIN = "bansou.example.org"
+
+
+def make_message(app_no: str, now: datetime | None = None) -> EmailMessage:
+    renderer = Renderer(default_templates_dir(), sender="jimukyoku@example.org")
+    when = now or at("2022-07-01 09:30")
+    return renderer.build_message(
+        kind="application_accepted",
+        ref=app_no,
+        to=["hanako@example.com"],
+        event_key=f"{app_no}|r1",
+        context={
+            "name": "山田 花子",
+            "app_no": app_no,
+            "amount": 6000,
+            "amount_text": "6,000円",
+            "cutoff": "2022-07-20",
+            "pay_date": "2022-08-10",
+        },
+        sent_on=when.date().isoformat(),
+        now=when,
+    )
+
+
+def full_projection(ledger: Ledger, state: State, policy: Policy) -> dict[str, list[list[object]]]:
+    # no ``projector`` attribute: ``project`` takes its full, from-scratch path
+    services = SimpleNamespace(ledger=ledger, policy=policy, emergency=False)
+    return {t.name: [list(r) for r in t.rows] for t in project(services, state)}  # type: ignore[arg-type]
+
+
+def kept_projection(
+    projector: Projector, ledger: Ledger, state: State, policy: Policy
+) -> dict[str, list[list[object]]]:
+    return {t.name: [list(r) for r in t.rows] for t in projector.project(ledger, state, policy)}
+
+
+def commit(ledger: Ledger, office: Office, notices: list[object], when: str) -> None:
+    with ledger.transaction():
+        ledger.save_state(ledger.load_state(), office.state)
+        ledger.enqueue(to_items(notices, DOMAIN, at(when)))  # type: ignore[arg-type]
+
+
+def test_the_kept_projection_equals_the_full_one_cycle_after_cycle(tmp_path: Path) -> None:
+    policy = Policy()
+    office = Office(policy=policy)
+    office.registrations += [member(i) for i in range(1, 13)]
+    ledger = Ledger.open(tmp_path / "ledger.sqlite3")
+    projector = Projector()
+
+    def check() -> None:
+        state = ledger.load_state()
+        assert kept_projection(projector, ledger, state, policy) == full_projection(
+            ledger, state, policy
+        )
+
+    plan = office.cycle("2022-06-01 09:00")
+    commit(ledger, office, plan.notices, "2022-06-01 09:00")
+    check()
+    for i in range(1, 13):
+        office.tick(f"BN-{i:04d}")
+    office.applications += [
+        app(f"2022-06-0{2 + i % 3} 10:0{i % 10}", f"BN-{1 + i % 12:04d}", "2022-06-01")
+        for i in range(30)
+    ]
+    office.applications.append(app("2022-06-04 11:00", "BN-0003", "2022-13-40"))  # deficient
+    plan = office.cycle("2022-06-05 09:00")
+    commit(ledger, office, plan.notices, "2022-06-05 09:00")
+    check()
+
+    # mail sent in two cycles, with ties in the sent time
+    pending = ledger.pending()
+    for item in pending[: len(pending) // 2]:
+        ledger.mark_sent(item.message_id, at("2022-06-05 09:01"))
+    check()
+    for item in ledger.pending()[:3]:
+        ledger.mark_failed(item.message_id, "temporary", permanent=False)
+    for item in ledger.pending():
+        ledger.mark_sent(item.message_id, at("2022-06-05 09:02"))
+    office.deliver("2022-06-05 09:02")
+    check()
+
+    # staff decide; a replaced application changes supporters' counts and payments
+    for app_no in sorted(office.state.applications)[:8]:
+        office.decide(app_no, "承認")
+    plan = office.cycle("2022-06-06 09:00")
+    commit(ledger, office, plan.notices, "2022-06-06 09:00")
+    check()
+
+    # a dry run queues and rolls back: the rows it showed disappear again
+    dry = Office(policy=policy, state=office.state)
+    dry.applications = [app("2022-06-06 10:00", "BN-0001", "2022-06-02")]
+    dry_plan = dry.cycle("2022-06-06 10:30")
+    with ledger.transaction(commit=False):
+        ledger.save_state(ledger.load_state(), dry_plan.state)
+        ledger.enqueue(to_items(dry_plan.notices, DOMAIN, at("2022-06-06 10:30")))
+        projector.project(ledger, ledger.load_state(), policy)
+    check()
+
+    # another process changes the ledger: everything is read again
+    with Ledger.open(ledger.path) as other:
+        for item in other.pending():
+            other.mark_sent(item.message_id, at("2022-06-06 11:00"))
+        state = other.load_state()
+        first = next(iter(state.applications.values()))
+        changed = state.copy()
+        changed.applications[first.app_no] = replace(first, memo="別のプロセスから")
+        with other.transaction():
+            other.save_state(state, changed)
+    check()
+    assert ledger.load_state().applications[first.app_no].memo == "別のプロセスから"
+    ledger.close()
+
+
+def test_the_kept_state_follows_commits_and_ignores_rolled_back_saves(tmp_path: Path) -> None:
+    office = Office()
+    office.registrations += [member(i) for i in range(1, 4)]
+    office.cycle("2022-06-01 09:00")
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        empty = ledger.load_state()
+        with ledger.transaction():
+            ledger.save_state(empty, office.state)
+        assert ledger.load_state() == office.state
+
+        shrunk = office.state.copy()
+        shrunk.registrations.pop(next(iter(shrunk.registrations)))
+        shrunk.flags["試験"] = "1"
+        with ledger.transaction(commit=False):  # a dry run
+            ledger.save_state(office.state, shrunk)
+        assert ledger.load_state() == office.state
+
+        with ledger.transaction():
+            ledger.save_state(office.state, shrunk)
+        assert ledger.load_state() == shrunk
+        with Ledger.open(ledger.path) as cold:  # what a fresh process reads
+            assert cold.load_state() == shrunk
+
+
+def test_a_caller_changing_a_loaded_state_does_not_change_the_next_load(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        state = ledger.load_state()
+        state.flags["試験"] = "1"
+        assert "試験" not in ledger.load_state().flags
+
+
+def test_the_outbox_folder_is_listed_once_and_stays_idempotent_across_instances(
+    tmp_path: Path,
+) -> None:
+    first = OutboxDir(tmp_path)
+    first.send(make_message("A-000001"))
+    first.send(make_message("A-000002"))
+    second = OutboxDir(tmp_path)  # a restarted service
+    second.send(make_message("A-000002"))  # already there: nothing new
+    second.send(make_message("A-000003", now=at("2022-07-01 09:31")))
+    names = sorted(p.name for p in tmp_path.glob("*.eml"))
+    assert len(names) == 3
+    assert [n.split("-")[2] for n in names] == ["000001", "000002", "000003"]
+    assert second.delivered(str(make_message("A-000001")["Message-ID"])) is True
+    assert OutboxDir(tmp_path / "never-written").delivered("<x@example.org>") is False
+
+
+def test_an_outbox_rewritten_outside_the_queue_is_read_again_whole(tmp_path: Path) -> None:
+    policy = Policy()
+    office = Office(policy=policy)
+    office.registrations += [member(i) for i in range(1, 4)]
+    plan = office.cycle("2022-06-01 09:00")
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        commit(ledger, office, plan.notices, "2022-06-01 09:00")
+        projector = Projector()
+        projector.project(ledger, ledger.load_state(), policy)
+        with ledger.writing("scrub") as conn:  # as a purge does
+            conn.execute("UPDATE outbox SET recipients = '[]'")
+        ledger.outbox_rewritten()
+        state = ledger.load_state()
+        kept = kept_projection(projector, ledger, state, policy)
+        assert kept == full_projection(ledger, state, policy)
+        assert all(row[2] == "" for row in kept["メール"])
