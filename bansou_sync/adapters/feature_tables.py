@@ -76,6 +76,7 @@ def scrub_outbox(ledger: Ledger) -> int:
             "UPDATE outbox SET status = 'failed', error = 'purged'"
             " WHERE status IN ('pending', 'sending', 'review')"
         )
+    ledger.outbox_rewritten()  # a service's メール tab is rebuilt from every message
     return int(count)
 
 

@@ -55,18 +55,3 @@ CHECKBOX_FIELDS: dict[str, frozenset[str]] = {
     "application": frozenset({"topics", "destinations", "outcomes"}),
     "emergency": frozenset({"purposes"}),
 }
-
-TOPIC_OPTIONS = (
-    "生活保護・生活困窮",
-    "住まい",
-    "医療",
-    "仕事・労働",
-    "在留資格",
-    "教育・子ども",
-    "行政手続き",
-    "その他",
-)
-
-MEMBERSHIP_OPTIONS = ("会員", "会員の紹介", "どちらでもない")
-
-COURSE_OPTIONS = ("はい", "いいえ")

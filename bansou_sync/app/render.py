@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
+from bansou_sync.core.events import EMAIL_KINDS as EVENT_KINDS
 from bansou_sync.errors import ConfigError, PermanentMailError
 
 PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
@@ -72,14 +73,7 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
         | {"status_label", "reasons"}
     ),
     **dict.fromkeys(  # courses and events (core.events)
-        (
-            "event_confirmed",
-            "event_waitlisted",
-            "event_moved_up",
-            "event_reminder",
-            "event_cancelled",
-            "event_refused",
-        ),
+        EVENT_KINDS,
         frozenset({"name", "receipt", "event_title", "event_kind", "starts_at", "place"})
         | {"supporter_id", "position", "reasons", "requires_id"},
     ),
