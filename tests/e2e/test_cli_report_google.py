@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,13 +43,9 @@ def report(config: Path, out: Path, fmt: str) -> Path:
 
 @pytest.fixture(scope="module", autouse=True)
 def client_key() -> Iterator[None]:
-    old = os.environ.get("BANSOU_CLIENT_KEY")
-    os.environ["BANSOU_CLIENT_KEY"] = "report-google-test-key"
-    yield
-    if old is None:
-        os.environ.pop("BANSOU_CLIENT_KEY", None)
-    else:
-        os.environ["BANSOU_CLIENT_KEY"] = old
+    with pytest.MonkeyPatch.context() as env:  # restored after the module
+        env.setenv("BANSOU_CLIENT_KEY", "report-google-test-key")
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import email
 import email.policy
 import io
 import json
-import os
 import re
 import shutil
 from collections import Counter
@@ -80,13 +79,9 @@ def mail_key(message: EmailMessage) -> tuple[str, str, str, str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def client_key() -> Iterator[None]:
-    old = os.environ.get("BANSOU_CLIENT_KEY")
-    os.environ["BANSOU_CLIENT_KEY"] = "equivalence-test-key"
-    yield
-    if old is None:
-        os.environ.pop("BANSOU_CLIENT_KEY", None)
-    else:
-        os.environ["BANSOU_CLIENT_KEY"] = old
+    with pytest.MonkeyPatch.context() as env:  # restored after the module
+        env.setenv("BANSOU_CLIENT_KEY", "equivalence-test-key")
+        yield
 
 
 def approve_local(status: Path) -> None:
