@@ -42,3 +42,25 @@ def key_file(emulator: Emulator, folder: Path) -> Path:
     key = emulator.write_service_account_file(folder / "key.json")
     key.chmod(0o600)
     return key
+
+
+def google_example_config(emulator: Emulator, key: Path, book: str) -> dict[str, Any]:
+    """``config.example.yaml`` turned to the Google backends on ``emulator``: the
+    reference forms through the Forms API, status sheet ``book``, mail through Gmail."""
+    import yaml
+
+    example: dict[str, Any] = yaml.safe_load((ROOT / "config.example.yaml").read_text("utf-8"))
+    example["source"] = {
+        "kind": "forms_api",
+        "registration_form_id": form_id("registration"),
+        "application_form_id": form_id("application"),
+    }
+    example["sheet"] = {"kind": "google", "spreadsheet_id": book}
+    example["mail"] = {**example["mail"], "kind": "gmail", "per_minute": 100000}
+    example["mail"].pop("path", None)
+    example["google"] = {
+        "credentials_file": str(key),
+        "subject": "jimukyoku@example.org",
+        "api_base": emulator.base_url,
+    }
+    return example

@@ -619,33 +619,34 @@ class Ledger:
             )
 
     def sent_at_of(self, message_ids: Sequence[str]) -> dict[str, datetime]:
-        ids = list(dict.fromkeys(message_ids))
-        found: dict[str, datetime] = {}
-        with self._guard("read sent times"):
-            for start in range(0, len(ids), 500):  # stay below SQLite's variable limit
-                chunk = ids[start : start + 500]
-                rows = self._conn.execute(
-                    "SELECT message_id, sent_at FROM outbox WHERE status = 'sent'"
-                    f" AND message_id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                )
-                found.update((m, codec.load_datetime(s)) for m, s in rows)
-        return found
+        rows = self._rows_in(
+            "SELECT message_id, sent_at FROM outbox WHERE status = 'sent' AND message_id",
+            [],
+            message_ids,
+        )
+        return {m: codec.load_datetime(s) for m, s in rows}
 
     def sent_times(self, kind: str, event_keys: Sequence[str]) -> dict[str, datetime]:
         """When each message of ``kind`` queued for one of ``event_keys`` was sent."""
-        keys = list(dict.fromkeys(event_keys))
-        found: dict[str, datetime] = {}
+        rows = self._rows_in(
+            "SELECT event_key, sent_at FROM outbox WHERE kind = ? AND sent_at IS NOT NULL"
+            " AND event_key",
+            [kind],
+            event_keys,
+        )
+        return {k: codec.load_datetime(s) for k, s in rows}
+
+    def _rows_in(self, select: str, params: list[Any], values: Sequence[str]) -> list[Any]:
+        """``select`` ending in a column, completed by ``IN (values)`` — asked in chunks
+        that stay below SQLite's variable limit, each value once."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Any] = []
         with self._guard("read sent times"):
-            for start in range(0, len(keys), 500):  # stay below SQLite's variable limit
-                chunk = keys[start : start + 500]
-                rows = self._conn.execute(
-                    "SELECT event_key, sent_at FROM outbox WHERE kind = ? AND sent_at IS NOT NULL"
-                    f" AND event_key IN ({', '.join('?' * len(chunk))})",
-                    [kind, *chunk],
-                )
-                found.update((k, codec.load_datetime(s)) for k, s in rows)
-        return found
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows += self._conn.execute(f"{select} IN ({marks})", [*params, *chunk])
+        return rows
 
     def watch_outbox(self) -> OutboxWatch:
         """A new watch noting which messages change, for a projection kept in memory

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from emulated import google_example_config
 from openpyxl import load_workbook
 
 from bansou_sync.adapters.google_auth import GoogleAccess
@@ -27,11 +27,6 @@ from .test_cli_report import html_text, personal_values, tokens
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "report-book"
 NOW = "2023-03-31 12:00"
-
-
-def form_id(name: str) -> str:
-    data = json.loads((ROOT / "reference" / "forms" / f"{name}.form.json").read_text("utf-8"))
-    return str(data["formId"])
 
 
 def report(config: Path, out: Path, fmt: str) -> Path:
@@ -68,23 +63,12 @@ def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
         key = emu.write_service_account_file(folder / "key.json")
         key.chmod(0o600)
-        example = yaml.safe_load((ROOT / "config.example.yaml").read_text("utf-8"))
-        example["source"] = {
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        }
+        example = google_example_config(emu, key, BOOK)
         example.pop("events", None)  # courses have forms of their own; not this test's subject
-        example["sheet"] = {"kind": "google", "spreadsheet_id": BOOK}
-        example["mail"] = {**example["mail"], "kind": "gmail", "per_minute": 100000}
-        example["mail"].pop("path", None)
-        example["google"] = {
-            "credentials_file": str(key),
-            "subject": "jimukyoku@example.org",
-            "api_base": emu.base_url,
-        }
         config = folder / "config.yaml"
-        config.write_text(yaml.safe_dump(example, allow_unicode=True), encoding="utf-8")
+        config.write_text(
+            yaml.safe_dump(example, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         assert main(["init-sheet", "--config", str(config)]) == 0
         assert main(["once", "--config", str(config), "--now", NOW]) == 0
         access = GoogleAccess(key, None, emu.base_url)

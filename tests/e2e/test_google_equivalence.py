@@ -15,7 +15,6 @@ import difflib
 import email
 import email.policy
 import io
-import json
 import re
 import shutil
 from collections import Counter
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from emulated import google_example_config
 
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
@@ -39,11 +39,6 @@ DAYS = ("2022-07-01 12:00", "2022-09-30 12:00", "2023-03-31 12:00")
 COMPARED = ("伴走者", "申請", "支払", "統計")
 REVIEW_COLUMN = "P"  # 審査, the 16th column of 申請
 assert APPLICATIONS.headers[15] == "審査"
-
-
-def form_id(name: str) -> str:
-    data = json.loads((ROOT / "reference" / "forms" / f"{name}.form.json").read_text("utf-8"))
-    return str(data["formId"])
 
 
 def run(config: Path, now: str) -> None:
@@ -133,22 +128,9 @@ def google_run(folder: Path, faults: float) -> dict[str, Any]:
         key = emu.write_service_account_file(folder / "key.json")
         key.chmod(0o600)
         config = folder / "config.yaml"
-        example = yaml.safe_load((ROOT / "config.example.yaml").read_text("utf-8"))
-        example["source"] = {
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        }
-        example["sheet"] = {"kind": "google", "spreadsheet_id": BOOK}
-        example["mail"] = {**example["mail"], "kind": "gmail", "per_minute": 100000}
-        example["mail"].pop("path", None)
-        example["google"] = {
-            "credentials_file": str(key),
-            "subject": "jimukyoku@example.org",
-            "api_base": emu.base_url,
-            # the product's policy, only with short waits so 30% faults stay quick to test
-            "retry": {"base_seconds": 0.02, "max_wait_seconds": 0.2},
-        }
+        example = google_example_config(emu, key, BOOK)
+        # the product's policy, only with short waits so 30% faults stay quick to test
+        example["google"]["retry"] = {"base_seconds": 0.02, "max_wait_seconds": 0.2}
         config.write_text(
             yaml.safe_dump(example, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
