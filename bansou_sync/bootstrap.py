@@ -149,7 +149,7 @@ def make_sheet(settings: Settings) -> StatusSheet:
 
         assert settings.sheet.spreadsheet_id is not None
         # beside the ledger: losing the state folder loses both, and the next read is full
-        cache = Path(settings.state.path).parent / "sheet-cache.json"
+        cache = Path(settings.state.path).parent / "sheet-cache.sqlite3"
         return GoogleSheet(
             google_access(settings),
             settings.sheet.spreadsheet_id,

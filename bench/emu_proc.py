@@ -27,7 +27,7 @@ BASELINE_TAB = "フォームの回答 1"
 def _serve(size: data.Size, baseline: bool, conn: Connection) -> None:
     from bansou_sync.emulator.server import start_emulator
 
-    emu = start_emulator()
+    emu = start_emulator(freeze_gc=True)  # alone in its process, as `bansou-sync emulator`
     regs = data.registrations(size.registrations)
     apps = data.applications(size.applications, size.registrations)
     forms = {

@@ -275,8 +275,14 @@ def run(
             emu.set_quota(quota)
             profile = profile_dir / f"backfill-{size.label}.txt" if profile_dir else None
             phases.append(worker.cycle("backfill", backfill_at, profile))
+        # The first cycle after the backfill reads the staff columns of the rows the
+        # backfill wrote (and stores a desk per supporter): it is reported apart from
+        # the idle cycle of a daemon that polls with nothing new, the one after it.
+        first = worker.cycle("idle-first", backfill_at + timedelta(minutes=5))
+        first.note = "the first cycle after the backfill: reads the rows it wrote once"
+        phases.append(first)
         profile = profile_dir / f"idle-{size.label}.txt" if profile_dir else None
-        phases.append(worker.cycle("idle", backfill_at + timedelta(minutes=5), profile))
+        phases.append(worker.cycle("idle", backfill_at + timedelta(minutes=6), profile))
         incremental_at = backfill_at + timedelta(minutes=10)
         fresh = data.new_applications(
             NEW_APPLICATIONS,

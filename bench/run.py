@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     tables = render_tables(result)
     (args.out / f"{name}.md").write_text(tables, encoding="utf-8")
     print(tables)
-    if not args.quick:
+    # only a whole run into the default folder is "the latest": a partial or private run
+    # (one size, another --out) must not replace the published table
+    if not args.quick and args.out == RESULTS and set(sizes) == {"1k", "6k", "60k"}:
         write_plot(result, ROOT / "docs" / "bench-cycle-cost.png")
         update_docs(ROOT / "docs" / "benchmarks.md", result, tables)
     return 0

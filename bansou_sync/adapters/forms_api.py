@@ -150,6 +150,9 @@ class FormsApiSource(ResponseSource):
                             f"skipped an unreadable response "
                             f"({str(response.get('responseId', '?'))[:16]}…)"
                         )
+                # read: let this page go before the next one arrives, not after (two
+                # 5,000-response pages held at once were a backfill's peak, issue 5)
+                page.clear()
             else:
                 self._problems[form] = problems
                 return responses
@@ -207,8 +210,9 @@ class FormsApiSource(ResponseSource):
                 self._api().responses().list(**query, **({"pageToken": token} if token else {}))
             )
             page = self._read(form, form_id, request.execute)
-            yield list(page.get("responses") or [])
-            token = page.get("nextPageToken")
+            responses, token = list(page.get("responses") or []), page.get("nextPageToken")
+            del page  # not kept while the next page is read (see ``fetch``)
+            yield responses
             if not token:
                 return
 

@@ -235,6 +235,7 @@ class Ledger:
         # are applied to it on commit. Anything else writing them must drop it.
         self._resident: State | None = None
         self._resident_version: Any = None
+        self._generation = 0  # changes whenever the resident state is replaced or dropped
         self._uncommitted: list[tuple[str, list[str], list[tuple[str, Any]]]] = []
         self._outbox_watches: weakref.WeakSet[OutboxWatch] = weakref.WeakSet()
         self._outbox_written = False  # the open transaction queued or moved a message
@@ -359,6 +360,7 @@ class Ledger:
                 self._outbox_written = False
             except sqlite3.Error:
                 self._resident = None
+                self._generation += 1
                 with contextlib.suppress(sqlite3.Error):
                     self._rollback()
                 raise
@@ -442,6 +444,13 @@ class Ledger:
 
     # -- state --------------------------------------------------------------------------
 
+    @property
+    def state_generation(self) -> int | None:
+        """Equal between two ``load_state`` calls exactly when the state they return is the
+        same (the resident state was kept); None when there is no resident state. A
+        service uses it to skip work that depends only on the state (issue 5)."""
+        return self._generation if self._resident is not None else None
+
     def load_state(self) -> State:
         """The state the ledger holds (a copy: callers may change its dicts)."""
         if not self._in_transaction and self._resident is not None:
@@ -464,6 +473,7 @@ class Ledger:
                         ) from exc
         if not self._in_transaction:  # inside one, it may hold changes not yet committed
             self._resident, self._resident_version = state.copy(), version
+            self._generation += 1
         return state
 
     def _apply_to_resident(
@@ -479,6 +489,7 @@ class Ledger:
                 records.pop(key, None)
             records.update(changed)
         self._resident = resident
+        self._generation += 1
 
     def save_state(self, old: State, new: State) -> None:
         """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""
@@ -521,15 +532,15 @@ class Ledger:
         for watch in self._outbox_watches:
             watch.touched.update(item.message_id for item in items)
         with self._writing("queue emails") as conn:
-            for item in items:  # encoded one at a time; a bad one rolls all back
-                row = _outbox_row(item)
-                new += conn.execute(
-                    "INSERT INTO outbox (message_id, kind, ref, recipients, event_key, context,"
-                    " created_at, created_utc, status, sent_at, sent_utc, attempts, error,"
-                    " send_after, send_after_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
-                    row,
-                ).rowcount
+            # encoded one at a time as SQLite asks (a backfill queues 70,000: one statement,
+            # not one call each, issue 5); a bad one raises and rolls all back
+            new += conn.executemany(
+                "INSERT INTO outbox (message_id, kind, ref, recipients, event_key, context,"
+                " created_at, created_utc, status, sent_at, sent_utc, attempts, error,"
+                " send_after, send_after_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                map(_outbox_row, items),
+            ).rowcount
         return new
 
     def pending(

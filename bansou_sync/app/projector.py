@@ -16,12 +16,12 @@ memo here the same way (rows by key, recomputed when the record object changes).
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_left, insort
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
-
-import pandas as pd
 
 from bansou_sync.adapters.ledger import Ledger, MailEntry, OutboxWatch
 from bansou_sync.core.calendar import stamp
@@ -38,7 +38,7 @@ from bansou_sync.core.projection import (
     sync_rows,
 )
 from bansou_sync.core.state import State
-from bansou_sync.core.stats import COLUMNS, frame_row, publish, tables_of
+from bansou_sync.core.stats import COLUMNS, Tally, frame_row, publish
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
 from bansou_sync.ports import TabRows
 
@@ -56,20 +56,59 @@ def changes(old: Mapping[K, V], new: Mapping[K, V]) -> tuple[list[K], set[K]]:
     return fresh, gone
 
 
+def changes_among(keys: set[K], old: Mapping[K, V], new: Mapping[K, V]) -> tuple[list[K], set[K]]:
+    """``changes`` looked at only for ``keys`` (the others are known to be the same)."""
+    fresh = [k for k in keys if k in new and old.get(k, _ABSENT) is not new[k]]
+    return fresh, {k for k in keys if k not in new and k in old}
+
+
 @dataclass
 class _Keyed:
-    """One tab's rows by record key, and the keys in the tab's order."""
+    """One tab's rows by record key, and the keys in the tab's order. The rows in order
+    (``listed``) are kept and patched while the order holds: a cycle that changes ten
+    rows of 60,000 does not list them all again (issue 5)."""
 
     rows: dict[Any, Row] = field(default_factory=dict)
     order: list[Any] = field(default_factory=list)
+    kept: list[Row] | None = None
+    at: dict[Any, int] = field(default_factory=dict)  # key → place in ``kept``
+
+    def put(self, key: Any, row: Row) -> bool:
+        """Set a key's row; True when the key is new (the caller then places it)."""
+        new = key not in self.rows
+        self.rows[key] = row
+        if not new and self.kept is not None:
+            self.kept[self.at[key]] = row
+        return new
+
+    def drop(self, key: Any) -> bool:
+        if self.rows.pop(key, None) is None:
+            return False
+        self.kept = None
+        return True
+
+    def reorder(self, order: list[Any]) -> None:
+        self.order, self.kept = order, None
+
+    def extend(self, keys: list[Any]) -> None:
+        """Place new keys after the others (they sort after the last)."""
+        self.order.extend(keys)
+        if self.kept is not None:
+            for key in keys:
+                self.at[key] = len(self.kept)
+                self.kept.append(self.rows[key])
 
     def listed(self) -> list[Row]:
-        return [self.rows[k] for k in self.order]
+        if self.kept is None:
+            self.kept = [self.rows[k] for k in self.order]
+            self.at = {k: i for i, k in enumerate(self.order)}
+        return self.kept
 
 
 @dataclass
 class _Memo:
     primed: bool = False  # False until the first projection
+    generation: int | None = None  # the ledger's state generation projected last
     apps: dict[str, Application] = field(default_factory=dict)
     regs: dict[str, Registration] = field(default_factory=dict)
     applications: _Keyed = field(default_factory=_Keyed)
@@ -78,15 +117,19 @@ class _Memo:
     paid: dict[str, int] = field(default_factory=dict)
     supporter_rows: dict[str, tuple[Registration, int, int, Row]] = field(default_factory=dict)
     supporters: list[Row] = field(default_factory=list)
+    supporter_at: dict[str, int] = field(default_factory=dict)  # registration → place
+    regs_of: dict[str, list[str]] = field(default_factory=dict)  # supporter ID → registrations
     # 支払: each application's group (締め日, ID) and what it adds to the group
     groups: dict[tuple[date, str], dict[str, PayItem]] = field(default_factory=dict)
     group_of: dict[str, tuple[date, str]] = field(default_factory=dict)
     payments: _Keyed = field(default_factory=_Keyed)
     stats: list[Row] = field(default_factory=list)
     frame_rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # 統計, by 申請番号
+    tally: Tally = field(default_factory=Tally)  # 統計: the counts of frame_rows
     mails: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # sort keys
     mail_rows: dict[str, Row] = field(default_factory=dict)
     mail_list: list[Row] = field(default_factory=list)
+    mail_order: list[tuple[tuple[str, str, int], str]] = field(default_factory=list)
 
 
 class Projector:
@@ -100,28 +143,65 @@ class Projector:
         self._memo = _Memo()
         self._watch = self._watch_of = None
 
-    def project(self, ledger: Ledger, state: State, policy: Policy) -> list[TabRows]:
+    def project(
+        self,
+        ledger: Ledger,
+        state: State,
+        policy: Policy,
+        generation: int | None = None,
+        since: tuple[int, set[str], set[str]] | None = None,
+    ) -> list[TabRows]:
+        """``generation``: the ledger's ``state_generation`` when ``state`` is the state it
+        holds (not one changed since); the same as last time, the records are not compared
+        again (an idle cycle at 60,000 applications). ``since``: (a generation, the
+        applications and the registrations that may differ from that generation's
+        state) — when this projector last projected that generation, only those are
+        compared (a cycle's ``Book.touched``)."""
         if policy is not self._policy:  # rows depend on the policy (reply deadlines)
             self.reset()
             self._policy = policy
         try:
-            return self._project(ledger, state, policy)
+            return self._project(ledger, state, policy, generation, since)
         except BaseException:
             self.reset()  # half-updated memos must not survive: rebuild next time
             raise
 
-    def _project(self, ledger: Ledger, state: State, policy: Policy) -> list[TabRows]:
+    def _project(
+        self,
+        ledger: Ledger,
+        state: State,
+        policy: Policy,
+        generation: int | None,
+        since: tuple[int, set[str], set[str]] | None,
+    ) -> list[TabRows]:
         memo = self._memo
-        apps, gone_apps = changes(memo.apps, state.applications)
-        regs, gone_regs = changes(memo.regs, state.registrations)
+        apps: list[str] = []
+        regs: list[str] = []
+        gone_apps: set[str] = set()
+        gone_regs: set[str] = set()
+        hinted = since is not None and memo.primed and since[0] == memo.generation
+        if hinted and since is not None:  # only what the cycle put can differ
+            apps, gone_apps = changes_among(since[1], memo.apps, state.applications)
+            regs, gone_regs = changes_among(since[2], memo.regs, state.registrations)
+        elif generation is None or not memo.primed or generation != memo.generation:
+            apps, gone_apps = changes(memo.apps, state.applications)
+            regs, gone_regs = changes(memo.regs, state.registrations)
         if apps or gone_apps or not memo.primed:
             self._applications(state, apps, gone_apps, policy)
             memo.stats = self._stats(state, apps, gone_apps, policy)
         if apps or gone_apps or regs or gone_regs:
-            self._supporters(state, apps, gone_apps)
+            self._supporters(state, apps, gone_apps, bool(regs or gone_regs))
             self._payments(state, apps, gone_apps, bool(regs or gone_regs))
-        memo.primed = True
-        memo.apps, memo.regs = dict(state.applications), dict(state.registrations)
+        if hinted:  # the kept records follow the ones that changed
+            memo.apps.update((k, state.applications[k]) for k in apps)
+            memo.regs.update((k, state.registrations[k]) for k in regs)
+            for key in gone_apps:
+                memo.apps.pop(key, None)
+            for key in gone_regs:
+                memo.regs.pop(key, None)
+        elif not (memo.primed and generation is not None and generation == memo.generation):
+            memo.apps, memo.regs = dict(state.applications), dict(state.registrations)
+        memo.primed, memo.generation = True, generation
         cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
         return [
             TabRows(SUPPORTERS.name, memo.supporters),
@@ -134,35 +214,41 @@ class Projector:
 
     def _applications(self, state: State, fresh: list[str], gone: set[str], policy: Policy) -> None:
         tab = self._memo.applications
-        added = bool(gone)
+        removed = False
         for key in gone:
-            tab.rows.pop(key, None)
-        for key in fresh:
-            added = added or key not in tab.rows
-            tab.rows[key] = application_row(state.applications[key], policy)
-        if added:
-            tab.order = sorted(tab.rows, key=id_order)
+            removed = tab.drop(key) or removed
+        new = [
+            key
+            for key in fresh
+            if tab.put(key, _shared(application_row(state.applications[key], policy)))
+        ]
+        new.sort(key=id_order)
+        if removed or (new and tab.order and id_order(new[0]) <= id_order(tab.order[-1])):
+            tab.reorder(sorted(tab.rows, key=id_order))
+        elif new:  # numbers only grow: the new ones go after the others
+            tab.extend(new)
 
     def _stats(self, state: State, fresh: list[str], gone: set[str], policy: Policy) -> list[Row]:
         """統計 from each application's frame row, kept per application (reading the
-        narratives' categories is what costs), then the core's tables and suppression."""
-        rows = self._memo.frame_rows
-        for key in gone:
-            rows.pop(key, None)
-        for key in fresh:
-            app = state.applications[key]
-            if app.status == AppStatus.RESUBMITTED:
-                rows.pop(key, None)
-            else:
+        narratives' categories is what costs) and counted into a ``Tally`` as it
+        changes, so a cycle costs O(changed applications), not O(history) (issue 5);
+        then the core's suppression, on the same tables ``tables_of`` gives."""
+        rows, tally = self._memo.frame_rows, self._memo.tally
+        for key in [*gone, *fresh]:
+            before = rows.pop(key, None)
+            if before is not None:
+                tally.remove(before)
+            app = state.applications.get(key)
+            if app is not None and app.status != AppStatus.RESUBMITTED:
                 row = frame_row(app, policy.topic_keywords)
-                rows[key] = tuple(row[c] for c in COLUMNS)  # a tuple: a third of a dict
-        ordered = [rows[k] for k in state.applications if k in rows]
-        data = pd.DataFrame(ordered, columns=COLUMNS)
-        published = publish(tables_of(data, policy.min_cell), policy.min_cell)
+                rows[key] = _frame_tuple(row)
+                tally.add(rows[key])
+        published = publish(tally.tables(policy.min_cell), policy.min_cell)
         return [[p.section, p.item, p.value] for p in published]
 
-    def _supporters(self, state: State, fresh: list[str], gone: set[str]) -> None:
+    def _supporters(self, state: State, fresh: list[str], gone: set[str], regs: bool) -> None:
         memo = self._memo
+        touched: set[str] = set()
         for key in [*fresh, *gone]:
             for app, sign in ((memo.apps.get(key), -1), (state.applications.get(key), +1)):
                 if app is None:
@@ -170,6 +256,16 @@ class Projector:
                 sid, count, yen = supporter_contribution(app)
                 memo.counts[sid] = memo.counts.get(sid, 0) + sign * count
                 memo.paid[sid] = memo.paid.get(sid, 0) + sign * yen
+                touched.add(sid)
+        if not regs and memo.supporter_at:  # only counts moved: those rows, in place
+            for sid in touched:
+                for key in memo.regs_of.get(sid, ()):
+                    reg = state.registrations[key]
+                    count, paid = memo.counts.get(sid, 0), memo.paid.get(sid, 0)
+                    row = supporter_row(reg, count, paid)
+                    memo.supporter_rows[key] = (reg, count, paid, row)
+                    memo.supporters[memo.supporter_at[key]] = row
+            return
         rows: dict[str, tuple[Registration, int, int, Row]] = {}
         for key, reg in state.registrations.items():
             if not reg.supporter_id:
@@ -182,8 +278,12 @@ class Projector:
             else:
                 rows[key] = (reg, count, paid, supporter_row(reg, count, paid))
         memo.supporter_rows = rows
-        ordered = sorted(rows.values(), key=lambda r: id_order(r[0].supporter_id or ""))
-        memo.supporters = [r[3] for r in ordered]
+        ordered = sorted(rows.items(), key=lambda r: id_order(r[1][0].supporter_id or ""))
+        memo.supporters = [r[1][3] for r in ordered]
+        memo.supporter_at = {key: i for i, (key, _) in enumerate(ordered)}
+        memo.regs_of = {}
+        for key, (reg, *_) in rows.items():
+            memo.regs_of.setdefault(reg.supporter_id or "", []).append(key)
 
     def _payments(self, state: State, fresh: list[str], gone: set[str], names: bool) -> None:
         memo = self._memo
@@ -215,41 +315,69 @@ class Projector:
             members = memo.groups.get(group)
             if not members:
                 memo.groups.pop(group, None)
-                added = added or tab.rows.pop(group, None) is not None
+                added = tab.drop(group) or added
                 continue
-            added = added or group not in tab.rows
             cutoff, sid = group
-            tab.rows[group] = payment_row(cutoff, sid, lookup.get(sid, ""), list(members.values()))
+            row = payment_row(cutoff, sid, lookup.get(sid, ""), list(members.values()))
+            added = tab.put(group, row) or added
         if added:
-            tab.order = sorted(tab.rows)
+            tab.reorder(sorted(tab.rows))
 
     def _mails(self, ledger: Ledger) -> list[Row]:
         memo = self._memo
         if self._watch is None or self._watch_of is not ledger:
             self._watch, self._watch_of = ledger.watch_outbox(), ledger
-            memo.mails, memo.mail_rows = {}, {}
+            memo.mails, memo.mail_rows, memo.mail_order = {}, {}, []
         changed = ledger.changed_mail(self._watch)
         entries = changed.entries
         if not (changed.everything or changed.asked):
             return memo.mail_list
         if changed.everything:
-            memo.mails, memo.mail_rows = {}, {}
+            memo.mails, memo.mail_rows, memo.mail_order = {}, {}, []
         else:  # asked for but not found: its queueing was rolled back
             for message_id in changed.asked - {e.message_id for e in entries}:
-                memo.mails.pop(message_id, None)
+                old = memo.mails.pop(message_id, None)
                 memo.mail_rows.pop(message_id, None)
+                if old is not None:
+                    del memo.mail_order[bisect_left(memo.mail_order, (old, message_id))]
+        # the order kept as (sort key, id) ascending: a few changed messages are moved
+        # in it by bisection; many (a backfill, another process) sort it again
+        few = not changed.everything and len(entries) * 8 < len(memo.mails)
         for entry in entries:
-            memo.mails[entry.message_id] = _newest_first(entry)
-            memo.mail_rows[entry.message_id] = mail_row(entry)
-        ordered = sorted(memo.mails, key=memo.mails.__getitem__, reverse=True)
-        memo.mail_list = [memo.mail_rows[m] for m in ordered]
+            key = _newest_first(entry)
+            old = memo.mails.get(entry.message_id)
+            if few and old != key:
+                if old is not None:
+                    del memo.mail_order[bisect_left(memo.mail_order, (old, entry.message_id))]
+                insort(memo.mail_order, (key, entry.message_id))
+            memo.mails[entry.message_id] = key
+            memo.mail_rows[entry.message_id] = _shared(mail_row(entry))
+        if not few:
+            memo.mail_order = sorted((key, m) for m, key in memo.mails.items())
+        memo.mail_list = [memo.mail_rows[m] for _, m in reversed(memo.mail_order)]
         return memo.mail_list
+
+
+def _frame_tuple(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A frame row as the projector keeps it: a tuple in ``COLUMNS`` order (a third of a
+    dict), its lists as tuples and its texts shared (``Tally`` reads either alike)."""
+    return tuple(
+        tuple(v) if isinstance(v, list) else sys.intern(v) if type(v) is str else v
+        for v in (row[c] for c in COLUMNS)
+    )
+
+
+def _shared(row: Row) -> Row:
+    """The row with one object per distinct text: dates, times, labels and reasons repeat
+    across tens of thousands of rows the projector keeps (issue 5: a backfill's peak)."""
+    return [sys.intern(c) if type(c) is str else c for c in row]
 
 
 def _newest_first(m: MailEntry) -> tuple[str, str, int]:
     """Sent (else queued) time; ties in the ledger's order, newest queued first — the
     order of ``projection.mail_rows`` (UTC keys sort as the times they stand for)."""
-    return (m.sent_utc or m.created_utc, m.created_utc, m.seq)
+    created = sys.intern(m.created_utc)  # a cycle queues thousands at one time
+    return (sys.intern(m.sent_utc) if m.sent_utc else created, created, m.seq)
 
 
 def _group(app: Application | None) -> tuple[date, str] | None:

@@ -19,12 +19,13 @@ from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices, run_events
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.projector import Projector
+from bansou_sync.app.quiet import Quiet, hour_of, status_counts, waiting_notices
 from bansou_sync.app.render import Renderer
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
 from bansou_sync.core.calendar import stamp, to_jst
-from bansou_sync.core.cycle import CycleInput, plan_cycle
+from bansou_sync.core.cycle import CycleInput, CyclePlan, pending, plan_cycle
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
@@ -35,7 +36,7 @@ from bansou_sync.core.projection import (
     sync_rows,
 )
 from bansou_sync.core.recovery import needs_rebuild, rebuild
-from bansou_sync.core.staff import read_staff
+from bansou_sync.core.staff import STAFF_TABS, read_staff
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
@@ -69,6 +70,8 @@ class Services:
     events: EventServices | None = None  # courses and events (app.events)
     # the sheet's rows kept between cycles, recomputed only where records changed (issue 5)
     projector: Projector = field(default_factory=Projector)
+    # what the last cycles found, so that one with nothing new is not planned again
+    quiet: Quiet = field(default_factory=Quiet)
 
 
 @dataclass
@@ -90,17 +93,33 @@ class CycleSummary:
 def watermark(state: State, form: str) -> datetime | None:
     """Where an incremental fetch starts: the newest submission or edit seen, minus an
     overlap window (responses arrive unsorted and a clock may lag); None on first run."""
+    latest = latest_seen(state, form)
+    return None if latest is None else latest - OVERLAP
+
+
+def latest_seen(state: State, form: str) -> datetime | None:
+    """The newest submission or edit of ``form`` the state has seen."""
     prefix = f"{form}|"
-    stamps = [v for k, v in state.seen.items() if k.startswith(prefix)]
-    if not stamps:
+    # ISO texts with the same UTC offset sort as their times do (with or without a
+    # fraction of a second): only the latest text of each offset is parsed, not 70,000
+    latest: dict[str, str] = {}
+    for key, stamp_text in state.seen.items():
+        if key.startswith(prefix):
+            offset = stamp_text[-6:] if stamp_text[-6:-5] in ("+", "-") else ""
+            if stamp_text > latest.get(offset, ""):
+                latest[offset] = stamp_text
+    if not latest:
         return None
-    return max(datetime.fromisoformat(s) for s in stamps) - OVERLAP
+    return max(datetime.fromisoformat(s) for s in latest.values())
 
 
-def _fetch(source: ResponseSource, state: State) -> dict[str, list[RawResponse]]:
+def _fetch(
+    source: ResponseSource, state: State, marks: Mapping[str, datetime | None] | None = None
+) -> dict[str, list[RawResponse]]:
+    if marks is None:
+        marks = {form: watermark(state, form) for form in FORMS}
     fetched = {
-        form: source.fetch(form, watermark(state, form) if source.incremental else None)
-        for form in FORMS
+        form: source.fetch(form, marks[form] if source.incremental else None) for form in FORMS
     }
     if source.incremental:
         return fetched  # an empty page is normal there
@@ -114,13 +133,13 @@ def _fetch(source: ResponseSource, state: State) -> dict[str, list[RawResponse]]
     return fetched
 
 
-def _record_deliveries(ledger: Ledger, state: State) -> State:
-    """Copy the send time of each deficiency notice onto its application (P9 clock)."""
-    waiting = {
-        app.app_no: app.notice_event
-        for app in state.applications.values()
-        if app.notice_event and app.notice_sent_at is None
-    }
+def _record_deliveries(
+    ledger: Ledger, state: State, waiting: Mapping[str, str] | None = None
+) -> State:
+    """Copy the send time of each deficiency notice onto its application (P9 clock).
+    ``waiting``: the state's notices without a send time, when already known."""
+    if waiting is None:
+        waiting = waiting_notices(state)
     if not waiting:
         return state
     # only the waiting notices are looked up: reading the whole outbox is O(history)
@@ -173,12 +192,18 @@ def _rebuild(
     return rebuilt.state, [note, *rebuilt.problems]
 
 
-def project(services: Services, state: State) -> list[TabRows]:
+def project(
+    services: Services,
+    state: State,
+    generation: int | None = None,
+    since: tuple[int, set[str], set[str]] | None = None,
+) -> list[TabRows]:
     """Every tab's rows. The service's ``projector`` gives the same rows as this full
-    projection but recomputes only what changed; new tabs go in both (issue 5)."""
+    projection but recomputes only what changed; new tabs go in both (issue 5).
+    ``generation``: the ledger's, when ``state`` is the state the ledger holds."""
     projector = getattr(services, "projector", None)
     if isinstance(projector, Projector):
-        tabs = projector.project(services.ledger, state, services.policy)
+        tabs = projector.project(services.ledger, state, services.policy, generation, since)
         return [*tabs, *emergency_cycle.tabs(services)]
     ledger = services.ledger
     cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
@@ -202,8 +227,18 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     summary = CycleSummary(now=now, dry_run=dry_run)
     if not dry_run:  # before anything it could not record: no read, no send, no write
         ledger.check_room(services.min_free_bytes)
-    state = _record_deliveries(ledger, ledger.load_state())
-    fetched = drop_purged(ledger, _fetch(services.source, state))  # tombstones (purge)
+    quiet: Quiet = getattr(services, "quiet", None) or Quiet()
+    loaded = ledger.load_state()
+    generation = ledger.state_generation  # the same while the loaded state is the same
+    if generation is not None and quiet.delivered == generation:
+        state = loaded  # every send so far is in this state already (see below)
+    else:
+        state = _record_deliveries(
+            ledger, loaded, quiet.per_state(generation, "waiting", lambda: waiting_notices(loaded))
+        )
+    latest = quiet.latest_seen(generation, lambda: {f: latest_seen(loaded, f) for f in FORMS})
+    marks = {form: None if t is None else t - OVERLAP for form, t in latest.items()}
+    fetched = drop_purged(ledger, _fetch(services.source, state, marks))  # tombstones (purge)
     snapshot = services.sheet.read()
     crash_point("after_read")
     tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
@@ -212,29 +247,83 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         full = services.sheet.read(full=True)
         tab_rows = {tab: [row.cells for row in rows] for tab, rows in full.tabs.items()}
         state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
-    staff = read_staff(tab_rows)
+    if recovered:
+        staff = read_staff(tab_rows)
+    else:  # an unchanged read gives the same row objects: read once
+        staff = quiet.staff_of(
+            {name: rows for name, rows in snapshot.tabs.items() if name in STAFF_TABS},
+            lambda: quiet.staff_reader.read(tab_rows),
+        )
     extra = emergency_cycle.step(services, state, tab_rows, now)
-    plan = plan_cycle(
-        extra.state,
-        CycleInput(
-            now=now,
-            registrations=fetched["registration"],
-            applications=fetched["application"],
-            staff=staff,
-            client_key=services.client_key,
-            complete=not services.source.incremental,
-        ),
-        services.policy,
+    hour = hour_of(now)
+    # a plan can be taken as unchanged only for a state the ledger holds (not one this
+    # cycle changed) and a source that lists only what is new (see app.quiet)
+    steady = (
+        services.source.incremental
+        and not dry_run
+        and not recovered
+        and state is loaded
+        and extra.state is state
     )
+    if (
+        steady
+        and quiet.unchanged(generation, hour, staff)
+        and not pending(fetched["registration"], state, now)
+        and not pending(fetched["application"], state, now)
+    ):
+        plan = CyclePlan(state=state, problems=list(quiet.problems))
+        planned = False
+    else:
+        # the last plan's book, when its state is the one loaded: indexes not rebuilt
+        resident = (
+            quiet.take_book(generation)
+            if state is loaded and extra.state is state and not recovered
+            else quiet.take_book(None)
+        )
+        plan = plan_cycle(
+            extra.state,
+            CycleInput(
+                now=now,
+                registrations=fetched["registration"],
+                applications=fetched["application"],
+                staff=staff,
+                client_key=services.client_key,
+                complete=not services.source.incremental,
+            ),
+            services.policy,
+            resident,
+        )
+        planned = True
+    quiet_now = steady and not (
+        plan.changed or plan.notices or plan.close_form or plan.new_applications
+    )
+    plan_problems = list(plan.problems)
     skipped = list(getattr(services.source, "problems", []))  # rows a source could not read
     plan.problems[:0] = [*recovered, *skipped, *snapshot.problems, *extra.problems]
     items = to_items(plan.notices, services.mail_domain, now)
+    quiet.forget_plan()  # until this cycle's plan is recorded
     with ledger.transaction(commit=not dry_run):
-        ledger.save_state(state, plan.state)
+        # a plan not made again changed nothing; one that found nothing to change, on the
+        # state loaded, has nothing to save either (and is not compared record by record)
+        if plan.state is not state and (plan.changed or extra.state is not state):
+            ledger.save_state(state, plan.state)
         ledger.enqueue(items)
         emergency_cycle.save(services, extra)
     if not dry_run:
         crash_point("after_commit")
+    if planned and not dry_run and not recovered:
+        # the plan marked seen exactly the pending responses: the newest seen moves to
+        # theirs, and need not be found again among 70,000 (a cache: see app.quiet)
+        quiet.advance_seen(
+            ledger.state_generation,
+            {f: [r.last_submitted_at for r in pending(fetched[f], state, now)] for f in FORMS},
+        )
+    if planned and not dry_run and not recovered and not services.emergency:
+        quiet.keep_book(ledger.state_generation, plan.book)  # dropped below if not final
+    if quiet_now and planned:
+        quiet.remember_plan(ledger.state_generation, hour, staff, plan_problems)
+    elif quiet_now:  # still the same plan (the save above changed nothing)
+        quiet.remember_plan(generation, hour, staff, plan_problems)
     summary.new_registrations = plan.new_registrations
     summary.new_applications = plan.new_applications
     summary.queued = Counter(i.kind for i in [*items, *extra.items])
@@ -244,7 +333,10 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     del fetched, items
     plan.notices.clear()
     summary.problems = plan.problems
-    summary.statuses = Counter(a.status.value for a in plan.state.applications.values())
+    book = plan.book or quiet.take_book(generation)  # the book counts statuses as it goes
+    summary.statuses = +book.statuses if book is not None else status_counts(plan.state)
+    if plan.book is None:
+        quiet.keep_book(generation, book)  # taken only to count: still this state's
     event_tabs = run_events(  # courses and events; their problems join the cycle's
         services.events,
         ledger,
@@ -274,6 +366,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
         ledger.enqueue(to_items([notice], services.mail_domain, now))
 
+    quiet.delivered = None  # until the sends of this cycle are looked up
     report = deliver(
         ledger,
         services.mailer,
@@ -285,10 +378,27 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     )
     summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
     summary.mail_error = report.error
-    final = _record_deliveries(ledger, plan.state)
+    # nothing sent since the sends were looked up at the start: nothing to look up now
+    final = (
+        plan.state
+        if report.sent == 0
+        else _record_deliveries(
+            ledger,
+            plan.state,
+            quiet.per_state(generation, "waiting", lambda: waiting_notices(loaded))
+            if plan.state is loaded
+            else None,
+        )
+    )
     if final is not plan.state:
+        quiet.take_book(None)  # its state is not the one committed now
+        before = ledger.state_generation
         with ledger.transaction():
             ledger.save_state(plan.state, final)
+        quiet.seen_unchanged(before, ledger.state_generation)  # send times only
+    # the state the ledger holds now has the send time of every notice sent so far: the
+    # next cycle need not look them up while no one else writes the ledger (generation)
+    quiet.delivered = ledger.state_generation
     idle = not (plan.changed or queued or plan.problems)
     ledger.record_cycle(
         now,
@@ -299,8 +409,17 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         " / ".join(plan.problems)[:500],
         idle,
     )
-    tabs = [*project(services, final), *event_tabs]
+    # ``final`` is the state the ledger holds now (every change is committed); what this
+    # cycle's book put is all that can differ from the state loaded at its start
+    held = ledger.state_generation
+    since = None
+    book_started_on_loaded = state is loaded and extra.state is state and not recovered
+    if plan.book is not None and generation is not None and final is plan.state:
+        since = (generation, *plan.book.touched) if book_started_on_loaded else None
+    tabs = [*project(services, final, held, since), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
     summary.tabs = {t.name: len(t.rows) for t in tabs}
+    del tabs
+    quiet.settle()
     return summary

@@ -54,6 +54,12 @@ class Book:
         # deficient applications by 申請番号, and by (ID, 相談者コード, 支援実施日): the reply
         # window (P9) looks only at these, not at the whole history, for each response
         self.deficient: dict[str, Application] = {}
+        # accepted applications by 申請番号: payment holds and 支払済 ticks look only at these
+        self.accepted: dict[str, Application] = {}
+        self.statuses: Counter[str] = Counter()  # applications by status code
+        # (applications, registrations) put since the book was made or resumed: what a
+        # cycle changed of the two big tables, for the shell's projection (issue 5)
+        self.touched: tuple[set[str], set[str]] = (set(), set())
         self.deficient_at: dict[tuple[str, str, date], dict[str, Application]] = {}
         self._deadline_of: Callable[[Application], date | None] | None = None
         self._deadline_key: object = None
@@ -64,6 +70,15 @@ class Book:
             self._index(app, +1)
             self.by_response[app.response_id] = app.app_no
             self._index_deficient(None, app)
+
+    def resume(self, state: State) -> Book:
+        """This book again for the next cycle, on ``state``: a state with the content of
+        ``self.state`` (the one committed at the end of the cycle that used this book), so
+        the indexes still hold and are not rebuilt from 60,000 records (issue 5)."""
+        self.state = state.copy()
+        self.pins = {}
+        self.touched = (set(), set())
+        return self
 
     def take_id(self, counter: str, pattern: IdPattern, pin: str) -> str:
         """The pinned number when the response had one, else the next, never reused."""
@@ -77,6 +92,7 @@ class Book:
     # -- registrations -------------------------------------------------------
     def put_registration(self, reg: Registration) -> None:
         self.state.registrations[reg.response_id] = reg
+        self.touched[1].add(reg.response_id)
         self._index_registration(reg)
 
     def _index_registration(self, reg: Registration) -> None:
@@ -109,11 +125,19 @@ class Book:
         if old is not None:
             self._index(old, -1)
         self.state.applications[app.app_no] = app
+        self.touched[0].add(app.app_no)
         self.by_response[app.response_id] = app.app_no
         self._index(app, +1)
         self._index_deficient(old, app)
 
     def _index_deficient(self, old: Application | None, app: Application) -> None:
+        if old is not None:
+            self.statuses[old.status.value] -= 1
+        self.statuses[app.status.value] += 1
+        if old is not None and old.status == AppStatus.ACCEPTED:
+            self.accepted.pop(old.app_no, None)
+        if app.status == AppStatus.ACCEPTED:
+            self.accepted[app.app_no] = app
         if old is not None and old.status == AppStatus.DEFICIENT:
             self.deficient.pop(old.app_no, None)
             same = self.deficient_at.get(_occasion_of(old), {})
@@ -123,6 +147,10 @@ class Book:
             self.deficient_at.setdefault(_occasion_of(app), {})[app.app_no] = app
             if self._deadline_of is not None:  # stale entries are skipped when popped
                 self._push_deadline(app)
+
+    def accepted_in_order(self) -> list[Application]:
+        """The accepted applications in the state's order (first sight: ``seq``)."""
+        return sorted(self.accepted.values(), key=lambda a: a.seq)
 
     def deficient_in_order(self) -> list[Application]:
         """The deficient applications in the state's order (first sight: ``seq``)."""

@@ -10,7 +10,7 @@ least ``min_cell`` applications is a category in use and keeps its name.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 RARE = "その他(少数の回答)"
 
@@ -103,7 +103,11 @@ KNOWN: dict[str, frozenset[str]] = {
 
 def rare_labels(column: str, labels: Iterable[str], min_cell: int) -> frozenset[str]:
     """The labels of ``column`` to publish as ``RARE``: unknown and given fewer times."""
-    counts = Counter(labels)
+    return rare_among(column, Counter(labels), min_cell)
+
+
+def rare_among(column: str, counts: Mapping[str, int], min_cell: int) -> frozenset[str]:
+    """``rare_labels`` from the labels already counted (``stats.Tally`` keeps counts)."""
     known = KNOWN.get(column)
     if known is None:  # months, verdicts, keyword categories: never free text
         return frozenset()

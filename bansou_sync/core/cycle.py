@@ -50,9 +50,10 @@ class CyclePlan:
     problems: list[str] = field(default_factory=list)
     close_form: bool = False
     changed: bool = False
+    book: Book | None = None  # the book whose state is ``state``, for the next cycle
 
 
-def _pending(responses: Sequence[RawResponse], state: State, now: datetime) -> list[RawResponse]:
+def pending(responses: Sequence[RawResponse], state: State, now: datetime) -> list[RawResponse]:
     """Responses new or edited since last seen, in submission order (file order breaks ties);
     responses from after ``now`` are not there yet (replays with --now)."""
     fresh = [
@@ -64,13 +65,20 @@ def _pending(responses: Sequence[RawResponse], state: State, now: datetime) -> l
     return [r for _, _, r in sorted(fresh, key=lambda t: (t[0], t[1]))]
 
 
+BLANK_DESK = SupporterDesk()  # what every reader of desks takes a missing one for
+
+
 def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan) -> None:
     for supporter_id, desk in staff.desks.items():
         reg = book.by_id.get(supporter_id)
         if reg is None:
             plan.problems.append(f"伴走者 {supporter_id}: 登録にない伴走ネットIDの行があります")
             continue
-        old = book.state.desks.get(supporter_id, SupporterDesk())
+        old = book.state.desks.get(supporter_id)
+        if old is None and desk == BLANK_DESK:
+            continue  # nothing typed for one without a desk: as no desk (issue 5: the
+            # first read after a backfill would store 10,000 blank desks)
+        old = old or BLANK_DESK
         book.state.desks[supporter_id] = desk
         if desk.release_duplicates and not old.release_duplicates:
             plan.notices += registrations.release_duplicates(supporter_id, book, policy)
@@ -83,7 +91,17 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
 def _apply_decisions(
     staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
 ) -> None:
-    for app_no, (cell, memo) in sorted(staff.decisions.items()):
+    apps = book.state.applications
+    # only rows that say something the ledger does not know yet (one pass, then sorted):
+    # a 60,000-row 申請 tab is mostly decisions already taken (issue 5)
+    news = [
+        (app_no, value)
+        for app_no, value in staff.decisions.items()
+        if (known := apps.get(app_no)) is None
+        or value[0].strip() != known.decision_seen
+        or value[1] != known.memo
+    ]
+    for app_no, (cell, memo) in sorted(news):
         app = book.state.applications.get(app_no)
         if app is None:
             plan.problems.append(f"申請 {app_no}: 台帳にない申請番号の行があります")
@@ -124,14 +142,18 @@ def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list
     return [f"{form}: 以前の回答 {len(gone)} 件が見つかりません(回答ID {sample} …)"]
 
 
-def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
+def plan_cycle(
+    state: State, inputs: CycleInput, policy: Policy, book: Book | None = None
+) -> CyclePlan:
+    """``book``: the book of the previous cycle, whose state was committed and has the
+    content of ``state`` (a running service keeps it: its indexes are not rebuilt)."""
     now = to_jst(inputs.now)
-    book = Book(state, inputs.pins)
-    plan = CyclePlan(state=book.state)
+    book = book.resume(state) if book is not None and not inputs.pins else Book(state, inputs.pins)
+    plan = CyclePlan(state=book.state, book=book)
     plan.problems += inputs.staff.problems
     _apply_desks(inputs.staff, book, policy, plan)
 
-    for raw in _pending(inputs.registrations, state, now):
+    for raw in pending(inputs.registrations, state, now):
         key = f"registration|{raw.response_id}"
         existing = book.state.registrations.get(raw.response_id)
         if existing is None:
@@ -154,7 +176,7 @@ def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
 
     _apply_decisions(inputs.staff, book, policy, plan, now)
 
-    for raw in _pending(inputs.applications, state, now):
+    for raw in pending(inputs.applications, state, now):
         key = f"application|{raw.response_id}"
         plan.notices += expire_lapsed(book, policy, to_jst(raw.last_submitted_at), now)
         app_no = book.by_response.get(raw.response_id)

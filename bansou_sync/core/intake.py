@@ -116,20 +116,23 @@ def find_superseded(
     return None, [Reason("unreadable:resubmission_of")]
 
 
+def _verdict_fields(verdict: Verdict, now: datetime, notify: bool) -> dict[str, Any]:
+    return {
+        "status": verdict.status,
+        "reasons": verdict.reasons,
+        "minutes": verdict.minutes,
+        "honorarium": verdict.honorarium,
+        "judged_at": now,
+        "updated_at": now,
+        "notice_event": "",
+        "notice_sent_at": None,
+        "clock_start": now if verdict.status == AppStatus.DEFICIENT and not notify else None,
+        "reminded": False,
+    }
+
+
 def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bool) -> Application:
-    return replace(
-        app,
-        status=verdict.status,
-        reasons=verdict.reasons,
-        minutes=verdict.minutes,
-        honorarium=verdict.honorarium,
-        judged_at=now,
-        updated_at=now,
-        notice_event="",
-        notice_sent_at=None,
-        clock_start=now if verdict.status == AppStatus.DEFICIENT and not notify else None,
-        reminded=False,
-    )
+    return replace(app, **_verdict_fields(verdict, now, notify))
 
 
 def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime) -> list[Notice]:
@@ -154,6 +157,11 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
         book.restore(original)
     app_no = book.take_id("application", policy.application_ids, f"application|{raw.response_id}")
     notify = policy.notify_after is None or submitted >= policy.notify_after
+    event = f"response:application:{raw.response_id}"
+    judged = _verdict_fields(verdict, now, notify)
+    if verdict.status == AppStatus.DEFICIENT and notify:
+        judged["notice_event"] = event
+    # built judged at once, not built and then replaced twice (issue 5: 60,000 of them)
     app = Application(
         app_no=app_no,
         response_id=raw.response_id,
@@ -161,20 +169,14 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
         submitted_at=submitted,
         last_submitted_at=to_jst(raw.last_submitted_at),
         effective_submitted_at=effective,
-        minutes=None,
-        status=AppStatus.PENDING_REVIEW,
-        reasons=(),
         resubmission_of=original.app_no if original else None,
         notify=notify,
         prefecture=_prefecture(book, facts),
+        **judged,
         **_answer_fields(facts, client),
     )
-    app = _apply_verdict(app, verdict, now, notify)
     if original is not None:
         book.update(original, status=AppStatus.RESUBMITTED, superseded_by=app_no, updated_at=now)
-    event = f"response:application:{raw.response_id}"
-    if app.status == AppStatus.DEFICIENT:
-        app = replace(app, notice_event=event if notify else "")
     book.put_application(app)
     if not notify:
         return []

@@ -47,7 +47,7 @@ Answer = str | tuple[str, ...]
 """A raw answer: text, or the chosen options of a checkbox question."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawResponse:
     """One form submission as a source delivers it.
 
@@ -154,7 +154,7 @@ class Cycle:
         return self.now.date()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     """A 伴走ネット登録 response as the ledger keeps it (answers already normalised)."""
 
@@ -195,7 +195,7 @@ class SupporterDesk:
     note: str = ""  # メモ
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Application:
     """A 伴走支援申請 response as the ledger keeps it, with its judgement and money."""
 

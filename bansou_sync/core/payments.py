@@ -55,7 +55,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     today = to_jst(now).date()
     held: dict[tuple[date, str], list[Application]] = defaultdict(list)
     released: dict[tuple[date, str], list[Application]] = defaultdict(list)
-    for app in list(book.state.applications.values()):
+    for app in book.accepted_in_order():  # the others are never held nor released
         supporter_id, cutoff_before = app.supporter_id, app.cutoff
         if app.status != AppStatus.ACCEPTED or not supporter_id or cutoff_before is None:
             continue
@@ -103,7 +103,7 @@ def apply_paid_ticks(ticked: Mapping[str, bool], book: Book, now: datetime) -> l
     problems: list[str] = []
     today = to_jst(now).date().isoformat()
     by_batch: dict[str, list[Application]] = defaultdict(list)
-    for app in book.state.applications.values():
+    for app in book.accepted_in_order():
         if app.status == AppStatus.ACCEPTED and app.cutoff and app.supporter_id and not app.held:
             by_batch[batch_key(app.cutoff, app.supporter_id)].append(app)
     for key, is_ticked in sorted(ticked.items()):

@@ -22,19 +22,30 @@ What is published, and why each figure is safe:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from bansou_sync.core.categories import KNOWN, RARE, rare_labels
+from bansou_sync.core.categories import KNOWN, RARE, rare_among, rare_labels
 from bansou_sync.core.model import APP_LABELS, Application, AppStatus
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap, categories
 from bansou_sync.core.state import State
 from bansou_sync.core.suppression import SECRET, SMALL, Relation, small, suppress_table
 
-__all__ = ["SECRET", "SMALL", "Published", "Tables", "publish", "stats_rows", "suppress", "tables"]
+__all__ = [
+    "SECRET",
+    "SMALL",
+    "Published",
+    "Tables",
+    "Tally",
+    "publish",
+    "stats_rows",
+    "suppress",
+    "tables",
+]
 
 TOTAL = "合計"
 APPLICATIONS, ACCEPTED, HONORARIA = "申請件数", "受付完了・支払済", "謝金支払額(円)"
@@ -147,6 +158,97 @@ def tables_of(data: pd.DataFrame, min_cell: int) -> Tables:
         tally = series.value_counts().sort_index()
         sections.append((title, relation, {str(k): int(v) for k, v in tally.items()}))
     return Tables(totals=totals, sections=tuple(sections))
+
+
+_AT = {column: i for i, column in enumerate(COLUMNS)}
+
+
+@dataclass
+class Tally:
+    """What ``tables_of`` counts, kept up to date one frame row at a time (issue 5).
+
+    The service keeps one between cycles (``app.projector``): adding and removing the
+    rows of the applications that changed costs O(changed), and ``tables`` costs
+    O(distinct labels), where ``tables_of`` re-reads every application. The result is
+    ``tables_of``'s, pooling included (the tests compare them on plain data). Rows are
+    tuples in ``COLUMNS`` order, each list already without repeats (``frame_row``).
+    """
+
+    count: int = 0
+    accepted: int = 0
+    paid_yen: int = 0
+    supporters: Counter[str] = field(default_factory=Counter)
+    clients: Counter[str] = field(default_factory=Counter)
+    # per section's column: how many rows give each label (lists: each of their items)
+    labels: dict[str, Counter[str]] = field(
+        default_factory=lambda: {column: Counter() for _, column, _ in SECTIONS}
+    )
+    # per pooled list column: the rows' sets of labels that are no known category —
+    # whether a row counts under RARE depends on which labels are rare at the time
+    unknown: dict[str, Counter[frozenset[str]]] = field(
+        default_factory=lambda: {c: Counter() for c in KNOWN if c in MULTIPLE}
+    )
+
+    def add(self, row: Sequence[Any], sign: int = 1) -> None:
+        """Count ``row`` in (``sign`` -1: out again, as it was counted in)."""
+        status = row[_AT["status"]]
+        self.count += sign
+        self.accepted += sign * (status in (ACCEPTED_LABEL, PAID_LABEL))
+        self.paid_yen += sign * int(row[_AT["paid_yen"]])
+        for name, people in (("supporter", self.supporters), ("client", self.clients)):
+            if row[_AT[name]] != "":
+                _bump(people, row[_AT[name]], sign)
+        for column, counts in self.labels.items():
+            value = row[_AT[column]]
+            for label in value if column in MULTIPLE else (value,):
+                _bump(counts, label, sign)
+        for column, sets in self.unknown.items():
+            strange = frozenset(row[_AT[column]]).difference(KNOWN[column])
+            if strange:
+                _bump(sets, strange, sign)
+
+    def remove(self, row: Sequence[Any]) -> None:
+        self.add(row, -1)
+
+    def tables(self, min_cell: int) -> Tables:
+        totals = {
+            APPLICATIONS: self.count,
+            ACCEPTED: self.accepted,
+            HONORARIA: self.paid_yen,
+            SUPPORTERS: len(self.supporters),
+            CLIENTS: len(self.clients),
+        }
+        sections = []
+        for title, column, relation in SECTIONS:
+            counts = self.labels[column]
+            rare = rare_among(column, counts, min_cell)
+            if rare:
+                counts = self._pooled(column, counts, rare)
+            shown = {str(k): int(counts[k]) for k in sorted(counts)}
+            sections.append((title, relation, shown))
+        return Tables(totals=totals, sections=tuple(sections))
+
+    def _pooled(self, column: str, counts: Counter[str], rare: frozenset[str]) -> Counter[str]:
+        """``pooled``'s recoding, on counts: the rare labels become one RARE label,
+        counted once per row (a list item) or per application (a single answer)."""
+        kept = Counter({k: n for k, n in counts.items() if k not in rare and k != RARE})
+        if column in MULTIPLE:
+            pooled = rare | {RARE}
+            in_rare = sum(n for labels, n in self.unknown[column].items() if labels & pooled)
+        else:
+            in_rare = sum(n for k, n in counts.items() if k in rare or k == RARE)
+        if in_rare:
+            kept[RARE] = in_rare
+        return kept
+
+
+def _bump(counts: Counter[Any], key: Any, sign: int) -> None:
+    """Counter arithmetic that drops a key at zero (a label no row gives is not counted)."""
+    n = counts[key] + sign
+    if n:
+        counts[key] = n
+    else:
+        del counts[key]
 
 
 def tables(

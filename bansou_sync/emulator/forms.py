@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import copy
+import functools
 import hashlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +46,36 @@ class FormState:
     legacy: bool = False
     order: str = "shuffled"
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # submission order
+    # the responses in submission order and (time, position) sorted, for ``timestamp``
+    # filters: a poll for what is new must not read the time of every response (issue 5).
+    # Extended as responses are added, dropped when one is edited or replaced.
+    _listed: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _by_time: list[tuple[int, int]] | None = field(default=None, repr=False)
+
+    def submitted_after(self, strict: bool, bound: int) -> list[dict[str, Any]]:
+        """The responses whose ``lastSubmittedTime`` is after ``bound`` (or at it, unless
+        ``strict``), in submission order."""
+        if self._by_time is None or len(self._listed) != len(self.responses):
+            self._listed = list(self.responses.values())
+            self._by_time = sorted(
+                (_nanos(r["lastSubmittedTime"]), i) for i, r in enumerate(self._listed)
+            )
+        if strict:
+            first = bisect.bisect_right(self._by_time, (bound, sys.maxsize))
+        else:
+            first = bisect.bisect_left(self._by_time, (bound, -1))
+        return [self._listed[i] for i in sorted(i for _, i in self._by_time[first:])]
+
+    def stored(self, response: dict[str, Any], replaced: bool) -> None:
+        """Keep the time index in step with a response just stored."""
+        if replaced or self._by_time is None or len(self._listed) != len(self.responses) - 1:
+            self._by_time = None
+            return
+        bisect.insort(self._by_time, (_nanos(response["lastSubmittedTime"]), len(self._listed)))
+        self._listed.append(response)
+
+    def edited(self) -> None:
+        self._by_time = None
 
     @property
     def form_id(self) -> str:
@@ -162,6 +195,7 @@ class FormsApi:
                 now = max(int(self.clock.now() * 1_000_000) * 1000, previous + 1000)
                 submitted_at = _format_micros(now // 1000)
             stored["lastSubmittedTime"] = submitted_at
+            state.edited()
             return copy.deepcopy(stored)
 
     def responses(self, form_id: str) -> list[dict[str, Any]]:
@@ -224,17 +258,21 @@ class FormsApi:
             state = self._find(match["form"])
             size = _page_size(request.param("pageSize"))
             flt = request.param("filter") or ""
-            keep = _parse_filter(flt) if flt else None
+            after = _parse_filter(flt) if flt else None
             offset = _read_token(request.param("pageToken"), flt)
-            chosen = [
-                r
-                for r in self._ordered(state)
-                if keep is None or keep(_nanos(r["lastSubmittedTime"]))
-            ]
+            # filtered before ordering: a poll for what is new sorts only the few it
+            # keeps, not the whole history (the order is total and the sorts stable, so
+            # the list is the same as filtering the ordered history)
+            kept = (
+                list(state.responses.values()) if after is None else state.submitted_after(*after)
+            )
+            chosen = self._ordered(state, kept)
             page = chosen[offset : offset + size]
             body: dict[str, Any] = {}
             if page:
-                body["responses"] = copy.deepcopy(page)
+                # one level deep is a full copy here: a stored response's values are
+                # replaced (``edit_response``), never changed in place
+                body["responses"] = [dict(r) for r in page]
             if offset + size < len(chosen):
                 body["nextPageToken"] = _make_token(offset + size, flt)
             return Response(200, body)
@@ -287,16 +325,12 @@ class FormsApi:
             raise ValueError(f"order must be one of {ORDERS}")
         state.order = order
 
-    def _ordered(self, state: FormState) -> list[dict[str, Any]]:
-        responses = list(state.responses.values())
+    def _ordered(self, state: FormState, responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if state.order == "submitted":
             return sorted(responses, key=lambda r: _nanos(r["lastSubmittedTime"]))
         if state.order == "reverse":
             return sorted(responses, key=lambda r: _nanos(r["lastSubmittedTime"]), reverse=True)
-        return sorted(
-            responses,
-            key=lambda r: hashlib.sha256(f"{self.seed}:{r['responseId']}".encode()).digest(),
-        )
+        return sorted(responses, key=lambda r: _shuffle_key(f"{self.seed}:{r['responseId']}"))
 
     def _store(
         self, state: FormState, given: Mapping[str, Any], *, check_open: bool
@@ -325,7 +359,9 @@ class FormsApi:
             response["answers"] = answers
         _nanos(response["createTime"])  # refuse unreadable timestamps early
         _nanos(response["lastSubmittedTime"])
+        replaced = response["responseId"] in state.responses
         state.responses[response["responseId"]] = response
+        state.stored(response, replaced)
         return response
 
     def _new_id(self, form_id: str) -> str:
@@ -372,8 +408,17 @@ def _omit_false(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _shuffle_key(text: str) -> bytes:
+    """The stable shuffle's sort key, worked out once per response (each list request
+    orders the whole history)."""
+    return hashlib.sha256(text.encode()).digest()
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def _nanos(stamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 UTC ("Z") timestamp."""
+    """Nanoseconds since the epoch of an RFC 3339 UTC ("Z") timestamp (remembered:
+    every list request with a ``timestamp`` filter reads each response's time)."""
     match = _RFC3339_Z.fullmatch(stamp)
     if not match:
         raise ValueError(f"not an RFC 3339 UTC timestamp: {stamp!r}")
@@ -401,7 +446,8 @@ def _page_size(raw: str | None) -> int:
     return MAX_PAGE_SIZE if size == 0 else min(size, MAX_PAGE_SIZE)
 
 
-def _parse_filter(text: str) -> Any:
+def _parse_filter(text: str) -> tuple[bool, int]:
+    """(strictly after?, the bound in nanoseconds) of a ``timestamp`` filter."""
     match = _FILTER.fullmatch(text)
     if not match:
         raise ApiError(400, _INVALID)
@@ -409,9 +455,7 @@ def _parse_filter(text: str) -> Any:
         bound = _nanos(match[2])
     except ValueError as exc:
         raise ApiError(400, _INVALID) from exc
-    if match[1] == ">":
-        return lambda t: t > bound
-    return lambda t: t >= bound
+    return match[1] == ">", bound
 
 
 def _make_token(offset: int, flt: str) -> str:

@@ -19,7 +19,7 @@ import email.policy
 import re
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
@@ -42,15 +42,27 @@ class StoredMessage:
     internal_date: int  # ms since the epoch
     history_id: int
     draft_id: str | None = None
+    parsed: InitVar[EmailMessage | None] = None
     message: EmailMessage = field(init=False)
+    # the Message-ID header as read once: threading a new message compares it with every
+    # stored one, and re-reading it through ``email.policy`` each time made a mailbox of
+    # 500 drafts cost seconds (issue 5)
+    message_id_header: str = field(init=False, default="")
 
-    def __post_init__(self) -> None:
-        self.reparse()
+    def __post_init__(self, parsed: EmailMessage | None) -> None:
+        if parsed is None:
+            self.reparse()
+        else:
+            self._use(parsed)
 
     def reparse(self) -> None:
         parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
+        self._use(parsed)
+
+    def _use(self, parsed: EmailMessage) -> None:
         self.message = parsed
+        self.message_id_header = str(parsed.get("Message-ID", ""))
 
     def header(self, name: str) -> str:
         return str(self.message.get(name, ""))
@@ -247,17 +259,19 @@ class GmailApi:
         self._seq += 1
         self._history += 1
         message_id = f"{0x18C0000000000000 + self._seq * 7919:016x}"
-        if "Message-ID" not in parsed or self.replace_message_id:
+        rewritten = "Message-ID" not in parsed or self.replace_message_id
+        if rewritten:
             del parsed["Message-ID"]
             parsed["Message-ID"] = f"<{secrets.token_hex(12)}.emu@mail.gmail.com>"
             raw = parsed.as_bytes()
         thread_id = message_id
         refs = str(parsed.get("In-Reply-To", "")) + " " + str(parsed.get("References", ""))
-        for other in self._messages.values():
-            mid = other.header("Message-ID")
-            if other.owner == owner and mid and mid in refs:
-                thread_id = other.thread_id
-                break
+        if refs.strip():  # a message that refers to none starts its own thread
+            for other in self._messages.values():
+                mid = other.message_id_header
+                if other.owner == owner and mid and mid in refs:
+                    thread_id = other.thread_id
+                    break
         stored = StoredMessage(
             message_id,
             thread_id,
@@ -266,6 +280,9 @@ class GmailApi:
             labels,
             int(self.clock.now() * 1000),
             self._history,
+            # the parse above is the message as stored unless its Message-ID was rewritten
+            # (then the stored bytes are parsed again, as before)
+            parsed=None if rewritten else parsed,
         )
         self._messages[message_id] = stored
         return stored

@@ -43,7 +43,8 @@ def config_snippet(emulator: Emulator, key_file: Path) -> str:
 
 def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
     """Serve until interrupted; returns the process exit code."""
-    emulator = start_emulator(fixtures_dir, port=port)
+    # the CLI's emulator has its process to itself (see ``Emulator.freeze_gc``)
+    emulator = start_emulator(fixtures_dir, port=port, freeze_gc=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     key_file = emulator.write_service_account_file(out_dir / KEY_FILE).resolve()
     (out_dir / "emulator.json").write_text(

@@ -209,10 +209,10 @@ class SheetsApi(StaffHooks):
 
     @contextmanager
     def _transaction(self, spreadsheet_id: str) -> Iterator[Spreadsheet]:
-        """All or nothing, as Google's batch methods: work on a copy, keep it on success."""
-        draft = copy.deepcopy(self.book(spreadsheet_id))
-        yield draft
-        self._books[spreadsheet_id] = draft
+        """All or nothing, as Google's batch methods: a failing request undoes what the
+        batch did (``Spreadsheet.transaction``)."""
+        with self.book(spreadsheet_id).transaction() as book:
+            yield book
 
     def batch_update(self, request: Request, match: re.Match[str]) -> Response:
         body = request.json()
@@ -413,9 +413,9 @@ class SheetsApi(StaffHooks):
     def metadata_get(self, request: Request, match: re.Match[str]) -> Response:
         book = self.book(match["id"])
         wanted = int(match["metadata_id"])
-        for metadata in book.developer_metadata:
-            if metadata["metadataId"] == wanted:
-                return Response(200, copy.deepcopy(metadata))
+        metadata = book.metadata.get(wanted)
+        if metadata is not None:
+            return Response(200, copy.deepcopy(metadata))
         raise ApiError(404, f"No developer metadata with ID: {wanted}")
 
 

@@ -18,18 +18,17 @@ from bansou_sync.emulator.sheets_model import Spreadsheet
 class FilterMatcher:
     def __init__(self, book: Spreadsheet) -> None:
         self.book = book
-        self._by_id: dict[Any, list[dict[str, Any]]] | None = None
 
     def _candidates(self, lookup: dict[str, Any]) -> list[dict[str, Any]]:
-        """The metadata a lookup may match: by id through an index built once per request
-        (a write addressing 60,000 rows by tag must not scan every tag for each row)."""
+        """The metadata a lookup may match: by id through the spreadsheet's index (a
+        write addressing 60,000 rows by tag must not scan every tag for each row)."""
         if "metadataId" not in lookup:
             return self.book.developer_metadata
-        if self._by_id is None:
-            self._by_id = {}
-            for metadata in self.book.developer_metadata:
-                self._by_id.setdefault(metadata.get("metadataId"), []).append(metadata)
-        return self._by_id.get(lookup["metadataId"], [])
+        try:
+            found = self.book.metadata.get(lookup["metadataId"])
+        except TypeError:  # an unhashable id (a list, an object) matches nothing
+            return []
+        return [] if found is None else [found]
 
     def targets(self, data_filter: dict[str, Any]) -> list[Target]:
         if "a1Range" in data_filter:

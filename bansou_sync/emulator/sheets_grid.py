@@ -146,11 +146,11 @@ def write(
     parse = from_user_entered if option == "USER_ENTERED" else from_raw
     cells = 0
     for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            cells += 1
-            if value is None:  # Google: null values are skipped
-                continue
-            target.sheet.set_value(start_row + r, start_col + c, parse(value))
+        cells += len(row)
+        # Google: null values are skipped
+        given = [(start_col + c, parse(value)) for c, value in enumerate(row) if value is not None]
+        if given:
+            target.sheet.set_values(start_row + r, given)
     return Written(target.sheet, start_row, start_col, height, width, cells)
 
 
@@ -191,29 +191,139 @@ def read(
     start_row, end_row, start_col, end_col = target.clipped()
     sheet = target.sheet
     by_columns = major == "COLUMNS"
-    outer = range(start_col, end_col) if by_columns else range(start_row, end_row)
-    inner = range(start_row, end_row) if by_columns else range(start_col, end_col)
-    # the last occupied inner index of each outer line, in one pass over the cells (a
-    # scan per line made reading a 60,000-row tab quadratic)
-    last_of: dict[int, int] = {}
-    for (r, c), stored in sheet.cells.items():
-        if stored.value is not None and start_row <= r < end_row and start_col <= c < end_col:
-            o, i = (c, r) if by_columns else (r, c)
-            if i > last_of.get(o, -1):
-                last_of[o] = i
+    value_render = value_render or "FORMATTED_VALUE"
+    date_render = date_render or "SERIAL_NUMBER"
     values: list[list[Any]] = []
-    for o in outer:
-        last = last_of.get(o)
-        if last is None:
+    if by_columns:
+        # the last occupied row of each column, in one pass over the rows in range
+        last_of: dict[int, int] = {}
+        for r, found in sheet.rows_between(start_row, end_row):
+            for c, stored in found.items():
+                if stored.value is not None and start_col <= c < end_col:
+                    last_of[c] = r
+        for c in range(start_col, end_col):
+            last = last_of.get(c)
+            values.append(
+                []
+                if last is None
+                else [
+                    render(sheet.value(r, c), value_render, date_render)
+                    for r in range(start_row, last + 1)
+                ]
+            )
+    else:
+        # row by row, only the rows in range (a narrow read of a 60,000-row tab looks at
+        # those columns of each row, not at every cell of the tab); text renders as
+        # itself in every option, so ``render`` is skipped for it
+        narrow = end_col - start_col <= 8
+        backwards = range(end_col - 1, start_col - 1, -1)
+        next_row = start_row
+        if narrow:  # a key or a few staff columns: the usual read
+            return _reply(
+                target,
+                False,
+                _few_columns(
+                    sheet, start_row, end_row, start_col, end_col, value_render, date_render
+                ),
+            )
+        if end_col - start_col == 1:  # one column (a key, a staff column): the usual read
+            return _reply(
+                target,
+                False,
+                _one_column(sheet, start_row, end_row, start_col, value_render, date_render),
+            )
+        for r, found in sheet.rows_between(start_row, end_row):
+            last = -1
+            if narrow:
+                for c in backwards:
+                    held = found.get(c)
+                    if held is not None and held.value is not None:
+                        last = c
+                        break
+            else:
+                last = max(
+                    (
+                        c
+                        for c, held in found.items()
+                        if start_col <= c < end_col and held.value is not None
+                    ),
+                    default=-1,
+                )
+            if last < 0:
+                continue
+            if r > next_row:
+                values.extend([] for _ in range(r - next_row))
+            held_values = [
+                None if held is None else held.value
+                for held in map(found.get, range(start_col, last + 1))
+            ]
+            values.append(
+                [
+                    value if type(value) is str else render(value, value_render, date_render)
+                    for value in held_values
+                ]
+            )
+            next_row = r + 1
+    return _reply(target, by_columns, values)
+
+
+def _one_column(
+    sheet: Sheet, start_row: int, end_row: int, col: int, value_render: str, date_render: str
+) -> list[list[Any]]:
+    """``read``'s rows for a one-column range, a comprehension per step (a status tab's
+    key column is 60,000 rows long)."""
+    held = [found.get(col) if found else None for found in sheet.row_slice(start_row, end_row)]
+    cells = [None if cell is None else cell.value for cell in held]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return [
+        []
+        if value is None
+        else [value if type(value) is str else render(value, value_render, date_render)]
+        for value in cells
+    ]
+
+
+def _few_columns(
+    sheet: Sheet,
+    start_row: int,
+    end_row: int,
+    start_col: int,
+    end_col: int,
+    value_render: str,
+    date_render: str,
+) -> list[list[Any]]:
+    """``read``'s rows for a range a few columns wide: column by column in
+    comprehensions, then each row cut after its last value."""
+    if end_col - start_col == 1:
+        return _one_column(sheet, start_row, end_row, start_col, value_render, date_render)
+    rows = sheet.row_slice(start_row, end_row)
+    columns = [
+        [
+            None if cell is None else cell.value
+            for cell in [found.get(c) if found else None for found in rows]
+        ]
+        for c in range(start_col, end_col)
+    ]
+    values: list[list[Any]] = []
+    width = end_col - start_col
+    for line in zip(*columns, strict=True):
+        if line.count(None) == width:  # most rows: nothing typed in the staff columns
             values.append([])
             continue
-        row = []
-        for i in range(inner.start, last + 1):
-            cell = sheet.value(i, o) if by_columns else sheet.value(o, i)
-            row.append(
-                render(cell, value_render or "FORMATTED_VALUE", date_render or "SERIAL_NUMBER")
-            )
-        values.append(row)
+        last = width - 1
+        while line[last] is None:
+            last -= 1
+        values.append(
+            [
+                value if type(value) is str else render(value, value_render, date_render)
+                for value in line[: last + 1]
+            ]
+        )
+    return values
+
+
+def _reply(target: Target, by_columns: bool, values: list[list[Any]]) -> dict[str, Any]:
     while values and not values[-1]:
         values.pop()
     reply: dict[str, Any] = {
@@ -252,14 +362,9 @@ def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, i
         return (start_row, bottom + 1, start_col, right + 1), bottom + 1, start_col
     if area is not None and _is_single_cell(area):
         end_row, end_col = sheet.row_count, sheet.column_count
-    rows_with_values = [
-        r
-        for (r, c), cell in sheet.cells.items()
-        if cell.value is not None and start_row <= r < end_row and start_col <= c < end_col
-    ]
-    if not rows_with_values:
+    last = sheet.last_row_with_value(start_col, end_col, start_row, end_row)
+    if last < 0:
         return None, start_row, start_col
-    last = max(rows_with_values)
     runs: list[tuple[int, int]] = []
     for col in range(start_col, end_col):
         if filled(last, col):

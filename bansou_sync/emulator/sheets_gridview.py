@@ -156,7 +156,7 @@ def _grid_data(
 
 
 def _cell_json(sheet: Sheet, row: int, col: int) -> dict[str, Any]:
-    cell = sheet.cells.get((row, col))
+    cell = sheet.get(row, col)
     if cell is None:
         return {}
     out: dict[str, Any] = {}

@@ -4,7 +4,9 @@ Each takes the spreadsheet and the request body and returns the reply entry — 
 when Google's request has no response message — or raises ``RequestRefused`` with
 Google's text, which the caller prefixes with ``Invalid requests[i].<kind>: ``.
 Replies omit default-valued fields as Google's do (a ``GridRange`` with ``sheetId`` 0
-prints without it). The whole batch is atomic: the caller applies it to a copy.
+prints without it). The whole batch is atomic: the caller runs it in
+``Spreadsheet.transaction``, so every change goes through the model's methods (never
+a cell, row list or metadata list changed behind them).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Any
 
 from bansou_sync.emulator.fieldmask import copy_masked, parse_mask
 from bansou_sync.emulator.sheets_model import (
+    Cell,
     Sheet,
     Spreadsheet,
     shift_for_delete,
-    shift_for_insert,
 )
 from bansou_sync.emulator.sheets_values import from_extended_value, sort_key
 
@@ -83,9 +85,7 @@ def delete_sheet(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
     if len(spreadsheet.sheets) == 1:
         raise RequestRefused("You can't remove all the sheets in a document.")
     spreadsheet.sheets.remove(sheet)
-    spreadsheet.developer_metadata = [
-        m for m in spreadsheet.developer_metadata if _metadata_sheet_id(m) != sheet.sheet_id
-    ]
+    spreadsheet.metadata.remove_where(lambda m: _metadata_sheet_id(m) == sheet.sheet_id)
     spreadsheet.reindex()
     return {}
 
@@ -128,7 +128,7 @@ def update_sheet_properties(spreadsheet: Spreadsheet, body: dict[str, Any]) -> R
         raise RequestRefused("Sheet must have at least one row and one column.")
     new_index = updated.pop("index", sheet.properties.get("index"))
     sheet.properties = updated
-    sheet.resize(rows, cols)
+    sheet.resize(rows, cols)  # drops the cells beyond a smaller grid
     if new_index != spreadsheet.sheets.index(sheet):
         spreadsheet.sheets.remove(sheet)
         spreadsheet.sheets.insert(min(int(new_index), len(spreadsheet.sheets)), sheet)
@@ -198,8 +198,8 @@ def set_data_validation(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply
     for row, col in cells_in(sheet, grid_range):
         if rule:
             sheet.cell(row, col).validation = copy.deepcopy(rule)
-        elif (row, col) in sheet.cells:
-            sheet.cells[(row, col)].validation = None
+        elif sheet.get(row, col) is not None:
+            sheet.cell(row, col).validation = None
     return {}
 
 
@@ -281,7 +281,7 @@ def _write_cell_data(sheet: Sheet, row: int, col: int, data: dict[str, Any], fie
     if whole or "dataValidation" in mask:
         cell.validation = data.get("dataValidation") or None
     if cell.is_blank():
-        del sheet.cells[(row, col)]
+        sheet.take(row, col)
 
 
 _COLORS = (("backgroundColor", "backgroundColorStyle"), ("foregroundColor", "foregroundColorStyle"))
@@ -323,10 +323,10 @@ def sort_range(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
     sheet = grid_sheet(spreadsheet, grid_range.get("sheetId"))
     start_row, end_row, start_col, end_col = bounds(sheet, grid_range)
     specs = body.get("sortSpecs") or [{"dimensionIndex": start_col}]
-    rows = [
-        {c: sheet.cells.pop((r, c)) for c in range(start_col, end_col) if (r, c) in sheet.cells}
-        for r in range(start_row, end_row)
-    ]
+    rows: list[dict[int, Cell]] = []
+    for r in range(start_row, end_row):
+        taken = {c: sheet.take(r, c) for c in range(start_col, end_col) if sheet.get(r, c)}
+        rows.append({c: cell for c, cell in taken.items() if cell is not None})
     order = list(range(len(rows)))
     for spec in reversed(specs):  # stable sorts, least significant key first
         col = int(spec.get("dimensionIndex", 0))
@@ -337,7 +337,7 @@ def sort_range(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
         order = filled + blank  # blanks stay last in both directions
     for new_offset, old_offset in enumerate(order):
         for col, cell in rows[old_offset].items():
-            sheet.cells[(start_row + new_offset, col)] = cell
+            sheet.put(start_row + new_offset, col, cell)
     _move_row_metadata(spreadsheet, sheet, start_row, order)
     return {}
 
@@ -359,13 +359,17 @@ def _move_row_metadata(
 ) -> None:
     """Metadata on one row travels with that row when a sort moves it."""
     new_place = {start_row + old: start_row + new for new, old in enumerate(order)}
-    for dimension_range in spreadsheet.metadata_moving_with(sheet):
-        if dimension_range.get("dimension") != "ROWS":
-            continue
+
+    def move(dimension_range: dict[str, Any]) -> None:
+        dimension_range["startIndex"] = new_place[dimension_range.get("startIndex", 0)]
+        dimension_range["endIndex"] = dimension_range["startIndex"] + 1
+
+    store = spreadsheet.metadata
+    for dimension_range in store.ranges(sheet.sheet_id, "ROWS"):
         start, end = dimension_range.get("startIndex", 0), dimension_range.get("endIndex")
         if end == start + 1 and start in new_place:
-            dimension_range["startIndex"] = new_place[start]
-            dimension_range["endIndex"] = new_place[start] + 1
+            store.change(dimension_range, move)
+    store.reorder()
 
 
 def insert_dimension(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
@@ -377,8 +381,7 @@ def insert_dimension(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
     if start > limit or end <= start:
         raise RequestRefused(f"Invalid dimension range: start {start}, end {end}")
     sheet.insert(dimension, start, end - start)
-    for moving in spreadsheet.metadata_moving_with(sheet):
-        shift_for_insert(moving, dimension, start, end - start)
+    spreadsheet.metadata.insert(sheet.sheet_id, dimension, start, end - start)
     return {}
 
 
@@ -395,13 +398,13 @@ def delete_dimension(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
         noun = "rows" if dimension == "ROWS" else "columns"
         raise RequestRefused(f"You can't delete all the {noun} on the sheet.")
     sheet.delete(dimension, start, end)
-    spreadsheet.developer_metadata = [
-        m
-        for m in spreadsheet.developer_metadata
-        if not _deleted_with(m, sheet, dimension, start, end)
-    ]
-    for moving in spreadsheet.metadata_moving_with(sheet):
-        shift_for_delete(moving, dimension, start, end)
+    spreadsheet.metadata.remove_where(lambda m: _deleted_with(m, sheet, dimension, start, end))
+    spreadsheet.metadata.shift(
+        sheet.sheet_id,
+        dimension,
+        start,
+        lambda moving: shift_for_delete(moving, dimension, start, end),
+    )
     return {}
 
 
@@ -453,7 +456,7 @@ def clear_basic_filter(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
 
 
 def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
-    metadata = copy.deepcopy(body.get("developerMetadata") or {})
+    metadata = json_copy(body.get("developerMetadata") or {})
     location = metadata.get("location") or {}
     if location.get("spreadsheet"):
         location = {"locationType": "SPREADSHEET", "spreadsheet": True}
@@ -470,7 +473,7 @@ def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) ->
     if not metadata.get("visibility"):
         raise RequestRefused("Developer metadata visibility is required.")
     metadata["location"] = location
-    taken = spreadsheet.metadata_ids()
+    taken = spreadsheet.metadata
     metadata_id = metadata.get("metadataId")
     if metadata_id in taken:
         raise RequestRefused(f"Developer metadata with id {metadata_id} already exists.")
@@ -478,7 +481,17 @@ def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) ->
         metadata_id = spreadsheet.new_id()
     stored = {"metadataId": metadata_id, **{k: v for k, v in metadata.items() if k != "metadataId"}}
     spreadsheet.add_metadata(stored)
-    return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(stored)}}
+    return {"createDeveloperMetadata": {"developerMetadata": json_copy(stored)}}
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, scalars), without ``copy.deepcopy``'s
+    memo: a backfill's batch creates tens of thousands of row tags."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) if isinstance(v, dict | list) else v for v in value]
+    return value
 
 
 def accepted_without_model(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:

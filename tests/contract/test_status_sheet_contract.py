@@ -95,7 +95,7 @@ class GoogleBackend:
         self.sid = emulator.sheets.load_fixture({"sheets": {"Sheet1": []}})
         self.access = GoogleAccess(emulator.write_service_account_file(folder / "key.json"))
         self.access = GoogleAccess(self.access.credentials_file, None, emulator.base_url)
-        self.sheet = GoogleSheet(self.access, self.sid, cache_path=folder / "sheet-cache.json")
+        self.sheet = GoogleSheet(self.access, self.sid, cache_path=folder / "sheet-cache.sqlite3")
 
     def fresh(self) -> StatusSheet:
         return GoogleSheet(self.access, self.sid)

@@ -26,6 +26,8 @@ def test_the_quick_benchmark_completes_within_the_request_targets(tmp_path: Path
     assert cycles["backfill"]["new_applications"] == 1000
     assert cycles["incremental"]["new_applications"] == 100
     assert cycles["backfill"]["api_requests"] <= 60
+    assert cycles["idle-first"]["api_requests"] <= 4
     assert cycles["idle"]["api_requests"] <= 4
+    assert cycles["idle-after"]["api_requests"] <= 4
     assert cycles["incremental"]["api_requests"] <= 8
-    assert (tmp_path / "quick.md").read_text(encoding="utf-8").count("| 1,000 / 1,000 |") == 4
+    assert (tmp_path / "quick.md").read_text(encoding="utf-8").count("| 1,000 / 1,000 |") == 5

@@ -80,7 +80,7 @@ def test_a_read_is_one_batch_get_once_the_sheet_has_been_written(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
     sid = new_spreadsheet(emulator)
-    cache = tmp_path / "sheet-cache.json"
+    cache = tmp_path / "sheet-cache.sqlite3"
     every_tab = [TabRows(t.name, []) for t in ALL_TABS[1:]]
     GoogleSheet(access, sid, cache_path=cache).write(supporters(range(1, 50)) + every_tab)
     emulator.reset_counters()
@@ -131,7 +131,7 @@ def test_an_incremental_cycle_is_a_read_one_structural_and_one_values_request(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
     sid = new_spreadsheet(emulator)
-    cache = tmp_path / "sheet-cache.json"
+    cache = tmp_path / "sheet-cache.sqlite3"
     every_tab = [TabRows(t.name, []) for t in ALL_TABS[1:]]
     GoogleSheet(access, sid, cache_path=cache).write(supporters(range(1, 200)) + every_tab)
     sheet = GoogleSheet(access, sid, cache_path=cache)  # a new process: no grid known
@@ -386,3 +386,53 @@ def test_a_daemon_cell_edited_by_hand_is_restored_by_the_hourly_full_check(
     sheet.read()
     sheet.write(supporters(range(1, 4)))
     assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_the_read_after_its_own_insertions_is_found_as_predicted_and_not_parsed_again(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid, cache_path=tmp_path / "sheet-cache.sqlite3")
+    rows = supporters(range(1, 40))
+    sheet.write(rows)  # a new tab: every row inserted
+    first = sheet.read()
+    sheet.write(rows)
+    again = sheet.read()
+
+    assert set(first.tabs[SUPPORTERS.name][0].cells) == {"伴走ネットID", *SUPPORTERS.staff}
+    # the prediction made at the write is what Google sent: the same parsed objects
+    assert again.tabs[SUPPORTERS.name] is first.tabs[SUPPORTERS.name]
+    assert [r.key for r in first.tabs[SUPPORTERS.name]] == [(f"BN-{n:04d}",) for n in range(1, 40)]
+
+
+def test_a_staff_cell_typed_after_a_predicted_read_is_read_and_the_rest_kept(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path
+) -> None:
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid, cache_path=tmp_path / "sheet-cache.sqlite3")
+    sheet.write(supporters(range(1, 40)))
+    before = sheet.read().tabs[SUPPORTERS.name]
+    emulator.sheets.staff_set_cell(sid, SUPPORTERS.name, f"{letters(H.index('メモ'))}11", "確認")
+
+    after = sheet.read().tabs[SUPPORTERS.name]
+
+    assert after[9].key == ("BN-0010",) and after[9].cells["メモ"] == "確認"
+    assert all(a is b for i, (a, b) in enumerate(zip(after, before, strict=True)) if i != 9)
+
+
+def test_a_cycle_after_a_quiet_one_sends_no_values_for_unchanged_keyed_tabs(
+    emulator: Emulator, access: GoogleAccess, tmp_path: Path
+) -> None:
+    sid = new_spreadsheet(emulator)
+    cache = tmp_path / "sheet-cache.sqlite3"
+    sheet = GoogleSheet(access, sid, cache_path=cache, layouts=(SUPPORTERS,))
+    rows = supporters(range(1, 60))
+    sheet.write(rows)
+    sheet.read()
+    sheet.write(rows)  # same row objects, same read: the tab is skipped
+    emulator.reset_counters()
+    sheet.read()
+    sheet.write([TabRows(SUPPORTERS.name, [*rows[0].rows[:-1], supporter(59, メモ="x")])])
+
+    # one row object changed: it alone is planned, and its daemon values did not change
+    assert sheet_requests(emulator) == {"values.batchGet": 1}

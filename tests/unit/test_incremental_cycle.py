@@ -18,6 +18,7 @@ from bansou_sync.app.outbox import to_items
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.render import Renderer, default_templates_dir
 from bansou_sync.app.run_once import project
+from bansou_sync.core.model import AppStatus
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
 
@@ -197,3 +198,83 @@ def test_an_outbox_rewritten_outside_the_queue_is_read_again_whole(tmp_path: Pat
         kept = kept_projection(projector, ledger, state, policy)
         assert kept == full_projection(ledger, state, policy)
         assert all(row[2] == "" for row in kept["メール"])
+
+
+def test_the_kept_stats_tab_follows_typed_labels_across_the_rare_threshold(
+    tmp_path: Path,
+) -> None:
+    # the 統計 tab is counted change by change (stats.Tally): a typed nationality goes
+    # from pooled to named and back, and a resubmitted application leaves the counts
+    policy = Policy()
+    office = Office(policy=policy)
+    office.registrations += [member(i) for i in range(1, 7)]
+    office.applications += [
+        app(f"2022-06-0{2 + i % 3} 10:{i:02d}", f"BN-{1 + i % 6:04d}", "2022-06-01")
+        for i in range(24)
+    ]
+    office.cycle("2022-06-05 09:00")
+    ledger = Ledger.open(tmp_path / "ledger.sqlite3")
+    projector = Projector()
+    saved = ledger.load_state()
+
+    def save_and_check(state: State) -> None:
+        nonlocal saved
+        with ledger.transaction():
+            ledger.save_state(saved, state)
+        saved = ledger.load_state()
+        assert kept_projection(projector, ledger, saved, policy) == full_projection(
+            ledger, saved, policy
+        )
+
+    save_and_check(office.state)
+    numbers = sorted(saved.applications)
+    for count in (1, 4, 5, 7, 3):  # "トンガ" typed by 1, 4, 5 (now a category), 7, 3
+        state = saved.copy()
+        for i, no in enumerate(numbers[:8]):
+            nationality = "トンガ" if i < count else "ベトナム"
+            topics = ("医療", "占い") if i < count else ("医療",)
+            state.applications[no] = replace(
+                state.applications[no], nationality=nationality, topics=topics
+            )
+        save_and_check(state)
+        tab = kept_projection(projector, ledger, saved, policy)["統計"]
+        assert (["国籍", "トンガ", count] in tab) == (count >= 5)  # else pooled
+    state = saved.copy()
+    state.applications[numbers[0]] = replace(
+        state.applications[numbers[0]], status=AppStatus.RESUBMITTED
+    )
+    del state.applications[numbers[1]]
+    save_and_check(state)
+    ledger.close()
+
+
+def test_a_few_messages_sent_among_many_keep_the_newest_first_order(tmp_path: Path) -> None:
+    """The kept メール order is moved by bisection when few messages change (issue 5)."""
+    policy = Policy()
+    office = Office(policy=policy)
+    office.registrations += [member(i) for i in range(1, 40)]
+    ledger = Ledger.open(tmp_path / "ledger.sqlite3")
+    projector = Projector()
+
+    def check() -> None:
+        state = ledger.load_state()
+        assert kept_projection(projector, ledger, state, policy) == full_projection(
+            ledger, state, policy
+        )
+
+    plan = office.cycle("2022-06-01 09:00")
+    commit(ledger, office, plan.notices, "2022-06-01 09:00")
+    check()
+    pending = ledger.pending()
+    assert len(pending) > 30
+    for minute, item in enumerate(pending[5:8], start=1):  # a few, among many
+        ledger.mark_sent(item.message_id, at(f"2022-06-01 09:0{minute}"))
+        check()
+    ledger.mark_failed(pending[0].message_id, "temporary", permanent=False)
+    check()
+    for i in range(40, 43):  # new registrations: new rows on top, the rest in place
+        office.registrations.append(member(i))
+    plan = office.cycle("2022-06-02 09:00")
+    commit(ledger, office, plan.notices, "2022-06-02 09:00")
+    check()
+    ledger.close()

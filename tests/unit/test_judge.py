@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -128,7 +129,7 @@ def test_each_fixable_problem_makes_the_application_deficient(
     changes: dict[str, object], expected: str
 ) -> None:
     raw = app("2022-07-01 18:00", "BN-0001", "2022-07-01")
-    a, plan = judged(RawResponse(**{**raw.__dict__, "answers": {**raw.answers, **changes}}))
+    a, plan = judged(replace(raw, answers={**raw.answers, **changes}))
     assert a.status == AppStatus.DEFICIENT
     assert codes(a) == [expected]
     assert kinds(plan.notices)[0] == "application_deficient"
