@@ -4,6 +4,7 @@ changed in between, in this process or in another one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -58,6 +59,18 @@ def kept_projection(
     return {t.name: [list(r) for r in t.rows] for t in projector.project(ledger, state, policy)}
 
 
+def kept_equals_full(projector: Projector, ledger: Ledger, policy: Policy) -> Callable[[], None]:
+    """A check that the projector's kept rows equal the full projection of the ledger."""
+
+    def check() -> None:
+        state = ledger.load_state()
+        assert kept_projection(projector, ledger, state, policy) == full_projection(
+            ledger, state, policy
+        )
+
+    return check
+
+
 def commit(ledger: Ledger, office: Office, notices: list[object], when: str) -> None:
     with ledger.transaction():
         ledger.save_state(ledger.load_state(), office.state)
@@ -70,12 +83,7 @@ def test_the_kept_projection_equals_the_full_one_cycle_after_cycle(tmp_path: Pat
     office.registrations += [member(i) for i in range(1, 13)]
     ledger = Ledger.open(tmp_path / "ledger.sqlite3")
     projector = Projector()
-
-    def check() -> None:
-        state = ledger.load_state()
-        assert kept_projection(projector, ledger, state, policy) == full_projection(
-            ledger, state, policy
-        )
+    check = kept_equals_full(projector, ledger, policy)
 
     plan = office.cycle("2022-06-01 09:00")
     commit(ledger, office, plan.notices, "2022-06-01 09:00")
@@ -254,13 +262,7 @@ def test_a_few_messages_sent_among_many_keep_the_newest_first_order(tmp_path: Pa
     office = Office(policy=policy)
     office.registrations += [member(i) for i in range(1, 40)]
     ledger = Ledger.open(tmp_path / "ledger.sqlite3")
-    projector = Projector()
-
-    def check() -> None:
-        state = ledger.load_state()
-        assert kept_projection(projector, ledger, state, policy) == full_projection(
-            ledger, state, policy
-        )
+    check = kept_equals_full(Projector(), ledger, policy)
 
     plan = office.cycle("2022-06-01 09:00")
     commit(ledger, office, plan.notices, "2022-06-01 09:00")
