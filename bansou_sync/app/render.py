@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
 from bansou_sync.core.events import EMAIL_KINDS as EVENT_KINDS
+from bansou_sync.core.untrusted import one_line
 from bansou_sync.errors import ConfigError, PermanentMailError
 
 PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
@@ -94,9 +95,6 @@ _ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
 # A record key (BN-0001, A-000001, 2022-07-20|BN-0001 …): printable ASCII, one line.
 _REF = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?")
 _MAX_LINE_OCTETS = 998
-# C0/C1 controls (CR, LF, TAB …), U+2028/2029 and the bidi overrides that can make a
-# text read differently from what it is.
-_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 
 def is_address(value: str) -> bool:
@@ -119,11 +117,6 @@ def subject_reference(message_id: str) -> str:
 
 def default_templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates" / "emails"
-
-
-def one_line(text: str) -> str:
-    """``text`` on one line: each run of control, line-break or bidi characters becomes a space."""
-    return _BREAKS.sub(" ", text).strip()
 
 
 def _clean(value: Any) -> Any:
