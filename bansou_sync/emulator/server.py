@@ -441,13 +441,20 @@ def start_emulator(
     extra_apis: Iterable[Api] = (),
     latency: float = 0.0,
     freeze_gc: bool = False,
+    row_metadata_on_sort: str = "move",
 ) -> Emulator:
     """A running emulator with OAuth, Forms, Gmail, control (and Sheets when available),
     loaded from ``fixtures_dir`` (see ``fixtures.py``). ``freeze_gc``: only when the
-    emulator has its process to itself (see ``Emulator``)."""
+    emulator has its process to itself (see ``Emulator``). ``row_metadata_on_sort``:
+    ``"move"`` or ``"stay"`` (``SheetsApi.row_metadata_on_sort``)."""
     from .fixtures import load_fixtures
 
+    if row_metadata_on_sort not in ("move", "stay"):
+        raise ValueError(f"row_metadata_on_sort must be move or stay, not {row_metadata_on_sort!r}")
     emulator = Emulator(default_apis(extra_apis), latency=latency, port=port, freeze_gc=freeze_gc)
+    for api in emulator.apis:
+        if api.name == "sheets":
+            setattr(api, "row_metadata_on_sort", row_metadata_on_sort)  # noqa: B010 (optional API)
     if fixtures_dir is not None:
         load_fixtures(emulator, fixtures_dir)
     emulator._settle()

@@ -40,6 +40,10 @@ class SheetsApi(StaffHooks):
     name = "sheets"
 
     def __init__(self, seed: int | None = None) -> None:
+        # What a sortRange does to row developer metadata is not documented by Google:
+        # "move" (the metadata travels with its row's contents) or "stay" (it keeps its
+        # row position). The product must be right under both (docs/interpretations.md).
+        self.row_metadata_on_sort: str = "move"
         self._books: dict[str, Spreadsheet] = {}
         self._not_shared: set[str] = set()
         self._lock = threading.RLock()
@@ -218,6 +222,7 @@ class SheetsApi(StaffHooks):
         body = request.json()
         replies: list[dict[str, Any]] = []
         with self._transaction(match["id"]) as book:
+            book.row_metadata_on_sort = self.row_metadata_on_sort
             for index, entry in enumerate(body.get("requests") or []):
                 kinds = list(entry)
                 if len(kinds) != 1 or kinds[0] not in REQUESTS:

@@ -537,6 +537,7 @@ class Spreadsheet:
     metadata: MetadataStore = field(default_factory=MetadataStore)
     rng: random.Random = field(default_factory=random.Random)
     owner: str = ""  # the account that created it through the API ("" for fixtures)
+    row_metadata_on_sort: str = "move"  # SheetsApi's setting, set before each batch
 
     @property
     def developer_metadata(self) -> list[dict[str, Any]]:

@@ -338,7 +338,8 @@ def sort_range(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
     for new_offset, old_offset in enumerate(order):
         for col, cell in rows[old_offset].items():
             sheet.put(start_row + new_offset, col, cell)
-    _move_row_metadata(spreadsheet, sheet, start_row, order)
+    if spreadsheet.row_metadata_on_sort == "move":
+        _move_row_metadata(spreadsheet, sheet, start_row, order)
     return {}
 
 

@@ -109,6 +109,7 @@ class StaffHooks:
             grid_range = {"sheetId": sheet.sheet_id, "startRowIndex": header_rows}
             order = "DESCENDING" if descending else "ASCENDING"
             spec = {"dimensionIndex": index, "sortOrder": order}
+            book.row_metadata_on_sort = getattr(self, "row_metadata_on_sort", "move")
             requests.sort_range(book, {"range": grid_range, "sortSpecs": [spec]})
 
     def staff_insert_row(self, spreadsheet_id: str, tab: str, row: int) -> None:

@@ -296,3 +296,25 @@ def test_staff_routes_need_no_token_and_drive_the_same_hooks(api: SheetsApi) -> 
     )
     assert call(api, "GET", f"/_emulator/sheets/{new_id}/dump").body == {"t": [["a"], ["b"]]}
     assert call(api, "GET", values_path(new_id, "t!A1")).body["values"] == [["a"]]
+
+
+@pytest.mark.parametrize("behaviour", ["move", "stay"])
+def test_row_metadata_after_a_staff_sort_follows_the_configured_behaviour(
+    api: SheetsApi, behaviour: str
+) -> None:
+    api.row_metadata_on_sort = behaviour
+    sheet_id = next(s.sheet_id for s in api.book(ID).sheets if s.title == "申請")
+    row = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": 2}
+    metadata = {"metadataKey": "row", "metadataValue": "A-3", "visibility": "DOCUMENT"}
+    batch(
+        api,
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {**metadata, "location": {"dimensionRange": row}}
+            }
+        },
+    )
+    api.staff_sort(ID, "申請", "申請番号", descending=True)  # A-3 stays first
+    api.staff_sort(ID, "申請", "申請番号")  # A-3 goes last, to row index 3
+    (tag,) = [m for m in api.book(ID).developer_metadata if m["metadataKey"] == "row"]
+    assert tag["location"]["dimensionRange"]["startIndex"] == (3 if behaviour == "move" else 1)
