@@ -137,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("out/emulator"),
         help="where to write the key file and emulator.json (default out/emulator)",
     )
+    emulator.add_argument(
+        "--row-metadata-on-sort",
+        choices=("move", "stay"),
+        default="move",
+        help="並べ替えで行のメタデータが行と一緒に動くか、位置に残るか(Google は未公表)"
+        " / what a sort does to row developer metadata: move with the row (default) or stay",
+    )
     doctor = sub.add_parser(
         "doctor",
         help="設定と接続を点検 / check credentials, API access, the sheet and the forms",
@@ -356,7 +363,7 @@ def cmd_inspect_form(args: argparse.Namespace) -> int:
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bansou_sync.emulator.main import run_emulator
 
-    return run_emulator(args.port, args.fixtures, args.out)
+    return run_emulator(args.port, args.fixtures, args.out, args.row_metadata_on_sort)
 
 
 COMMANDS = {

@@ -115,6 +115,10 @@ class Written:
     rows: int
     columns: int
     cells: int
+    # offsets (from start_row / start_col) of the rows and columns that got a value:
+    # Google counts only those in updatedRows/updatedColumns (``null`` cells are skipped)
+    written_rows: tuple[int, ...] = ()
+    written_columns: tuple[int, ...] = ()
 
     def reply(self, spreadsheet_id: str) -> dict[str, Any]:
         reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
@@ -127,7 +131,9 @@ class Written:
         )
         if self.cells:
             reply.update(
-                updatedRows=self.rows, updatedColumns=self.columns, updatedCells=self.cells
+                updatedRows=len(self.written_rows),
+                updatedColumns=len(self.written_columns),
+                updatedCells=self.cells,
             )
         return reply
 
@@ -145,13 +151,26 @@ def write(
     target.check_cells(start_row + max(height, 1), start_col + max(width, 1))
     parse = from_user_entered if option == "USER_ENTERED" else from_raw
     cells = 0
+    touched_rows: list[int] = []
+    touched_cols: set[int] = set()
     for r, row in enumerate(rows):
-        cells += len(row)
-        # Google: null values are skipped
+        # Google: null values are skipped, and not counted as updated
         given = [(start_col + c, parse(value)) for c, value in enumerate(row) if value is not None]
         if given:
             target.sheet.set_values(start_row + r, given)
-    return Written(target.sheet, start_row, start_col, height, width, cells)
+            cells += len(given)
+            touched_rows.append(r)
+            touched_cols.update(c for c, value in enumerate(row) if value is not None)
+    return Written(
+        target.sheet,
+        start_row,
+        start_col,
+        height,
+        width,
+        cells,
+        tuple(touched_rows),
+        tuple(sorted(touched_cols)),
+    )
 
 
 def _is_single_cell(area: Area) -> bool:
@@ -339,7 +358,8 @@ def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, i
     """Google's append "table" search: (tableRange bounds or None, next row, first column).
 
     A one-cell range anchors the table at that cell: the run of filled cells to its right,
-    extended down while rows below have values there. Any other range: the last row with
+    extended down while rows below have values there; a blank one is in no table, the values
+    go there. Any other range: the last row with
     a value, and in it the *last* run of filled cells — which is why Google appends
     ``C2:E2`` after a first row ``x, "", y`` (the gspread cassette shows it).
     """
@@ -361,7 +381,9 @@ def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, i
             bottom += 1
         return (start_row, bottom + 1, start_col, right + 1), bottom + 1, start_col
     if area is not None and _is_single_cell(area):
-        end_row, end_col = sheet.row_count, sheet.column_count
+        # a blank cell is in no table: the values go there, even inside a table's span
+        # (Google's guide: "E4 would start writing at E4, because it's not in any table")
+        return None, start_row, start_col
     last = sheet.last_row_with_value(start_col, end_col, start_row, end_row)
     if last < 0:
         return None, start_row, start_col
