@@ -14,7 +14,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__, cli_payments, cli_report, cli_staff, logging_setup
+from bansou_sync import (
+    __version__,
+    cli_payments,
+    cli_report,
+    cli_selftest,
+    cli_staff,
+    logging_setup,
+)
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
@@ -166,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(inspect)
     cli_payments.add_parser(sub, with_config)
     cli_report.add_parser(sub, with_config)
+    cli_selftest.add_parser(sub, with_config)
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -225,7 +233,10 @@ def backup_plan(settings: Settings) -> BackupPlan:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    from bansou_sync.setup_tools.selftest import check_verdict
+
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings, quiet_on_terminal=True)
     for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
@@ -248,8 +259,10 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bansou_sync.service import serve
+    from bansou_sync.setup_tools.selftest import check_verdict
 
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings)
     for warning in settings.warnings + settings.secret_file_warnings():
         logging.getLogger("bansou_sync.service").warning("configuration: %s", warning)
@@ -379,6 +392,7 @@ COMMANDS = {
     **cli_staff.COMMANDS,
     "payment-files": cli_payments.command,
     "report": cli_report.command,
+    "google-selftest": cli_selftest.command,
 }
 
 

@@ -134,6 +134,12 @@ class GmailApi:
             route("POST", u + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
             route("POST", up + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
             route("GET", u + r"/drafts/(?P<id>[^/]+)", "gmail.users.drafts.get", self._draft_get),
+            route(
+                "DELETE",
+                u + r"/drafts/(?P<id>[^/]+)",
+                "gmail.users.drafts.delete",
+                self._draft_delete,
+            ),
             route("GET", u + r"/profile", "gmail.users.getProfile", self._profile),
         ]
 
@@ -183,6 +189,17 @@ class GmailApi:
             message.history_id = self._history
             message.internal_date = int(self.clock.now() * 1000)
             return Response(200, _minimal_ids(message))
+
+    def _draft_delete(self, request: Request, match: re.Match[str]) -> Response:
+        """Deleted for good (not to the bin), as Gmail's drafts.delete: 204, no body."""
+        owner = self._owner(request, match)
+        with self._lock:
+            message_id = self._drafts.get(match["id"])
+            if message_id is None or self._messages[message_id].owner != owner:
+                raise ApiError(404, _NOT_FOUND, reason="notFound")
+            del self._drafts[match["id"]]
+            del self._messages[message_id]
+            return Response(204, None)
 
     def _draft_get(self, request: Request, match: re.Match[str]) -> Response:
         owner = self._owner(request, match)
@@ -397,7 +414,8 @@ def _matches(message: StoredMessage, query: str) -> bool:
 
 def _term(message: StoredMessage, op: str, value: str) -> bool:
     if op == "in" or op == "label":
-        return value.upper() in message.label_ids
+        # Gmail's search names the DRAFT label "drafts" as well (in:drafts)
+        return {"drafts": "DRAFT"}.get(value, value.upper()) in message.label_ids
     if op == "is":
         return value.upper() in message.label_ids
     if op == "subject":

@@ -1,0 +1,199 @@
+"""``bansou-sync google-selftest`` through the real CLI against the emulator (issue 11 §3):
+in both behaviours of row metadata on a sort, under 30 % injected faults, with and
+without a test message; a behaviour the product cannot live with makes ``once`` refuse
+to start until a new self-test passes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from emulated import form_id, running_emulator
+
+from bansou_sync.emulator import forms as emulated_forms
+from bansou_sync.emulator.server import Emulator
+
+from .conftest import Project
+
+MAILBOX = "jimukyoku@example.org"
+BOOK = "status-book-0001"
+TABS = {"申請": [["申請番号", "判定"], ["A-000001", "審査待ち"]], "伴走者": [["伴走ネットID"]]}
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with running_emulator("registration", "application") as emu:
+        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": TABS})
+        for kind in ("registration", "application"):
+            emu.forms.add_responses(
+                form_id(kind),
+                [
+                    {"createTime": f"2022-06-{day:02d}T0{day % 10}:00:00.000Z", "answers": {}}
+                    for day in range(1, 8)
+                ],
+            )
+        yield emu
+
+
+@pytest.fixture
+def google_project(project: Project, emulator: Emulator) -> Project:
+    key = emulator.write_service_account_file(project.root / "key.json")
+    key.chmod(0o600)
+    project.write_config(
+        source={
+            "kind": "forms_api",
+            "registration_form_id": form_id("registration"),
+            "application_form_id": form_id("application"),
+        },
+        sheet={"kind": "google", "spreadsheet_id": BOOK},
+        mail={"kind": "gmail", "staff_to": [MAILBOX]},
+        google={
+            "credentials_file": str(key),
+            "api_base": emulator.base_url,
+            "subject": MAILBOX,
+            "retry": {"attempts": 12, "base_seconds": 0.001, "max_wait_seconds": 0.01},
+        },
+    )
+    return project
+
+
+def selftest(project: Project, *extra: str, check: bool = True) -> tuple[Any, dict[str, Any]]:
+    result = project.cli(
+        "google-selftest", "--config", str(project.config_path), *extra, check=check
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    verdict = json.loads((project.ledger_path.parent / "google-selftest.json").read_text("utf-8"))
+    return result, verdict
+
+
+def statuses(verdict: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in verdict["checks"]}
+
+
+EVERY_CHECK = {
+    "sheets.reply_shapes",
+    "sheets.tag_write",
+    "sheets.tag_read",
+    "sheets.insert",
+    "sheets.delete",
+    "sheets.sort",
+    "sheets.grow",
+    "sheets.cleanup",
+    "forms.paging.registration",
+    "forms.filter.registration",
+    "forms.paging.application",
+    "forms.filter.application",
+    "gmail.draft",
+    "gmail.sent",
+}
+
+
+@pytest.mark.parametrize("behaviour", ["move", "stay"])
+def test_the_self_test_reports_what_a_sort_does_to_row_metadata_and_leaves_nothing_behind(
+    google_project: Project, emulator: Emulator, behaviour: str
+) -> None:
+    emulator.sheets.row_metadata_on_sort = behaviour
+    result, verdict = selftest(google_project)
+
+    seen = statuses(verdict)
+    assert set(seen) == EVERY_CHECK
+    expected = {check: "confirmed" for check in EVERY_CHECK}
+    expected["gmail.sent"] = "could_not_run"  # nothing is sent without --send-test-message
+    if behaviour == "stay":
+        expected["sheets.sort"] = "differs"
+    assert seen == expected
+    assert verdict["row_metadata_on_sort"] == behaviour
+    assert verdict["refuse"] == []
+    sort = next(c for c in verdict["checks"] if c["id"] == "sheets.sort")
+    if behaviour == "stay":
+        assert "re-points the tag" in sort["consequence"] and not sort["fatal"]
+        assert "[相違あり / differs] 並べ替え後の行メタデータ" in result.stdout
+    assert "確認済み / confirmed" in result.stdout
+    assert "nothing the product cannot live with" in result.stdout
+
+    # the scratch tab is gone, the staff's tabs untouched, no mail sent, no draft left
+    assert emulator.sheets.dump(BOOK) == {
+        "申請": [["申請番号", "判定"], ["A-000001", "審査待ち"]],
+        "伴走者": [["伴走ネットID"]],
+    }
+    assert emulator.gmail.sent() == [] and emulator.gmail.drafts() == {}
+    # read-only on the forms: nothing but reads reached them
+    assert {r.method for r in emulator.requests(api="forms")} <= {
+        "forms.forms.get",
+        "forms.forms.responses.list",
+    }
+    # the daemon starts on this verdict
+    google_project.cli("once", "--config", str(google_project.config_path), "--dry-run")
+
+
+def test_under_30_percent_injected_faults_the_self_test_still_reports_the_same(
+    google_project: Project, emulator: Emulator
+) -> None:
+    emulator.faults.seed(7)
+    emulator.add_fault(api="*", kind="503", rate=0.3)
+    _, verdict = selftest(google_project, "--send-test-message")
+    assert sum(r.fault is not None for r in emulator.requests()) >= 10  # faults did fire
+    assert statuses(verdict) == {check: "confirmed" for check in EVERY_CHECK}
+    assert len(emulator.gmail.sent()) == 1  # retried, never sent twice
+    assert emulator.gmail.drafts() == {}
+    assert set(emulator.sheets.dump(BOOK)) == {"申請", "伴走者"}
+
+
+def test_the_test_message_goes_to_the_secretariat_itself_and_is_found_in_sent(
+    google_project: Project, emulator: Emulator
+) -> None:
+    _, verdict = selftest(google_project, "--send-test-message")
+    assert statuses(verdict)["gmail.sent"] == "confirmed"
+    [message] = emulator.gmail.sent()
+    assert message.owner == MAILBOX and message.header("To") == MAILBOX
+
+
+def test_a_form_that_does_not_page_makes_once_refuse_until_a_new_self_test_passes(
+    google_project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = google_project
+    monkeypatch.setattr(emulated_forms, "_page_size", lambda raw: emulated_forms.MAX_PAGE_SIZE)
+    result, verdict = selftest(project, check=False)
+    assert result.returncode == 1
+    assert statuses(verdict)["forms.paging.application"] == "differs"
+    assert "forms.paging.application" in verdict["refuse"]
+    assert "once and run will refuse to start" in result.stdout
+
+    refused = project.cli("once", "--config", str(project.config_path), check=False)
+    assert refused.returncode == 1
+    assert "google-selftest" in refused.stderr and "Traceback" not in refused.stderr
+    assert "responses would be missed" in refused.stderr
+    assert not project.ledger_path.exists()  # refused before anything was read or written
+    assert emulator.gmail.sent() == []
+
+    monkeypatch.undo()
+    selftest(project)
+    project.cli("once", "--config", str(project.config_path), "--dry-run")
+
+
+def test_too_few_responses_and_a_local_sheet_are_reported_as_could_not_run(
+    project: Project, emulator: Emulator
+) -> None:
+    key = emulator.write_service_account_file(project.root / "key.json")
+    key.chmod(0o600)
+    emulator.forms.load_form(
+        {**emulator.forms.state(form_id("registration")).form, "formId": "empty-form-0001"}
+    )
+    project.write_config(
+        source={
+            "kind": "forms_api",
+            "registration_form_id": "empty-form-0001",
+            "application_form_id": form_id("application"),
+        },
+        google={"credentials_file": str(key), "api_base": emulator.base_url},
+    )
+    result, verdict = selftest(project)
+    seen = statuses(verdict)
+    assert seen["forms.paging.registration"] == "could_not_run"
+    assert seen["forms.paging.application"] == "confirmed"
+    assert seen["sheets.sort"] == "could_not_run"
+    assert seen["gmail"] == "could_not_run"
+    assert "only 0 responses" in result.stdout
+    assert verdict["refuse"] == []
