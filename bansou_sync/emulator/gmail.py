@@ -1,5 +1,5 @@
 """Gmail API v1, the part a mailer needs: ``messages.send`` (JSON ``raw`` or the
-``/upload`` media form), ``drafts.create/get/send``, ``messages.list`` with a small
+``/upload`` media form), ``drafts.create/get/send/list/delete``, ``messages.list`` with a small
 search language (``in:sent``, ``subject:word``, ``subject:"a phrase"``,
 ``rfc822msgid:<id>``, ``from:``, ``to:``, bare words; terms are ANDed),
 ``messages.get`` (``minimal``/``metadata``/``full``/``raw``) and ``getProfile``.
@@ -133,6 +133,7 @@ class GmailApi:
             route("POST", up + r"/drafts", "gmail.users.drafts.create", self._draft_create),
             route("POST", u + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
             route("POST", up + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
+            route("GET", u + r"/drafts", "gmail.users.drafts.list", self._draft_list),
             route("GET", u + r"/drafts/(?P<id>[^/]+)", "gmail.users.drafts.get", self._draft_get),
             route(
                 "DELETE",
@@ -189,6 +190,27 @@ class GmailApi:
             message.history_id = self._history
             message.internal_date = int(self.clock.now() * 1000)
             return Response(200, _minimal_ids(message))
+
+    def _draft_list(self, request: Request, match: re.Match[str]) -> Response:
+        """drafts.list with ``q`` (the search syntax of messages.list), newest first."""
+        owner = self._owner(request, match)
+        query = request.param("q") or ""
+        with self._lock:
+            found = sorted(
+                (
+                    (self._messages[m], d)
+                    for d, m in self._drafts.items()
+                    if self._messages[m].owner == owner and _matches(self._messages[m], query)
+                ),
+                key=lambda pair: (pair[0].internal_date, pair[0].id),
+                reverse=True,
+            )
+            body: dict[str, Any] = {"resultSizeEstimate": len(found)}
+            if found:
+                body["drafts"] = [
+                    {"id": d, "message": {"id": m.id, "threadId": m.thread_id}} for m, d in found
+                ]
+            return Response(200, body)
 
     def _draft_delete(self, request: Request, match: re.Match[str]) -> Response:
         """Deleted for good (not to the bin), as Gmail's drafts.delete: 204, no body."""

@@ -115,6 +115,9 @@ def save_verdict(settings: Settings, verdict: Verdict) -> Path:
 def check_verdict(settings: Settings) -> None:
     """At the start of ``once``/``run``: refuse when the last self-test found a behaviour
     the product cannot live with. No verdict file: nothing to refuse."""
+    used = backends_in_use(settings)
+    if not used:
+        return  # the embedded default (CSV, local sheet, outbox) does not depend on Google
     path = verdict_path(Path(settings.state.path))
     try:
         text = path.read_text(encoding="utf-8")
@@ -133,6 +136,6 @@ def check_verdict(settings: Settings) -> None:
             f"{path}: google-selftest の結果が壊れています。google-selftest を再実行してください"
             f" / the google-selftest result is damaged: run google-selftest again ({exc})"
         ) from exc
-    message = refusal(verdict, backends_in_use(settings))
+    message = refusal(verdict, used)
     if message is not None:
         raise GuardTripped(message)

@@ -109,15 +109,19 @@ def _why(exc: BaseException) -> str:
 def _draft_check(probe: GmailProbe) -> Check:
     message_id, raw = probe.message("bansou-sync google-selftest(送信されません / not sent)")
     drafts = probe.users.drafts()
-    created = probe.call(
-        lambda: drafts.create(userId="me", body={"message": {"raw": raw}}).execute()
-    )
-    draft_id = str(created["id"])
+
+    def create() -> None:
+        # a reply lost on the way back must not leave a second draft behind
+        if not _drafts_of(probe, message_id):
+            drafts.create(userId="me", body={"message": {"raw": raw}}).execute()
+
+    probe.call(create)
     try:
         found = probe.search(f"rfc822msgid:{message_id}", want=True)
         in_sent = probe.search(f"in:sent rfc822msgid:{message_id}", want=False)
     finally:
-        _delete_draft(probe, draft_id)
+        for draft_id in _drafts_of(probe, message_id):
+            _delete_draft(probe, draft_id)
     seen = (
         f"rfc822msgid: → {len(found)} 件 / found {len(found)};"
         f" in:sent → {len(in_sent)} 件 / {len(in_sent)} in Sent"
@@ -135,6 +139,11 @@ def _draft_check(probe: GmailProbe) -> Check:
         " / Gmail's index may be slow: confirm the Sent search with --send-test-message"
     )
     return differs("gmail.draft", "gmail", DRAFT_TITLE, seen, consequence, False)
+
+
+def _drafts_of(probe: GmailProbe, message_id: str) -> list[str]:
+    request = probe.users.drafts().list(userId="me", q=f"rfc822msgid:{message_id}")
+    return [str(d["id"]) for d in probe.call(request.execute).get("drafts") or []]
 
 
 def _delete_draft(probe: GmailProbe, draft_id: str) -> None:

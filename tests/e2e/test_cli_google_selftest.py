@@ -141,6 +141,21 @@ def test_under_30_percent_injected_faults_the_self_test_still_reports_the_same(
     assert set(emulator.sheets.dump(BOOK)) == {"申請", "伴走者"}
 
 
+def test_replies_lost_after_google_acted_repeat_no_change_and_report_the_same(
+    google_project: Project, emulator: Emulator
+) -> None:
+    """30 % of the replies lost *after* Google did the work (the retry repeats a request
+    that took effect): nothing is done twice, nothing is left behind."""
+    emulator.faults.seed(11)
+    emulator.add_fault(api="*", kind="503", rate=0.3, when="after")
+    _, verdict = selftest(google_project, "--send-test-message")
+    assert sum(r.fault is not None for r in emulator.requests()) >= 10
+    assert statuses(verdict) == {check: "confirmed" for check in EVERY_CHECK}
+    assert len(emulator.gmail.sent()) == 1
+    assert emulator.gmail.drafts() == {}
+    assert set(emulator.sheets.dump(BOOK)) == {"申請", "伴走者"}
+
+
 def test_the_test_message_goes_to_the_secretariat_itself_and_is_found_in_sent(
     google_project: Project, emulator: Emulator
 ) -> None:
@@ -197,3 +212,22 @@ def test_too_few_responses_and_a_local_sheet_are_reported_as_could_not_run(
     assert seen["gmail"] == "could_not_run"
     assert "only 0 responses" in result.stdout
     assert verdict["refuse"] == []
+
+
+def test_without_a_verdict_or_with_a_damaged_one_once_says_what_to_do(
+    google_project: Project,
+) -> None:
+    project = google_project
+    config = str(project.config_path)
+    project.cli("once", "--config", config, "--dry-run")  # never self-tested: no refusal
+    verdict = project.ledger_path.parent / "google-selftest.json"
+    verdict.write_text("{not json", encoding="utf-8")
+    refused = project.cli("once", "--config", config, "--dry-run", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "run google-selftest again" in refused.stderr
+
+
+def test_the_embedded_default_never_reads_a_verdict(project: Project) -> None:
+    project.ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    (project.ledger_path.parent / "google-selftest.json").write_text("{not json", "utf-8")
+    project.once("2022-06-27 12:00")
