@@ -92,6 +92,9 @@ def append_at(api: SheetsApi, a1: str) -> dict[str, Any]:
         ("Sheet1!A1", "Sheet1!A1:C2", "Sheet1!A3"),  # in the A1:C2 table
         ("Sheet1", "Sheet1!B4:D6", "Sheet1!B7"),  # the last table of the sheet
         ("Sheet1!A3:G10", "Sheet1!B4:D6", "Sheet1!B7"),  # the last table in the range
+        ("Sheet1!B2:D4", "Sheet1!B4:D6", "Sheet1!B7"),  # ... though it holds part of A1:C2
+        ("Sheet1!C5:D5", "Sheet1!B4:D6", "Sheet1!B7"),  # inside B4:D6: the whole table
+        ("Sheet1!C5", "Sheet1!B4:D6", "Sheet1!B7"),
     ],
 )
 def test_append_finds_the_table_as_googles_guide_describes(
