@@ -104,6 +104,12 @@ def _paging(
     seen = f"{count} 件を pageSize {size} で {pages} ページ / {count} responses, pageSize {size}, {pages} pages"
     if not missing and pages >= 3:
         return confirmed(check_id, "forms", title, seen)
+    if not missing:
+        handled = (
+            "指定より多く返されても、読み込みは nextPageToken がなくなるまで続けます"
+            " / more per page than asked: the reader follows nextPageToken whatever the size"
+        )
+        return differs(check_id, "forms", title, seen, handled, False)
     seen += f"; {len(missing)} 件が返りませんでした / {len(missing)} never came back"
     return differs(check_id, "forms", title, seen, CANNOT_PAGE, True)
 

@@ -169,12 +169,14 @@ def test_a_form_that_does_not_page_makes_once_refuse_until_a_new_self_test_passe
     google_project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = google_project
-    monkeypatch.setattr(emulated_forms, "_page_size", lambda raw: emulated_forms.MAX_PAGE_SIZE)
+    # a Google that gives the first page and no nextPageToken: the rest is never read
+    monkeypatch.setattr(emulated_forms, "_make_token", lambda offset, flt: None)
     result, verdict = selftest(project, check=False)
     assert result.returncode == 1
     assert statuses(verdict)["forms.paging.application"] == "differs"
     assert "forms.paging.application" in verdict["refuse"]
     assert "once and run will refuse to start" in result.stdout
+    assert "never came back" in result.stdout
 
     refused = project.cli("once", "--config", str(project.config_path), check=False)
     assert refused.returncode == 1
@@ -186,6 +188,17 @@ def test_a_form_that_does_not_page_makes_once_refuse_until_a_new_self_test_passe
     monkeypatch.undo()
     selftest(project)
     project.cli("once", "--config", str(project.config_path), "--dry-run")
+
+
+def test_a_form_that_gives_more_per_page_than_asked_is_reported_but_not_refused(
+    google_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(emulated_forms, "_page_size", lambda raw: emulated_forms.MAX_PAGE_SIZE)
+    result, verdict = selftest(google_project)
+    assert statuses(verdict)["forms.paging.application"] == "differs"
+    assert verdict["refuse"] == []
+    assert "follows nextPageToken" in result.stdout
+    google_project.cli("once", "--config", str(google_project.config_path), "--dry-run")
 
 
 def test_too_few_responses_and_a_local_sheet_are_reported_as_could_not_run(
