@@ -79,6 +79,13 @@ def run_gmail_checks(
 ) -> list[Check]:
     try:
         probe = GmailProbe(access, mailbox, policy, wait_seconds)
+    except Exception as exc:
+        why = _why(exc)
+        return [
+            could_not_run("gmail.draft", "gmail", DRAFT_TITLE, why),
+            could_not_run("gmail.sent", "gmail", SENT_TITLE, why),
+        ]
+    try:
         checks = [_draft_check(probe)]
     except Exception as exc:
         checks = [could_not_run("gmail.draft", "gmail", DRAFT_TITLE, _why(exc))]

@@ -244,3 +244,15 @@ def test_the_embedded_default_never_reads_a_verdict(project: Project) -> None:
     project.ledger_path.parent.mkdir(parents=True, exist_ok=True)
     (project.ledger_path.parent / "google-selftest.json").write_text("{not json", "utf-8")
     project.once("2022-06-27 12:00")
+
+
+def test_a_gmail_that_refuses_the_calls_is_could_not_run_with_the_scopes_to_check(
+    google_project: Project, emulator: Emulator
+) -> None:
+    emulator.add_fault(api="gmail", kind="403")
+    result, verdict = selftest(google_project, "--send-test-message")
+    seen = statuses(verdict)
+    assert (seen["gmail.draft"], seen["gmail.sent"]) == ("could_not_run", "could_not_run")
+    assert "gmail.compose and gmail.readonly" in result.stdout
+    assert verdict["refuse"] == []
+    assert emulator.gmail.sent() == []
