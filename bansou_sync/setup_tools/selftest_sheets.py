@@ -148,9 +148,12 @@ def run_sheet_checks(
         _make_tab(tab)
     except Exception as exc:
         why = f"一時タブを作れません / cannot add a scratch tab: {error_message(exc)}"
-        return [
+        tab.checks = [
             could_not_run(i, "sheets", TITLES[i], why) for i in TITLES if i != "sheets.cleanup"
-        ], None
+        ]
+        if tab.sheet_id >= 0:  # made, then a later step failed: do not leave it behind
+            _remove_tab(tab)
+        return tab.checks, None
     try:
         for step in (_reply_shapes, _tag_write_read, _insert, _delete, _sort, _grow):
             try:

@@ -256,3 +256,15 @@ def test_a_gmail_that_refuses_the_calls_is_could_not_run_with_the_scopes_to_chec
     assert "gmail.compose and gmail.readonly" in result.stdout
     assert verdict["refuse"] == []
     assert emulator.gmail.sent() == []
+
+
+def test_a_status_sheet_not_shared_with_the_account_is_could_not_run_not_a_difference(
+    google_project: Project, emulator: Emulator
+) -> None:
+    emulator.sheets.unshare(BOOK)
+    result, verdict = selftest(google_project)
+    sheets = {k: v for k, v in statuses(verdict).items() if k.startswith("sheets.")}
+    assert set(sheets.values()) == {"could_not_run"}
+    assert "The caller does not have permission" in result.stdout
+    assert verdict["refuse"] == [] and verdict["row_metadata_on_sort"] is None
+    assert statuses(verdict)["forms.paging.application"] == "confirmed"
