@@ -34,8 +34,10 @@ def config_snippet(emulator: Emulator, key_file: Path) -> str:
         title = str(emulator.forms.state(form_id).form.get("info", {}).get("title", ""))
         kind = kinds.get(title)
         lines.append(f"  {kind}_form_id: {form_id}" if kind else f"  # {title}: {form_id}")
+    books = emulator.sheets.spreadsheet_ids() if emulator.sheets is not None else []
+    book = books[0] if books else "<POST /_emulator/sheets, then its spreadsheetId>"
     lines += [
-        "sheet: {kind: google, spreadsheet_id: <a spreadsheet id in the emulator>}",
+        f"sheet: {{kind: google, spreadsheet_id: {book}}}",
         "mail: {kind: gmail}",
     ]
     return "\n".join(lines)
