@@ -29,8 +29,8 @@ SAFE = (
 )
 TITLES = {
     "sheets.reply_shapes": "値の返答の形(末尾の空セル・空の範囲) / value reply shapes",
-    "sheets.tag_write": "タグ経由の書き込み batchUpdateByDataFilter / writing through a row tag",
     "sheets.tag_read": "タグ経由の読み込み batchGetByDataFilter / reading through a row tag",
+    "sheets.tag_write": "タグ経由の書き込み batchUpdateByDataFilter / writing through a row tag",
     "sheets.insert": "行の挿入後の行メタデータ / row metadata after insertDimension",
     "sheets.delete": "行の削除後の行メタデータ / row metadata after deleteDimension",
     "sheets.sort": "並べ替え後の行メタデータ / row metadata after sortRange",
@@ -231,8 +231,31 @@ def _reply_shapes(tab: ScratchTab) -> None:
 
 
 def _tag_write_read(tab: ScratchTab) -> None:
+    """Read K3's row through its tag (before anything is written there, so a read that
+    lands on another row cannot agree with a write that lands there too), then write it."""
     tag = tab.tag_id("K3")
     by_tag = {"developerMetadataLookup": {"metadataId": tag}}
+    cannot = (
+        "状況シートの読み書きはタグで行を特定します。別の行に当たるなら使えません"
+        " / the status sheet is written through row tags: it cannot be used if they land elsewhere"
+    )
+    body: dict[str, Any] = {"dataFilters": [by_tag], "majorDimension": "ROWS"}
+    got = tab.call(
+        lambda: (
+            tab.api.values()
+            .batchGetByDataFilter(spreadsheetId=tab.spreadsheet_id, body=body)
+            .execute()
+        )
+    )
+    ranges = got.get("valueRanges") or []
+    values = ((ranges[0].get("valueRange") or {}).get("values") or [[]])[0] if ranges else None
+    seen = f"{len(ranges)} range(s); first row {values!r} (K3's row holds ['K3', 'v3'])"
+    title = TITLES["sheets.tag_read"]
+    if values is not None and values[:2] == ["K3", "v3"]:
+        tab.checks.append(confirmed("sheets.tag_read", "sheets", title, seen))
+    else:
+        tab.checks.append(differs("sheets.tag_read", "sheets", title, seen, cannot, True))
+
     body = {
         "valueInputOption": "RAW",
         "data": [{"dataFilter": by_tag, "majorDimension": "ROWS", "values": [["K3", "written"]]}],
@@ -248,31 +271,11 @@ def _tag_write_read(tab: ScratchTab) -> None:
     rows = tab.values("A1:B7").get("values") or []
     landed = [i for i, r in enumerate(rows) if len(r) > 1 and r[1] == "written"]
     title = TITLES["sheets.tag_write"]
-    cannot = (
-        "状況シートへの書き込みはタグで行を特定します。別の行に書かれるなら使えません"
-        " / the status sheet is written through row tags: it cannot be used if they land elsewhere"
-    )
     seen = f"updatedRange {where}; 'written' on row(s) {[i + 1 for i in landed]} (K3 is row 4)"
     if landed == [3]:
         tab.checks.append(confirmed("sheets.tag_write", "sheets", title, seen))
     else:
         tab.checks.append(differs("sheets.tag_write", "sheets", title, seen, cannot, True))
-    body = {"dataFilters": [by_tag], "majorDimension": "ROWS"}
-    got = tab.call(
-        lambda: (
-            tab.api.values()
-            .batchGetByDataFilter(spreadsheetId=tab.spreadsheet_id, body=body)
-            .execute()
-        )
-    )
-    ranges = got.get("valueRanges") or []
-    values = ((ranges[0].get("valueRange") or {}).get("values") or [[]])[0] if ranges else None
-    seen = f"{len(ranges)} range(s); first row {values!r}"
-    title = TITLES["sheets.tag_read"]
-    if values is not None and values[:2] == ["K3", "written"]:
-        tab.checks.append(confirmed("sheets.tag_read", "sheets", title, seen))
-    else:
-        tab.checks.append(differs("sheets.tag_read", "sheets", title, seen, cannot, True))
 
 
 def _insert(tab: ScratchTab) -> None:

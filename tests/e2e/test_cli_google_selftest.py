@@ -13,7 +13,10 @@ import pytest
 from emulated import form_id, running_emulator
 
 from bansou_sync.emulator import forms as emulated_forms
+from bansou_sync.emulator import sheets_filters
+from bansou_sync.emulator.a1 import Area
 from bansou_sync.emulator.server import Emulator
+from bansou_sync.emulator.sheets_grid import Target
 
 from .conftest import Project
 
@@ -268,3 +271,33 @@ def test_a_status_sheet_not_shared_with_the_account_is_could_not_run_not_a_diffe
     assert "The caller does not have permission" in result.stdout
     assert verdict["refuse"] == [] and verdict["row_metadata_on_sort"] is None
     assert statuses(verdict)["forms.paging.application"] == "confirmed"
+
+
+def test_writes_through_a_tag_landing_on_the_next_row_make_once_refuse(
+    google_project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Google whose data-filter writes land one row below the tagged row."""
+    targets = sheets_filters.FilterMatcher.targets
+
+    def one_row_off(self: Any, data_filter: dict[str, Any]) -> list[Target]:
+        found = targets(self, data_filter)
+        if "developerMetadataLookup" not in data_filter:
+            return found
+        return [
+            Target(t.sheet, Area(t.area.start_row + 1, t.area.end_row + 1), t.text)
+            if t.area is not None and t.area.start_row is not None and t.area.end_row is not None
+            else t
+            for t in found
+        ]
+
+    monkeypatch.setattr(sheets_filters.FilterMatcher, "targets", one_row_off)
+    result, verdict = selftest(google_project, check=False)
+    assert result.returncode == 1
+    seen = statuses(verdict)
+    assert (seen["sheets.tag_write"], seen["sheets.tag_read"]) == ("differs", "differs")
+    assert {"sheets.tag_write", "sheets.tag_read"} <= set(verdict["refuse"])
+    assert "'written' on row(s) [5] (K3 is row 4)" in result.stdout
+    assert seen["sheets.cleanup"] == "confirmed"
+    refused = google_project.cli("once", "--config", str(google_project.config_path), check=False)
+    assert refused.returncode == 1
+    assert "the status sheet is written through row tags" in refused.stderr
