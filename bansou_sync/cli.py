@@ -14,7 +14,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__, cli_payments, cli_report, cli_staff, logging_setup
+from bansou_sync import (
+    __version__,
+    cli_payments,
+    cli_report,
+    cli_selftest,
+    cli_staff,
+    logging_setup,
+)
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
@@ -137,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("out/emulator"),
         help="where to write the key file and emulator.json (default out/emulator)",
     )
+    emulator.add_argument(
+        "--row-metadata-on-sort",
+        choices=("move", "stay"),
+        default="move",
+        help="並べ替えで行のメタデータが行と一緒に動くか、位置に残るか(Google は未公表)"
+        " / what a sort does to row developer metadata: move with the row (default) or stay",
+    )
     doctor = sub.add_parser(
         "doctor",
         help="設定と接続を点検 / check credentials, API access, the sheet and the forms",
@@ -159,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(inspect)
     cli_payments.add_parser(sub, with_config)
     cli_report.add_parser(sub, with_config)
+    cli_selftest.add_parser(sub, with_config)
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -218,7 +233,10 @@ def backup_plan(settings: Settings) -> BackupPlan:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    from bansou_sync.setup_tools.selftest import check_verdict
+
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings, quiet_on_terminal=True)
     for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
@@ -241,8 +259,10 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bansou_sync.service import serve
+    from bansou_sync.setup_tools.selftest import check_verdict
 
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings)
     for warning in settings.warnings + settings.secret_file_warnings():
         logging.getLogger("bansou_sync.service").warning("configuration: %s", warning)
@@ -356,7 +376,7 @@ def cmd_inspect_form(args: argparse.Namespace) -> int:
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bansou_sync.emulator.main import run_emulator
 
-    return run_emulator(args.port, args.fixtures, args.out)
+    return run_emulator(args.port, args.fixtures, args.out, args.row_metadata_on_sort)
 
 
 COMMANDS = {
@@ -372,6 +392,7 @@ COMMANDS = {
     **cli_staff.COMMANDS,
     "payment-files": cli_payments.command,
     "report": cli_report.command,
+    "google-selftest": cli_selftest.command,
 }
 
 
