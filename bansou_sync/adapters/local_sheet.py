@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
+from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.textfile import read_text
 from bansou_sync.app.crashpoints import crash_point
+from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
@@ -83,13 +85,15 @@ class LocalSheet(StatusSheet):
     def read(self, full: bool = False) -> SheetSnapshot:  # always full: files are local
         tabs: dict[str, list[StaffRow]] = {}
         problems: list[str] = []
+        repeats: list[RepeatedKey] = []  # a key in several rows: core.staff settles them
         for layout in self.layouts.values():
             loaded = self._load(layout)
             if loaded is None:
                 continue
             problems += loaded.problems
             rows: list[StaffRow] = []
-            first_row: dict[tuple[str, ...], int] = {}
+            first_row: dict[tuple[str, ...], _FileRow] = {}
+            again: dict[tuple[str, ...], list[_FileRow]] = {}
             for row in [] if loaded.key_missing else loaded.rows:
                 if layout.key and not all(row.key):
                     if row.has_staff_content(layout):
@@ -98,15 +102,20 @@ class LocalSheet(StatusSheet):
                         )
                     continue
                 if layout.key and row.key in first_row:
-                    problems.append(
-                        f"{layout.name}: {' '.join(row.key)} が複数の行にあります"
-                        f"({first_row[row.key]}行目, {row.row_no}行目)。最初の行を使います"
-                    )
+                    again.setdefault(row.key, [first_row[row.key]]).append(row)
                     continue
-                first_row[row.key] = row.row_no
+                first_row[row.key] = row
                 rows.append(StaffRow(key=row.key, cells=row.cells))
             tabs[layout.name] = rows
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems))
+            repeats += [
+                RepeatedKey(
+                    layout.name,
+                    key,
+                    tuple((r.row_no, {h: r.cells[h] for h in layout.staff}) for r in found),
+                )
+                for key, found in again.items()
+            ]
+        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=tuple(repeats))
 
     def write(self, tabs: Sequence[TabRows]) -> None:
         self.last_problems = []
@@ -254,6 +263,7 @@ def _cell(record: list[str], position: int | None, header: str) -> str:
 
 
 def _render(value: str | int) -> str:
+    value = sheet_value(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
