@@ -21,6 +21,7 @@ that ``'`` again (only before those four characters).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import re
 import unicodedata
@@ -250,10 +251,26 @@ class LocalSheet(StatusSheet):
         try:
             write_atomically(path, buffer.getvalue().encode("utf-8-sig"))
         except OSError as exc:
-            raise SheetError(
-                f"{path} に書き込めません。Excel で開いている場合は閉じてください "
-                f"(cannot write): {exc.strerror}"
-            ) from exc
+            raise SheetError(_cannot_write(path, exc)) from exc
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_HELD_OPEN = {errno.EACCES, errno.EPERM, errno.EBUSY}  # how Windows refuses a file Excel has open
+
+
+def _cannot_write(path: Path, exc: OSError) -> str:
+    """What staff can do about a tab file that cannot be written: the hint fits the cause."""
+    if exc.errno in _DISK_FULL:
+        return (
+            f"{path} に書き込めません。ディスクの空きが足りません。不要なファイルを削除して"
+            f"空きを作ってください (cannot write: the disk is full)"
+        )
+    if exc.errno in _HELD_OPEN:
+        return (
+            f"{path} に書き込めません。Excel で開いている場合は閉じてください "
+            f"(cannot write): {exc.strerror}"
+        )
+    return f"{path} に書き込めません (cannot write): {exc.strerror}"
 
 
 def _cell(record: list[str], position: int | None, header: str) -> str:
