@@ -6,7 +6,9 @@ headers. Staff may open them in Excel, type in the staff columns, sort, insert a
 delete rows, and save — also as CP932 CSV, which turns ``2022-06-25`` into
 ``2022/6/25``; both are read back.
 
-Rows are matched by the tab's key, never by position. Writing re-reads the file first,
+Rows are matched by the tab's key, never by position. A key found in several rows is
+read once (its first row) and handed on with every row's staff cells
+(``SheetSnapshot.repeats``): ``core.staff.settle_repeats`` decides what is applied. Writing re-reads the file first,
 so each written row carries the staff cells the file holds *now* for its key. Nothing a
 member of staff typed is dropped: a row whose key bansou-sync no longer writes (or a
 second row with the same key, or a row without a key) is kept at the end when it has

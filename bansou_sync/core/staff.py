@@ -115,7 +115,8 @@ def paid_of(row: Mapping[str, str]) -> Found | None:
     return f"{cutoff}|{supporter_id}", (tick, problem)
 
 
-# what each staff tab's rows say; a later row with the same key wins, in the first's place
+# what each staff tab's rows say (one row per key: the sheet adapters hand a repeated key
+# on as a ``RepeatedKey``, and ``settle_repeats`` decides whether it is read at all)
 READERS: dict[str, Callable[[Mapping[str, str]], Found | None]] = {
     SUPPORTERS.name: desk_of,
     APPLICATIONS.name: decision_of,
