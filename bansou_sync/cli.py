@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +31,7 @@ from bansou_sync.app.lock import ledger_lock
 from bansou_sync.app.run_once import CycleSummary
 from bansou_sync.bootstrap import build_services, policy_from
 from bansou_sync.config import Settings, load_config
-from bansou_sync.core.calendar import JST
+from bansou_sync.core.calendar import JST, SUPPORTED_YEARS
 from bansou_sync.errors import BansouError, ConfigError
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
@@ -45,7 +46,8 @@ judges applications, writes the status sheet and schedules payments.
 
 
 def parse_now(text: str) -> datetime:
-    """``2022-07-10T12:00:00+09:00``, ``2022-07-10 12:00`` (JST) or ``2022-07-10``."""
+    """``2022-07-10T12:00:00+09:00``, ``2022-07-10 12:00`` (JST) or ``2022-07-10``, in a
+    year the calendar supports (``core.calendar.SUPPORTED_YEARS``)."""
     value = text.strip()
     try:
         if len(value) == 10:
@@ -57,11 +59,26 @@ def parse_now(text: str) -> datetime:
             f"--now: 日時を読めません / cannot read {text!r} "
             "(例 e.g. 2022-07-10T12:00:00+09:00 or '2022-07-10 12:00')"
         ) from exc
+    if parsed.year not in SUPPORTED_YEARS:  # before any date arithmetic can overflow
+        first, last = SUPPORTED_YEARS[0], SUPPORTED_YEARS[-1]
+        raise argparse.ArgumentTypeError(
+            f"--now: {first}年から{last}年までの日時を指定してください / must be a time in"
+            f" the years {first}–{last} the calendar supports (got {text!r})"
+        )
     return parsed.replace(tzinfo=JST) if parsed.tzinfo is None else parsed.astimezone(JST)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose --now mistakes are one line (no usage block above)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--now:" in message:
+            self.exit(2, f"{self.prog}: エラー / error: {message.split('--now: ', 1)[-1]}\n")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bansou-sync",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
