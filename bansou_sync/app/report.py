@@ -34,8 +34,9 @@ CHARTED = ("月別", "相談内容", "つながった公的支援", "支援内�
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 TITLE = "伴走支援事業 統計報告 / Anonymised statistics"
 LEGEND = (
-    "「<{n}」は{n}件未満、「秘匿」は他の数から逆算されないよう伏せた数です。"
-    " / “<{n}” is fewer than {n}; “秘匿” is hidden so that no small count can be worked out."
+    "「<{n}」は{n}件未満、「秘匿」は伴走者か相談者が{n}人未満の数と、他の数から逆算されないよう"
+    "伏せた数です。 / “<{n}” is fewer than {n}; “秘匿” is hidden: fewer than {n} supporters"
+    " or clients, or so that no small count can be worked out."
 )
 
 

@@ -7,9 +7,10 @@ suppression checked by interval (Fréchet-bound) audit**, one published table at
    ``秘匿``, every larger count made by fewer than ``min_cell`` distinct supporters or
    clients (``people``: one volunteer's five applications are one person's, SPEC §8).
 2. *Audit*: a reader knows, for each hidden cell, its bounds (``<5`` → 1 … min_cell−1;
-   ``秘匿`` → min_cell … total, whether hidden for its people or as a complement) and the table's published relation: a **partition** (the
-   cells add up to the published total exactly, e.g. 月別) or a **cover** (each record
-   has at least one item, so the cells add up to *at least* the total, e.g. 相談内容).
+   ``秘匿`` → min_cell … total, whether hidden for its people or as a complement) and
+   the table's published relation: a **partition** (the cells add up to the published
+   total exactly, e.g. 月別) or a **cover** (each record has at least one item, so the
+   cells add up to *at least* the total, e.g. 相談内容).
    With one linear relation over interval bounds, the exact range of a hidden cell is
    ``[max(lo, S − Σ others' hi), min(hi, S − Σ others' lo)]`` (every integer in it is
    reachable), so the audit is exact, not a heuristic.
