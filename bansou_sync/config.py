@@ -222,6 +222,11 @@ class PaymentsSettings(Section):
     files_dir: FilePath = Path("out/payments")
 
 
+def _aliases(value: Any) -> Any:
+    """A label's aliases: none (null or []), one, or a list."""
+    return [] if value is None else [value] if isinstance(value, str) else value
+
+
 class PrivacySettings(Section):
     min_cell: PosInt = 5
     client_key_file: FilePath = Path("secrets/client_key")
@@ -230,6 +235,9 @@ class PrivacySettings(Section):
     topic_keywords: dict[Text, Annotated[list[Text], BeforeValidator(check.one_or_many)]] | None = (
         None
     )
+    # 国籍 → the published label (core/categories); None: the built-in list. A label may
+    # have no aliases (an empty list); an answer matching none is published as その他
+    nationalities: dict[Text, Annotated[list[Text], BeforeValidator(_aliases)]] | None = None
 
 
 class AccountingSettings(Section):

@@ -228,7 +228,12 @@ def project(
         TabRows(MAILS.name, mail_rows(ledger.outbox_items())),
         TabRows(
             STATS.name,
-            stats_rows(state, services.policy.min_cell, services.policy.topic_keywords),
+            stats_rows(
+                state,
+                services.policy.min_cell,
+                services.policy.topic_keywords,
+                services.policy.nationalities,
+            ),
         ),
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),
