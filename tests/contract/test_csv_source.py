@@ -12,6 +12,7 @@ import pytest
 
 from bansou_sync.adapters.csv_source import CsvSource, parse_timestamp
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
+from bansou_sync.core.form_questions import CLIENT_TRIPLE, REQUIRED, RULE_FIELDS
 from bansou_sync.errors import SourceUnavailable
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -19,7 +20,23 @@ APP = APPLICATION_TITLES
 REG = REGISTRATION_TITLES
 
 
+def needed_titles(header: list[str]) -> list[str]:
+    """The titles of the questions the rules need that ``header`` lacks: a test about one
+    thing writes only the columns it reads, and the source refuses an export without the
+    others (issue 10 §3)."""
+    form = "application" if set(header) & (set(APP.values()) - set(REG.values())) else "registration"
+    titles = APP if form == "application" else REG
+    needed = [*REQUIRED[form], *RULE_FIELDS.get(form, ())]
+    if form == "application" and APP["client_code"] not in header:
+        needed += CLIENT_TRIPLE
+    return [titles[f] for f in needed if titles[f] not in header]
+
+
 def export(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    if any(h in ("タイムスタンプ", "Timestamp") for h in header):
+        extra = needed_titles(header)
+        rows = [[*row, *[""] * len(extra)] if len(row) == len(header) else row for row in rows]
+        header = [*header, *extra]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows([header, *rows])
     path.write_bytes(buffer.getvalue().encode(encoding))
@@ -153,7 +170,7 @@ def test_an_export_is_read_with_or_without_bom_and_as_excel_cp932(
 
     (response,) = registrations(path).fetch("registration")
 
-    assert response.answers == {
+    assert {name: text for name, text in response.answers.items() if text} == {
         "name": "伴走 花子",
         "prefecture": "東京都",
         "languages": "英語, タガログ語",
@@ -171,8 +188,9 @@ def test_columns_are_matched_by_normalised_title_and_unknown_ones_are_ignored(
 
     (response,) = registrations(path).fetch("registration")
 
-    assert response.answers == {"prefecture": "大阪府", "email": "hanako@example.com"}
-    assert "name" not in response.answers
+    answered = {name: text for name, text in response.answers.items() if text}
+    assert answered == {"prefecture": "大阪府", "email": "hanako@example.com"}
+    assert not response.answers.get("name")  # no 氏名 answer in the row
 
 
 def test_a_configured_title_mapping_replaces_the_reference_titles(tmp_path: Path) -> None:
@@ -215,7 +233,9 @@ def test_a_row_with_an_unreadable_timestamp_is_skipped_and_reported_without_answ
 
 def test_problems_of_one_form_survive_fetching_the_other(tmp_path: Path) -> None:
     reg = export(tmp_path / "reg.csv", ["タイムスタンプ"], [["だめ"]])
-    app = export(tmp_path / "app.csv", ["タイムスタンプ"], [["2022/06/01 10:00:00"]])
+    app = export(
+        tmp_path / "app.csv", ["タイムスタンプ", APP["supporter_id"]], [["2022/06/01 10:00:00", ""]]
+    )
     source = CsvSource({"registration": reg, "application": app})
 
     source.fetch("registration")

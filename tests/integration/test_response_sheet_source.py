@@ -29,6 +29,10 @@ HEADER = [
     "メールアドレス",
     "対応できる言語",
     "個人情報の取扱いに同意します",
+    # the other questions the rules need (issue 10 §3), left blank by the rows below
+    "電話番号",
+    "移住連との関係",
+    "紹介者のお名前",
 ]
 
 
