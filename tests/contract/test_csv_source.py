@@ -24,7 +24,9 @@ def needed_titles(header: list[str]) -> list[str]:
     """The titles of the questions the rules need that ``header`` lacks: a test about one
     thing writes only the columns it reads, and the source refuses an export without the
     others (issue 10 §3)."""
-    form = "application" if set(header) & (set(APP.values()) - set(REG.values())) else "registration"
+    form = (
+        "application" if set(header) & (set(APP.values()) - set(REG.values())) else "registration"
+    )
     titles = APP if form == "application" else REG
     needed = [*REQUIRED[form], *RULE_FIELDS.get(form, ())]
     if form == "application" and APP["client_code"] not in header:
