@@ -52,6 +52,7 @@ __all__ = [
     "CsvSource",
     "canonical",
     "ends_inside_quotes",
+    "export_rows",
     "normalise_header",
     "parse_timestamp",
 ]
@@ -128,10 +129,7 @@ class CsvSource(ResponseSource):
         """(rows, bytes replaced, index among the data rows of a last row cut short)."""
         try:
             text, replaced = read_export_text(path, error=SourceUnavailable)
-            # one answer may be long (it is cut later, with a marker): the csv module's
-            # 131,072-character default would refuse the whole file for it
-            csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-            records = list(csv.reader(io.StringIO(text, newline="")))
+            records = export_rows(text)
         except FileNotFoundError as exc:
             raise SourceUnavailable(
                 f"回答ファイル {path} がありません (response file not found)"
@@ -152,6 +150,13 @@ class CsvSource(ResponseSource):
 
 
 FIELD_LIMIT = 2**30  # characters; the file is in memory already
+
+
+def export_rows(text: str) -> list[list[str]]:
+    """The rows of an export's text. One answer may be long (it is cut later, with a
+    marker): the csv module's 131,072-character default would refuse the whole file."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    return list(csv.reader(io.StringIO(text, newline="")))
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -168,8 +168,11 @@ def column_problem(
     titles: Mapping[str, str],
     where: str,
     form_titles: Mapping[str, str],
+    *,
+    refused: bool = True,
 ) -> str:
-    """One line for staff naming what is missing or duplicated (Japanese, then English)."""
+    """One line for staff naming what is missing or duplicated (Japanese, then English);
+    ``refused``: said by the cycle that refused to judge, else by a check beforehand."""
     ja: list[str] = []
     en: list[str] = []
     if check.missing:
@@ -184,9 +187,14 @@ def column_problem(
         other = form_titles.get(check.looks_like, check.looks_like)
         ja.append(f"これは「{other}」の回答のようです")
         en.append(f"this looks like the {check.looks_like} responses")
+    if refused:
+        return (
+            f"{where}: {'。'.join(ja)}。今回は何も判定・送信していません。列を直すか設定を確認"
+            f"してください / {'; '.join(en)}: nothing was judged or sent this cycle"
+        )
     return (
-        f"{where}: {'。'.join(ja)}。今回は何も判定・送信していません。列を直すか設定を確認して"
-        f"ください / {'; '.join(en)}: nothing was judged or sent this cycle"
+        f"{where}: {'。'.join(ja)}。このままでは同期は判定せずに止まります / {'; '.join(en)}: "
+        f"cycles will refuse to judge until this is fixed"
     )
 
 
