@@ -24,7 +24,6 @@ its answers, so the same 回答ID with other answers is an edit.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -32,12 +31,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from operator import itemgetter
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from bansou_sync.adapters.form_fields import FORM_TITLES
 from bansou_sync.core.form_questions import Question, check_columns, column_problem
 from bansou_sync.core.model import Answer, RawResponse
-from bansou_sync.core.untrusted import clean_answer
+from bansou_sync.core.untrusted import MAX_ANSWER_CHARS, clean_answer
 from bansou_sync.errors import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,27 @@ def clean_answers(answers: Mapping[str, Answer]) -> tuple[dict[str, Answer], tup
     return cleaned, tuple(cut)
 
 
-def fingerprint(answers: Mapping[str, Answer]) -> str:
-    """A short digest of the answers: the same response with other answers is an edit."""
-    text = json.dumps(sorted(answers.items()), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def _row_answers(
+    row: Sequence[str], columns: Sequence[tuple[str, int]]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A row's answers, cleaned. Most rows hold nothing to clean: one test for the row
+    instead of one call per answer (a 60,000-row export is read every cycle)."""
+    answers = {name: _cell(row, col) for name, col in columns}
+    texts = answers.values()
+    joined = "".join(texts).replace("\n", "").replace("\t", "")  # both kept by cell_text
+    if joined.isprintable() and max(map(len, texts), default=0) <= MAX_ANSWER_CHARS:
+        return answers, ()
+    cleaned, cut = clean_answers(answers)
+    return {name: str(text) for name, text in cleaned.items()}, cut
+
+
+def fingerprint(answers: Mapping[str, str]) -> str:
+    """A short digest of a row's answers: the same response with other answers is an
+    edit. Blank answers are left out, so a question mapped later (blank in earlier rows)
+    changes no earlier response's digest. (C-level joins: 60,000 rows every cycle.)"""
+    pairs = filter(itemgetter(1), sorted(answers.items()))
+    text = "\x1d".join(map("\x1e".join, pairs))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def responses_from_rows(
@@ -186,6 +204,7 @@ def responses_from_rows(
     stamp_col = timestamp_column(header)
     assert stamp_col is not None
     columns = field_columns(header, titles)
+    by_column = sorted(columns.items())
     problems: list[str] = []
     seen: Counter[str] = Counter()
     responses: list[RawResponse] = []
@@ -213,7 +232,7 @@ def responses_from_rows(
             continue
         stamp = canonical(moment)
         seen[stamp] += 1
-        answers, cut = clean_answers({name: _cell(row, col) for name, col in columns.items()})
+        answers, cut = _row_answers(row, by_column)
         response_id = f"{stamp}#{seen[stamp]}"
         if cut:
             log.warning("%s: row %d (回答ID %s): answers cut: %s", form, row_no, response_id, cut)
@@ -223,7 +242,7 @@ def responses_from_rows(
                 response_id=response_id,
                 submitted_at=moment,
                 last_submitted_at=moment,
-                answers=answers,
+                answers=cast("dict[str, Answer]", answers),  # text only: no copy
                 fingerprint=fingerprint(answers),
                 cut=cut,
             )
