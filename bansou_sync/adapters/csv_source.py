@@ -12,8 +12,8 @@ is skipped and listed in ``problems`` (row number and why, never answer contents
 
 A damaged export is not judged as if it were true (issue 10 §3): the same file given for
 both forms, or a header lacking a question the rules need, refuses the read; the last
-row cut short (a quote left open at the end of the file, or fewer cells than the
-header) is held until a complete export arrives; a stray control character or a few
+row cut short (a quote left open at the end of the file, or no line break after it) is
+held until a complete export arrives; a stray control character or a few
 bytes that are not UTF-8 do not refuse the file (the answers are cleaned, the rows with
 replaced bytes named).
 
@@ -169,15 +169,15 @@ def _same_file(a: Path, b: Path) -> bool:
 def _cut_short(text: str, records: list[list[str]]) -> int | None:
     """The index among the data rows of a last row the export cut off, if it did.
 
-    Google ends every row of an export with a line break (so does Excel), and a file
-    cut mid-row does not: the last row is cut when the file ends inside a quoted cell, or
-    without a line break on a row with fewer cells than the header (a cut exactly at a line break loses whole rows,
-    which come with the next export). A short row elsewhere is read as blank cells."""
+    Google ends every row of an export with a line break (so do Excel and LibreOffice),
+    and a file cut mid-row does not: the last row is taken as cut when the file ends
+    inside a quoted cell or without a line break — even with every cell there, its last
+    answer may be cut mid-word, and judging it would email a volunteer about a fault
+    that is not theirs. A cut exactly at a line break loses whole rows, which come with
+    the next export. A short row elsewhere (Excel drops trailing blank cells) is read."""
     if len(records) < 2:
         return None
-    if ends_inside_quotes(text):  # a line break inside the open quote proves nothing
-        return len(records) - 2
-    if not text.endswith(("\n", "\r")) and len(records[-1]) < len(records[0]):
+    if ends_inside_quotes(text) or not text.endswith(("\n", "\r")):
         return len(records) - 2
     return None
 

@@ -323,16 +323,17 @@ def test_a_last_row_cut_inside_a_quoted_answer_is_held_and_named_by_row_and_time
     assert "病院" not in problem
 
 
-def test_a_short_last_row_is_held_only_when_the_file_does_not_end_with_a_line_break(
+def test_a_last_row_without_a_line_break_is_held_even_with_every_cell_there(
     tmp_path: Path,
 ) -> None:
     path = app_export(tmp_path / "app.csv", ["2022/06/01 10:00:00", "2022/06/02 11:00:00"])
-    text = path.read_text("utf-8")
-    cut = text[: text.rindex(",10:00:00,")]
-    path.write_text(cut, "utf-8")
-    assert len(applications(path).fetch("application")) == 1
+    text = path.read_bytes().decode("utf-8")
+    for cut in (text[: text.rindex(",10:00:00,")], text[: text.rindex("します")]):
+        path.write_text(cut, "utf-8", newline="")
+        assert len(applications(path).fetch("application")) == 1, cut[-20:]
 
-    path.write_text(cut + "\r\n", "utf-8")  # as Excel saves a row with blank cells left out
+    short = text[: text.rindex(",10:00:00,")] + "\r\n"  # Excel leaves out blank cells
+    path.write_text(short, "utf-8", newline="")
     assert len(applications(path).fetch("application")) == 2
 
 
