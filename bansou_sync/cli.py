@@ -298,9 +298,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from bansou_sync.app.doctor import source_problems
+
     settings = load_config(args.config)
     for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
+    problems = source_problems(settings)  # the exports' headers, as a cycle checks them
+    for problem in problems:
+        errors.print(f"[red]エラー / error:[/red] {problem}", markup=True, highlight=False)
+    if problems:
+        return 1
     console.print(f"設定は有効です / configuration is valid: {settings.config_path}")
     return 0
 

@@ -103,8 +103,9 @@ def latest_seen(state: State, form: str) -> datetime | None:
     # ISO texts with the same UTC offset sort as their times do (with or without a
     # fraction of a second): only the latest text of each offset is parsed, not 70,000
     latest: dict[str, str] = {}
-    for key, stamp_text in state.seen.items():
+    for key, mark in state.seen.items():
         if key.startswith(prefix):
+            stamp_text = mark.split(" ", 1)[0]  # a CSV row's mark adds its digest (cycle)
             offset = stamp_text[-6:] if stamp_text[-6:-5] in ("+", "-") else ""
             if stamp_text > latest.get(offset, ""):
                 latest[offset] = stamp_text
