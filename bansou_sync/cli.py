@@ -14,7 +14,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__, cli_payments, cli_report, cli_staff, logging_setup
+from bansou_sync import (
+    __version__,
+    cli_mail,
+    cli_payments,
+    cli_report,
+    cli_staff,
+    logging_setup,
+)
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
@@ -165,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(check)
     cli_staff.add_parsers(sub, with_config, parse_now)  # purge, labels (issue 6)
+    cli_mail.add_parser(sub, with_config)  # release-surge (issue 10 §5)
     return parser
 
 
@@ -370,6 +378,7 @@ COMMANDS = {
     "recover": cmd_recover,
     "check-config": cmd_check_config,
     **cli_staff.COMMANDS,
+    **cli_mail.COMMANDS,
     "payment-files": cli_payments.command,
     "report": cli_report.command,
 }
