@@ -26,8 +26,9 @@ from bansou_sync.core.model import Notice, RawResponse
 from bansou_sync.core.normalize import is_ticked
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
+from bansou_sync.core.tabs import SYNC
 
-RELEASE_COLUMN = "一斉送信を許可"  # the 同期 tab's staff tick
+RELEASE_COLUMN = SYNC.staff[0]  # 一斉送信を許可, the 同期 tab's staff tick
 
 
 @dataclass(frozen=True)
