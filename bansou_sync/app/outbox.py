@@ -131,7 +131,7 @@ def _queue(
     if not room:
         return []
     staff = ledger.pending(limit=room, due_at=now, kinds=STAFF_KINDS)
-    room = max(0, daily_limit - staff_reserve(daily_limit) - used - len(staff))
+    room = max(0, min(room - len(staff), daily_limit - staff_reserve(daily_limit) - used))
     if not room:
         return staff
     counts = ledger.sent_per_recipient_since(day_ago) if per_recipient_limit else {}
