@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
+import pytest
+
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app.render import message_id
 
@@ -77,7 +79,43 @@ def test_an_encoded_word_typed_as_a_correction_is_refused_and_a_plain_one_is_use
     assert refused == "needs_review"
     assert "BN-0002" in errors and "連絡先訂正" in errors
     assert project.supporter("BN-0002")["状態コード"] == "active"
-    assert all("evil" not in str(m["To"]) for m in project.new_emails())
+    sent = [(m["X-Bansou-Kind"], str(m["To"])) for m in project.new_volunteer_emails()]
+    assert sent == [("registration_confirmed", "jiro@example.com")]
+    project.once("2022-05-21 11:10")
+    assert project.new_volunteer_emails() == []
+
+
+def test_the_good_responses_beside_poisoned_ones_end_as_in_a_clean_run(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    clean = Project(tmp_path_factory.mktemp("clean"))
+    clean.write_config()
+    clean.write_applications([])
+    good = [
+        registration("2022/05/20 9:01:00", "伴走 一郎", "user1@example.com"),
+        registration("2022/05/20 9:02:00", "伴走 二郎", "user2@example.com", phone="090-0000-0002"),
+    ]
+    clean.write_registrations(good)
+    project.write_registrations(
+        [
+            *good,
+            registration("2022/05/20 9:03:00", "偽 三郎", ENCODED_WORD, phone="090-0000-0003"),
+            registration("2022/05/20 9:04:00", "偽 四郎", COMMA_WORD, phone="090-0000-0004"),
+        ]
+    )
+
+    for run in (clean, project):
+        run.once("2022-05-21 07:00")
+        run.once("2022-05-21 07:10")
+
+    def good_rows(run: Project) -> list[dict[str, str]]:
+        return [r for r in run.tab("伴走者") if r["伴走ネットID"] in ("BN-0001", "BN-0002")]
+
+    def mails(run: Project) -> list[tuple[str, str, str]]:
+        return sorted((str(m["Message-ID"]), str(m["To"]), m.get_content()) for m in run.emails())
+
+    assert good_rows(project) == good_rows(clean)
+    assert mails(project) == mails(clean)  # no digest before 08:00: the same mail exactly
 
 
 def test_an_application_typed_with_an_encoded_word_address_gets_no_mail_and_is_judged(
