@@ -214,6 +214,7 @@ def test_a_surge_is_recorded_and_judged_but_its_volunteer_mail_waits_for_staff(
     alert = project.new_emails()
     project.once("2022-05-20 10:05")
     quiet = project.new_emails()
+    status = project.cli("status", "--config", str(project.config_path)).stdout
     released = project.cli("release-surge", "--config", str(project.config_path)).stdout
     project.once("2022-05-20 10:10")
     after = project.new_emails()
@@ -223,6 +224,8 @@ def test_a_surge_is_recorded_and_judged_but_its_volunteer_mail_waits_for_staff(
     assert [(m["X-Bansou-Kind"], str(m["To"])) for m in alert] == [("surge_held", STAFF)]
     assert "5" in str(alert[0]["Subject"])
     assert quiet == []  # one alert, not one per cycle
+    held_rows = [line for line in status.splitlines() if "registration_confirmed" in line]
+    assert len(held_rows) == 5 and all("保留 / held" in line for line in held_rows)
     assert "5" in released
     assert recipients(after) == [f"user{n}@example.com" for n in range(1, 6)]
     assert project.new_emails() == []
