@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app.outbox import MAX_INTERRUPTED, deliver, settle_interrupted, staff_reserve
 from bansou_sync.app.render import Renderer, default_templates_dir, message_id
 from bansou_sync.emulator.server import Emulator
+from bansou_sync.errors import PermanentMailError
 from bansou_sync.ports import Mailer
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -358,3 +360,18 @@ def test_held_mail_waits_until_released_and_then_goes_in_order(
     assert (before.sent, before.waiting, ledger.held_count()) == (1, 2, 0)
     assert released == 2 and after.sent == 2
     assert refs_in(tmp_path / "outbox") == ["2022-07-01", "A-000001", "A-000002"]
+
+
+def test_the_smtp_mailer_refuses_an_envelope_recipient_that_is_not_a_plain_address(
+    smtp: tuple[SmtpMailer, Recorder],
+) -> None:
+    """A message built elsewhere than the renderer meets the same definition."""
+    mailer, recorder = smtp
+    message = EmailMessage()
+    message["From"] = SENDER
+    message["To"] = "hanako@example.com, " + ENCODED_WORD
+    message.set_content("テスト")
+
+    with pytest.raises(PermanentMailError, match="plain email address"):
+        mailer.send(message)
+    assert recorder.received == []
