@@ -369,7 +369,7 @@ def test_the_smtp_mailer_refuses_an_envelope_recipient_that_is_not_a_plain_addre
     mailer, recorder = smtp
     message = EmailMessage()
     message["From"] = SENDER
-    message["To"] = "hanako@example.com, " + ENCODED_WORD
+    message["To"] = 'hanako@example.com, "ta ro"@example.com'  # a quoted local part
     message.set_content("テスト")
 
     with pytest.raises(PermanentMailError, match="plain email address"):
