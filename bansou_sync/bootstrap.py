@@ -212,6 +212,8 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
         client_key=settings.client_key(),
         mail_domain=sender.rpartition("@")[2],
         daily_limit=mail.daily_limit,
+        per_recipient_limit=mail.per_recipient_daily_limit,
+        surge_limit=settings.intake.surge_limit,
         pace_seconds=0.0 if mail.kind == "outbox" else 60.0 / mail.per_minute,
         token_age=token_age(settings),
         min_free_bytes=settings.state.min_free_mb * 2**20,

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from bansou_sync import (
     __version__,
+    cli_mail,
     cli_payments,
     cli_report,
     cli_selftest,
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(check)
     cli_staff.add_parsers(sub, with_config, parse_now)  # purge, labels (issue 6)
+    cli_mail.add_parser(sub, with_config)  # release-surge (issue 10 §5)
     return parser
 
 
@@ -414,6 +416,7 @@ COMMANDS = {
     "recover": cmd_recover,
     "check-config": cmd_check_config,
     **cli_staff.COMMANDS,
+    **cli_mail.COMMANDS,
     "payment-files": cli_payments.command,
     "report": cli_report.command,
     "google-selftest": cli_selftest.command,

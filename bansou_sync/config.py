@@ -144,6 +144,8 @@ class MailSettings(Section):
         "jimukyoku@example.org",
     )
     notify_after: Moment | None = None  # aware, Asia/Tokyo
+    # notices to one address per rolling 24 hours; the rest wait, in order (issue 10 §5)
+    per_recipient_daily_limit: PosInt = 50
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     # gmail: send through drafts and check Sent after a crash (exactly once; needs the
     # gmail.compose and gmail.readonly scopes besides gmail.send)
@@ -185,6 +187,9 @@ class PeriodSettings(Section):
 
 class IntakeSettings(Section):
     closes_on: Day | None = None
+    # a cycle bringing more new responses than this is a surge: recorded and judged, but
+    # its volunteer mail is held until staff release it (issue 10 §5)
+    surge_limit: PosInt = 1000
 
 
 class BudgetSettings(Section):

@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from bansou_sync.core.normalize import usable_address
 from bansou_sync.errors import ConfigError
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -172,7 +173,7 @@ def text(value: Any) -> str:
 
 def email(value: Any) -> str:
     address = value.strip() if isinstance(value, str) else ""
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", address):
+    if not usable_address(address):  # the one definition (core.normalize, issue 10 §1)
         fail("メールアドレスの形式ではありません", "is not an email address", value)
     return address
 

@@ -7,7 +7,8 @@
     │   └── SheetFormatError      a tab file exists but cannot be understood (encoding, headers)
     ├── MailError                 a message could not be delivered
     │   ├── TemporaryMailError    try again later (network, quota)
-    │   └── PermanentMailError    never retry (invalid address, rejected)
+    │   └── PermanentMailError    never retry (unusable address, refused, cannot be built):
+    │                             the message is parked as failed, the next one is sent
     ├── LedgerError               the SQLite ledger cannot be opened or written
     ├── AlreadyRunning            another process holds the ledger's lock
     ├── BankDetailsUnavailable    the treasurer's bank-details source cannot be read

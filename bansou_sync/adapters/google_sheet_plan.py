@@ -183,7 +183,10 @@ def plan_in_place(
     for index, values in enumerate(given):
         if before is not None and index < len(before) and before[index] == digests[index]:
             continue
-        plan.values.append(range_write(f"{tab}!A{index + 2}", [row_values(state, values)]))
+        # rows without a key shift as rows are added: a staff cell there (同期's
+        # 一斉送信を許可, read by the cycle before) is cleared, as the local sheet does
+        row = row_values(state, values, with_staff=True)
+        plan.values.append(range_write(f"{tab}!A{index + 2}", [row]))
     blank: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
     for h in layout.headers:
         if h in state.columns:
@@ -262,13 +265,15 @@ def as_text(value: Value) -> str:
     return str(sheet_value(value))
 
 
-def row_values(state: TabState, values: Sequence[Value]) -> list[Value | None]:
+def row_values(
+    state: TabState, values: Sequence[Value], *, with_staff: bool = False
+) -> list[Value | None]:
     """The row as written from column A: daemon cells where the sheet has their header,
-    ``None`` (left alone) under staff and unknown columns."""
+    ``None`` (left alone) under staff (unless ``with_staff``) and unknown columns."""
     layout = state.layout
     out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
     for header, value in zip(layout.headers, values, strict=True):
-        if header not in layout.staff and header in state.columns:
+        if (with_staff or header not in layout.staff) and header in state.columns:
             out[state.columns[header]] = sheet_value(value)
     while out and out[-1] is None:
         out.pop()

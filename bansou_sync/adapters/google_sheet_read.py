@@ -62,7 +62,9 @@ class TabState:
 
 def narrow_columns(layout: TabLayout) -> list[tuple[int, int]]:
     """Runs ``(first, last)`` of layout column indexes holding the key or staff columns."""
-    wanted = sorted(layout.headers.index(h) for h in {*layout.key, *layout.staff}) or [0]
+    wanted = sorted(layout.headers.index(h) for h in {*layout.key, *layout.staff})
+    if not layout.key:  # rows without a key (同期) are counted by their first column
+        wanted = sorted({0, *wanted})
     runs: list[tuple[int, int]] = []
     for index in wanted:
         if runs and runs[-1][1] == index - 1:

@@ -26,9 +26,9 @@ import os
 import shutil
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -178,6 +178,8 @@ _OUTBOX_COLUMNS = (
     " sent_at, attempts, error, send_after"
 )
 _ABSENT = object()
+# ``send_after`` of a message held until staff release it (the surge guard, issue 10 §5)
+HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 _CYCLE_COLUMNS = "started_at, result, new_registrations, new_applications, mails_sent, errors, idle"
 
 
@@ -545,18 +547,108 @@ class Ledger:
         return new
 
     def pending(
-        self, limit: int | None = None, *, due_at: datetime | None = None
+        self,
+        limit: int | None = None,
+        *,
+        due_at: datetime | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[OutboxItem]:
-        """Pending messages, oldest first; with ``due_at``, only those not deferred past it."""
+        """Pending messages, oldest first; with ``due_at``, only those not deferred past it;
+        with ``kinds``, only those of these kinds."""
         sql, params = "status = 'pending'", list[Any]()
         if due_at is not None:
             sql += " AND (send_after_utc IS NULL OR send_after_utc <= ?)"
             params.append(codec.utc_key(due_at))
+        if kinds is not None:
+            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params += kinds
         order = " ORDER BY created_utc, seq"
         if limit is not None:
             order += " LIMIT ?"
             params.append(limit)
         return self._items(sql + order, params)
+
+    def pending_heads(
+        self, due_at: datetime, *, except_kinds: Sequence[str] = ()
+    ) -> Generator[tuple[str, tuple[str, ...]]]:
+        """(Message-ID, recipients) of each pending message due at ``due_at`` whose kind is
+        not one of ``except_kinds``, oldest first — without the contexts, so that a sender
+        can walk a long queue to choose what fits (the per-recipient cap)."""
+        marks = ", ".join("?" * len(except_kinds))
+        sql = (
+            "SELECT message_id, recipients FROM outbox WHERE status = 'pending'"
+            " AND (send_after_utc IS NULL OR send_after_utc <= ?)"
+            + (f" AND kind NOT IN ({marks})" if except_kinds else "")
+            + " ORDER BY created_utc, seq"
+        )
+        with self._guard("read the outbox"):
+            rows = self._conn.execute(sql, [codec.utc_key(due_at), *except_kinds])
+            for message_id, recipients in rows:
+                try:
+                    to = tuple(str(a) for a in json.loads(recipients))
+                except ValueError:
+                    to = ()  # a damaged row: the sender parks it when it builds it
+                yield str(message_id), to
+
+    def items_by_id(self, message_ids: Sequence[str]) -> list[OutboxItem]:
+        """The messages of ``message_ids``, in that order (those not found left out)."""
+        found: dict[str, OutboxItem] = {}
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for item in self._items(f"message_id IN ({marks})", chunk):
+                found[item.message_id] = item
+        return [found[m] for m in message_ids if m in found]
+
+    def sent_per_recipient_since(self, t: datetime) -> dict[str, int]:
+        """How many messages each address (lower-cased) was sent since ``t``."""
+        counts: dict[str, int] = {}
+        with self._guard("count sent emails"):
+            rows = self._conn.execute(
+                "SELECT recipients, count(*) FROM outbox WHERE status = 'sent'"
+                " AND sent_utc >= ? GROUP BY recipients",
+                (codec.utc_key(t),),
+            ).fetchall()
+        for recipients, count in rows:
+            try:
+                addresses = {str(a).lower() for a in json.loads(recipients)}
+            except ValueError:
+                continue
+            for address in addresses:
+                counts[address] = counts.get(address, 0) + int(count)
+        return counts
+
+    # -- held mail (the surge guard, issue 10 §5) ----------------------------------------
+
+    def held_count(self) -> int:
+        """Pending messages held until staff release them (``HELD_UNTIL``)."""
+        with self._guard("count held emails"):
+            return int(
+                self._scalar(
+                    "SELECT count(*) FROM outbox WHERE status = 'pending' AND send_after_utc = ?",
+                    (codec.utc_key(HELD_UNTIL),),
+                )
+            )
+
+    def release_held(self) -> int:
+        """Let every held message go (staff released the surge); returns how many."""
+        self._outbox_written = True
+        with self._writing("release held emails") as conn:
+            held = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT message_id FROM outbox WHERE status = 'pending' AND send_after_utc = ?",
+                    (codec.utc_key(HELD_UNTIL),),
+                )
+            ]
+            conn.execute(
+                "UPDATE outbox SET send_after = NULL, send_after_utc = NULL"
+                " WHERE status = 'pending' AND send_after_utc = ?",
+                (codec.utc_key(HELD_UNTIL),),
+            )
+        for watch in self._outbox_watches:
+            watch.touched.update(held)
+        return len(held)
 
     def pending_count(self) -> int:
         with self._guard("count pending emails"):

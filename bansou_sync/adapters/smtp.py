@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import Literal
 
+from bansou_sync.core.normalize import usable_address
 from bansou_sync.errors import (
     ConfigError,
     MailError,
@@ -62,6 +63,8 @@ class SmtpMailer(Mailer):
         recipients = [a for a in recipients if a]
         if not sender or not recipients:
             raise PermanentMailError("the message has no sender or no recipient")
+        if not all(map(usable_address, recipients)):  # the envelope: one definition (issue 10)
+            raise PermanentMailError("a recipient is not a plain email address")
         try:
             refused = self._deliver(message, sender, recipients)
         except smtplib.SMTPRecipientsRefused as exc:

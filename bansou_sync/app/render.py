@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
 from bansou_sync.core.events import EMAIL_KINDS as EVENT_KINDS
+from bansou_sync.core.normalize import usable_address
 from bansou_sync.core.untrusted import one_line
 from bansou_sync.errors import ConfigError, PermanentMailError
 
@@ -69,6 +70,7 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
     "budget_warning": frozenset({"total_yen", "committed_yen", "ratio_percent", "remaining_yen"}),
     "form_close_request": frozenset({"form_title", "remaining_yen", "reason"}),
     "sync_failure": frozenset({"failures", "last_error", "since"}),
+    "surge_held": frozenset({"count", "limit", "held", "since"}),  # issue 10 §5 (app.surge)
     "emergency_request": frozenset(  # issue 6 §5, core.emergency: IDs and codes only
         {"request_no", "supporter_id", "client_code", "cases", "requested_yen"}
         | {"status_label", "reasons"}
@@ -86,21 +88,17 @@ STAFF_KINDS: tuple[str, ...] = (
     "form_close_request",
     "sync_failure",
     "emergency_request",
+    "surge_held",
 )
 
-# RFC 5321 dot-atom addresses with a dotted host name: nothing that needs quoting.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
 # A record key (BN-0001, A-000001, 2022-07-20|BN-0001 …): printable ASCII, one line.
 _REF = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?")
 _MAX_LINE_OCTETS = 998
 
 
 def is_address(value: str) -> bool:
-    if len(value) > 254 or not _ADDRESS.fullmatch(value):
-        return False
-    return len(value.rsplit("@", 1)[0]) <= 64
+    """The one definition of a usable address (``core.normalize.usable_address``)."""
+    return usable_address(value)
 
 
 def message_id(kind: str, event_key: str, domain: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
-from bansou_sync.app import emergency_cycle
+from bansou_sync.app import emergency_cycle, surge
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices, run_events
@@ -26,6 +26,7 @@ from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
 from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.cycle import CycleInput, CyclePlan, pending, plan_cycle
+from bansou_sync.core.digest import noted
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
@@ -63,6 +64,8 @@ class Services:
     client_key: bytes
     mail_domain: str
     daily_limit: int = 500
+    per_recipient_limit: int | None = 50  # mail.per_recipient_daily_limit
+    surge_limit: int = 1000  # intake.surge_limit
     pace_seconds: float = 0.0
     emergency: bool = False  # the 緊急支援費 form is configured (app.emergency_cycle)
     token_age: TokenAge | None = None  # an OAuth testing app's refresh token to watch
@@ -327,6 +330,27 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     skipped = list(getattr(services.source, "problems", []))  # rows a source could not read
     plan.problems[:0] = [*recovered, *skipped, *snapshot.problems, *extra.problems]
     items = to_items(plan.notices, services.mail_domain, now)
+    if not dry_run and surge.release_ticked(tab_rows.get(SYNC.name, ())):
+        released = surge.release(ledger)  # staff ticked 一斉送信を許可 in 同期
+        if released:
+            plan.problems.append(released)
+    surge_size = (  # counted only when the plan's own count could be one (issue 5: cost)
+        surge.new_responses(fetched, state, now, services.policy)
+        if planned and plan.new_registrations + plan.new_applications > services.surge_limit
+        else 0
+    )
+    if surge_size > services.surge_limit:  # issue 10 §5: hold the flood's volunteer mail
+        hold = surge.hold(
+            items,
+            surge_size,
+            limit=services.surge_limit,
+            policy=services.policy,
+            ledger=ledger,
+            domain=services.mail_domain,
+            now=now,
+        )
+        items = hold.items
+        plan.problems.append(hold.problem)
     quiet.forget_plan()  # until this cycle's plan is recorded
     with ledger.transaction(commit=not dry_run):
         # a plan not made again changed nothing; one that found nothing to change, on the
@@ -401,8 +425,10 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         daily_limit=services.daily_limit,
         reply_days=services.policy.reply_days,
         pace_seconds=services.pace_seconds,
+        per_recipient_limit=services.per_recipient_limit,
     )
     summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
+    summary.problems = [*summary.problems, *report.parked]  # 同期's エラー (issue 10 §1)
     summary.mail_error = report.error
     # nothing sent since the sends were looked up at the start: nothing to look up now
     final = (
@@ -416,6 +442,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
             else None,
         )
     )
+    if report.parked:  # the next staff digest lists what was parked as failed
+        final = noted(final, "problems", report.parked)
     if final is not plan.state:
         quiet.take_book(None)  # its state is not the one committed now
         before = ledger.state_generation
@@ -432,7 +460,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         plan.new_registrations,
         plan.new_applications,
         report.sent,
-        " / ".join(plan.problems)[:500],
+        " / ".join(summary.problems)[:500],
         idle,
     )
     # ``final`` is the state the ledger holds now (every change is committed); what this

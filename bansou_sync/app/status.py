@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync.adapters.ledger import Ledger, OutboxItem
+from bansou_sync.adapters.ledger import HELD_UNTIL, Ledger, OutboxItem
 from bansou_sync.app.failures import COUNT, SINCE
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
@@ -152,7 +152,10 @@ def print_status(status: Status, console: Console) -> None:
     _section(
         console,
         "送信待ちメール / mail waiting",
-        [(m.kind, m.ref, f"{to_jst(m.created_at):%Y-%m-%d %H:%M}") for m in status.pending_mail],
+        [
+            (m.kind, m.ref, f"{to_jst(m.created_at):%Y-%m-%d %H:%M}" + _held(m))
+            for m in status.pending_mail
+        ],
         "種別 / kind",
         "関連番号 / ref",
         "作成 / queued",
@@ -166,6 +169,11 @@ def print_status(status: Status, console: Console) -> None:
         "状態 / state",
         "理由 / reason",
     )
+
+
+def _held(item: OutboxItem) -> str:
+    """Marks mail the surge guard holds until staff release it (issue 10 §5)."""
+    return " 保留 / held (release-surge)" if item.send_after == HELD_UNTIL else ""
 
 
 def _text(item: object) -> str:

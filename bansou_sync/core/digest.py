@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.intake import reply_deadline_of
 from bansou_sync.core.model import AppStatus, Notice, RegistrationStatus
 from bansou_sync.core.policy import Policy
+from bansou_sync.core.state import State
 
 LAST_SENT = "digest_last_date"
 QUEUE = "digest_queue"  # problems, overrides and duplicates noted since the last digest
@@ -24,6 +26,17 @@ def note(book: Book, section: str, item: object) -> None:
     if item not in items:
         items.append(item)
     book.state.flags[QUEUE] = json.dumps(queue, ensure_ascii=False)
+
+
+def noted(state: State, section: str, items: Sequence[object]) -> State:
+    """A copy of ``state`` remembering ``items`` for the next digest (e.g. mail parked as
+    failed after the cycle's plan was made)."""
+    new = state.copy()
+    queue: dict[str, list[object]] = json.loads(new.flags.get(QUEUE, "{}"))
+    listed = queue.setdefault(section, [])
+    listed += [item for item in items if item not in listed]
+    new.flags[QUEUE] = json.dumps(queue, ensure_ascii=False)
+    return new
 
 
 SECTIONS = (

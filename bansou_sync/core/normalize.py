@@ -205,15 +205,33 @@ def _read_clock(body: str, *, bare_hour: bool) -> tuple[int, int] | None:
 
 # --- email, phone --------------------------------------------------------------------
 
-# ASCII dot-atom characters. Dots are allowed anywhere in the local part: old Japanese
-# mobile addresses (taro..@example.jp) still exist and still receive mail.
-_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# The one definition of a usable address (SPEC §6 "Wording and addresses", issue 10 §1),
+# used at intake, for a staff 連絡先訂正 and by every mailer (``app.render``): a plain
+# ASCII addr-spec, ``local@domain``, nothing a mail library could read as more than one
+# address or decode into something else. So: ASCII dot-atom characters only in the local
+# part (no double quotes, commas, angle brackets, spaces or control characters), and no
+# RFC 2047 encoded word (``=?utf-8?q?…?=``: a header parser decodes it, CR/LF and commas
+# included). Dots may stand anywhere in the local part: old Japanese mobile addresses
+# (taro..@example.jp) still exist and still receive mail. The domain is dotted LDH labels:
+# an internationalised domain is usable only as the punycode (``xn--``) its owner gives;
+# one typed in Unicode is not converted (a guess between IDNA 2003 and 2008 spellings),
+# so it is 要確認 and staff type the punycode in 連絡先訂正.
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}")
 
 
+def usable_address(value: str) -> bool:
+    """Whether ``value`` (already normalised) is an address mail may be sent to."""
+    if len(value) > 254 or not value.isascii() or "=?" in value:
+        return False
+    local, at, domain = value.rpartition("@")
+    return bool(at) and bool(_LOCAL.fullmatch(local)) and bool(_DOMAIN.fullmatch(domain))
+
+
 def read_email(raw: str | None) -> str | Problem:
-    """An email address, lower-cased, with stray spaces, ``<>`` and ``mailto:`` removed."""
+    """An email address: NFKC, stray spaces, ``<>`` and ``mailto:`` removed, lower-cased;
+    ``UNREADABLE`` unless the result is a ``usable_address``."""
     text = "".join(fold(raw).split())
     if not text:
         return MISSING
@@ -223,10 +241,7 @@ def read_email(raw: str | None) -> str | Problem:
         if text[:7].lower() == "mailto:":
             text = text[7:]
     text = text.lower()
-    local, at, domain = text.partition("@")
-    if not at or len(text) > 254 or not _LOCAL.fullmatch(local) or not _DOMAIN.fullmatch(domain):
-        return UNREADABLE
-    return text
+    return text if usable_address(text) else UNREADABLE
 
 
 def phone_digits(raw: str | None) -> str:

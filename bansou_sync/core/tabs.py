@@ -89,8 +89,12 @@ STATS = TabLayout(name="統計", headers=("区分", "項目", "件数"), key=("�
 
 SYNC = TabLayout(
     name="同期",
-    headers=("最終同期", "結果", "新規登録", "新規申請", "送信メール", "エラー"),
+    # SPEC §5's columns, then a staff tick that lets mail held by the surge guard go
+    # (issue 10 §5, app.surge): read each cycle, cleared when the tab is next rewritten
+    headers=("最終同期", "結果", "新規登録", "新規申請", "送信メール", "エラー", "一斉送信を許可"),
     key=(),
+    staff=("一斉送信を許可",),
+    checkboxes=("一斉送信を許可",),
 )
 
 ALL_TABS: tuple[TabLayout, ...] = (SUPPORTERS, APPLICATIONS, PAYMENTS, MAILS, STATS, SYNC)

@@ -43,7 +43,7 @@ class Clock:
 
 # --- faults ----------------------------------------------------------------------------
 
-FAULT_KINDS = ("429", "500", "502", "503", "403", "slow", "drop")
+FAULT_KINDS = ("429", "500", "502", "503", "400", "403", "slow", "drop")
 
 
 @dataclass
@@ -143,6 +143,8 @@ class Faults:
 def fault_error(kind: str, quota_error: ApiError | None) -> ApiError:
     if kind == "429":
         return quota_error or ApiError(429, "Resource has been exhausted (e.g. check quota).")
+    if kind == "400":  # what Gmail answers for a recipient it will never accept
+        return ApiError(400, "Invalid To header", "INVALID_ARGUMENT")
     if kind == "403":
         return ApiError(403, "The caller does not have permission")
     if kind == "500":

@@ -342,8 +342,8 @@ def test_a_garbage_binary_file_is_refused_with_the_file_named(tmp_path: Path) ->
 def test_the_sync_tab_is_written_as_given(tmp_path: Path) -> None:
     sheet = LocalSheet(tmp_path)
     rows: list[list[str | int]] = [
-        ["2022-07-10 12:00", "成功", 1, 0, 2, ""],
-        ["2022-07-10 11:00", "失敗", 0, 0, 0, "-"],
+        ["2022-07-10 12:00", "成功", 1, 0, 2, "", ""],
+        ["2022-07-10 11:00", "失敗", 0, 0, 0, "-", ""],
     ]
     sheet.write([TabRows(SYNC.name, rows)])
     sheet.write([TabRows(SYNC.name, rows[:1])])

@@ -176,7 +176,7 @@ def all_six_tabs() -> list[TabRows]:
         TabRows(PAYMENTS.name, [payment]),
         TabRows(MAILS.name, [mail]),
         TabRows(STATS.name, [["区分", "会員", 2], ["判定", "受理", 1]]),
-        TabRows(SYNC.name, [["2022-06-10 09:05", "成功", 2, 1, 1, ""]]),
+        TabRows(SYNC.name, [["2022-06-10 09:05", "成功", 2, 1, 1, "", ""]]),
     ]
 
 
@@ -295,8 +295,8 @@ def test_ticked_checkboxes_read_back_as_true(backend: Backend) -> None:
 
 def test_the_sync_tab_is_rewritten_as_given_and_shrinks(backend: Backend) -> None:
     rows: list[Row] = [
-        ["2022-07-10 12:00", "成功", 1, 0, 2, ""],
-        ["2022-07-10 11:00", "失敗", 0, 0, 0, "-"],
+        ["2022-07-10 12:00", "成功", 1, 0, 2, "", ""],
+        ["2022-07-10 11:00", "失敗", 0, 0, 0, "-", ""],
     ]
     backend.sheet.write([TabRows(SYNC.name, rows)])
     backend.sheet.write([TabRows(SYNC.name, rows[:1])])

@@ -32,7 +32,7 @@ from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TI
 MAIN = Path(__file__).resolve().parents[2]
 TIMESTAMP = "タイムスタンプ"
 STAFF = "jimukyoku@example.org"
-STAFF_KINDS = ("staff_digest", "budget_warning", "form_close_request", "sync_failure")
+STAFF_KINDS = ("staff_digest", "budget_warning", "form_close_request", "sync_failure", "surge_held")
 FORM_URL = "https://docs.google.com/forms/d/e/EXAMPLE/viewform"
 ENTRY_RESUBMISSION = 1000000001
 ENTRY_SUPPORTER = 1000000002

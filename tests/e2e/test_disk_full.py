@@ -66,6 +66,8 @@ def test_a_disk_that_fills_before_the_commit_sends_nothing_and_loses_nothing(
             for i in range(200)
         )
     )
+    # 201 notices to one volunteer: above the per-recipient cap (issue 10 §5), not tested here
+    project.write_config(mail={"per_recipient_daily_limit": 1000})
     monkeypatch.setenv("BANSOU_CLIENT_KEY", "e2e-test-client-key-0123456789abcdef")
     monkeypatch.chdir(project.root)
     settings = load_config(project.config_path)

@@ -101,7 +101,7 @@ def test_writing_unchanged_rows_again_sends_nothing(
     sheet = GoogleSheet(access, sid)
     tabs = [
         *supporters(range(1, 30)),
-        TabRows(SYNC.name, [["2022-07-10 12:00", "成功", 0, 0, 0, ""]]),
+        TabRows(SYNC.name, [["2022-07-10 12:00", "成功", 0, 0, 0, "", ""]]),
     ]
     sheet.write(tabs)
     sheet.read()
@@ -314,7 +314,7 @@ def test_thirty_percent_of_requests_failing_still_reaches_the_same_sheet(
             sheet.write(
                 [
                     *supporters(range(1, size + 1), 謝金累計=size),
-                    TabRows(SYNC.name, [[f"2022-07-10 12:{size:02d}", "成功", size, 0, 0, ""]]),
+                    TabRows(SYNC.name, [[f"2022-07-10 12:{size:02d}", "成功", size, 0, 0, "", ""]]),
                 ]
             )
         result: dict[str, list[list[Any]]] = emulator.sheets.dump(sid)

@@ -185,6 +185,11 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
         "sync",
         ["3 回", "app.csv がありません", "2022-07-01 06:00"],
     ),
+    "surge_held": (
+        {"count": 1203, "limit": 1000, "held": 1180, "since": "2022-07-01 06:00"},
+        "2022-07-01T06:00",
+        ["1203 件", "1180 通", "一斉送信を許可", "release-surge", "2022-07-01 06:00"],
+    ),
     "emergency_request": (
         {
             "request_no": "E-0001",
@@ -255,7 +260,8 @@ def round_trip(message: EmailMessage) -> EmailMessage:
 
 def test_every_kind_has_a_sample_and_exactly_the_declared_keys() -> None:
     assert set(SAMPLES) == set(KINDS) == set(CONTEXT_KEYS)
-    assert len(KINDS) == 16 + len(EVENT_SAMPLES)  # SPEC §6's 15, emergency_request, events
+    # SPEC §6's 15, emergency_request, surge_held (issue 10 §5), events
+    assert len(KINDS) == 17 + len(EVENT_SAMPLES)
     assert set(STAFF_KINDS) <= set(KINDS)
     for kind, (context, _, _) in SAMPLES.items():
         assert set(context) == CONTEXT_KEYS[kind], kind
