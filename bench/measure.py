@@ -120,6 +120,9 @@ def write_config(folder: Path, emu: EmulatorProcess, gmail: bool) -> Path:
             "staff_to": [MAILBOX],
         },
         "state": {"path": "ledger.sqlite3", "backups": 0},
+        # the whole history arrives in one cycle and its mail is what the bench measures
+        # against the daily limit: the surge guard (issue 10 §5) would hold all of it
+        "intake": {"surge_limit": 10_000_000},
         "budget": {"total_yen": 10_000_000_000},
         "privacy": {"client_key_file": "client_key"},
         "google": {"credentials_file": "key.json", "subject": MAILBOX, "api_base": emu.base_url},
