@@ -8,7 +8,7 @@ from typing import Any
 
 from bansou_sync.core import normalize as n
 from bansou_sync.core.model import Problem, SupporterDesk
-from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS
+from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS, VOLUNTEER_REASON
 
 Rows = Sequence[Mapping[str, str]]
 STAFF_TABS = (SUPPORTERS.name, APPLICATIONS.name, PAYMENTS.name)  # the tabs read_staff reads
@@ -20,6 +20,7 @@ class StaffInput:
     decisions: dict[str, tuple[str, str]] = field(default_factory=dict)  # 申請番号 → (審査, メモ)
     paid: dict[str, bool] = field(default_factory=dict)  # "締め日|ID" → 支払済
     problems: tuple[str, ...] = ()
+    reasons: dict[str, str] = field(default_factory=dict)  # 申請番号 → 却下理由(伴走者へ)
 
 
 Found = tuple[str, Any]  # what one row says: its key, and the value for that key
@@ -51,9 +52,11 @@ def desk_of(row: Mapping[str, str]) -> Found | None:
 
 
 def decision_of(row: Mapping[str, str]) -> Found | None:
-    """One 申請 row's 審査 and 審査メモ by 申請番号; None for a row without one."""
+    """One 申請 row's 審査, 審査メモ and 却下理由(伴走者へ) by 申請番号; None without one."""
     app_no = row.get("申請番号", "").strip()
-    return (app_no, (row.get("審査", ""), row.get("審査メモ", ""))) if app_no else None
+    if not app_no:
+        return None
+    return app_no, (row.get("審査", ""), row.get("審査メモ", ""), row.get(VOLUNTEER_REASON, ""))
 
 
 def paid_of(row: Mapping[str, str]) -> Found | None:
@@ -79,11 +82,13 @@ def read_tab(rows: Rows, reader: Callable[[Mapping[str, str]], Found | None]) ->
 def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
     """The staff input from what each tab's rows say (``read_tab``)."""
     desks = by_tab.get(SUPPORTERS.name, {})
+    rows = by_tab.get(APPLICATIONS.name, {})
     return StaffInput(
         {supporter_id: desk for supporter_id, (desk, _) in desks.items()},
-        dict(by_tab.get(APPLICATIONS.name, {})),
+        {app_no: (value[0], value[1]) for app_no, value in rows.items()},
         dict(by_tab.get(PAYMENTS.name, {})),
         tuple(problem for _, problem in desks.values() if problem),
+        {app_no: value[2].strip() for app_no, value in rows.items() if value[2].strip()},
     )
 
 

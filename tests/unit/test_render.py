@@ -50,7 +50,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "minutes": 150,
         },
         "A-000012",
-        ["A-000012", "BN-0007", "C-0003", "2022-06-28", "150分", "相談者コード」欄", "審査"],
+        ["A-000012", "BN-0007", "C-0003", "2022年6月28日(火)", "150分", "相談者コード」欄", "審査"],
     ),
     "application_deficient": (
         {
@@ -64,7 +64,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "returned": False,
         },
         "A-000013",
-        ["A-000013", "終了時刻が記入されていません", "2022-07-08 まで", "entry.1=A-000013"],
+        ["A-000013", "終了時刻が記入されていません", "2022年7月8日(金) まで", "entry.1=A-000013"],
     ),
     "deficiency_reminder": (
         {
@@ -75,12 +75,12 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "resubmit_url": "",
         },
         "A-000013",
-        ["A-000013", "2022-07-08", "再提出の場合、元の申請番号", "支援実施日が申請日より後"],
+        ["A-000013", "2022年7月8日(金)", "再提出の場合、元の申請番号", "支援実施日が申請日より後"],
     ),
     "deficiency_expired": (
         {"name": "山田 花子", "app_no": "A-000013", "reply_deadline": "2022-07-08"},
         "A-000013",
-        ["A-000013", "2022-07-08", "期限切れ"],
+        ["A-000013", "2022年7月8日(金)", "期限切れ"],
     ),
     "application_ineligible": (
         {
@@ -107,7 +107,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "pay_date": "2022-08-10",
         },
         "A-000012",
-        ["A-000012", "6,000円", "2022-07-20", "2022-08-10"],
+        ["A-000012", "6,000円", "2022年7月20日(水)", "2022年8月10日(水)"],
     ),
     "application_rejected": (
         {"name": "山田 花子", "app_no": "A-000015"},
@@ -122,7 +122,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "missing": ["覚書", "謝金受取口座届出書"],
         },
         "2022-07-20|BN-0007",
-        ["BN-0007", "2022-07-20", "・覚書", "・謝金受取口座届出書", "保留"],
+        ["BN-0007", "2022年7月20日(水)", "・覚書", "・謝金受取口座届出書", "保留"],
     ),
     "payment_released": (
         {
@@ -134,7 +134,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "amount_text": "16,000円",
         },
         "2022-08-20|BN-0007",
-        ["BN-0007", "2022-08-20", "2022-09-09", "2件", "16,000円"],
+        ["BN-0007", "2022年8月20日(土)", "2022年9月9日(金)", "2件", "16,000円"],
     ),
     "staff_digest": (
         {
@@ -183,7 +183,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "since": "2022-07-01 06:00",
         },
         "sync",
-        ["3 回", "app.csv がありません", "2022-07-01 06:00"],
+        ["3 回", "app.csv がありません", "2022年7月1日(金) 06:00"],
     ),
     "emergency_request": (
         {
@@ -223,7 +223,7 @@ EVENT_EXPECTED = {
     "event_refused": ["この伴走ネットIDは登録されていません", "伴走ネットID(例: BN-0001)"],
 }
 EVENT_SAMPLES = {
-    kind: (EVENT_CONTEXT, "course-2022-08/003", ["第1回 伴走支援講座", "2022-08-20 13:30", *words])
+    kind: (EVENT_CONTEXT, "course-2022-08/003", ["第1回 伴走支援講座", "2022年8月20日(土) 13:30", *words])
     for kind, words in EVENT_EXPECTED.items()
 }
 SAMPLES.update(EVENT_SAMPLES)
@@ -326,7 +326,7 @@ def test_deficiency_queued_before_its_deadline_is_known_counts_a_week_from_sendi
 ) -> None:
     context = {**SAMPLES["application_deficient"][0], "reply_deadline": ""}
     _, body = renderer.render("application_deficient", context, sent_on="2022-07-01")
-    assert "2022-07-08 まで" in body
+    assert "2022年7月8日(金) まで" in body
 
 
 def test_a_staff_return_reads_as_the_secretariats_request(renderer: Renderer) -> None:
