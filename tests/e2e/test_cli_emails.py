@@ -240,3 +240,32 @@ def test_an_expiry_without_a_resubmission_mentions_none(project: Project) -> Non
     project.once("2022-07-09 12:00")
     text = body(one(project.emails(), "deficiency_expired", "A-000001"))
     assert "期限後にお送りいただいた申請" not in text
+
+
+def test_a_config_with_only_the_spec_keys_sends_no_contact_lines_and_no_english(
+    project: Project,
+) -> None:
+    project.add_registrations(registration("2022/05/30 9:00:00", "伴走 1郎", "user1@example.com"))
+    project.once("2022-06-01 12:00")
+    text = body(one(project.emails(), "registration_confirmed", "BN-0001"))
+    assert "電話" not in text and "住所  :" not in text
+    assert "jimukyoku@example.org" in text
+    assert "[English summary]" not in text
+    assert "EXAMPLE" not in text  # the example's form URL is not a link to show
+
+
+def test_with_english_summary_on_a_volunteer_reads_a_short_english_summary(
+    project: Project,
+) -> None:
+    project.write_config(mail={"english_summary": True})
+    project.add_registrations(registration("2022/05/30 9:00:00", "伴走 1郎", "user1@example.com"))
+    project.add_applications(application("2022/06/02 9:00:00", **MEMBER))
+    project.once("2022-06-03 12:00")
+    mails = project.emails()
+    confirmed = body(one(mails, "registration_confirmed", "BN-0001"))
+    assert "[English summary]" in confirmed and "sign and seal" in confirmed
+    assert confirmed.index("■ 今後のお手続き") < confirmed.index("[English summary]")
+    received = body(one(mails, "application_received", "A-000001"))
+    assert "It is not accepted yet" in received
+    digest = [m for m in mails if m["X-Bansou-Kind"] == "staff_digest"]
+    assert digest and all("[English summary]" not in body(m) for m in digest)
