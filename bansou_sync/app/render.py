@@ -92,6 +92,7 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
 # context is kept in the ledger) still renders, with these values.
 OPTIONAL_KEYS: Mapping[str, Mapping[str, Any]] = {
     "registration_confirmed": {"may_apply": True},
+    "registration_duplicate": {"may_apply": True},
     "application_accepted": {"missing_documents": []},
     "application_rejected": {"reason": ""},
     "deficiency_expired": {"late_resubmission": ""},

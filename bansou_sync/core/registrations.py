@@ -131,7 +131,11 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
                 ref=original.supporter_id,
                 to=(to,) if to else (),
                 event_key=f"response:registration:{raw.response_id}",
-                context={"name": original.name or reg.name, "existing_id": original.supporter_id},
+                context={
+                    "name": original.name or reg.name,
+                    "existing_id": original.supporter_id,
+                    "may_apply": may_apply(original),  # no form link to one who cannot apply
+                },
                 response_at=reg.submitted_at,
             )
         ]

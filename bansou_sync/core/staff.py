@@ -82,13 +82,18 @@ def read_tab(rows: Rows, reader: Callable[[Mapping[str, str]], Found | None]) ->
 def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
     """The staff input from what each tab's rows say (``read_tab``)."""
     desks = by_tab.get(SUPPORTERS.name, {})
-    rows = by_tab.get(APPLICATIONS.name, {})
+    decisions: dict[str, tuple[str, str]] = {}
+    reasons: dict[str, str] = {}
+    for app_no, (cell, memo, reason) in by_tab.get(APPLICATIONS.name, {}).items():
+        decisions[app_no] = (cell, memo)
+        if reason.strip():
+            reasons[app_no] = reason.strip()
     return StaffInput(
         {supporter_id: desk for supporter_id, (desk, _) in desks.items()},
-        {app_no: (value[0], value[1]) for app_no, value in rows.items()},
+        decisions,
         dict(by_tab.get(PAYMENTS.name, {})),
         tuple(problem for _, problem in desks.values() if problem),
-        {app_no: value[2].strip() for app_no, value in rows.items() if value[2].strip()},
+        reasons,
     )
 
 
