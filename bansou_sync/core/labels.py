@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bansou_sync.core.model import Registration, RegistrationStatus
 from bansou_sync.core.registrations import may_apply
@@ -58,6 +58,7 @@ class Label:
 class LabelRun:
     labels: list[Label]
     no_address: list[str]  # IDs due a 覚書 whose registration has no usable address
+    cannot_apply: list[str] = field(default_factory=list)  # neither member nor referred
 
 
 def postal(raw: str) -> str:
@@ -72,17 +73,21 @@ def labels_due(registrations: Iterable[Registration], sent_on: Mapping[str, str]
     """Active registrations with an ID that may apply and have no 覚書発送日, in order."""
     labels: list[Label] = []
     no_address: list[str] = []
+    cannot_apply: list[str] = []
     for reg in sorted(registrations, key=lambda r: r.seq):
-        if reg.status != RegistrationStatus.ACTIVE or not reg.supporter_id or not may_apply(reg):
+        if reg.status != RegistrationStatus.ACTIVE or not reg.supporter_id:
             continue
         if sent_on.get(reg.supporter_id, "").strip():
+            continue
+        if not may_apply(reg):
+            cannot_apply.append(reg.supporter_id)
             continue
         address = " ".join(unicodedata.normalize("NFKC", reg.address).split())
         if not address or not reg.name.strip():
             no_address.append(reg.supporter_id)
             continue
         labels.append(Label(reg.supporter_id, reg.name.strip(), postal(reg.postal_code), address))
-    return LabelRun(labels, no_address)
+    return LabelRun(labels, no_address, cannot_apply)
 
 
 def _width(ch: str) -> float:

@@ -142,6 +142,7 @@ def test_the_labels_command_leaves_out_those_who_cannot_apply(season) -> None:
         "labels", "--config", str(project.config_path), "--out", "lbl", "--now", "2022-06-10 13:00"
     )
     assert "1 件" in result.stdout
+    assert "BN-0002, BN-0003" in result.stdout  # named as left out, by ID only
     table = (project.root / "lbl" / "memo-labels-2022-06-10.csv").read_text("utf-8-sig")
     ids = [row[0] for row in csv.reader(io.StringIO(table))][1:]
     assert ids == ["BN-0001"]
