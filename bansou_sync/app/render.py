@@ -11,8 +11,8 @@ Every volunteer email ends with the secretariat's contact (``Letterhead``: phone
 postal address from ``contact:``, nothing when unset) and, where useful, the forms' links;
 dates are written as people write them (``2022年6月17日(金)``, the ``jdate`` filter); with
 ``mail.english_summary`` a short English summary (``<kind>.english.j2``) follows the
-Japanese text, before the signature. Subjects carry the reference a volunteer can quote (申請番号, 伴走ネットID),
-never an opaque token.
+Japanese text, before the signature. Subjects carry the reference a volunteer can quote
+(申請番号, 伴走ネットID), never an opaque token.
 
 The body is UTF-8 with ``Content-Transfer-Encoding: 8bit`` (readable in the outbox
 ``.eml`` files and accepted by every MTA that announces 8BITMIME, i.e. all current
@@ -45,8 +45,8 @@ PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
 JST = ZoneInfo("Asia/Tokyo")
 
 # The context each kind needs (SPEC §6); the renderer adds programme, org, contact,
-# contact_phone, contact_address, support, application_url, registration_url, english, sent_on and
-# to_staff. Extra keys are ignored; a missing key is an UndefinedError.
+# contact_phone, contact_address, support, application_url, registration_url, english,
+# sent_on, to_staff and kind. Extra keys are ignored; a missing key is an UndefinedError.
 CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
     "registration_confirmed": frozenset({"name", "supporter_id", "registered_at"}),
     "registration_duplicate": frozenset({"name", "existing_id"}),
