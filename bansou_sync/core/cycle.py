@@ -79,6 +79,9 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             continue  # nothing typed for one without a desk: as no desk (issue 5: the
             # first read after a backfill would store 10,000 blank desks)
         old = old or BLANK_DESK
+        unread = staff.unread.get(supporter_id)
+        if unread:  # a tick cell not understood: what the ledger had stays (issue 10 §4)
+            desk = replace(desk, **{name: getattr(old, name) for name in unread})
         book.state.desks[supporter_id] = desk
         if desk.release_duplicates and not old.release_duplicates:
             plan.notices += registrations.release_duplicates(supporter_id, book, policy)

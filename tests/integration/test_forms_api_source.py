@@ -290,3 +290,19 @@ def test_the_token_asks_for_read_only_scopes_unless_closing_is_allowed(
     reader, closer = emulator.oauth.issued
     assert set(reader.scopes or ()) == set(FORMS_READ)
     assert set(closer.scopes or ()) == {*FORMS_READ, FORMS_CLOSE}
+
+
+def test_a_small_page_size_reads_every_page_of_a_form_and_of_a_since_filter(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    emulator.forms.add_responses(APP_FORM, many(23))
+    got = source(access, page_size=5).fetch("application")
+    assert len({r.response_id for r in got}) == 23
+    listed = emulator.requests(method="forms.forms.responses.list")
+    assert len(listed) == 5  # 5 + 5 + 5 + 5 + 3
+    assert all(entry.query["pageSize"] == ["5"] for entry in listed)
+    emulator.reset_counters()
+    middle = max(r.submitted_at for r in got) - timedelta(seconds=11)
+    later = source(access, page_size=4).fetch("application", since=middle)
+    assert len(later) == 12
+    assert emulator.counters()["forms.forms.responses.list"] == 3
