@@ -15,7 +15,7 @@ from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app import events
 from bansou_sync.app.credential_watch import TokenAge
-from bansou_sync.app.render import Renderer, default_templates_dir
+from bansou_sync.app.render import Letterhead, Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, nationality_map
@@ -185,18 +185,28 @@ def make_mailer(settings: Settings, ledger: Ledger) -> Mailer:
         )
     if mail.kind == "gmail":
         from bansou_sync.adapters.gmail import GmailMailer
-        from bansou_sync.app.render import subject_reference
 
         if not mail.gmail_drafts:
             return GmailMailer(google_access(settings), policy=retry_policy(settings))
+        # exactly once through drafts: a recorded draft that is gone was sent, one still
+        # there was not; Sent is searched by Message-ID (no token in the subject)
         return GmailMailer(
-            google_access(settings),
-            policy=retry_policy(settings),
-            check_sent=True,
-            drafts=ledger,
-            subject_ref=subject_reference,
+            google_access(settings), policy=retry_policy(settings), check_sent=True, drafts=ledger
         )
     raise ConfigError(f"mail.kind: {mail.kind} は使えません / is not available")
+
+
+def letterhead(settings: Settings) -> Letterhead:
+    """What volunteer emails end with (``contact:``, the forms' URLs) and staff alerts name."""
+    contact, forms = settings.contact, settings.forms
+    return Letterhead(
+        phone=contact.phone or "",
+        address=contact.address or "",
+        support=contact.support or "",
+        application_url=forms.application.url or "",
+        registration_url=forms.registration.url or "",
+        english_summary=settings.mail.english_summary,
+    )
 
 
 def build_services(settings: Settings, ledger: Ledger) -> Services:
@@ -207,7 +217,12 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
         sheet=make_sheet(settings),
         mailer=make_mailer(settings, ledger),
         ledger=ledger,
-        renderer=Renderer(default_templates_dir(), sender=sender, sender_name=mail.from_name),
+        renderer=Renderer(
+            default_templates_dir(),
+            sender=sender,
+            sender_name=mail.from_name,
+            letterhead=letterhead(settings),
+        ),
         policy=policy_from(settings),
         client_key=settings.client_key(),
         mail_domain=sender.rpartition("@")[2],

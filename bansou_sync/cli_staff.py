@@ -160,6 +160,11 @@ def cmd_labels(args: argparse.Namespace) -> int:
             f"[yellow]住所または氏名がないため除外 / left out, no address or name:[/yellow] "
             f"{', '.join(files.no_address)}"
         )
+    if run.cannot_apply:
+        console.print(
+            "会員でも会員の紹介でもないため除外(申請できないため覚書は送りません)"
+            f" / left out, neither member nor referred: {', '.join(run.cannot_apply)}"
+        )
     console.print(
         "発送したら、伴走者タブの「覚書発送日」に日付を入力してください"
         " / after posting, type the date in 覚書発送日"

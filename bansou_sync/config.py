@@ -150,6 +150,16 @@ class MailSettings(Section):
     # gmail: send through drafts and check Sent after a crash (exactly once; needs the
     # gmail.compose and gmail.readonly scopes besides gmail.send)
     gmail_drafts: Flag = True
+    english_summary: Flag = False  # a short English summary under volunteer emails
+
+
+class ContactSettings(Section):
+    """The secretariat's contact at the end of every volunteer email (none when unset),
+    and whom staff call when the system fails (staff alerts)."""
+
+    phone: Text | None = None
+    address: Text | None = None
+    support: Text | None = None
 
 
 class StateSettings(Section):
@@ -318,6 +328,7 @@ class Settings(BaseModel):
     source: SourceSettings = Field(default_factory=SourceSettings)
     sheet: SheetSettings = Field(default_factory=SheetSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    contact: ContactSettings = Field(default_factory=ContactSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     forms: FormsSettings = Field(default_factory=FormsSettings)
     period: PeriodSettings = Field(default_factory=PeriodSettings)

@@ -9,9 +9,10 @@ may come *after* Gmail sent the message. So:
 
 * with ``check_sent`` (scopes ``gmail.compose`` + ``gmail.readonly``), before retrying
   such an ambiguous failure, and in ``delivered`` after a crash, Sent is searched for the
-  Message-ID (``rfc822msgid:``) and, when the renderer puts one in subjects, for the
-  message's unique subject reference (``subject_ref``) — Gmail has been seen replacing
-  Message-IDs;
+  Message-ID (``rfc822msgid:``) and, when a caller passes ``subject_ref``, for a unique
+  subject reference. The product's subjects carry no such token (issue 13 §2: the
+  volunteer quotes 申請番号 / 伴走ネットID), so against Gmail replacing a Message-ID it
+  relies on drafts, below;
 * with a ``DraftBook`` (issue 4 §2) a message goes out as a draft: ``drafts.create``, the
   draft ID recorded, ``drafts.send``. Sending a recorded draft again is safe: a draft
   that no longer exists was sent (Gmail deletes a draft when it sends it), so a retry

@@ -7,6 +7,13 @@ become a header: recipients must be plain addresses, the subject is one line wit
 control characters removed, and kind and ref are checked. Context strings are also
 made single-line before rendering, so a typed name cannot forge lines in the body.
 
+Every volunteer email ends with the secretariat's contact (``Letterhead``: phone and
+postal address from ``contact:``, nothing when unset) and, where useful, the forms' links;
+dates are written as people write them (``2022年6月17日(金)``, the ``jdate`` filter); with
+``mail.english_summary`` a short English summary (``<kind>.english.j2``) follows the
+Japanese text, before the signature. Subjects carry the reference a volunteer can quote
+(申請番号, 伴走ネットID), never an opaque token.
+
 The body is UTF-8 with ``Content-Transfer-Encoding: 8bit`` (readable in the outbox
 ``.eml`` files and accepted by every MTA that announces 8BITMIME, i.e. all current
 ones; ``SmtpMailer`` re-encodes to base64 for a server that does not). A body with a
@@ -18,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
@@ -38,7 +46,8 @@ PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
 JST = ZoneInfo("Asia/Tokyo")
 
 # The context each kind needs (SPEC §6); the renderer adds programme, org, contact,
-# sent_on and to_staff. Extra keys are ignored; a missing key is an UndefinedError.
+# contact_phone, contact_address, support, application_url, registration_url, english,
+# sent_on, to_staff and kind. Extra keys are ignored; a missing key is an UndefinedError.
 CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
     "registration_confirmed": frozenset({"name", "supporter_id", "registered_at"}),
     "registration_duplicate": frozenset({"name", "existing_id"}),
@@ -81,6 +90,17 @@ CONTEXT_KEYS: Mapping[str, frozenset[str]] = {
         | {"supporter_id", "position", "reasons", "requires_id"},
     ),
 }
+# Keys added after a kind's first release: a notice queued by an older version (its
+# context is kept in the ledger) still renders, with these values.
+OPTIONAL_KEYS: Mapping[str, Mapping[str, Any]] = {
+    "registration_confirmed": {"may_apply": True},
+    "registration_duplicate": {"may_apply": True},
+    "application_accepted": {"missing_documents": []},
+    "application_rejected": {"reason": ""},
+    "deficiency_expired": {"late_resubmission": ""},
+    "payment_held": {"items": [], "total_text": "", "pay_date": ""},
+    "payment_released": {"items": []},
+}
 KINDS: tuple[str, ...] = tuple(CONTEXT_KEYS)
 STAFF_KINDS: tuple[str, ...] = (
     "staff_digest",
@@ -107,10 +127,42 @@ def message_id(kind: str, event_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def subject_reference(message_id: str) -> str:
-    """A short reference unique to one message, carried in its subject: Gmail has been seen
-    replacing the Message-ID, so a crash check can search Sent by this instead."""
-    return message_id.strip().strip("<>")[:8]
+WEEKDAYS = "月火水木金土日"
+PLACEHOLDER_FORM = "/forms/d/e/EXAMPLE/"  # config.example.yaml's URL: not a real form
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every volunteer email ends with: the secretariat's contact and the forms' links
+    (``contact:`` and ``forms.*.url``); an empty value is left out. ``english_summary``:
+    a short English summary under the Japanese text (``mail.english_summary``)."""
+
+    phone: str = ""
+    address: str = ""
+    support: str = ""  # whom staff call when the system fails (staff alerts only)
+    application_url: str = ""
+    registration_url: str = ""
+    english_summary: bool = False
+
+
+def form_link(url: str | None) -> str:
+    """A form's URL as the emails show it: none when unset or still the example's."""
+    return "" if not url or PLACEHOLDER_FORM in url else url
+
+
+def jdate(value: Any) -> str:
+    """``2022-06-17`` → ``2022年6月17日(金)``; ``2022-06-17 10:00`` → ``… (金) 10:00``.
+    Anything that is not such a date is shown as it is (empty stays empty)."""
+    text = str(value or "").strip()
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}:\d{2}))?", text)
+    if not match:
+        return text
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return text
+    written = f"{day.year}年{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+    return f"{written} {match[4]}" if match[4] else written
 
 
 def default_templates_dir() -> Path:
@@ -146,7 +198,12 @@ class Renderer:
     """Renders every kind of SPEC §6 and builds the ``EmailMessage`` to send."""
 
     def __init__(
-        self, templates_dir: Path, *, sender: str, sender_name: str = "移住連 事務局"
+        self,
+        templates_dir: Path,
+        *,
+        sender: str,
+        sender_name: str = "移住連 事務局",
+        letterhead: Letterhead | None = None,
     ) -> None:
         if not is_address(sender):
             raise ConfigError(f"mail.from: not a usable email address: {sender!r}")
@@ -160,6 +217,7 @@ class Renderer:
             raise ConfigError(f"email templates missing in {templates_dir}: {', '.join(missing)}")
         self.sender = sender
         self.sender_name = one_line(sender_name)
+        self.letterhead = letterhead or Letterhead()
         self.domain = sender.rsplit("@", 1)[1].lower()
         self._env = Environment(
             loader=FileSystemLoader(str(templates_dir)),
@@ -171,6 +229,7 @@ class Renderer:
         )
         self._env.filters["yen"] = _yen
         self._env.filters["days_after"] = _days_after
+        self._env.filters["jdate"] = jdate
 
     def render(
         self, kind: str, context: Mapping[str, Any], *, sent_on: str | None = None
@@ -181,13 +240,21 @@ class Renderer:
         absent = sorted(CONTEXT_KEYS[kind] - context.keys())
         if absent:
             raise UndefinedError(f"{kind}: context lacks {', '.join(absent)}")
-        values = {k: _clean(v) for k, v in context.items()}
+        values = {**OPTIONAL_KEYS.get(kind, {})} | {k: _clean(v) for k, v in context.items()}
+        head = self.letterhead
         values.update(
             programme=PROGRAMME,
             org=self.sender_name,
             contact=self.sender,
+            contact_phone=one_line(head.phone),
+            contact_address=one_line(head.address),
+            support=one_line(head.support),
+            application_url=form_link(head.application_url),
+            registration_url=form_link(head.registration_url),
+            english=head.english_summary and kind not in STAFF_KINDS,
             sent_on=sent_on or datetime.now(JST).date().isoformat(),
             to_staff=kind in STAFF_KINDS,
+            kind=kind,
         )
         subject = one_line(self._env.get_template(f"{kind}.subject.j2").render(values))
         body = _tidy(self._env.get_template(f"{kind}.body.j2").render(values))
@@ -215,7 +282,7 @@ class Renderer:
         message["From"] = Address(display_name=self.sender_name, addr_spec=self.sender)
         message["To"] = ", ".join(recipients)
         mid = message_id(kind, event_key, self.domain)
-        message["Subject"] = f"{subject} (No.{subject_reference(mid)})"
+        message["Subject"] = subject
         message["Date"] = format_datetime(now or datetime.now(JST))
         message["Message-ID"] = mid
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops

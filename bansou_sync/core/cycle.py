@@ -153,7 +153,8 @@ def _apply_decisions(
             if memo != app.memo:
                 book.put_application(replace(app, memo=memo))
             continue
-        outcome = decide(app, cell, memo, book, policy, now)
+        reason = staff.reasons.get(app_no, "")
+        outcome = decide(app, cell, memo, book, policy, now, reason=reason)
         plan.notices += outcome.notices
         # A decision not applied goes to 同期 and the digest; an applied override
         # (承認 of an ineligible one, or past the budget) is a digest warning only.
@@ -169,6 +170,25 @@ def _auto_accept(response_id: str, book: Book, policy: Policy, now: datetime) ->
         return []
     accepted = accept(app, book, policy, now)
     return [accepted_notice(accepted, book, policy)] if app.notify else []
+
+
+def _mention_late_resubmission(
+    raw: RawResponse, book: Book, policy: Policy, plan: CyclePlan
+) -> None:
+    """A new application quoting an original that expired in this very cycle (its
+    resubmission came too late, P9): the expiry notice, not yet sent, names it and says
+    it is judged as a new application."""
+    quoted = policy.application_ids.parse(raw.text("resubmission_of"))
+    if not isinstance(quoted, str):
+        return
+    late = book.state.applications[book.by_response[raw.response_id]]
+    original = book.state.applications.get(quoted)
+    if original is None or original.supporter_id != late.supporter_id:
+        return  # another's number: their notice names nothing of this one
+    for i, notice in enumerate(plan.notices):
+        if notice.kind == "deficiency_expired" and notice.ref == quoted:
+            context = {**notice.context, "late_resubmission": late.app_no}
+            plan.notices[i] = replace(notice, context=context)
 
 
 def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list[str]:
@@ -229,6 +249,7 @@ def plan_cycle(
         if app_no is None:
             plan.new_applications += 1
             plan.notices += intake.admit(raw, book, policy, inputs.client_key, now)
+            _mention_late_resubmission(raw, book, policy, plan)
             if policy.auto_accept:
                 plan.notices += _auto_accept(raw.response_id, book, policy, now)
         else:

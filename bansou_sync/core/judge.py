@@ -16,9 +16,7 @@ from bansou_sync.core.model import MISSING, AppStatus, Problem, Reason
 from bansou_sync.core.money import honorarium, minutes_between
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import is_ineligible, ordered
-
-MEMBER = "会員"
-REFERRED = "会員の紹介"
+from bansou_sync.core.registrations import may_apply
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def supporter_reasons(facts: ApplicationFacts, book: Book) -> list[Reason]:
     if reg is None:
         return [Reason("unknown_supporter")]
     reasons: list[Reason] = []
-    if not (reg.membership == MEMBER or (reg.membership == REFERRED and reg.referrer)):
+    if not may_apply(reg):
         reasons.append(Reason("not_member_or_referred"))
     if not isinstance(facts.email, Problem):
         desk = book.state.desks.get(facts.supporter_id)

@@ -1,6 +1,7 @@
 """The 覚書 post (issue 6 §6): who still needs the memorandum, and the label sheet layout.
 
-A label is due for every active registration that owns a 伴走ネットID and whose
+A label is due for every active registration that owns a 伴走ネットID, may apply (a
+member, or referred by one: P6 — no 覚書 goes to one who cannot apply) and whose
 覚書発送日 (staff column of 伴走者) is blank. The layout is the common A4 12面 sheet:
 2 columns × 6 rows of 86.4 × 42.3 mm labels, no gaps, 18.6 mm side and 21.6 mm
 top/bottom margins (2 × 86.4 + 2 × 18.6 = 210; 6 × 42.3 + 2 × 21.6 = 297).
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bansou_sync.core.model import Registration, RegistrationStatus
+from bansou_sync.core.registrations import may_apply
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Label:
 class LabelRun:
     labels: list[Label]
     no_address: list[str]  # IDs due a 覚書 whose registration has no usable address
+    cannot_apply: list[str] = field(default_factory=list)  # neither member nor referred
 
 
 def postal(raw: str) -> str:
@@ -67,20 +70,24 @@ def postal(raw: str) -> str:
 
 
 def labels_due(registrations: Iterable[Registration], sent_on: Mapping[str, str]) -> LabelRun:
-    """Active registrations with an ID and no 覚書発送日, in registration order."""
+    """Active registrations with an ID that may apply and have no 覚書発送日, in order."""
     labels: list[Label] = []
     no_address: list[str] = []
+    cannot_apply: list[str] = []
     for reg in sorted(registrations, key=lambda r: r.seq):
         if reg.status != RegistrationStatus.ACTIVE or not reg.supporter_id:
             continue
         if sent_on.get(reg.supporter_id, "").strip():
+            continue
+        if not may_apply(reg):
+            cannot_apply.append(reg.supporter_id)
             continue
         address = " ".join(unicodedata.normalize("NFKC", reg.address).split())
         if not address or not reg.name.strip():
             no_address.append(reg.supporter_id)
             continue
         labels.append(Label(reg.supporter_id, reg.name.strip(), postal(reg.postal_code), address))
-    return LabelRun(labels, no_address)
+    return LabelRun(labels, no_address, cannot_apply)
 
 
 def _width(ch: str) -> float:

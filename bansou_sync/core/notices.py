@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from bansou_sync.core.book import Book
 from bansou_sync.core.model import Application, AppStatus, Notice
 from bansou_sync.core.money import yen
+from bansou_sync.core.payments import documents_missing
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import text
 
@@ -70,7 +71,10 @@ def application_notice(
     *,
     client_code_issued: bool = False,
     reply_deadline: date | None = None,
+    reason: str = "",
 ) -> Notice:
+    """``reason``: for ``application_rejected``, what staff typed for the volunteer to read
+    (却下理由(伴走者へ)); 審査メモ is internal and never sent."""
     context = base_context(app)
     if kind == "application_received":
         context |= {
@@ -101,7 +105,13 @@ def application_notice(
             "amount_text": yen(amount),
             "cutoff": app.cutoff.isoformat() if app.cutoff else "",
             "pay_date": app.pay_date.isoformat() if app.pay_date else "",
+            # without both documents the payment will be held (P12): no date is promised
+            "missing_documents": documents_missing(book, app.supporter_id)
+            if app.supporter_id
+            else [],
         }
+    elif kind == "application_rejected":
+        context["reason"] = reason
     return Notice(
         kind=kind,
         ref=app.app_no,

@@ -21,7 +21,8 @@ def batch_key(cutoff: date, supporter_id: str) -> str:
     return f"{cutoff.isoformat()}|{supporter_id}"
 
 
-def _documents_missing(book: Book, supporter_id: str) -> list[str]:
+def documents_missing(book: Book, supporter_id: str) -> list[str]:
+    """The documents (覚書, 謝金受取口座届出書) whose receipt staff have not ticked."""
     desk = book.state.desks.get(supporter_id)
     missing = []
     if not (desk and desk.memo_received):
@@ -50,6 +51,19 @@ def _supporter_notice(
     )
 
 
+def batch_items(apps: list[Application]) -> dict[str, object]:
+    """What the volunteer reads about one batch: each application and the total."""
+    items = [
+        {
+            "app_no": a.app_no,
+            "support_date": a.support_date.isoformat() if a.support_date else "",
+            "amount_text": yen(a.honorarium or 0),
+        }
+        for a in sorted(apps, key=lambda a: a.app_no)
+    ]
+    return {"items": items, "total_text": yen(sum(a.honorarium or 0 for a in apps))}
+
+
 def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     """P12: look once after each cutoff; hold without both documents, release when they come."""
     today = to_jst(now).date()
@@ -59,7 +73,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
         supporter_id, cutoff_before = app.supporter_id, app.cutoff
         if app.status != AppStatus.ACCEPTED or not supporter_id or cutoff_before is None:
             continue
-        missing = _documents_missing(book, supporter_id)
+        missing = documents_missing(book, supporter_id)
         if app.held and not missing:
             cutoff = cutoff_for(today, policy.cutoff_day)
             pay = pay_date_for_cutoff(cutoff, policy.pay_day, policy.last_pay_date)
@@ -74,10 +88,14 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
             else:
                 book.update(app, hold_checked=True)
     notices = []
-    for (cutoff, supporter_id), _apps in sorted(held.items()):
-        missing = _documents_missing(book, supporter_id)
+    for (cutoff, supporter_id), apps in sorted(held.items()):
+        missing = documents_missing(book, supporter_id)
+        planned = apps[0].pay_date  # the batch's date, had the documents come
+        context = {"missing": missing, "pay_date": planned.isoformat() if planned else ""}
         notices.append(
-            _supporter_notice("payment_held", supporter_id, cutoff, book, {"missing": missing})
+            _supporter_notice(
+                "payment_held", supporter_id, cutoff, book, context | batch_items(apps)
+            )
         )
     for (cutoff, supporter_id), apps in sorted(released.items()):
         amount = sum(a.honorarium or 0 for a in apps)
@@ -92,6 +110,7 @@ def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
                     "pay_date": when.isoformat() if when else "",
                     "count": len(apps),
                     "amount_text": yen(amount),
+                    "items": batch_items(apps)["items"],
                 },
             )
         )

@@ -17,7 +17,14 @@ from bansou_sync.core.model import (
 from bansou_sync.core.policy import Policy
 
 MEMBERSHIPS = ("会員", "会員の紹介", "どちらでもない")
+MEMBER, REFERRED = MEMBERSHIPS[0], MEMBERSHIPS[1]
 REQUIRED_OTHER = ("name", "phone", "membership", "consent")
+
+
+def may_apply(reg: Registration) -> bool:
+    """P6: a member, or referred by one with the referrer named; the others may register
+    (the course) but every application of theirs is refused."""
+    return reg.membership == MEMBER or (reg.membership == REFERRED and bool(reg.referrer))
 
 
 def read_registration(raw: RawResponse, seq: int) -> Registration:
@@ -88,6 +95,7 @@ def confirmed_notice(reg: Registration, book: Book, event_key: str) -> Notice:
             "name": reg.name,
             "supporter_id": reg.supporter_id,
             "registered_at": stamp(reg.submitted_at),
+            "may_apply": may_apply(reg),  # no 覚書 promise to one who cannot apply
         },
         response_at=reg.submitted_at,
     )
@@ -123,7 +131,11 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
                 ref=original.supporter_id,
                 to=(to,) if to else (),
                 event_key=f"response:registration:{raw.response_id}",
-                context={"name": original.name or reg.name, "existing_id": original.supporter_id},
+                context={
+                    "name": original.name or reg.name,
+                    "existing_id": original.supporter_id,
+                    "may_apply": may_apply(original),  # no form link to one who cannot apply
+                },
                 response_at=reg.submitted_at,
             )
         ]

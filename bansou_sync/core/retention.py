@@ -26,6 +26,7 @@ from datetime import date
 from bansou_sync.core.categories import options, prefecture
 from bansou_sync.core.model import AppStatus
 from bansou_sync.core.state import State
+from bansou_sync.core.tabs import VOLUNTEER_REASON
 
 PRIVACY, ACCOUNTING = "privacy", "accounting"
 PAID_OR_DUE = frozenset({AppStatus.ACCEPTED, AppStatus.PAID})
@@ -158,4 +159,4 @@ def plan_purge(
 def staff_columns_to_clear() -> dict[str, tuple[str, ...]]:
     """Staff columns that may hold personal data, blanked in the status sheet by a purge
     (they are read back every cycle: left there, they would come back into the ledger)."""
-    return {"伴走者": ("連絡先訂正", "メモ"), "申請": ("審査メモ",)}
+    return {"伴走者": ("連絡先訂正", "メモ"), "申請": ("審査メモ", VOLUNTEER_REASON)}

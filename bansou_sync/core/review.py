@@ -72,9 +72,17 @@ class Outcome:
 
 
 def decide(
-    app: Application, cell: str, memo: str, book: Book, policy: Policy, now: datetime
+    app: Application,
+    cell: str,
+    memo: str,
+    book: Book,
+    policy: Policy,
+    now: datetime,
+    *,
+    reason: str = "",
 ) -> Outcome:
-    """Apply a 審査 value read for the first time."""
+    """Apply a 審査 value read for the first time. ``reason``: 却下理由(伴走者へ), the only
+    staff text a 却下 email carries (審査メモ is internal)."""
     decision = n.clean_text(cell)
     app = book.update(app, decision_seen=decision, memo=memo)
     if not decision:
@@ -98,7 +106,12 @@ def decide(
     if decision == REJECT:
         app = book.update(app, status=AppStatus.REJECTED, revision=app.revision + 1, updated_at=now)
         notice = application_notice(
-            "application_rejected", app, book, policy, f"rejected:{app.app_no}:{app.revision}"
+            "application_rejected",
+            app,
+            book,
+            policy,
+            f"rejected:{app.app_no}:{app.revision}",
+            reason=reason,
         )
         return Outcome([notice])
     event = f"returned:{app.app_no}:{app.revision + 1}"

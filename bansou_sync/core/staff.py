@@ -8,7 +8,7 @@ from typing import Any
 
 from bansou_sync.core import normalize as n
 from bansou_sync.core.model import Problem, SupporterDesk
-from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS
+from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS, VOLUNTEER_REASON
 from bansou_sync.core.untrusted import one_line
 
 Rows = Sequence[Mapping[str, str]]
@@ -24,6 +24,7 @@ class StaffInput:
     # 伴走ネットID → the desk's tick fields whose cell was not understood: the ledger's
     # value stays for those (issue 10 §4)
     unread: dict[str, frozenset[str]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # 申請番号 → 却下理由(伴走者へ)
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,11 @@ def desk_of(row: Mapping[str, str]) -> Found | None:
 
 
 def decision_of(row: Mapping[str, str]) -> Found | None:
-    """One 申請 row's 審査 and 審査メモ by 申請番号; None for a row without one."""
+    """One 申請 row's 審査, 審査メモ and 却下理由(伴走者へ) by 申請番号; None without one."""
     app_no = row.get("申請番号", "").strip()
-    return (app_no, (row.get("審査", ""), row.get("審査メモ", ""))) if app_no else None
+    if not app_no:
+        return None
+    return app_no, (row.get("審査", ""), row.get("審査メモ", ""), row.get(VOLUNTEER_REASON, ""))
 
 
 def paid_of(row: Mapping[str, str]) -> Found | None:
@@ -132,15 +135,22 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
     """The staff input from what each tab's rows say (``read_tab``)."""
     desks = by_tab.get(SUPPORTERS.name, {})
     paid = by_tab.get(PAYMENTS.name, {})
+    decisions: dict[str, tuple[str, str]] = {}
+    reasons: dict[str, str] = {}
+    for app_no, (cell, memo, reason) in by_tab.get(APPLICATIONS.name, {}).items():
+        decisions[app_no] = (cell, memo)
+        if reason.strip():
+            reasons[app_no] = reason.strip()
     return StaffInput(
         {supporter_id: desk for supporter_id, (desk, _, _) in desks.items()},
-        dict(by_tab.get(APPLICATIONS.name, {})),
+        decisions,
         {key: tick for key, (tick, _) in paid.items() if tick is not None},
         (
             *(problem for _, problems, _ in desks.values() for problem in problems),
             *(problem for _, problem in paid.values() if problem),
         ),
         {supporter_id: unread for supporter_id, (_, _, unread) in desks.items() if unread},
+        reasons,
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# staff: the reason a 却下 email gives the volunteer (審査メモ stays internal, never sent)
+VOLUNTEER_REASON = "却下理由(伴走者へ)"
+
 
 @dataclass(frozen=True)
 class TabLayout:
@@ -66,9 +69,11 @@ APPLICATIONS = TabLayout(
         "審査",
         "審査メモ",
         "最終更新",
+        # added after SPEC §5's columns (SPEC §5 "Added columns")
+        VOLUNTEER_REASON,
     ),
     key=("申請番号",),
-    staff=("審査", "審査メモ"),
+    staff=("審査", "審査メモ", VOLUNTEER_REASON),
 )
 
 PAYMENTS = TabLayout(

@@ -168,6 +168,7 @@ def all_six_tabs() -> list[TabRows]:
         *["2022-06-09", 90, "受理", "accepted", "", "", 6000, "2022-07-08", "", "", ""],
     ]
     application[-1] = "2022-06-10 09:01"
+    application += [""] * (len(APPLICATIONS.headers) - len(application))  # added columns
     payment: Row = ["2022-07-08", "2022-06-20", "BN-0001", "伴走 1", 1, 6000, "予定", ""]
     mail: Row = ["2022-06-10 09:02", "受理", "v***@example.com", "A-000001", "送信済", "<m1@x>"]
     return [

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import importlib.util
 import io
 import os
 import shutil
@@ -70,6 +71,9 @@ def staff_work(status: Path, today: date) -> None:
             n = number(row["申請番号"])
             if n % 29 == 0:
                 row["審査"] = "却下"
+                row["却下理由(伴走者へ)"] = (
+                    "同じ支援について、すでに別の申請を受付完了としています。"
+                )
             elif n % 17 == 0 and not row["審査"]:
                 row["審査"], row["審査メモ"] = "差戻し", "同行先の記載をお願いします"
             else:
@@ -94,9 +98,9 @@ def mail_log(outbox: Path) -> list[str]:
     return lines
 
 
-@pytest.fixture(scope="module")
-def programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("reference")
+def replay(folder: Path) -> Path:
+    """The reference programme, day by day with the scripted staff, in ``folder``
+    (also used by scripts/gen_emails_doc.py to render docs/emails.md)."""
     shutil.copytree(ROOT / "reference", folder / "reference")
     config = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
     (folder / "config.yaml").write_text(config, encoding="utf-8")
@@ -110,6 +114,11 @@ def programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert main(["once", "--config", str(folder / "config.yaml"), "--now", moment]) == 0
         today += timedelta(days=1)
     return folder
+
+
+@pytest.fixture(scope="module")
+def programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return replay(tmp_path_factory.mktemp("reference"))
 
 
 def test_the_reference_programme_ends_as_the_reviewed_golden_result(programme: Path) -> None:
@@ -159,3 +168,21 @@ def test_every_status_and_every_email_kind_is_exercised(programme: Path) -> None
         "staff_digest",
     ):
         assert kinds[kind] > 0, kind
+
+
+def test_docs_emails_md_shows_the_emails_of_this_replay(programme: Path) -> None:
+    """docs/emails.md is current: regenerate it with scripts/gen_emails_doc.py."""
+    spec = importlib.util.spec_from_file_location(
+        "gen_emails_doc", ROOT / "scripts" / "gen_emails_doc.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    text = generator.document(programme / "out" / "outbox")
+    if os.environ.get("BANSOU_UPDATE_GOLDEN"):
+        (ROOT / "docs" / "emails.md").write_text(text, encoding="utf-8")
+    assert text == (ROOT / "docs" / "emails.md").read_text(encoding="utf-8"), (
+        "docs/emails.md is not current: run scripts/gen_emails_doc.py"
+    )
+    for kind in generator.KINDS:
+        assert f"### `{kind}`" in text

@@ -14,9 +14,12 @@ from jinja2 import UndefinedError
 from bansou_sync.app.render import (
     CONTEXT_KEYS,
     KINDS,
+    OPTIONAL_KEYS,
     STAFF_KINDS,
+    Letterhead,
     Renderer,
     default_templates_dir,
+    jdate,
     message_id,
 )
 from bansou_sync.errors import ConfigError, PermanentMailError
@@ -50,7 +53,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "minutes": 150,
         },
         "A-000012",
-        ["A-000012", "BN-0007", "C-0003", "2022-06-28", "150分", "相談者コード」欄", "審査"],
+        ["A-000012", "BN-0007", "C-0003", "2022年6月28日(火)", "150分", "相談者コード」欄", "審査"],
     ),
     "application_deficient": (
         {
@@ -64,7 +67,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "returned": False,
         },
         "A-000013",
-        ["A-000013", "終了時刻が記入されていません", "2022-07-08 まで", "entry.1=A-000013"],
+        ["A-000013", "終了時刻が記入されていません", "2022年7月8日(金) まで", "entry.1=A-000013"],
     ),
     "deficiency_reminder": (
         {
@@ -75,12 +78,12 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "resubmit_url": "",
         },
         "A-000013",
-        ["A-000013", "2022-07-08", "再提出の場合、元の申請番号", "支援実施日が申請日より後"],
+        ["A-000013", "2022年7月8日(金)", "再提出の場合、元の申請番号", "支援実施日が申請日より後"],
     ),
     "deficiency_expired": (
         {"name": "山田 花子", "app_no": "A-000013", "reply_deadline": "2022-07-08"},
         "A-000013",
-        ["A-000013", "2022-07-08", "期限切れ"],
+        ["A-000013", "2022年7月8日(金)", "期限切れ"],
     ),
     "application_ineligible": (
         {
@@ -107,7 +110,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "pay_date": "2022-08-10",
         },
         "A-000012",
-        ["A-000012", "6,000円", "2022-07-20", "2022-08-10"],
+        ["A-000012", "6,000円", "2022年7月20日(水)", "2022年8月10日(水)"],
     ),
     "application_rejected": (
         {"name": "山田 花子", "app_no": "A-000015"},
@@ -122,7 +125,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "missing": ["覚書", "謝金受取口座届出書"],
         },
         "2022-07-20|BN-0007",
-        ["BN-0007", "2022-07-20", "・覚書", "・謝金受取口座届出書", "保留"],
+        ["BN-0007", "2022年7月20日(水)", "・覚書", "・謝金受取口座届出書", "保留"],
     ),
     "payment_released": (
         {
@@ -134,7 +137,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "amount_text": "16,000円",
         },
         "2022-08-20|BN-0007",
-        ["BN-0007", "2022-08-20", "2022-09-09", "2件", "16,000円"],
+        ["BN-0007", "2022年8月20日(土)", "2022年9月9日(金)", "2件", "16,000円"],
     ),
     "staff_digest": (
         {
@@ -183,7 +186,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
             "since": "2022-07-01 06:00",
         },
         "sync",
-        ["3 回", "app.csv がありません", "2022-07-01 06:00"],
+        ["3 回", "app.csv がありません", "2022年7月1日(金) 06:00"],
     ),
     "surge_held": (
         {"count": 1203, "limit": 1000, "held": 1180, "since": "2022-07-01 06:00"},
@@ -228,7 +231,11 @@ EVENT_EXPECTED = {
     "event_refused": ["この伴走ネットIDは登録されていません", "伴走ネットID(例: BN-0001)"],
 }
 EVENT_SAMPLES = {
-    kind: (EVENT_CONTEXT, "course-2022-08/003", ["第1回 伴走支援講座", "2022-08-20 13:30", *words])
+    kind: (
+        EVENT_CONTEXT,
+        "course-2022-08/003",
+        ["第1回 伴走支援講座", "2022年8月20日(土) 13:30", *words],
+    )
     for kind, words in EVENT_EXPECTED.items()
 }
 SAMPLES.update(EVENT_SAMPLES)
@@ -264,7 +271,8 @@ def test_every_kind_has_a_sample_and_exactly_the_declared_keys() -> None:
     assert len(KINDS) == 17 + len(EVENT_SAMPLES)
     assert set(STAFF_KINDS) <= set(KINDS)
     for kind, (context, _, _) in SAMPLES.items():
-        assert set(context) == CONTEXT_KEYS[kind], kind
+        assert CONTEXT_KEYS[kind] <= set(context), kind
+        assert set(context) <= CONTEXT_KEYS[kind] | set(OPTIONAL_KEYS.get(kind, {})), kind
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -332,7 +340,7 @@ def test_deficiency_queued_before_its_deadline_is_known_counts_a_week_from_sendi
 ) -> None:
     context = {**SAMPLES["application_deficient"][0], "reply_deadline": ""}
     _, body = renderer.render("application_deficient", context, sent_on="2022-07-01")
-    assert "2022-07-08 まで" in body
+    assert "2022年7月8日(金) まで" in body
 
 
 def test_a_staff_return_reads_as_the_secretariats_request(renderer: Renderer) -> None:
@@ -481,3 +489,100 @@ def test_a_sender_that_is_not_an_address_is_a_config_error() -> None:
 def test_a_templates_folder_without_the_templates_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"registration_confirmed\.subject\.j2"):
         Renderer(tmp_path, sender="jimukyoku@example.org")
+
+
+# --- issue 13 §2: what volunteers read ---------------------------------------------------
+
+LETTERHEAD = Letterhead(
+    phone="03-0000-0000",
+    address="東京都台東区架空町1-2-3",
+    support="設定担当 架空 太郎 090-0000-0009",
+    application_url="https://docs.google.com/forms/d/e/APPLY/viewform",
+    registration_url="https://docs.google.com/forms/d/e/REGISTER/viewform",
+)
+
+
+def with_letterhead(letterhead: Letterhead) -> Renderer:
+    return Renderer(default_templates_dir(), sender="jimukyoku@example.org", letterhead=letterhead)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("2022-06-17", "2022年6月17日(金)"),
+        ("2022-10-10", "2022年10月10日(月)"),
+        ("2022-06-30 21:05", "2022年6月30日(木) 21:05"),
+        ("", ""),
+        ("先日のメールでお知らせした期限", "先日のメールでお知らせした期限"),
+        ("2022-02-30", "2022-02-30"),
+    ],
+)
+def test_dates_are_written_as_people_write_them(value: str, written: str) -> None:
+    assert jdate(value) == written
+
+
+def test_a_config_without_contact_keys_adds_no_contact_lines(renderer: Renderer) -> None:
+    _, body = renderer.render("application_received", SAMPLES["application_received"][0])
+    assert "電話" not in body and "住所" not in body and "フォーム:" not in body
+    assert "jimukyoku@example.org" in body
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in STAFF_KINDS])
+def test_every_volunteer_email_ends_with_the_secretariats_phone_and_address(kind: str) -> None:
+    _, body = with_letterhead(LETTERHEAD).render(kind, SAMPLES[kind][0])
+    signature = body.split("─" * 28)[-2]
+    assert "03-0000-0000" in signature and "東京都台東区架空町1-2-3" in signature
+    assert "架空 太郎" not in body  # the technical contact is for staff alerts only
+
+
+def test_the_example_configs_form_url_is_never_shown_as_a_link() -> None:
+    example = Letterhead(application_url="https://docs.google.com/forms/d/e/EXAMPLE/viewform")
+    _, body = with_letterhead(example).render(
+        "registration_confirmed", SAMPLES["registration_confirmed"][0]
+    )
+    assert "EXAMPLE" not in body
+    _, body = with_letterhead(LETTERHEAD).render(
+        "registration_confirmed", SAMPLES["registration_confirmed"][0]
+    )
+    assert "伴走支援申請フォーム: https://docs.google.com/forms/d/e/APPLY/viewform" in body
+
+
+def test_staff_alerts_say_what_it_means_for_volunteers_what_to_do_and_whom_to_call() -> None:
+    _, body = with_letterhead(LETTERHEAD).render("sync_failure", SAMPLES["sync_failure"][0])
+    for heading in ("■ 何が起きたか", "■ 伴走者の方への影響", "■ 事務局でしていただくこと"):
+        assert heading in body
+    assert "失われません" in body and "設定担当 架空 太郎 090-0000-0009" in body
+    assert "docs/" not in body
+
+
+def test_a_subject_is_the_templates_subject_with_no_token_added(renderer: Renderer) -> None:
+    message = build(renderer, "application_accepted")
+    assert message["Subject"] == "【伴走支援申請】受付完了のお知らせ(申請番号 A-000012)"
+
+
+def test_a_notice_queued_by_an_older_version_still_renders(renderer: Renderer) -> None:
+    old = {k: v for k, v in SAMPLES["payment_held"][0].items() if k in CONTEXT_KEYS["payment_held"]}
+    _, body = renderer.render("payment_held", old)
+    assert "・覚書" in body and "保留している申請" not in body
+
+
+def test_the_english_summary_is_off_by_default_and_under_the_japanese_when_on(
+    renderer: Renderer,
+) -> None:
+    context = SAMPLES["application_received"][0]
+    assert "[English summary]" not in renderer.render("application_received", context)[1]
+    _, body = with_letterhead(Letterhead(english_summary=True)).render(
+        "application_received", context
+    )
+    summary = body.index("[English summary] We have received your application A-000012")
+    assert body.index("■ 今後の流れ") < summary < body.index("────────")
+    _, staff = with_letterhead(Letterhead(english_summary=True)).render(
+        "sync_failure", SAMPLES["sync_failure"][0]
+    )
+    assert "[English summary]" not in staff
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in STAFF_KINDS])
+def test_every_volunteer_kind_has_an_english_summary(kind: str) -> None:
+    _, body = with_letterhead(Letterhead(english_summary=True)).render(kind, SAMPLES[kind][0])
+    assert "[English summary]" in body

@@ -166,9 +166,9 @@ def test_tabs_in_the_wrong_order_are_moved_not_recreated() -> None:
 
 def test_protection_covers_the_header_row_and_each_run_of_daemon_columns() -> None:
     assert style.protected_rects(APPLICATIONS) == [
-        style.Rect(0, 1, 0, 18),
-        style.Rect(1, None, 0, 15),
-        style.Rect(1, None, 17, 18),
+        style.Rect(0, 1, 0, 19),
+        style.Rect(1, None, 0, 15),  # 審査, 審査メモ: staff
+        style.Rect(1, None, 17, 18),  # 却下理由(伴走者へ) after 最終更新: staff
     ]
     assert style.protected_rects(ALL_TABS[3]) == [style.Rect(0, None, 0, 6)]
 

@@ -76,3 +76,18 @@ def test_an_unchanged_row_is_not_read_again() -> None:
 
     assert got.decisions["A-00006"] == ("承認", "")
     assert set(read) == {id(edited)}  # the other 396 rows were not read again
+
+
+def test_the_volunteer_reason_is_read_beside_the_decision_and_kept_apart_from_the_memo() -> None:
+    rows = [
+        {
+            "申請番号": "A-000001",
+            "審査": "却下",
+            "審査メモ": "内部",
+            "却下理由(伴走者へ)": " 重複 ",
+        },
+        {"申請番号": "A-000002", "審査": "承認", "審査メモ": "", "却下理由(伴走者へ)": ""},
+    ]
+    got = read_staff({APPLICATIONS.name: rows})
+    assert got.decisions == {"A-000001": ("却下", "内部"), "A-000002": ("承認", "")}
+    assert got.reasons == {"A-000001": "重複"}
