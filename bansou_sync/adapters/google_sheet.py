@@ -30,6 +30,7 @@ adopted rows. Every call goes through ``retry.call``; errors become ``SheetError
 from __future__ import annotations
 
 import operator
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,7 @@ from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
 from bansou_sync.adapters.google_sheet_plan import (
     IN_PLACE,
     Meta,
+    Pending,
     Plan,
     chunks,
     encode,
@@ -53,8 +55,10 @@ from bansou_sync.adapters.google_sheet_plan import (
     plan_keyed,
     range_write,
     structure_requests,
+    tag,
 )
 from bansou_sync.adapters.google_sheet_read import (
+    Key,
     TabState,
     full_ranges,
     grid_from_full,
@@ -75,7 +79,7 @@ from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
 from bansou_sync.app.crashpoints import crash_point
-from bansou_sync.core.tabs import ALL_TABS, TabLayout
+from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
 
@@ -258,13 +262,17 @@ class GoogleSheet(StatusSheet):
             self._parsed.pop(name, None)
         self._apply_structure(plan)
         crash_point("mid_sheet_write")  # rows made and tagged, their values not yet written
-        self._verify_adopted(plan, states)
+        self._verify_tags(plan)
+        removed = self._remove_rows(plan, cache)
         missed = self._apply_values(plan, cache)
+        for name in removed:  # the rows below moved up: the next read is parsed afresh
+            self._parsed.pop(name, None)
         # made once the bodies sent are gone: a backfill predicts 130,000 rows
         predicted = {
             name: after_insert(self.layouts[name], parsed, at, [p.key for p in new])
             for name, (at, new) in plan.inserts.items()
             if name not in missed
+            and name not in removed
             and (parsed := _baseline(before_parsed.get(name), planned.get(name))) is not None
         }
         cache.save(self.cache_path)
@@ -278,7 +286,7 @@ class GoogleSheet(StatusSheet):
                     state = expected.state
                 else:
                     state = None
-            elif tab.name in plan.inserts:
+            elif tab.name in plan.inserts or tab.name in removed:
                 state = None
             if (
                 tab.name not in IN_PLACE
@@ -314,7 +322,7 @@ class GoogleSheet(StatusSheet):
     # -- applying ---------------------------------------------------------------------
 
     def _apply_structure(self, plan: Plan) -> None:
-        adopt = [p for p in plan.rows if p.adopt_row is not None]
+        adopt = [p for p in plan.tagged if p.adopt_row is not None]
         if not (plan.add_sheets or adopt or plan.inserts or self._must_grow(plan)):
             return
         meta = self._meta or self._fetch_meta()
@@ -335,33 +343,119 @@ class GoogleSheet(StatusSheet):
         rows = self._meta.row_counts if self._meta else {}
         return any(need > rows.get(tab, 1000) for tab, need in plan.grow.items())
 
-    def _verify_adopted(self, plan: Plan, states: dict[str, TabState]) -> None:
-        """Read each freshly tagged existing row through its tag: the key must be there."""
-        adopted = [p for p in plan.rows if p.adopt_row is not None and p.metadata_id is not None]
-        if not adopted:
+    def _verify_tags(self, plan: Plan) -> None:
+        """Read every row about to be written or removed through its tag, in one request
+        (issue 11 §2): the row must hold the tag's key (a row inserted by this write: no
+        key yet). Whether Google moves row metadata when staff sort is not documented; a
+        tag left on another key's row is moved to the row that holds its key (found by
+        the same read, or by the cycle's) and read again; nothing is written through a
+        tag until its row is known to hold its key."""
+        pendings = [p for p in plan.tagged if p.metadata_id is not None]
+        if not pendings:
             return
-        filters = [{"developerMetadataLookup": {"metadataId": p.metadata_id}} for p in adopted]
-        body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
-        reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
-        rows: dict[int, list[Any]] = {}
-        for found in reply.get("valueRanges") or []:
-            for data_filter in found.get("dataFilters") or []:
-                lookup = data_filter.get("developerMetadataLookup") or {}
-                values = (found.get("valueRange") or {}).get("values") or [[]]
-                rows[int(lookup.get("metadataId", -1))] = values[0]
-        for pending in adopted:
-            state = states[pending.tab]
-            row = rows.get(pending.metadata_id or -1, [])
-            there = tuple(
-                str(row[c]).strip() if c < len(row) else ""
-                for c in (state.columns[k] for k in state.layout.key)
+        rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
+        holds: dict[tuple[str, Key], int] = {}  # what the rows read hold now
+        for p in pendings:
+            found = rows.get(p.metadata_id or -1)
+            if found is not None and any(there := key_cells(p.state, found[1])):
+                holds.setdefault((p.tab, there), found[0])
+        wrong = [p for p in pendings if not _holds(p, rows.get(p.metadata_id or -1))]
+        if not wrong:
+            return
+        again = self._repoint(wrong, holds)
+        if again:
+            rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
+            for p in again:
+                if not _holds(p, rows.get(p.metadata_id or -1)):
+                    self._not_now(p)
+
+    def _repoint(self, wrong: list[Pending], holds: dict[tuple[str, Key], int]) -> list[Pending]:
+        """Delete the tags found on the wrong row and tag the row holding the key instead;
+        returns the rows tagged again (to be read once more before anything is written)."""
+        meta = self._meta or self._fetch_meta()
+        taken = set(holds.values())
+        body: list[dict[str, Any]] = []
+        again: list[Pending] = []
+        for p in wrong:
+            lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
+            body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
+            at = holds.get((p.tab, p.key))
+            if at is None and not p.new and p.key in p.state.rows:
+                at = p.state.rows[p.key]  # where the cycle's read saw it
+                at = None if at in taken else at  # the fresh read found another key there
+            if at is None or p.tab not in meta.sheet_ids:
+                self._not_now(p)
+                continue
+            body.append(tag(meta.sheet_ids[p.tab], at, p))
+            again.append(p)
+        reply = self._batch_update(body)
+        ids = [
+            r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
+            for r in reply.get("replies") or []
+            if "createDeveloperMetadata" in r
+        ]
+        for p, metadata_id in zip(again, ids, strict=True):
+            p.metadata_id = int(metadata_id)
+        return again
+
+    def _not_now(self, p: Pending) -> None:
+        p.metadata_id = None
+        done = (
+            "削除しませんでした(次回削除します)"
+            if p.remove
+            else "書き込みませんでした(次回書きます)"
+        )
+        self.last_problems.append(
+            f"{p.tab}: {' '.join(p.key)} の行が読み込み後に動いたため、今回は{done} / "
+            f"row moved, {'removed' if p.remove else 'written'} next cycle"
+        )
+
+    def _rows_through_tags(self, ids: list[int]) -> dict[int, tuple[int, list[Any]]]:
+        """Per tag id: the row (0-based) it is on now and that row's cells."""
+        found: dict[int, tuple[int, list[Any]]] = {}
+        lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
+        for filters in chunks(lookups):
+            body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
+            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
+            for matched in reply.get("valueRanges") or []:
+                value_range = matched.get("valueRange") or {}
+                row = row_of(str(value_range.get("range", "")))
+                values = value_range.get("values") or [[]]
+                for data_filter in matched.get("dataFilters") or []:
+                    lookup = data_filter.get("developerMetadataLookup") or {}
+                    if row is not None and "metadataId" in lookup:
+                        found[int(lookup["metadataId"])] = (row, list(values[0]))
+        return found
+
+    def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
+        """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
+        to hold them, bottom first; what staff had typed in them is reported, not applied.
+        Returns the tabs where rows were deleted."""
+        ready = [p for p in plan.removals if p.metadata_id is not None and p.found_at is not None]
+        for p in plan.removals:
+            if p.metadata_id is None:  # its row moved: tagged again where it is next time
+                cache.put(p.tab, key_text(p.key), (None, ""))
+        if not ready:
+            return set()
+        meta = self._meta or self._fetch_meta()
+        ready.sort(key=lambda p: (p.tab, -(p.found_at or 0)))
+        body = []
+        for p in ready:
+            span = {"sheetId": meta.sheet_ids[p.tab], "dimension": "ROWS"}
+            span |= {"startIndex": p.found_at, "endIndex": (p.found_at or 0) + 1}
+            body.append({"deleteDimension": {"range": span}})
+        self._meta = None
+        self._batch_update(body)
+        for p in ready:
+            cache.drop(p.tab, key_text(p.key))
+            meta.row_counts[p.tab] = meta.row_counts.get(p.tab, 1001) - 1
+            typed = p.state.layout.staff_filled(
+                {h: str(p.found[c]) if c < len(p.found) else "" for h, c in p.state.columns.items()}
             )
-            if there != pending.key:
-                pending.metadata_id = None
-                self.last_problems.append(
-                    f"{pending.tab}: {' '.join(pending.key)} の行が読み込み後に動いたため、"
-                    f"今回は書き込みませんでした(次回書きます) / row moved, written next cycle"
-                )
+            if typed:
+                self.last_problems.append(removed_row_message(p.tab, p.key, typed))
+        self._meta = meta
+        return {p.tab for p in ready}
 
     def _apply_values(self, plan: Plan, cache: RowCache) -> set[str]:
         """Write the planned values; returns the tabs with a row that did not land."""
@@ -483,6 +577,31 @@ class GoogleSheet(StatusSheet):
             return f"{sheet}: 認証に失敗しました。google.credentials_file を確認してください / authentication failed"
         detail = _google_message(exc) or reason
         return f"{sheet}: {what} に失敗しました / failed (HTTP {status}): {detail}"
+
+
+def row_of(a1: str) -> int | None:
+    """The 0-based row where an A1 range such as ``'伴走者'!A5:R5`` starts."""
+    found = re.match(r"\$?[A-Za-z]*\$?(\d+)", a1.rpartition("!")[2])
+    return int(found[1]) - 1 if found else None
+
+
+def key_cells(state: TabState, cells: Sequence[Any]) -> Key:
+    return tuple(
+        str(cells[c]).strip() if c < len(cells) else ""
+        for c in (state.columns[k] for k in state.layout.key)
+    )
+
+
+def _holds(p: Pending, found: tuple[int, list[Any]] | None) -> bool:
+    """The row read through ``p``'s tag holds ``p``'s key (a new row: no key yet); if so,
+    where it is and what it holds are kept for the removal."""
+    if found is None:
+        return False
+    there = key_cells(p.state, found[1])
+    if there != p.key and not (p.new and not any(there)):
+        return False
+    p.found_at, p.found = found
+    return True
 
 
 def _baseline(parsed: Parsed | None, state: TabState | None) -> Parsed | None:

@@ -53,6 +53,10 @@ class Pending:
     state: TabState  # where the sheet has each column
     metadata_id: int | None = None
     adopt_row: int | None = None  # untagged existing row: tag it here, then verify
+    new: bool = False  # a row inserted blank by this write (its key cells still empty)
+    remove: bool = False  # its key left the tab's projection: the row is deleted
+    found_at: int | None = None  # the row the tag was verified at (0-based), this write
+    found: Sequence[Any] = ()  # that row's cells as the verifying read saw them
 
     @property
     def values(self) -> list[Value | None]:
@@ -69,6 +73,12 @@ class Plan:
     grow: dict[str, int] = field(default_factory=dict)  # tab → rows the in-place data needs
     values: list[dict[str, Any]] = field(default_factory=list)  # a1Range writes
     in_place: dict[str, list[str]] = field(default_factory=dict)
+    removals: list[Pending] = field(default_factory=list)  # rows of keys that left a tab
+
+    @property
+    def tagged(self) -> list[Pending]:
+        """Every row this write goes through a tag for: written, or removed."""
+        return [*self.rows, *self.removals]
 
 
 def plan_keyed(
@@ -124,7 +134,7 @@ def plan_keyed(
         if settled is None:
             kept[label] = (metadata_id, written)
         if key not in state.rows:
-            new.append(Pending(layout.name, key, row_digest, values, state))
+            new.append(Pending(layout.name, key, row_digest, values, state, new=True))
             last_new = position
             continue
         first_old = position if first_old is None else min(first_old, position)
@@ -135,12 +145,25 @@ def plan_keyed(
         if metadata_id is None:
             pending.adopt_row = state.rows[key]
         plan.rows.append(pending)
-    if settled is not None:  # rows no longer given: forget their keys (unless reused)
+    if settled is not None:  # rows no longer given: their rows go (unless the key is reused)
         for values in gone_rows:
             gone = memo.pop(id(values), None)
-            if gone is not None and gone[2] not in labels:
+            if gone is None or gone[2] in labels:
+                continue
+            if gone[1] in state.rows:
+                _remove(plan, state, gone[1], known.get(gone[2], (None, ""))[0])
+            else:
                 cache.drop(layout.name, gone[2])
     else:
+        # SPEC §5: the projection is exact: the row of a key bansou-sync wrote (the cache
+        # knows it, or a full read sees its daemon cells) that is no longer given is
+        # removed; a row staff typed under a key of their own is left alone
+        for key in state.rows:
+            label = key_text(key)
+            if label in labels or not (label in known or _has_daemon_cells(state, key)):
+                continue
+            kept[label] = known.get(label, (None, ""))  # forgotten once the row is gone
+            _remove(plan, state, key, kept[label][0])
         cache.replace_tab(layout.name, kept)  # forget keys bansou-sync no longer writes
     cache.memo[layout.name] = memo
     if new:
@@ -148,6 +171,22 @@ def plan_keyed(
         on_top = first_old is not None and last_new < first_old
         plan.inserts[layout.name] = (1 if on_top else state.last_row + 1, new)
         plan.rows += new
+
+
+def _remove(plan: Plan, state: TabState, key: Key, metadata_id: int | None) -> None:
+    pending = Pending(state.layout.name, key, "", (), state, metadata_id, remove=True)
+    if metadata_id is None:
+        pending.adopt_row = state.rows[key]
+    plan.removals.append(pending)
+
+
+def _has_daemon_cells(state: TabState, key: Key) -> bool:
+    """A full read saw bansou-sync's columns (other than the key) filled in this row."""
+    values = state.read_back.get(key)
+    if values is None:
+        return False
+    layout = state.layout
+    return any(v for h, v in zip(layout.daemon, values, strict=True) if h not in layout.key)
 
 
 def _moved(
