@@ -357,7 +357,9 @@ class GoogleSheet(StatusSheet):
         holds: dict[tuple[str, Key], int] = {}  # what the rows read hold now
         for p in pendings:
             found = rows.get(p.metadata_id or -1)
-            if found is not None and any(there := key_cells(p.state, found[1])):
+            if p.copy or found is None:
+                continue
+            if any(there := key_cells(p.state, found[1])):
                 holds.setdefault((p.tab, there), found[0])
         wrong = [p for p in pendings if not _holds(p, rows.get(p.metadata_id or -1))]
         if not wrong:
@@ -379,8 +381,8 @@ class GoogleSheet(StatusSheet):
         for p in wrong:
             lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
             body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
-            at = holds.get((p.tab, p.key))
-            if at is None and not p.new and p.key in p.state.rows:
+            at = None if p.copy else holds.get((p.tab, p.key))  # a copy: no other row
+            if at is None and not p.copy and not p.new and p.key in p.state.rows:
                 at = p.state.rows[p.key]  # where the cycle's read saw it
                 at = None if at in taken else at  # the fresh read found another key there
             if at is None or p.tab not in meta.sheet_ids:
@@ -433,7 +435,7 @@ class GoogleSheet(StatusSheet):
         Returns the tabs where rows were deleted."""
         ready = [p for p in plan.removals if p.metadata_id is not None and p.found_at is not None]
         for p in plan.removals:
-            if p.metadata_id is None:  # its row moved: tagged again where it is next time
+            if p.metadata_id is None and not p.copy:  # moved: tagged where it is next time
                 cache.put(p.tab, key_text(p.key), (None, ""))
         if not ready:
             return set()
@@ -447,11 +449,10 @@ class GoogleSheet(StatusSheet):
         self._meta = None
         self._batch_update(body)
         for p in ready:
-            cache.drop(p.tab, key_text(p.key))
+            if not p.copy:
+                cache.drop(p.tab, key_text(p.key))
             meta.row_counts[p.tab] = meta.row_counts.get(p.tab, 1001) - 1
-            typed = p.state.layout.staff_filled(
-                {h: str(p.found[c]) if c < len(p.found) else "" for h, c in p.state.columns.items()}
-            )
+            typed = _typed(p.state, p.found)
             if typed:
                 self.last_problems.append(removed_row_message(p.tab, p.key, typed))
         self._meta = meta
@@ -592,6 +593,12 @@ def key_cells(state: TabState, cells: Sequence[Any]) -> Key:
     )
 
 
+def _typed(state: TabState, cells: Sequence[Any]) -> list[str]:
+    return state.layout.staff_filled(
+        {h: str(cells[c]) if c < len(cells) else "" for h, c in state.columns.items()}
+    )
+
+
 def _holds(p: Pending, found: tuple[int, list[Any]] | None) -> bool:
     """The row read through ``p``'s tag holds ``p``'s key (a new row: no key yet); if so,
     where it is and what it holds are kept for the removal."""
@@ -599,6 +606,8 @@ def _holds(p: Pending, found: tuple[int, list[Any]] | None) -> bool:
         return False
     there = key_cells(p.state, found[1])
     if there != p.key and not (p.new and not any(there)):
+        return False
+    if p.copy and _typed(p.state, found[1]):  # a copy goes only as long as it is blank
         return False
     p.found_at, p.found = found
     return True

@@ -55,6 +55,7 @@ class Pending:
     adopt_row: int | None = None  # untagged existing row: tag it here, then verify
     new: bool = False  # a row inserted blank by this write (its key cells still empty)
     remove: bool = False  # its key left the tab's projection: the row is deleted
+    copy: bool = False  # removed as a second row of a key still written (not its own row)
     found_at: int | None = None  # the row the tag was verified at (0-based), this write
     found: Sequence[Any] = ()  # that row's cells as the verifying read saw them
 
@@ -164,6 +165,11 @@ def plan_keyed(
                 continue
             kept[label] = known.get(label, (None, ""))  # forgotten once the row is gone
             _remove(plan, state, key, kept[label][0])
+        for key, at, typed in state.copies:  # a copy of a row staff made, as LocalSheet
+            if key_text(key) in labels and not typed:  # keeps only one with staff input
+                plan.removals.append(
+                    Pending(layout.name, key, "", (), state, adopt_row=at, remove=True, copy=True)
+                )
         cache.replace_tab(layout.name, kept)  # forget keys bansou-sync no longer writes
     cache.memo[layout.name] = memo
     if new:

@@ -45,6 +45,8 @@ class TabState:
     rows: dict[Key, int] = field(default_factory=dict)  # key → first row holding it
     last_row: int = 0  # last row with content in the columns read (0: header only)
     read_back: dict[Key, tuple[str, ...]] = field(default_factory=dict)  # full reads only
+    # rows repeating a key held by an earlier row: (key, row, staff typed something in it)
+    copies: list[tuple[Key, int, bool]] = field(default_factory=list)
 
     @classmethod
     def fresh(cls, layout: TabLayout) -> TabState:
@@ -155,6 +157,8 @@ def parse_tab(
                 )
             continue
         if layout.key and key in state.rows:
+            typed = any(cells.get(h) for h in layout.staff) or any(found.get(p) for p in extra)
+            state.copies.append((key, index, bool(typed)))
             problems.append(
                 f"{layout.name}: {' '.join(key)} が複数の行にあります"
                 f"({state.rows[key] + 1}行目, {index + 1}行目)。最初の行を使います"

@@ -420,3 +420,21 @@ def test_a_row_staff_typed_under_a_key_of_their_own_is_not_removed_with_the_keys
     cells = by_key(backend.fresh())
     assert sorted(cells) == ["BN-0001", "BN-0999"]
     assert cells["BN-0999"]["メモ"] == "手書きの行"
+
+
+def test_a_row_staff_duplicated_is_removed_and_the_original_keeps_its_staff_cells(
+    backend: Backend,
+) -> None:
+    backend.sheet.write([supporters(1, 2)])
+    backend.staff_types(SUPPORTERS.name, "BN-0001", メモ="元の行")
+    copy = {h: str(v) for h, v in zip(H, supporter(1), strict=True) if v != ""}
+    backend.staff_adds_row(SUPPORTERS.name, copy)  # a copy of BN-0001 without the memo
+    backend.sheet.read()
+
+    backend.sheet.write([supporters(1, 2, 申請件数=5)])
+
+    rows = backend.fresh().read()
+    assert not [p for p in rows.problems if "複数の行" in p]  # no second BN-0001 left
+    cells = {row.key[0]: row.cells for row in rows.tabs[SUPPORTERS.name]}
+    assert sorted(cells) == ["BN-0001", "BN-0002"]
+    assert cells["BN-0001"]["メモ"] == "元の行"
