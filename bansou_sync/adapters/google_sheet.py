@@ -348,43 +348,35 @@ class GoogleSheet(StatusSheet):
         (issue 11 §2): the row must hold the tag's key (a row inserted by this write: no
         key yet). Whether Google moves row metadata when staff sort is not documented; a
         tag left on another key's row is moved to the row that holds its key (found by
-        the same read, or by the cycle's) and read again; nothing is written through a
-        tag until its row is known to hold its key."""
+        the key columns read again) and read again; nothing is written through a tag
+        until its row is known to hold its key."""
         pendings = [p for p in plan.tagged if p.metadata_id is not None]
         if not pendings:
             return
         rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
-        holds: dict[tuple[str, Key], int] = {}  # what the rows read hold now
-        for p in pendings:
-            found = rows.get(p.metadata_id or -1)
-            if p.copy or found is None:
-                continue
-            if any(there := key_cells(p.state, found[1])):
-                holds.setdefault((p.tab, there), found[0])
         wrong = [p for p in pendings if not _holds(p, rows.get(p.metadata_id or -1))]
         if not wrong:
             return
-        again = self._repoint(wrong, holds)
+        again = self._repoint(wrong)
         if again:
             rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
             for p in again:
                 if not _holds(p, rows.get(p.metadata_id or -1)):
                     self._not_now(p)
 
-    def _repoint(self, wrong: list[Pending], holds: dict[tuple[str, Key], int]) -> list[Pending]:
-        """Delete the tags found on the wrong row and tag the row holding the key instead;
-        returns the rows tagged again (to be read once more before anything is written)."""
+    def _repoint(self, wrong: list[Pending]) -> list[Pending]:
+        """Delete the tags found on the wrong row and tag the row holding the key now
+        (the key columns read again: staff may have moved rows since the cycle's read);
+        returns the rows tagged again (read once more before anything is written)."""
         meta = self._meta or self._fetch_meta()
-        taken = set(holds.values())
+        movable = [p for p in wrong if not (p.copy or p.new)]  # a copy: no other row
+        now = self._key_rows({p.tab: p.state for p in movable})
         body: list[dict[str, Any]] = []
         again: list[Pending] = []
         for p in wrong:
             lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
             body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
-            at = None if p.copy else holds.get((p.tab, p.key))  # a copy: no other row
-            if at is None and not p.copy and not p.new and p.key in p.state.rows:
-                at = p.state.rows[p.key]  # where the cycle's read saw it
-                at = None if at in taken else at  # the fresh read found another key there
+            at = now.get((p.tab, p.key)) if p in movable else None
             if at is None or p.tab not in meta.sheet_ids:
                 self._not_now(p)
                 continue
@@ -399,6 +391,29 @@ class GoogleSheet(StatusSheet):
         for p, metadata_id in zip(again, ids, strict=True):
             p.metadata_id = int(metadata_id)
         return again
+
+    def _key_rows(self, states: dict[str, TabState]) -> dict[tuple[str, Key], int]:
+        """Where each key is now (its first row), from one read of the key columns."""
+        if not states:
+            return {}
+        spans = {}
+        for name, state in states.items():
+            at = [state.columns[k] for k in state.layout.key]
+            spans[name] = (at, min(at))
+        replies = self._batch_get(
+            {
+                name: [f"{quote(name)}!{letters(first)}2:{letters(max(at))}"]
+                for name, (at, first) in spans.items()
+            }
+        )
+        found: dict[tuple[str, Key], int] = {}
+        for name, (at, first) in spans.items():
+            values = (replies.get(name) or [{}])[0].get("values") or []
+            for offset, row in enumerate(values, start=1):
+                key = tuple(str(row[c - first]).strip() if c - first < len(row) else "" for c in at)
+                if all(key):
+                    found.setdefault((name, key), offset)
+        return found
 
     def _not_now(self, p: Pending) -> None:
         p.metadata_id = None
