@@ -369,7 +369,7 @@ class GoogleSheet(StatusSheet):
         (the key columns read again: staff may have moved rows since the cycle's read);
         returns the rows tagged again (read once more before anything is written)."""
         meta = self._meta or self._fetch_meta()
-        movable = [p for p in wrong if not (p.copy or p.new)]  # a copy: no other row
+        movable = [p for p in wrong if not p.copy]  # a copy of a row: no other row to find
         now = self._key_rows({p.tab: p.state for p in movable})
         body: list[dict[str, Any]] = []
         again: list[Pending] = []
@@ -485,8 +485,12 @@ class GoogleSheet(StatusSheet):
 
         data = through_tags()
         landed: set[int] = set()
+        by_id = {p.metadata_id: p for p in plan.rows if p.metadata_id is not None}
+        strayed: list[tuple[Pending, Key]] = []
         for chunk in chunks(data):
-            body = {"valueInputOption": "RAW", "data": chunk}
+            # the rows as they are after the write, key cells included (never written
+            # through a tag): a write that still found another key's row is seen here
+            body = {"valueInputOption": "RAW", "data": chunk, "includeValuesInResponse": True}
             try:
                 reply = self._post("values:batchUpdateByDataFilter", body, "書き込み / write")
             except SheetError:
@@ -494,9 +498,23 @@ class GoogleSheet(StatusSheet):
                 raise
             for response in reply.get("responses") or []:
                 found = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
-                if "metadataId" in found and response.get("updatedRange"):
-                    landed.add(int(found["metadataId"]))
+                if "metadataId" not in found or not response.get("updatedRange"):
+                    continue
+                p = by_id.get(int(found["metadataId"]))
+                there = _written_key(p, response.get("updatedData") or {})
+                if p is not None and there is not None and there != p.key:
+                    strayed.append((p, there))
+                    continue
+                landed.add(int(found["metadataId"]))
         missed: set[str] = set()
+        for p, there in strayed:  # both rows are written again by the next cycle
+            cache.drop(p.tab, key_text(there))
+            self.last_problems.append(
+                f"{p.tab}: 書き込みの直前に行が並べ替えられ、{' '.join(p.key)} の値が "
+                f"{' '.join(there)} の行に入りました。次回の同期で両方の行を書き直します"
+                f"(スタッフ記入欄と{'・'.join(p.state.layout.key)}は変わっていません) / "
+                f"rows sorted just before the write: rewritten next cycle"
+            )
         for p in plan.rows:
             if p.metadata_id is not None and p.metadata_id in landed:
                 cache.put(p.tab, key_text(p.key), (p.metadata_id, p.digest))
@@ -608,6 +626,31 @@ def key_cells(state: TabState, cells: Sequence[Any]) -> Key:
     )
 
 
+def _written_key(p: Pending | None, updated: dict[str, Any]) -> Key | None:
+    """The key cells of a row as a write's reply shows them after the write (None when
+    the reply does not reach the key columns)."""
+    if p is None:
+        return None
+    first = re.match(r"\$?([A-Za-z]+)", str(updated.get("range", "")).rpartition("!")[2])
+    values = updated.get("values") or []
+    if first is None or not values:
+        return None
+    offset = column_index(first[1])
+    row = values[0]
+    at = [p.state.columns[k] - offset for k in p.state.layout.key]
+    if any(c < 0 or c >= len(row) for c in at):
+        return None
+    return tuple(str(row[c]).strip() for c in at)
+
+
+def column_index(letters_: str) -> int:
+    """A → 0, Z → 25, AA → 26."""
+    index = 0
+    for char in letters_.upper():
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
 def _typed(state: TabState, cells: Sequence[Any]) -> list[str]:
     return state.layout.staff_filled(
         {h: str(cells[c]) if c < len(cells) else "" for h, c in state.columns.items()}
@@ -619,8 +662,7 @@ def _holds(p: Pending, found: tuple[int, list[Any]] | None) -> bool:
     where it is and what it holds are kept for the removal."""
     if found is None:
         return False
-    there = key_cells(p.state, found[1])
-    if there != p.key and not (p.new and not any(there)):
+    if key_cells(p.state, found[1]) != p.key:
         return False
     if p.copy and _typed(p.state, found[1]):  # a copy goes only as long as it is blank
         return False

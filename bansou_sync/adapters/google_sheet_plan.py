@@ -61,7 +61,7 @@ class Pending:
 
     @property
     def values(self) -> list[Value | None]:
-        return row_values(self.state, self.row)
+        return row_values(self.state, self.row, with_key=False)
 
 
 @dataclass
@@ -277,6 +277,7 @@ def structure_requests(
                 span |= {"startIndex": at, "endIndex": at + len(part)}
                 body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
                 body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
+                body += key_cells_request(sheet_ids[tab], at, part)
                 yield body, part
 
     def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
@@ -305,13 +306,18 @@ def as_text(value: Value) -> str:
     return str(value)
 
 
-def row_values(state: TabState, values: Sequence[Value]) -> list[Value | None]:
+def row_values(
+    state: TabState, values: Sequence[Value], with_key: bool = True
+) -> list[Value | None]:
     """The row as written from column A: daemon cells where the sheet has their header,
-    ``None`` (left alone) under staff and unknown columns."""
+    ``None`` (left alone) under staff and unknown columns — and, written through a tag,
+    under the key: a tagged row got its key when it was made (``structure_requests``),
+    so a write can never change which key a row holds, nor so the staff cells beside it."""
     layout = state.layout
     out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
+    left_alone = set(layout.staff) if with_key else {*layout.staff, *layout.key}
     for header, value in zip(layout.headers, values, strict=True):
-        if header not in layout.staff and header in state.columns:
+        if header not in left_alone and header in state.columns:
             out[state.columns[header]] = value
     while out and out[-1] is None:
         out.pop()
@@ -331,6 +337,20 @@ def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
         "visibility": "DOCUMENT",
     }
     return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+
+
+def key_cells_request(sheet_id: int, at: int, part: list[Pending]) -> list[dict[str, Any]]:
+    """The key cells of rows inserted at ``at``, written in the request that inserts and
+    tags them: a new row holds its key from the moment it exists (strings, as RAW)."""
+    if not part:
+        return []
+    state = part[0].state
+    out = []
+    for index, header in enumerate(state.layout.key):
+        rows = [{"values": [{"userEnteredValue": {"stringValue": p.key[index]}}]} for p in part]
+        start = {"sheetId": sheet_id, "rowIndex": at, "columnIndex": state.columns[header]}
+        out.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
+    return out
 
 
 def append_rows(sheet_id: int, count: int) -> dict[str, Any]:

@@ -228,9 +228,7 @@ def existing_sheet(emulator: Emulator, count: int) -> str:
     [
         *((":batchUpdate", b) for b in BEHAVIOURS),
         *(("values:batchGetByDataFilter", b) for b in BEHAVIOURS),
-        # between the read through the tags and the write there is no check left: only
-        # metadata that moves with its row keeps that last round trip safe
-        ("values:batchUpdateByDataFilter", "move"),
+        *(("values:batchUpdateByDataFilter", b) for b in BEHAVIOURS),
     ],
 )
 def test_staff_sorting_between_the_adapters_own_requests_misplaces_nothing(
