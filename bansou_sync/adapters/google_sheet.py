@@ -4,33 +4,40 @@ Reading: one ``values.batchGet`` a cycle — per tab the header row and only the
 staff columns (``google_sheet_read``); the whole tabs once, when no row cache is known.
 
 Writing finds rows by key, never by position. Each row bansou-sync writes carries a row
-*developer-metadata tag* (``bansou.key`` = tab and key); Google moves row metadata with
-the row when staff sort, insert or delete rows, so a write addressed to the tag's
-``metadataId`` (``values.batchUpdateByDataFilter``) cannot land in another row whatever
-staff did since the read. Tags are only created where they cannot be wrong:
+*developer-metadata tag* (``bansou.key`` = tab and key), and values are written through
+the tag's ``metadataId`` (``values.batchUpdateByDataFilter``). Google documents that row
+metadata follows rows inserted and deleted; it does not say what a *sort* does to it,
+so nothing here relies on that (issue 11 §2, docs/interpretations.md):
 
-* a new row (or one staff deleted: it comes back) is a freshly inserted blank row, tagged
-  in the same atomic ``spreadsheets.batchUpdate`` that inserts it, below the last row
-  with content (or under the header when every new row comes before the old ones, as in
-  メール: newest first);
+* a new row (or one staff deleted: it comes back) is a freshly inserted row, tagged and
+  given its key cells in the same atomic ``spreadsheets.batchUpdate`` that inserts it;
 * an existing untagged row (a sheet bansou-sync did not write, or a lost cache) is tagged
-  at the row the read saw its key in, then *verified* by reading through the tag
-  (``values.batchGetByDataFilter``); a tag staff moved in between is never written
-  through (it stays, unused: writes go by ``metadataId``).
+  at the row the read saw its key in;
+* before anything is written or removed, every row concerned is read through its tag
+  (one ``values.batchGetByDataFilter``): the row must hold the tag's key. A tag found on
+  another key's row is deleted and made again on the row that holds its key now (the
+  key columns read again), then read once more; until then nothing goes through it;
+* a write through a tag never writes the key cells (``null``): whatever happens to the
+  rows in the last round trip, no row's key — and so no staff decision beside it — can
+  change. The write's reply shows each row after it; a row a last-moment sort put under
+  another key is reported, and both rows are written again by the next cycle;
+* the row of a key that left the tab's projection is deleted at the row just verified
+  to hold it (SPEC §5); what staff typed in it is reported in 同期, never applied.
 
 Staff columns are written as ``null`` (Google leaves those cells alone), values with
 ``valueInputOption=RAW``. What to write is planned without I/O in ``google_sheet_plan``. Only rows whose daemon values changed since the last write are
 sent (``sheet_cache``). 統計 and 同期 have no staff columns and are rewritten in place.
-A cycle costs: 1 read, then 0-1 ``spreadsheets.batchUpdate`` (new tabs, rows, tags) and
-0-1 ``values.batchUpdateByDataFilter`` (each chunked under ~2 MB); a metadata
-``spreadsheets.get`` when the process first changes the structure; +1 read to verify
-adopted rows. Every call goes through ``retry.call``; errors become ``SheetError``.
+A cycle costs: 1 read; when rows change, 0-1 ``spreadsheets.batchUpdate`` (new tabs,
+rows, tags), 1 read through the tags and 1 ``values.batchUpdateByDataFilter`` (each
+chunked under ``CHUNK_BYTES``); 1 ``spreadsheets.batchUpdate`` when rows are removed; a
+metadata ``spreadsheets.get`` when the process first changes the structure; a re-read of
+the key columns, 1 ``batchUpdate`` and 1 read through the tags when tags were found on
+the wrong rows. Every call goes through ``retry.call``; errors become ``SheetError``.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +51,12 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
+from bansou_sync.adapters.google_sheet_check import (
+    holds,
+    row_of,
+    staff_typed,
+    written_key,
+)
 from bansou_sync.adapters.google_sheet_plan import (
     IN_PLACE,
     Meta,
@@ -354,14 +367,14 @@ class GoogleSheet(StatusSheet):
         if not pendings:
             return
         rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
-        wrong = [p for p in pendings if not _holds(p, rows.get(p.metadata_id or -1))]
+        wrong = [p for p in pendings if not holds(p, rows.get(p.metadata_id or -1))]
         if not wrong:
             return
         again = self._repoint(wrong)
         if again:
             rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
             for p in again:
-                if not _holds(p, rows.get(p.metadata_id or -1)):
+                if not holds(p, rows.get(p.metadata_id or -1)):
                     self._not_now(p)
 
     def _repoint(self, wrong: list[Pending]) -> list[Pending]:
@@ -467,7 +480,7 @@ class GoogleSheet(StatusSheet):
             if not p.copy:
                 cache.drop(p.tab, key_text(p.key))
             meta.row_counts[p.tab] = meta.row_counts.get(p.tab, 1001) - 1
-            typed = _typed(p.state, p.found)
+            typed = staff_typed(p.state, p.found)
             if typed:
                 self.last_problems.append(removed_row_message(p.tab, p.key, typed))
         self._meta = meta
@@ -501,7 +514,7 @@ class GoogleSheet(StatusSheet):
                 if "metadataId" not in found or not response.get("updatedRange"):
                     continue
                 p = by_id.get(int(found["metadataId"]))
-                there = _written_key(p, response.get("updatedData") or {})
+                there = written_key(p, response.get("updatedData") or {})
                 if p is not None and there is not None and there != p.key:
                     strayed.append((p, there))
                     continue
@@ -611,63 +624,6 @@ class GoogleSheet(StatusSheet):
             return f"{sheet}: 認証に失敗しました。google.credentials_file を確認してください / authentication failed"
         detail = _google_message(exc) or reason
         return f"{sheet}: {what} に失敗しました / failed (HTTP {status}): {detail}"
-
-
-def row_of(a1: str) -> int | None:
-    """The 0-based row where an A1 range such as ``'伴走者'!A5:R5`` starts."""
-    found = re.match(r"\$?[A-Za-z]*\$?(\d+)", a1.rpartition("!")[2])
-    return int(found[1]) - 1 if found else None
-
-
-def key_cells(state: TabState, cells: Sequence[Any]) -> Key:
-    return tuple(
-        str(cells[c]).strip() if c < len(cells) else ""
-        for c in (state.columns[k] for k in state.layout.key)
-    )
-
-
-def _written_key(p: Pending | None, updated: dict[str, Any]) -> Key | None:
-    """The key cells of a row as a write's reply shows them after the write (None when
-    the reply does not reach the key columns)."""
-    if p is None:
-        return None
-    first = re.match(r"\$?([A-Za-z]+)", str(updated.get("range", "")).rpartition("!")[2])
-    values = updated.get("values") or []
-    if first is None or not values:
-        return None
-    offset = column_index(first[1])
-    row = values[0]
-    at = [p.state.columns[k] - offset for k in p.state.layout.key]
-    if any(c < 0 or c >= len(row) for c in at):
-        return None
-    return tuple(str(row[c]).strip() for c in at)
-
-
-def column_index(letters_: str) -> int:
-    """A → 0, Z → 25, AA → 26."""
-    index = 0
-    for char in letters_.upper():
-        index = index * 26 + ord(char) - 64
-    return index - 1
-
-
-def _typed(state: TabState, cells: Sequence[Any]) -> list[str]:
-    return state.layout.staff_filled(
-        {h: str(cells[c]) if c < len(cells) else "" for h, c in state.columns.items()}
-    )
-
-
-def _holds(p: Pending, found: tuple[int, list[Any]] | None) -> bool:
-    """The row read through ``p``'s tag holds ``p``'s key (a new row: no key yet); if so,
-    where it is and what it holds are kept for the removal."""
-    if found is None:
-        return False
-    if key_cells(p.state, found[1]) != p.key:
-        return False
-    if p.copy and _typed(p.state, found[1]):  # a copy goes only as long as it is blank
-        return False
-    p.found_at, p.found = found
-    return True
 
 
 def _baseline(parsed: Parsed | None, state: TabState | None) -> Parsed | None:
