@@ -66,7 +66,6 @@ from bansou_sync.adapters.google_sheet_plan import (
     encode,
     plan_in_place,
     plan_keyed,
-    range_write,
     structure_requests,
     tag,
 )
@@ -255,8 +254,8 @@ class GoogleSheet(StatusSheet):
                 plan.add_sheets.append(layout)
                 state = TabState.fresh(layout)
             planned[layout.name] = state
-            if state.header_blank:
-                plan.values.append(range_write(f"{quote(layout.name)}!A1", [list(layout.headers)]))
+            if state.header_blank:  # made with the rows: a crash never leaves keys unheaded
+                plan.headers.append(layout)
             if layout.key and state.key_missing:
                 raise SheetFormatError(
                     f"Google スプレッドシート {self.spreadsheet_id} のタブ「{layout.name}」に列"
@@ -336,7 +335,7 @@ class GoogleSheet(StatusSheet):
 
     def _apply_structure(self, plan: Plan) -> None:
         adopt = [p for p in plan.tagged if p.adopt_row is not None]
-        if not (plan.add_sheets or adopt or plan.inserts or self._must_grow(plan)):
+        if not (plan.add_sheets or plan.headers or adopt or plan.inserts or self._must_grow(plan)):
             return
         meta = self._meta or self._fetch_meta()
         calls, after = structure_requests(plan, adopt, meta)

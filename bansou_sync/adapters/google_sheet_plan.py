@@ -75,6 +75,7 @@ class Plan:
     values: list[dict[str, Any]] = field(default_factory=list)  # a1Range writes
     in_place: dict[str, list[str]] = field(default_factory=dict)
     removals: list[Pending] = field(default_factory=list)  # rows of keys that left a tab
+    headers: list[TabLayout] = field(default_factory=list)  # tabs whose header row is blank
 
     @property
     def tagged(self) -> list[Pending]:
@@ -257,6 +258,11 @@ def structure_requests(
         grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
         props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
         head.append({"addSheet": {"properties": props}})
+    for layout in plan.headers:
+        cells = [{"userEnteredValue": {"stringValue": h}} for h in layout.headers]
+        start = {"sheetId": ids[layout.name], "rowIndex": 0, "columnIndex": 0}
+        header = {"start": start, "rows": [{"values": cells}], "fields": "userEnteredValue"}
+        head.append({"updateCells": header})
     for tab, need in plan.grow.items():
         if need > rows[tab]:
             head.append(append_rows(ids[tab], need - rows[tab]))
