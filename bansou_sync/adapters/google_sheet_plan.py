@@ -53,7 +53,7 @@ class Pending:
     state: TabState  # where the sheet has each column
     metadata_id: int | None = None
     adopt_row: int | None = None  # untagged existing row: tag it here, then verify
-    new: bool = False  # a row inserted blank by this write (its key cells still empty)
+    new: bool = False  # a row inserted by this write (with only its key cells filled)
     remove: bool = False  # its key left the tab's projection: the row is deleted
     copy: bool = False  # removed as a second row of a key still written (not its own row)
     found_at: int | None = None  # the row the tag was verified at (0-based), this write
@@ -318,7 +318,7 @@ def row_values(
     """The row as written from column A: daemon cells where the sheet has their header,
     ``None`` (left alone) under staff and unknown columns — and, written through a tag,
     under the key: a tagged row got its key when it was made (``structure_requests``),
-    so a write can never change which key a row holds, nor so the staff cells beside it."""
+    so no write can change which key a row holds, nor which staff cells stand beside it."""
     layout = state.layout
     out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
     left_alone = set(layout.staff) if with_key else {*layout.staff, *layout.key}
