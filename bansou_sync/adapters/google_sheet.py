@@ -369,31 +369,39 @@ class GoogleSheet(StatusSheet):
         wrong = [p for p in pendings if not holds(p, rows.get(p.metadata_id or -1))]
         if not wrong:
             return
-        again = self._repoint(wrong)
+        again = self._repoint(wrong, set(rows))
         if again:
             rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
             for p in again:
                 if not holds(p, rows.get(p.metadata_id or -1)):
                     self._not_now(p)
 
-    def _repoint(self, wrong: list[Pending]) -> list[Pending]:
+    def _repoint(self, wrong: list[Pending], existing: set[int]) -> list[Pending]:
         """Delete the tags found on the wrong row and tag the row holding the key now
         (the key columns read again: staff may have moved rows since the cycle's read);
-        returns the rows tagged again (read once more before anything is written)."""
+        returns the rows tagged again (read once more before anything is written). A tag
+        that no longer exists went with a row staff deleted: if its key is nowhere now,
+        the row is made again by the next cycle, as before."""
         meta = self._meta or self._fetch_meta()
         movable = [p for p in wrong if not p.copy]  # a copy of a row: no other row to find
         now = self._key_rows({p.tab: p.state for p in movable})
         body: list[dict[str, Any]] = []
         again: list[Pending] = []
         for p in wrong:
-            lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
-            body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
+            if p.metadata_id in existing:
+                lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
+                body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
             at = now.get((p.tab, p.key)) if p in movable else None
+            if at is None and p.metadata_id not in existing and not p.copy:
+                p.metadata_id = None  # deleted by staff, with its tag: nothing to report
+                continue
             if at is None or p.tab not in meta.sheet_ids:
                 self._not_now(p)
                 continue
             body.append(tag(meta.sheet_ids[p.tab], at, p))
             again.append(p)
+        if not body:
+            return []
         reply = self._batch_update(body)
         ids = [
             r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]

@@ -489,3 +489,28 @@ def test_a_cycle_after_a_quiet_one_sends_no_values_for_unchanged_keyed_tabs(
 
     # one row object changed: it alone is planned, and its daemon values did not change
     assert sheet_requests(emulator) == {"values.batchGet": 1}
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_a_row_staff_delete_between_read_and_write_is_made_again_next_cycle_unreported(
+    emulator: Emulator, access: GoogleAccess, behaviour: str
+) -> None:
+    on_sort(emulator, behaviour)
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters(range(1, 6)))
+    sheet.read()
+    before_request(
+        emulator,
+        "values:batchGetByDataFilter",
+        lambda: emulator.sheets.staff_delete_row(sid, SUPPORTERS.name, 3),  # BN-0002
+    )
+
+    sheet.write(supporters(range(1, 6), 謝金累計=1000))
+
+    assert sheet.last_problems == []
+    assert sorted(rows_by_key(emulator, sid)) == ["BN-0001", "BN-0003", "BN-0004", "BN-0005"]
+    sheet.read()
+    sheet.write(supporters(range(1, 6), 謝金累計=1000))
+    assert len(rows_by_key(emulator, sid)) == 5
+    assert_every_row_holds_its_own_values(emulator, sid)
