@@ -29,11 +29,11 @@ def written_key(p: Pending | None, updated: dict[str, Any]) -> Key | None:
     the reply does not reach the key columns)."""
     if p is None:
         return None
-    first = re.match(r"\$?([A-Za-z]+)", str(updated.get("range", "")).rpartition("!")[2])
+    first = re.match(r"\$?([A-Za-z]*)\$?\d", str(updated.get("range", "")).rpartition("!")[2])
     values = updated.get("values") or []
     if first is None or not values:
         return None
-    offset = column_index(first[1])
+    offset = column_index(first[1]) if first[1] else 0  # "5:5": the whole row, from A
     row = values[0]
     at = [p.state.columns[k] - offset for k in p.state.layout.key]
     if any(c < 0 or c >= len(row) for c in at):

@@ -40,3 +40,5 @@ def test_the_key_a_write_landed_on_is_read_from_the_reply_columns_it_covers() ->
     assert written_key(mine, reply) == ("2022-06-20", "BN-0009")
     assert written_key(mine, {"range": "'支払'!C4:H4", "values": [["BN-0009"]]}) is None
     assert written_key(mine, {}) is None
+    row_only = {"range": "'支払'!4:4", "values": [["", "2022-06-20", "BN-0002"]]}
+    assert written_key(mine, row_only) == ("2022-06-20", "BN-0002")
