@@ -68,6 +68,10 @@ class TabRows:
 class StatusSheet(Protocol):
     """The staff-facing status spreadsheet (Google Sheet, or a folder of CSV files)."""
 
+    last_problems: list[str]
+    """What the latest ``write`` reports for 同期: rows it kept, could not place yet, or
+    removed with staff input in them (never applied to another row)."""
+
     def read(self, full: bool = False) -> SheetSnapshot:
         """Every tab's rows, keyed by the tab's key columns: at least the key and staff
         columns; every column when ``full`` (a ledger rebuild needs the daemon's too)."""

@@ -4,27 +4,35 @@ Reading: one ``values.batchGet`` a cycle — per tab the header row and only the
 staff columns (``google_sheet_read``); the whole tabs once, when no row cache is known.
 
 Writing finds rows by key, never by position. Each row bansou-sync writes carries a row
-*developer-metadata tag* (``bansou.key`` = tab and key); Google moves row metadata with
-the row when staff sort, insert or delete rows, so a write addressed to the tag's
-``metadataId`` (``values.batchUpdateByDataFilter``) cannot land in another row whatever
-staff did since the read. Tags are only created where they cannot be wrong:
+*developer-metadata tag* (``bansou.key`` = tab and key), and values are written through
+the tag's ``metadataId`` (``values.batchUpdateByDataFilter``). Google documents that row
+metadata follows rows inserted and deleted; it does not say what a *sort* does to it,
+so nothing here relies on that (issue 11 §2, docs/interpretations.md):
 
-* a new row (or one staff deleted: it comes back) is a freshly inserted blank row, tagged
-  in the same atomic ``spreadsheets.batchUpdate`` that inserts it, below the last row
-  with content (or under the header when every new row comes before the old ones, as in
-  メール: newest first);
+* a new row (or one staff deleted: it comes back) is a freshly inserted row, tagged and
+  given its key cells in the same atomic ``spreadsheets.batchUpdate`` that inserts it;
 * an existing untagged row (a sheet bansou-sync did not write, or a lost cache) is tagged
-  at the row the read saw its key in, then *verified* by reading through the tag
-  (``values.batchGetByDataFilter``); a tag staff moved in between is never written
-  through (it stays, unused: writes go by ``metadataId``).
+  at the row the read saw its key in;
+* before anything is written or removed, every row concerned is read through its tag
+  (one ``values.batchGetByDataFilter``): the row must hold the tag's key. A tag found on
+  another key's row is deleted and made again on the row that holds its key now (the
+  key columns read again), then read once more; until then nothing goes through it;
+* a write through a tag never writes the key cells (``null``): whatever happens to the
+  rows in the last round trip, no row's key — and so no staff decision beside it — can
+  change. The write's reply shows each row after it; a row a last-moment sort put under
+  another key is reported, and both rows are written again by the next cycle;
+* the row of a key that left the tab's projection is deleted at the row just verified
+  to hold it (SPEC §5); what staff typed in it is reported in 同期, never applied.
 
 Staff columns are written as ``null`` (Google leaves those cells alone), values with
 ``valueInputOption=RAW``. What to write is planned without I/O in ``google_sheet_plan``. Only rows whose daemon values changed since the last write are
 sent (``sheet_cache``). 統計 and 同期 have no staff columns and are rewritten in place.
-A cycle costs: 1 read, then 0-1 ``spreadsheets.batchUpdate`` (new tabs, rows, tags) and
-0-1 ``values.batchUpdateByDataFilter`` (each chunked under ~2 MB); a metadata
-``spreadsheets.get`` when the process first changes the structure; +1 read to verify
-adopted rows. Every call goes through ``retry.call``; errors become ``SheetError``.
+A cycle costs: 1 read; when rows change, 0-1 ``spreadsheets.batchUpdate`` (new tabs,
+rows, tags), 1 read through the tags and 1 ``values.batchUpdateByDataFilter`` (each
+chunked under ``CHUNK_BYTES``); 1 ``spreadsheets.batchUpdate`` when rows are removed; a
+metadata ``spreadsheets.get`` when the process first changes the structure; a re-read of
+the key columns, 1 ``batchUpdate`` and 1 read through the tags when tags were found on
+the wrong rows. Every call goes through ``retry.call``; errors become ``SheetError``.
 """
 
 from __future__ import annotations
@@ -43,18 +51,26 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
+from bansou_sync.adapters.google_sheet_check import (
+    holds,
+    row_of,
+    staff_typed,
+    written_key,
+)
 from bansou_sync.adapters.google_sheet_plan import (
     IN_PLACE,
     Meta,
+    Pending,
     Plan,
     chunks,
     encode,
     plan_in_place,
     plan_keyed,
-    range_write,
     structure_requests,
+    tag,
 )
 from bansou_sync.adapters.google_sheet_read import (
+    Key,
     TabState,
     full_ranges,
     grid_from_full,
@@ -75,7 +91,7 @@ from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
 from bansou_sync.app.crashpoints import crash_point
-from bansou_sync.core.tabs import ALL_TABS, TabLayout
+from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
 
@@ -239,8 +255,8 @@ class GoogleSheet(StatusSheet):
                 plan.add_sheets.append(layout)
                 state = TabState.fresh(layout)
             planned[layout.name] = state
-            if state.header_blank:
-                plan.values.append(range_write(f"{quote(layout.name)}!A1", [list(layout.headers)]))
+            if state.header_blank:  # made with the rows: a crash never leaves keys unheaded
+                plan.headers.append(layout)
             if layout.key and state.key_missing:
                 raise SheetFormatError(
                     f"Google スプレッドシート {self.spreadsheet_id} のタブ「{layout.name}」に列"
@@ -259,13 +275,17 @@ class GoogleSheet(StatusSheet):
             self._parsed.pop(name, None)
         self._apply_structure(plan)
         crash_point("mid_sheet_write")  # rows made and tagged, their values not yet written
-        self._verify_adopted(plan, states)
+        self._verify_tags(plan)
+        removed = self._remove_rows(plan, cache)
         missed = self._apply_values(plan, cache)
+        for name in removed:  # the rows below moved up: the next read is parsed afresh
+            self._parsed.pop(name, None)
         # made once the bodies sent are gone: a backfill predicts 130,000 rows
         predicted = {
             name: after_insert(self.layouts[name], parsed, at, [p.key for p in new])
             for name, (at, new) in plan.inserts.items()
             if name not in missed
+            and name not in removed
             and (parsed := _baseline(before_parsed.get(name), planned.get(name))) is not None
         }
         cache.save(self.cache_path)
@@ -279,7 +299,7 @@ class GoogleSheet(StatusSheet):
                     state = expected.state
                 else:
                     state = None
-            elif tab.name in plan.inserts:
+            elif tab.name in plan.inserts or tab.name in removed:
                 state = None
             if (
                 tab.name not in IN_PLACE
@@ -315,8 +335,8 @@ class GoogleSheet(StatusSheet):
     # -- applying ---------------------------------------------------------------------
 
     def _apply_structure(self, plan: Plan) -> None:
-        adopt = [p for p in plan.rows if p.adopt_row is not None]
-        if not (plan.add_sheets or adopt or plan.inserts or self._must_grow(plan)):
+        adopt = [p for p in plan.tagged if p.adopt_row is not None]
+        if not (plan.add_sheets or plan.headers or adopt or plan.inserts or self._must_grow(plan)):
             return
         meta = self._meta or self._fetch_meta()
         calls, after = structure_requests(plan, adopt, meta)
@@ -336,33 +356,143 @@ class GoogleSheet(StatusSheet):
         rows = self._meta.row_counts if self._meta else {}
         return any(need > rows.get(tab, 1000) for tab, need in plan.grow.items())
 
-    def _verify_adopted(self, plan: Plan, states: dict[str, TabState]) -> None:
-        """Read each freshly tagged existing row through its tag: the key must be there."""
-        adopted = [p for p in plan.rows if p.adopt_row is not None and p.metadata_id is not None]
-        if not adopted:
+    def _verify_tags(self, plan: Plan) -> None:
+        """Read every row about to be written or removed through its tag, in one request
+        (issue 11 §2): the row must hold the tag's key (a row inserted by this write: no
+        key yet). Whether Google moves row metadata when staff sort is not documented; a
+        tag left on another key's row is moved to the row that holds its key (found by
+        the key columns read again) and read again; nothing is written through a tag
+        until its row is known to hold its key."""
+        pendings = [p for p in plan.tagged if p.metadata_id is not None]
+        if not pendings:
             return
-        filters = [{"developerMetadataLookup": {"metadataId": p.metadata_id}} for p in adopted]
-        body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
-        reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
-        rows: dict[int, list[Any]] = {}
-        for found in reply.get("valueRanges") or []:
-            for data_filter in found.get("dataFilters") or []:
-                lookup = data_filter.get("developerMetadataLookup") or {}
-                values = (found.get("valueRange") or {}).get("values") or [[]]
-                rows[int(lookup.get("metadataId", -1))] = values[0]
-        for pending in adopted:
-            state = states[pending.tab]
-            row = rows.get(pending.metadata_id or -1, [])
-            there = tuple(
-                str(row[c]).strip() if c < len(row) else ""
-                for c in (state.columns[k] for k in state.layout.key)
-            )
-            if there != pending.key:
-                pending.metadata_id = None
-                self.last_problems.append(
-                    f"{pending.tab}: {' '.join(pending.key)} の行が読み込み後に動いたため、"
-                    f"今回は書き込みませんでした(次回書きます) / row moved, written next cycle"
-                )
+        rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
+        wrong = [p for p in pendings if not holds(p, rows.get(p.metadata_id or -1))]
+        if not wrong:
+            return
+        again = self._repoint(wrong, set(rows))
+        if again:
+            rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
+            for p in again:
+                if not holds(p, rows.get(p.metadata_id or -1)):
+                    self._not_now(p)
+
+    def _repoint(self, wrong: list[Pending], existing: set[int]) -> list[Pending]:
+        """Delete the tags found on the wrong row and tag the row holding the key now
+        (the key columns read again: staff may have moved rows since the cycle's read);
+        returns the rows tagged again (read once more before anything is written). A tag
+        that no longer exists went with a row staff deleted: if its key is nowhere now,
+        the row is made again by the next cycle, as before."""
+        meta = self._meta or self._fetch_meta()
+        movable = [p for p in wrong if not p.copy]  # a copy of a row: no other row to find
+        now = self._key_rows({p.tab: p.state for p in movable})
+        body: list[dict[str, Any]] = []
+        again: list[Pending] = []
+        for p in wrong:
+            if p.metadata_id in existing:
+                lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
+                body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
+            at = now.get((p.tab, p.key)) if p in movable else None
+            if at is None and p.metadata_id not in existing and not p.copy:
+                p.metadata_id = None  # deleted by staff, with its tag: nothing to report
+                continue
+            if at is None or p.tab not in meta.sheet_ids:
+                self._not_now(p)
+                continue
+            body.append(tag(meta.sheet_ids[p.tab], at, p))
+            again.append(p)
+        if not body:
+            return []
+        reply = self._batch_update(body)
+        ids = [
+            r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
+            for r in reply.get("replies") or []
+            if "createDeveloperMetadata" in r
+        ]
+        for p, metadata_id in zip(again, ids, strict=True):
+            p.metadata_id = int(metadata_id)
+        return again
+
+    def _key_rows(self, states: dict[str, TabState]) -> dict[tuple[str, Key], int]:
+        """Where each key is now (its first row), from one read of the key columns."""
+        if not states:
+            return {}
+        spans = {}
+        for name, state in states.items():
+            at = [state.columns[k] for k in state.layout.key]
+            spans[name] = (at, min(at))
+        replies = self._batch_get(
+            {
+                name: [f"{quote(name)}!{letters(first)}2:{letters(max(at))}"]
+                for name, (at, first) in spans.items()
+            }
+        )
+        found: dict[tuple[str, Key], int] = {}
+        for name, (at, first) in spans.items():
+            values = (replies.get(name) or [{}])[0].get("values") or []
+            for offset, row in enumerate(values, start=1):
+                key = tuple(str(row[c - first]).strip() if c - first < len(row) else "" for c in at)
+                if all(key):
+                    found.setdefault((name, key), offset)
+        return found
+
+    def _not_now(self, p: Pending) -> None:
+        p.metadata_id = None
+        done = (
+            "削除しませんでした(次回削除します)"
+            if p.remove
+            else "書き込みませんでした(次回書きます)"
+        )
+        self.last_problems.append(
+            f"{p.tab}: {' '.join(p.key)} の行が読み込み後に動いたため、今回は{done} / "
+            f"row moved, {'removed' if p.remove else 'written'} next cycle"
+        )
+
+    def _rows_through_tags(self, ids: list[int]) -> dict[int, tuple[int, list[Any]]]:
+        """Per tag id: the row (0-based) it is on now and that row's cells."""
+        found: dict[int, tuple[int, list[Any]]] = {}
+        lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
+        for filters in chunks(lookups):
+            body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
+            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
+            for matched in reply.get("valueRanges") or []:
+                value_range = matched.get("valueRange") or {}
+                row = row_of(str(value_range.get("range", "")))
+                values = value_range.get("values") or [[]]
+                for data_filter in matched.get("dataFilters") or []:
+                    lookup = data_filter.get("developerMetadataLookup") or {}
+                    if row is not None and "metadataId" in lookup:
+                        found[int(lookup["metadataId"])] = (row, list(values[0]))
+        return found
+
+    def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
+        """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
+        to hold them, bottom first; what staff had typed in them is reported, not applied.
+        Returns the tabs where rows were deleted."""
+        ready = [p for p in plan.removals if p.metadata_id is not None and p.found_at is not None]
+        for p in plan.removals:
+            if p.metadata_id is None and not p.copy:  # moved: tagged where it is next time
+                cache.put(p.tab, key_text(p.key), (None, ""))
+        if not ready:
+            return set()
+        meta = self._meta or self._fetch_meta()
+        ready.sort(key=lambda p: (p.tab, -(p.found_at or 0)))
+        body = []
+        for p in ready:
+            span = {"sheetId": meta.sheet_ids[p.tab], "dimension": "ROWS"}
+            span |= {"startIndex": p.found_at, "endIndex": (p.found_at or 0) + 1}
+            body.append({"deleteDimension": {"range": span}})
+        self._meta = None
+        self._batch_update(body)
+        for p in ready:
+            if not p.copy:
+                cache.drop(p.tab, key_text(p.key))
+            meta.row_counts[p.tab] = meta.row_counts.get(p.tab, 1001) - 1
+            typed = staff_typed(p.state, p.found)
+            if typed:
+                self.last_problems.append(removed_row_message(p.tab, p.key, typed))
+        self._meta = meta
+        return {p.tab for p in ready}
 
     def _apply_values(self, plan: Plan, cache: RowCache) -> set[str]:
         """Write the planned values; returns the tabs with a row that did not land."""
@@ -376,8 +506,12 @@ class GoogleSheet(StatusSheet):
 
         data = through_tags()
         landed: set[int] = set()
+        by_id = {p.metadata_id: p for p in plan.rows if p.metadata_id is not None}
+        strayed: list[tuple[Pending, Key]] = []
         for chunk in chunks(data):
-            body = {"valueInputOption": "RAW", "data": chunk}
+            # the rows as they are after the write, key cells included (never written
+            # through a tag): a write that still found another key's row is seen here
+            body = {"valueInputOption": "RAW", "data": chunk, "includeValuesInResponse": True}
             try:
                 reply = self._post("values:batchUpdateByDataFilter", body, "書き込み / write")
             except SheetError:
@@ -385,9 +519,23 @@ class GoogleSheet(StatusSheet):
                 raise
             for response in reply.get("responses") or []:
                 found = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
-                if "metadataId" in found and response.get("updatedRange"):
-                    landed.add(int(found["metadataId"]))
+                if "metadataId" not in found or not response.get("updatedRange"):
+                    continue
+                p = by_id.get(int(found["metadataId"]))
+                there = written_key(p, response.get("updatedData") or {})
+                if p is not None and there is not None and there != p.key:
+                    strayed.append((p, there))
+                    continue
+                landed.add(int(found["metadataId"]))
         missed: set[str] = set()
+        for p, there in strayed:  # both rows are written again by the next cycle
+            cache.drop(p.tab, key_text(there))
+            self.last_problems.append(
+                f"{p.tab}: 書き込みの直前に行が並べ替えられ、{' '.join(p.key)} の値が "
+                f"{' '.join(there)} の行に入りました。次回の同期で両方の行を書き直します"
+                f"(スタッフ記入欄と{'・'.join(p.state.layout.key)}は変わっていません) / "
+                f"rows sorted just before the write: rewritten next cycle"
+            )
         for p in plan.rows:
             if p.metadata_id is not None and p.metadata_id in landed:
                 cache.put(p.tab, key_text(p.key), (p.metadata_id, p.digest))

@@ -54,10 +54,15 @@ class Pending:
     state: TabState  # where the sheet has each column
     metadata_id: int | None = None
     adopt_row: int | None = None  # untagged existing row: tag it here, then verify
+    new: bool = False  # a row inserted by this write (with only its key cells filled)
+    remove: bool = False  # its key left the tab's projection: the row is deleted
+    copy: bool = False  # removed as a second row of a key still written (not its own row)
+    found_at: int | None = None  # the row the tag was verified at (0-based), this write
+    found: Sequence[Any] = ()  # that row's cells as the verifying read saw them
 
     @property
     def values(self) -> list[Value | None]:
-        return row_values(self.state, self.row)
+        return row_values(self.state, self.row, with_key=False)
 
 
 @dataclass
@@ -70,6 +75,13 @@ class Plan:
     grow: dict[str, int] = field(default_factory=dict)  # tab → rows the in-place data needs
     values: list[dict[str, Any]] = field(default_factory=list)  # a1Range writes
     in_place: dict[str, list[str]] = field(default_factory=dict)
+    removals: list[Pending] = field(default_factory=list)  # rows of keys that left a tab
+    headers: list[TabLayout] = field(default_factory=list)  # tabs whose header row is blank
+
+    @property
+    def tagged(self) -> list[Pending]:
+        """Every row this write goes through a tag for: written, or removed."""
+        return [*self.rows, *self.removals]
 
 
 def plan_keyed(
@@ -125,7 +137,7 @@ def plan_keyed(
         if settled is None:
             kept[label] = (metadata_id, written)
         if key not in state.rows:
-            new.append(Pending(layout.name, key, row_digest, values, state))
+            new.append(Pending(layout.name, key, row_digest, values, state, new=True))
             last_new = position
             continue
         first_old = position if first_old is None else min(first_old, position)
@@ -136,12 +148,30 @@ def plan_keyed(
         if metadata_id is None:
             pending.adopt_row = state.rows[key]
         plan.rows.append(pending)
-    if settled is not None:  # rows no longer given: forget their keys (unless reused)
+    if settled is not None:  # rows no longer given: their rows go (unless the key is reused)
         for values in gone_rows:
             gone = memo.pop(id(values), None)
-            if gone is not None and gone[2] not in labels:
+            if gone is None or gone[2] in labels:
+                continue
+            if gone[1] in state.rows:
+                _remove(plan, state, gone[1], known.get(gone[2], (None, ""))[0])
+            else:
                 cache.drop(layout.name, gone[2])
     else:
+        # SPEC §5: the projection is exact: the row of a key bansou-sync wrote (the cache
+        # knows it, or a full read sees its daemon cells) that is no longer given is
+        # removed; a row staff typed under a key of their own is left alone
+        for key in state.rows:
+            label = key_text(key)
+            if label in labels or not (label in known or _has_daemon_cells(state, key)):
+                continue
+            kept[label] = known.get(label, (None, ""))  # forgotten once the row is gone
+            _remove(plan, state, key, kept[label][0])
+        for key, at, typed in state.copies:  # a copy of a row staff made, as LocalSheet
+            if key_text(key) in labels and not typed:  # keeps only one with staff input
+                plan.removals.append(
+                    Pending(layout.name, key, "", (), state, adopt_row=at, remove=True, copy=True)
+                )
         cache.replace_tab(layout.name, kept)  # forget keys bansou-sync no longer writes
     cache.memo[layout.name] = memo
     if new:
@@ -149,6 +179,22 @@ def plan_keyed(
         on_top = first_old is not None and last_new < first_old
         plan.inserts[layout.name] = (1 if on_top else state.last_row + 1, new)
         plan.rows += new
+
+
+def _remove(plan: Plan, state: TabState, key: Key, metadata_id: int | None) -> None:
+    pending = Pending(state.layout.name, key, "", (), state, metadata_id, remove=True)
+    if metadata_id is None:
+        pending.adopt_row = state.rows[key]
+    plan.removals.append(pending)
+
+
+def _has_daemon_cells(state: TabState, key: Key) -> bool:
+    """A full read saw bansou-sync's columns (other than the key) filled in this row."""
+    values = state.read_back.get(key)
+    if values is None:
+        return False
+    layout = state.layout
+    return any(v for h, v in zip(layout.daemon, values, strict=True) if h not in layout.key)
 
 
 def _moved(
@@ -216,6 +262,11 @@ def structure_requests(
         grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
         props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
         head.append({"addSheet": {"properties": props}})
+    for layout in plan.headers:
+        cells = [{"userEnteredValue": {"stringValue": h}} for h in layout.headers]
+        start = {"sheetId": ids[layout.name], "rowIndex": 0, "columnIndex": 0}
+        header = {"start": start, "rows": [{"values": cells}], "fields": "userEnteredValue"}
+        head.append({"updateCells": header})
     for tab, need in plan.grow.items():
         if need > rows[tab]:
             head.append(append_rows(ids[tab], need - rows[tab]))
@@ -236,6 +287,7 @@ def structure_requests(
                 span |= {"startIndex": at, "endIndex": at + len(part)}
                 body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
                 body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
+                body += key_cells_request(sheet_ids[tab], at, part)
                 yield body, part
 
     def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
@@ -266,14 +318,20 @@ def as_text(value: Value) -> str:
 
 
 def row_values(
-    state: TabState, values: Sequence[Value], *, with_staff: bool = False
+    state: TabState, values: Sequence[Value], *, with_key: bool = True, with_staff: bool = False
 ) -> list[Value | None]:
     """The row as written from column A: daemon cells where the sheet has their header,
-    ``None`` (left alone) under staff (unless ``with_staff``) and unknown columns."""
+    ``None`` (left alone) under staff (unless ``with_staff``: the 同期 tab's tick is
+    cleared by the rewrite that reads it) and unknown columns — and, written through a
+    tag, under the key: a tagged row got its key when it was made
+    (``structure_requests``), so no write can change which key a row holds, nor which
+    staff cells stand beside it."""
     layout = state.layout
     out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
+    staff = set() if with_staff else set(layout.staff)
+    left_alone = staff if with_key else {*staff, *layout.key}
     for header, value in zip(layout.headers, values, strict=True):
-        if (with_staff or header not in layout.staff) and header in state.columns:
+        if header not in left_alone and header in state.columns:
             out[state.columns[header]] = sheet_value(value)
     while out and out[-1] is None:
         out.pop()
@@ -293,6 +351,20 @@ def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
         "visibility": "DOCUMENT",
     }
     return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+
+
+def key_cells_request(sheet_id: int, at: int, part: list[Pending]) -> list[dict[str, Any]]:
+    """The key cells of rows inserted at ``at``, written in the request that inserts and
+    tags them: a new row holds its key from the moment it exists (strings, as RAW)."""
+    if not part:
+        return []
+    state = part[0].state
+    out = []
+    for index, header in enumerate(state.layout.key):
+        rows = [{"values": [{"userEnteredValue": {"stringValue": p.key[index]}}]} for p in part]
+        start = {"sheetId": sheet_id, "rowIndex": at, "columnIndex": state.columns[header]}
+        out.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
+    return out
 
 
 def append_rows(sheet_id: int, count: int) -> dict[str, Any]:

@@ -49,6 +49,9 @@ class TabState:
     read_back: dict[Key, tuple[str, ...]] = field(default_factory=dict)  # full reads only
     # keys found in more than one row (``rows`` holds the first): core.staff settles them
     repeats: list[RepeatedKey] = field(default_factory=list)
+    # rows repeating a key held by an earlier row: (key, row, staff typed something in it);
+    # a copy with nothing typed is removed by the next write, as the local sheet does
+    copies: list[tuple[Key, int, bool]] = field(default_factory=list)
 
     @classmethod
     def fresh(cls, layout: TabLayout) -> TabState:
@@ -163,6 +166,8 @@ def parse_tab(
             continue
         if layout.key and key in state.rows:
             again.setdefault(key, []).append((index + 1, _staff(layout, cells)))
+            typed = any(cells.get(h) for h in layout.staff) or any(found.get(p) for p in extra)
+            state.copies.append((key, index, bool(typed)))
             continue
         state.rows[key] = index
         if full:

@@ -36,7 +36,7 @@ from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.textfile import read_text
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.staff import RepeatedKey
-from bansou_sync.core.tabs import ALL_TABS, TabLayout
+from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
 
@@ -63,6 +63,10 @@ class _FileRow:
 
     def has_staff_content(self, layout: TabLayout) -> bool:
         return any(self.cells[h] for h in layout.staff) or any(self.extra.values())
+
+    def has_daemon_content(self, layout: TabLayout) -> bool:
+        """bansou-sync wrote this row: a column of its own, besides the key, is filled."""
+        return all(self.key) and any(self.cells[h] for h in layout.daemon if h not in layout.key)
 
 
 @dataclass
@@ -191,6 +195,13 @@ class LocalSheet(StatusSheet):
             written.add(key)
         for row in current.rows:
             if by_key.get(row.key) is row and row.key in written:
+                continue
+            if by_key.get(row.key) is row and row.has_daemon_content(layout):
+                # SPEC §5: the row of a key that left the projection goes, as on Google;
+                # what staff typed in it is reported, never applied to another row
+                typed = layout.staff_filled(row.cells)
+                if typed:
+                    self.last_problems.append(removed_row_message(layout.name, row.key, typed))
                 continue
             if not row.has_staff_content(layout):
                 continue  # an old projection of ours: nothing of staff's to keep

@@ -473,6 +473,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     tabs = [*project(services, final, held, since), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
+    if services.sheet.last_problems:  # shown in 同期 from the next write on
+        ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
     summary.tabs = {t.name: len(t.rows) for t in tabs}
     del tabs
     quiet.settle()

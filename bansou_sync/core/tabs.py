@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # staff: the reason a 却下 email gives the volunteer (審査メモ stays internal, never sent)
@@ -19,6 +20,10 @@ class TabLayout:
     @property
     def daemon(self) -> tuple[str, ...]:
         return tuple(h for h in self.headers if h not in self.staff)
+
+    def staff_filled(self, cells: Mapping[str, str]) -> list[str]:
+        """The staff columns typed in a row (an unticked checkbox, ``FALSE``, is not)."""
+        return [h for h in self.staff if str(cells.get(h, "")).strip() not in ("", "FALSE")]
 
 
 SUPPORTERS = TabLayout(
@@ -104,5 +109,16 @@ SYNC = TabLayout(
 
 ALL_TABS: tuple[TabLayout, ...] = (SUPPORTERS, APPLICATIONS, PAYMENTS, MAILS, STATS, SYNC)
 TABS_BY_NAME = {t.name: t for t in ALL_TABS}
+
+
+def removed_row_message(tab: str, key: tuple[str, ...], typed: Sequence[str]) -> str:
+    """For 同期: the row of a key that left its tab was removed with staff input in it."""
+    label = " ".join(key)
+    return (
+        f"{tab}: {label} は一覧から外れたため行を削除しました。その行に記入されていた"
+        f"「{'・'.join(typed)}」は反映していません / the row of {label} was removed (no longer "
+        f"listed); what was typed in it ({', '.join(typed)}) was not applied"
+    )
+
 
 DECISIONS = ("承認", "差戻し", "却下")

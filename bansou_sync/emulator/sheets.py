@@ -367,7 +367,7 @@ class SheetsApi(StaffHooks):
     def values_batch_update_by_filter(self, request: Request, match: re.Match[str]) -> Response:
         body = request.json()
         option = grid.input_option(body.get("valueInputOption"))
-        responses = []
+        responses: list[tuple[dict[str, Any], grid.Target]] = []
         written = []
         with self._transaction(match["id"]) as book:
             matcher = FilterMatcher(book)
@@ -381,10 +381,14 @@ class SheetsApi(StaffHooks):
                     response = done.reply(book.spreadsheet_id)
                     response.pop("spreadsheetId")
                     response["dataFilter"] = data.get("dataFilter")
-                    responses.append(response)
+                    responses.append((response, target))
+            if body.get("includeValuesInResponse"):  # "the cells in the range matched by
+                render = body.get("responseValueRenderOption")  # the dataFilter", after
+                for response, target in responses:  # every update of the request
+                    response["updatedData"] = grid.read(target, "ROWS", render)
         reply = _totals(book.spreadsheet_id, written)
         if responses:
-            reply["responses"] = responses
+            reply["responses"] = [response for response, _ in responses]
         return Response(200, reply)
 
     def values_batch_clear_by_filter(self, request: Request, match: re.Match[str]) -> Response:

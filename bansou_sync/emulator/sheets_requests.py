@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bansou_sync.emulator.fieldmask import copy_masked, parse_mask
+from bansou_sync.emulator.sheets_filters import FilterMatcher
 from bansou_sync.emulator.sheets_model import (
     Cell,
     Sheet,
@@ -485,6 +486,18 @@ def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) ->
     return {"createDeveloperMetadata": {"developerMetadata": json_copy(stored)}}
 
 
+def delete_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
+    """Every metadata the ``dataFilter`` matches is deleted (none matched: nothing, no error)."""
+    data_filter = body.get("dataFilter")
+    if not isinstance(data_filter, dict) or not data_filter:
+        raise RequestRefused("A data filter is required.")
+    found = FilterMatcher(spreadsheet).metadata(data_filter)
+    gone = {id(m) for m in found}
+    if gone:
+        spreadsheet.metadata.remove_where(lambda m: id(m) in gone)
+    return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": [json_copy(m) for m in found]}}
+
+
 def json_copy(value: Any) -> Any:
     """A deep copy of parsed JSON (dicts, lists, scalars), without ``copy.deepcopy``'s
     memo: a backfill's batch creates tens of thousands of row tags."""
@@ -521,6 +534,7 @@ REQUESTS: dict[str, Callable[[Spreadsheet, dict[str, Any]], Reply]] = {
     "setBasicFilter": set_basic_filter,
     "clearBasicFilter": clear_basic_filter,
     "createDeveloperMetadata": create_developer_metadata,
+    "deleteDeveloperMetadata": delete_developer_metadata,
     "updateBorders": accepted_without_model,
     "mergeCells": accepted_without_model,
     "unmergeCells": accepted_without_model,

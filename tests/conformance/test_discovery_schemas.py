@@ -193,6 +193,18 @@ def _sheets_calls() -> list[Call]:
                         }
                     }
                 },
+                {
+                    "updateCells": {
+                        "start": {"sheetId": 0, "rowIndex": 5, "columnIndex": 0},
+                        "rows": [{"values": [{"userEnteredValue": {"stringValue": "A-1"}}]}],
+                        "fields": "userEnteredValue",
+                    }
+                },
+                {
+                    "deleteDeveloperMetadata": {
+                        "dataFilter": {"developerMetadataLookup": {"metadataKey": "bansou:key"}}
+                    }
+                },
             ),
         ),
         Call(
@@ -216,7 +228,11 @@ def _sheets_calls() -> list[Call]:
             v + "batchUpdateByDataFilter",
             "POST",
             f"{s}/values:batchUpdateByDataFilter",
-            {"valueInputOption": "RAW", "data": [{"dataFilter": FILTER, "values": [["申請番号"]]}]},
+            {
+                "valueInputOption": "RAW",
+                "includeValuesInResponse": True,
+                "data": [{"dataFilter": FILTER, "values": [["申請番号"]]}],
+            },
         ),
     ]
 

@@ -135,11 +135,16 @@ def emulator() -> Iterator[Emulator]:
         emu.stop()
 
 
-@pytest.fixture(params=["local", "google"])
+@pytest.fixture(params=["local", "google", "google-stay"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Google twice: row metadata moving with its row on a sort, and staying at its
+    position (Google does not document which; issue 11 §2)."""
     if request.param == "local":
         return LocalBackend(tmp_path / "status")
-    return GoogleBackend(request.getfixturevalue("emulator"), tmp_path)
+    emulator: Emulator = request.getfixturevalue("emulator")
+    behaviour = "stay" if request.param == "google-stay" else "move"
+    emulator.sheets.row_metadata_on_sort = behaviour  # type: ignore[attr-defined]
+    return GoogleBackend(emulator, tmp_path)
 
 
 def supporter(n: int, **cells: str | int) -> Row:
@@ -338,9 +343,130 @@ def test_a_key_in_several_rows_is_reported_with_each_rows_number_and_staff_cells
 
 def test_no_bidi_or_control_character_is_written_to_a_cell(backend: Backend) -> None:
     sly = "伴走\u202e\u2066 1\x0b\x85\x00"
-    backend.sheet.write([supporters(1, 氏名=sly), TabRows(SYNC.name, [["x", sly, 0, 0, 0, sly]])])
+    backend.sheet.write(
+        [supporters(1, 氏名=sly), TabRows(SYNC.name, [["x", sly, 0, 0, 0, sly, ""]])]
+    )
 
     snapshot = backend.fresh().read(full=True)
 
     assert snapshot.tabs[SUPPORTERS.name][0].cells["氏名"] == "伴走 1"
     assert snapshot.tabs[SYNC.name][0].cells["結果"] == "伴走 1"
+
+
+def two_rows(tab: str) -> list[Row]:
+    """Two rows of a keyed tab, told apart by their key (and a daemon value)."""
+    if tab == SUPPORTERS.name:
+        return [supporter(1), supporter(2)]
+    if tab == APPLICATIONS.name:
+        return [
+            [
+                *[f"A-00000{n}", f"R{n}", "2022-06-10 09:00", f"BN-000{n}", f"伴走 {n}", ""],
+                *["C-0001", "2022-06-09", 90, "受付完了", "accepted", "", "", 6000],
+                *["2022-07-08", "", "", "2022-06-10 09:01", ""],
+            ]
+            for n in (1, 2)
+        ]
+    if tab == PAYMENTS.name:  # BN-0002's 6/20 batch is held, then released into 7/20
+        return [
+            ["2022-07-08", "2022-06-20", "BN-0001", "伴走 1", 1, 6000, "予定", ""],
+            ["", "2022-06-20", "BN-0002", "伴走 2", 1, 6000, "保留", ""],
+        ]
+    return [
+        ["2022-06-10 09:02", "受理", "v***@example.com", f"A-00000{n}", "送信済", f"<m{n}@x>"]
+        for n in (1, 2)
+    ]
+
+
+KEYED = [SUPPORTERS.name, APPLICATIONS.name, PAYMENTS.name, MAILS.name]
+
+
+def key_of(tab: str, row: Row) -> tuple[str, ...]:
+    layout = TABS_BY_NAME[tab]
+    return tuple(str(row[layout.headers.index(k)]) for k in layout.key)
+
+
+@pytest.mark.parametrize("tab", KEYED)
+def test_the_row_of_a_key_that_leaves_a_tab_is_removed_and_the_others_keep_staff_cells(
+    backend: Backend, tab: str
+) -> None:
+    layout = TABS_BY_NAME[tab]
+    first, second = two_rows(tab)
+    backend.sheet.write([TabRows(tab, [first, second])])
+    typed = {h: "TRUE" if h in layout.checkboxes else "スタッフ記入" for h in layout.staff}
+    if typed:
+        backend.staff_types(tab, str(first[0]), **typed)
+    backend.sheet.read()
+
+    backend.sheet.write([TabRows(tab, [first])])
+
+    snapshot = backend.fresh().read()
+    assert [row.key for row in snapshot.tabs[tab]] == [key_of(tab, first)]
+    assert {h: snapshot.tabs[tab][0].cells[h] for h in layout.staff} == typed
+    assert backend.sheet.last_problems == []
+
+
+@pytest.mark.parametrize("tab", KEYED)
+def test_a_key_that_leaves_after_a_staff_sort_removes_only_its_own_row(
+    backend: Backend, tab: str
+) -> None:
+    rows = two_rows(tab)
+    backend.sheet.write([TabRows(tab, rows)])
+    backend.sheet.read()
+    header = TABS_BY_NAME[tab].headers[0]
+    backend.staff_sorts(tab, header, descending=True)
+
+    backend.sheet.write([TabRows(tab, [rows[1]])])
+    backend.sheet.read()
+    backend.sheet.write([TabRows(tab, [rows[1]])])
+
+    assert [row.key for row in backend.fresh().read().tabs[tab]] == [key_of(tab, rows[1])]
+
+
+def test_a_tick_on_a_row_whose_key_left_is_reported_and_applied_to_no_other_row(
+    backend: Backend,
+) -> None:
+    ready, held = two_rows(PAYMENTS.name)
+    released: Row = ["2022-09-09", "2022-08-20", "BN-0002", "伴走 2", 1, 6000, "予定", ""]
+    backend.sheet.write([TabRows(PAYMENTS.name, [ready, held])])
+    backend.staff_types(PAYMENTS.name, "", 支払済="TRUE")  # on the held row
+    backend.sheet.read()
+
+    backend.sheet.write([TabRows(PAYMENTS.name, [ready, released])])
+
+    rows = {row.key: row.cells for row in backend.fresh().read().tabs[PAYMENTS.name]}
+    assert sorted(rows) == [("2022-06-20", "BN-0001"), ("2022-08-20", "BN-0002")]
+    assert all(cells["支払済"] == "" for cells in rows.values())
+    (problem,) = backend.sheet.last_problems
+    assert "2022-06-20 BN-0002" in problem and "支払済" in problem
+
+
+def test_a_row_staff_typed_under_a_key_of_their_own_is_not_removed_with_the_keys_that_leave(
+    backend: Backend,
+) -> None:
+    backend.sheet.write([supporters(1, 2)])
+    backend.staff_adds_row(SUPPORTERS.name, {"伴走ネットID": "BN-0999", "メモ": "手書きの行"})
+    backend.sheet.read()
+
+    backend.sheet.write([supporters(1)])
+
+    cells = by_key(backend.fresh())
+    assert sorted(cells) == ["BN-0001", "BN-0999"]
+    assert cells["BN-0999"]["メモ"] == "手書きの行"
+
+
+def test_a_row_staff_duplicated_is_removed_and_the_original_keeps_its_staff_cells(
+    backend: Backend,
+) -> None:
+    backend.sheet.write([supporters(1, 2)])
+    backend.staff_types(SUPPORTERS.name, "BN-0001", メモ="元の行")
+    copy = {h: str(v) for h, v in zip(H, supporter(1), strict=True) if v != ""}
+    backend.staff_adds_row(SUPPORTERS.name, copy)  # a copy of BN-0001 without the memo
+    backend.sheet.read()
+
+    backend.sheet.write([supporters(1, 2, 申請件数=5)])
+
+    rows = backend.fresh().read()
+    assert not [p for p in rows.problems if "複数の行" in p]  # no second BN-0001 left
+    cells = {row.key[0]: row.cells for row in rows.tabs[SUPPORTERS.name]}
+    assert sorted(cells) == ["BN-0001", "BN-0002"]
+    assert cells["BN-0001"]["メモ"] == "元の行"

@@ -342,12 +342,17 @@ class GoogleBackend(LocalBackend):
     """``sheet: google`` in the in-process emulator; with ``full``, also ``source:
     forms_api`` and ``mail: gmail``."""
 
-    def __init__(self, full: bool = False) -> None:
+    def __init__(self, full: bool = False, behaviour: str = "move") -> None:
+        """``behaviour`` "stay": a sort leaves row metadata at its position (Google does
+        not document which, issue 11 §2), and staff sort each tab they type in."""
         from bansou_sync.emulator.server import start_emulator
 
         self.full = full
-        self.name = "google-full" if full else "google"
-        self.emu = start_emulator(MAIN / "reference" if full else None)
+        self.sorts = behaviour == "stay"
+        self.name = "google-full" if full else "google-stay" if self.sorts else "google"
+        self.emu = start_emulator(
+            MAIN / "reference" if full else None, row_metadata_on_sort=behaviour
+        )
         self.emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "伴走支援 状況"})
         self.form_ids: dict[str, str] = {}
         self.published: dict[str, int] = {"registration": 0, "application": 0}
@@ -421,6 +426,10 @@ class GoogleBackend(LocalBackend):
             for column, value in cells.items():
                 cell = f"{column_letters(header.index(column))}{filled[index]}"
                 self.emu.sheets.staff_set_cell(BOOK, tab, cell, value)
+        if self.sorts:  # then they sort the tab, alternately by the name and back by key
+            self.sorted = not getattr(self, "sorted", False)
+            column = "氏名" if self.sorted else header[0]
+            self.emu.sheets.staff_sort(BOOK, tab, column, descending=self.sorted)
 
     def delivered(self, root: Path) -> list[Delivered]:
         if not self.full:
@@ -459,6 +468,8 @@ def make_backend(name: str) -> Backend:
         return LocalBackend()
     if name in ("google", "google-full"):
         return GoogleBackend(full=name == "google-full")
+    if name == "google-stay":
+        return GoogleBackend(behaviour="stay")
     raise ValueError(f"unknown backend {name!r}")
 
 

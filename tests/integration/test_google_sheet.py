@@ -3,6 +3,7 @@ values, staff moving rows between (and inside) the adapter's requests, faults.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
+from bansou_sync.adapters.google_sheet_plan import TAG
 from bansou_sync.adapters.google_sheet_read import letters
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.tabs import ALL_TABS, MAILS, SUPPORTERS, SYNC
@@ -112,7 +114,7 @@ def test_writing_unchanged_rows_again_sends_nothing(
     assert sheet_requests(emulator) == {}
 
 
-def test_a_hundred_changed_rows_are_one_write_request(
+def test_a_hundred_changed_rows_are_one_verifying_read_and_one_write_request(
     emulator: Emulator, access: GoogleAccess
 ) -> None:
     sid = new_spreadsheet(emulator)
@@ -123,11 +125,15 @@ def test_a_hundred_changed_rows_are_one_write_request(
 
     sheet.write(supporters(range(1, 101), 謝金累計=6000))
 
-    assert sheet_requests(emulator) == {"values.batchUpdateByDataFilter": 1}
+    # the read through the tags checks each row still holds its key (issue 11 §2)
+    assert sheet_requests(emulator) == {
+        "values.batchGetByDataFilter": 1,
+        "values.batchUpdateByDataFilter": 1,
+    }
     assert all(row[H.index("謝金累計")] == "6000" for row in rows_by_key(emulator, sid).values())
 
 
-def test_an_incremental_cycle_is_a_read_one_structural_and_one_values_request(
+def test_an_incremental_cycle_is_a_read_one_structural_one_verifying_and_one_values_request(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
     sid = new_spreadsheet(emulator)
@@ -144,6 +150,7 @@ def test_an_incremental_cycle_is_a_read_one_structural_and_one_values_request(
         "values.batchGet": 1,
         "get": 1,
         "batchUpdate": 1,
+        "values.batchGetByDataFilter": 1,
         "values.batchUpdateByDataFilter": 1,
     }
     assert len(rows_by_key(emulator, sid)) == 299
@@ -177,9 +184,18 @@ def test_values_are_written_raw_so_a_formula_stays_text(
     assert GoogleSheet(access, sid).read().tabs[SUPPORTERS.name][0].cells["氏名"] == "=1+1"
 
 
+BEHAVIOURS = ["move", "stay"]  # what a sort does to row metadata: Google does not say
+
+
+def on_sort(emulator: Emulator, behaviour: str) -> None:
+    emulator.sheets.row_metadata_on_sort = behaviour  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
 def test_a_staff_sort_between_read_and_write_misplaces_nothing(
-    emulator: Emulator, access: GoogleAccess
+    emulator: Emulator, access: GoogleAccess, behaviour: str
 ) -> None:
+    on_sort(emulator, behaviour)
     sid = new_spreadsheet(emulator)
     sheet = GoogleSheet(access, sid)
     sheet.write(supporters(range(1, 21)))
@@ -208,12 +224,17 @@ def existing_sheet(emulator: Emulator, count: int) -> str:
 
 
 @pytest.mark.parametrize(
-    "moment",
-    [":batchUpdate", "values:batchGetByDataFilter", "values:batchUpdateByDataFilter"],
+    ("moment", "behaviour"),
+    [
+        *((":batchUpdate", b) for b in BEHAVIOURS),
+        *(("values:batchGetByDataFilter", b) for b in BEHAVIOURS),
+        *(("values:batchUpdateByDataFilter", b) for b in BEHAVIOURS),
+    ],
 )
 def test_staff_sorting_between_the_adapters_own_requests_misplaces_nothing(
-    emulator: Emulator, access: GoogleAccess, moment: str
+    emulator: Emulator, access: GoogleAccess, moment: str, behaviour: str
 ) -> None:
+    on_sort(emulator, behaviour)
     sid = existing_sheet(emulator, 12)
     sheet = GoogleSheet(access, sid)
     sheet.read()
@@ -235,9 +256,11 @@ def test_staff_sorting_between_the_adapters_own_requests_misplaces_nothing(
         assert row[H.index("謝金累計")] == "5000"
 
 
-def test_a_tag_placed_on_a_row_staff_moved_is_never_written_through(
-    emulator: Emulator, access: GoogleAccess
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_a_tag_placed_on_a_row_staff_moved_is_moved_to_the_row_holding_its_key(
+    emulator: Emulator, access: GoogleAccess, behaviour: str
 ) -> None:
+    on_sort(emulator, behaviour)
     sid = existing_sheet(emulator, 6)
     sheet = GoogleSheet(access, sid)
     sheet.read()
@@ -249,10 +272,40 @@ def test_a_tag_placed_on_a_row_staff_moved_is_never_written_through(
 
     sheet.write(supporters(range(1, 7), 謝金累計=5000))
 
-    assert sheet.last_problems  # the moved rows wait for the next cycle
     rows = rows_by_key(emulator, sid)
     assert_every_row_holds_its_own_values(emulator, sid)
-    assert any(row[H.index("謝金累計")] != "5000" for row in rows.values())
+    assert all(row[H.index("謝金累計")] == "5000" for row in rows.values())
+    assert all(row[H.index("メモ")] == f"memo {int(key[3:])}" for key, row in rows.items())
+    tags = [m for m in emulator.sheets.book(sid).developer_metadata if m["metadataKey"] == TAG]
+    for found in tags:  # one tag per row, each on the row holding its key
+        at = found["location"]["dimensionRange"]["startIndex"]
+        tab, key = json.loads(found["metadataValue"])
+        assert emulator.sheets.dump(sid)[tab][at][0] == key
+    assert len(tags) == 6
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_after_a_staff_sort_between_cycles_each_row_is_written_in_its_own_row(
+    emulator: Emulator, access: GoogleAccess, behaviour: str
+) -> None:
+    on_sort(emulator, behaviour)
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters(range(1, 11)))
+    for n in range(1, 11):
+        row = list(rows_by_key(emulator, sid)).index(f"BN-{n:04d}") + 2
+        emulator.sheets.staff_set_cell(sid, SUPPORTERS.name, f"R{row}", f"memo {n}")
+    emulator.sheets.staff_sort(sid, SUPPORTERS.name, "メモ", descending=True)
+    sheet.read()
+
+    sheet.write([TabRows(SUPPORTERS.name, [supporter(n, 申請件数=100 + n) for n in range(1, 11)])])
+
+    rows = rows_by_key(emulator, sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+    for key, row in rows.items():
+        assert row[H.index("申請件数")] == str(100 + int(key[3:]))
+        assert row[H.index("メモ")] == f"memo {int(key[3:])}"
+    assert sheet.last_problems == []
 
 
 def test_new_rows_of_a_newest_first_tab_go_on_top(emulator: Emulator, access: GoogleAccess) -> None:
@@ -436,3 +489,28 @@ def test_a_cycle_after_a_quiet_one_sends_no_values_for_unchanged_keyed_tabs(
 
     # one row object changed: it alone is planned, and its daemon values did not change
     assert sheet_requests(emulator) == {"values.batchGet": 1}
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_a_row_staff_delete_between_read_and_write_is_made_again_next_cycle_unreported(
+    emulator: Emulator, access: GoogleAccess, behaviour: str
+) -> None:
+    on_sort(emulator, behaviour)
+    sid = new_spreadsheet(emulator)
+    sheet = GoogleSheet(access, sid)
+    sheet.write(supporters(range(1, 6)))
+    sheet.read()
+    before_request(
+        emulator,
+        "values:batchGetByDataFilter",
+        lambda: emulator.sheets.staff_delete_row(sid, SUPPORTERS.name, 3),  # BN-0002
+    )
+
+    sheet.write(supporters(range(1, 6), 謝金累計=1000))
+
+    assert sheet.last_problems == []
+    assert sorted(rows_by_key(emulator, sid)) == ["BN-0001", "BN-0003", "BN-0004", "BN-0005"]
+    sheet.read()
+    sheet.write(supporters(range(1, 6), 謝金累計=1000))
+    assert len(rows_by_key(emulator, sid)) == 5
+    assert_every_row_holds_its_own_values(emulator, sid)

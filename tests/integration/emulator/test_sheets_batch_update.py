@@ -318,3 +318,55 @@ def test_row_metadata_after_a_staff_sort_follows_the_configured_behaviour(
     api.staff_sort(ID, "申請", "申請番号")  # A-3 goes last, to row index 3
     (tag,) = [m for m in api.book(ID).developer_metadata if m["metadataKey"] == "row"]
     assert tag["location"]["dimensionRange"]["startIndex"] == (3 if behaviour == "move" else 1)
+
+
+def tag_row(api: SheetsApi, value: str, row: int) -> int:
+    sheet_id = next(s.sheet_id for s in api.book(ID).sheets if s.title == "申請")
+    span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
+    metadata = {"metadataKey": "row", "metadataValue": value, "visibility": "DOCUMENT"}
+    reply = batch(
+        api,
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {**metadata, "location": {"dimensionRange": span}}
+            }
+        },
+    ).body
+    return int(reply["replies"][0]["createDeveloperMetadata"]["developerMetadata"]["metadataId"])
+
+
+def test_delete_developer_metadata_removes_what_its_filter_matches_and_nothing_else(
+    api: SheetsApi,
+) -> None:
+    first, second = tag_row(api, "A-3", 1), tag_row(api, "A-1", 2)
+
+    lookup = {"developerMetadataLookup": {"metadataId": first}}
+    reply = batch(api, {"deleteDeveloperMetadata": {"dataFilter": lookup}}).body
+    again = batch(api, {"deleteDeveloperMetadata": {"dataFilter": lookup}}).body
+
+    (deleted,) = reply["replies"][0]["deleteDeveloperMetadata"]["deletedDeveloperMetadata"]
+    assert deleted["metadataId"] == first
+    assert again["replies"][0]["deleteDeveloperMetadata"]["deletedDeveloperMetadata"] == []
+    assert [m["metadataId"] for m in api.book(ID).developer_metadata] == [second]
+
+
+def test_a_write_by_data_filter_can_return_the_whole_matched_row_after_the_write(
+    api: SheetsApi,
+) -> None:
+    tagged = tag_row(api, "A-1", 2)
+    body = {
+        "valueInputOption": "RAW",
+        "includeValuesInResponse": True,
+        "data": [
+            {
+                "dataFilter": {"developerMetadataLookup": {"metadataId": tagged}},
+                "values": [[None, "あ"]],
+            }
+        ],
+    }
+
+    reply = call(api, "POST", f"/v4/spreadsheets/{ID}/values:batchUpdateByDataFilter", body=body)
+
+    (response,) = reply.body["responses"]
+    assert response["updatedData"]["values"] == [["A-1", "あ"]]
+    assert response["updatedData"]["range"].endswith("!A3:Z3")

@@ -1,0 +1,44 @@
+"""Reading Google's replies about tagged rows (issue 11 §2): where a tag is, which key its
+row holds, and which key a written row holds after the write."""
+
+from __future__ import annotations
+
+from bansou_sync.adapters.google_sheet_check import holds, row_of, written_key
+from bansou_sync.adapters.google_sheet_plan import Pending
+from bansou_sync.adapters.google_sheet_read import TabState
+from bansou_sync.core.tabs import PAYMENTS
+
+
+def payment(key: tuple[str, str], **flags: bool) -> Pending:
+    state = TabState(PAYMENTS, {h: i for i, h in enumerate(PAYMENTS.headers)})
+    return Pending(PAYMENTS.name, key, "", (), state, metadata_id=7, **flags)
+
+
+def test_the_row_of_a_range_is_read_from_its_first_cell_whatever_the_tab_title() -> None:
+    assert row_of("'支払'!A5:H5") == 4
+    assert row_of("'a!b'!$C12:D12") == 11
+    assert row_of("") is None
+
+
+def test_a_tag_holds_its_row_only_when_the_row_shows_the_tags_key() -> None:
+    mine = payment(("2022-06-20", "BN-0002"))
+    assert holds(mine, (3, ["", "2022-06-20", "BN-0002", "伴走 2"]))
+    assert (mine.found_at, mine.found[2]) == (3, "BN-0002")
+    assert not holds(payment(("2022-06-20", "BN-0002")), (3, ["", "2022-06-20", "BN-0003"]))
+    assert not holds(payment(("2022-06-20", "BN-0002")), None)
+
+
+def test_a_copy_of_a_row_is_not_removed_once_staff_typed_in_it() -> None:
+    row = ["", "2022-06-20", "BN-0002", "伴走 2", 1, 6000, "保留"]
+    assert holds(payment(("2022-06-20", "BN-0002"), copy=True), (3, [*row, "FALSE"]))
+    assert not holds(payment(("2022-06-20", "BN-0002"), copy=True), (3, [*row, "TRUE"]))
+
+
+def test_the_key_a_write_landed_on_is_read_from_the_reply_columns_it_covers() -> None:
+    mine = payment(("2022-06-20", "BN-0002"))
+    reply = {"range": "'支払'!A4:H4", "values": [["", "2022-06-20", "BN-0009", "x"]]}
+    assert written_key(mine, reply) == ("2022-06-20", "BN-0009")
+    assert written_key(mine, {"range": "'支払'!C4:H4", "values": [["BN-0009"]]}) is None
+    assert written_key(mine, {}) is None
+    row_only = {"range": "'支払'!4:4", "values": [["", "2022-06-20", "BN-0002"]]}
+    assert written_key(mine, row_only) == ("2022-06-20", "BN-0002")
