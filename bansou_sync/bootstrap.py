@@ -15,6 +15,7 @@ from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app import events
 from bansou_sync.app.credential_watch import TokenAge
+from bansou_sync.app.first_run import first_cycle_limit, placeholder_problem, reaches_people
 from bansou_sync.app.render import Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
@@ -193,8 +194,14 @@ def make_mailer(settings: Settings, ledger: Ledger) -> Mailer:
     raise ConfigError(f"mail.kind: {mail.kind} は使えません / is not available")
 
 
-def build_services(settings: Settings, ledger: Ledger) -> Services:
+def build_services(settings: Settings, ledger: Ledger, *, confirm_send: bool = False) -> Services:
+    """``confirm_send``: the person running ``once --confirm-send`` has agreed to a large
+    first cycle (app.first_run)."""
     mail = settings.mail
+    real = reaches_people(mail.kind, settings.google.api_base)
+    refused = placeholder_problem(real, settings.forms.application.url)
+    if refused:
+        raise ConfigError(refused)
     sender = mail.from_address
     return Services(
         source=make_source(settings),
@@ -211,6 +218,9 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
         min_free_bytes=settings.state.min_free_mb * 2**20,
         emergency=emergency_configured(settings),
         events=make_events(settings),
+        first_cycle_limit=first_cycle_limit(
+            real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
+        ),
     )
 
 

@@ -27,7 +27,7 @@ import google.auth.exceptions
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
-from bansou_sync.adapters.google_auth import FORMS_CLOSE, FORMS_READ, GoogleAccess
+from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.form_questions import match_fields, questions_of
@@ -112,7 +112,7 @@ class FormsApiSource(ResponseSource):
         self.policy = policy
         self.can_close = can_close
         self.page_size = page_size
-        self.scopes = [*FORMS_READ, *([FORMS_CLOSE] if can_close else [])]
+        self.scopes = list(forms_scopes(can_close))
         self._forms: Any = None
         self._layouts: dict[str, FormLayout] = {}
         self._problems: dict[str, list[str]] = {}

@@ -19,6 +19,7 @@ from typing import Any
 
 from bansou_sync.adapters.google_sheet_read import Key, TabState, quote
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
+from bansou_sync.core.sheet_setup import row_rules
 from bansou_sync.core.tabs import STATS, SYNC, TabLayout
 
 TAG = "bansou.key"
@@ -212,6 +213,7 @@ def structure_requests(
         grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
         props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
         head.append({"addSheet": {"properties": props}})
+        head += row_rules(layout, ids[layout.name], 1, None)  # staff columns' input rules
     for tab, need in plan.grow.items():
         if need > rows[tab]:
             head.append(append_rows(ids[tab], need - rows[tab]))
@@ -232,6 +234,8 @@ def structure_requests(
                 span |= {"startIndex": at, "endIndex": at + len(part)}
                 body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
                 body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
+                state = part[0].state  # new rows keep their drop-downs and checkboxes
+                body += row_rules(state.layout, sheet_ids[tab], at, at + len(part), state.columns)
                 yield body, part
 
     def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:

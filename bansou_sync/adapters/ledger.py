@@ -561,6 +561,11 @@ class Ledger:
         with self._guard("count pending emails"):
             return int(self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
 
+    def has_mail(self) -> bool:
+        """Has anything ever been queued (a ledger past its first cycle)?"""
+        with self._guard("look for queued emails"):
+            return self._scalar("SELECT 1 FROM outbox LIMIT 1") is not None
+
     def in_sending(self) -> list[OutboxItem]:
         """Messages marked sending whose outcome was never recorded (a crash mid-send)."""
         return self._items("status = 'sending' ORDER BY created_utc, seq")

@@ -8,8 +8,9 @@ between two sends loses nothing and repeats nothing that was recorded as sent.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -20,6 +21,9 @@ from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import Notice
 from bansou_sync.errors import BansouError, PermanentMailError, TemporaryMailError
 from bansou_sync.ports import Mailer
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 50  # a log line per this many sent: a long backlog in the journal
 
 NO_ADDRESS = "宛先のメールアドレスがありません / no usable address"
 
@@ -84,8 +88,10 @@ def deliver(
     daily_limit: int,
     reply_days: int,
     pace_seconds: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SendReport:
-    """Send what is pending, oldest first, within the rolling 24-hour limit."""
+    """Send what is pending, oldest first, within the rolling 24-hour limit.
+    ``progress(done, total)`` after each message (a long backlog shows how far it is)."""
     settle_interrupted(ledger, mailer)
     room = max(0, daily_limit - ledger.sent_count_since(now - timedelta(hours=24)))
     queue = ledger.pending(limit=room) if room else []  # not the whole backlog each cycle
@@ -114,6 +120,10 @@ def deliver(
             break  # the mail server is unwell: try again next cycle
         ledger.mark_sent(item.message_id, now)
         sent += 1
+        if progress is not None:
+            progress(sent + failed, len(queue))
+        if sent % PROGRESS_EVERY == 0:
+            log.info("sending: %d of %d sent", sent, len(queue))
         crash_point("between_sends")
         if pace_seconds:
             time.sleep(pace_seconds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -17,6 +17,7 @@ from bansou_sync.app import emergency_cycle
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices, run_events
+from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.quiet import Quiet, hour_of, status_counts, waiting_notices
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 FORMS = ("registration", "application")
 GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
 OVERLAP = timedelta(minutes=10)
+SHEET_FIRST_BACKLOG = 20  # a paced mailer with more waiting: write the sheet before sending
 
 
 @dataclass
@@ -72,6 +74,9 @@ class Services:
     projector: Projector = field(default_factory=Projector)
     # what the last cycles found, so that one with nothing new is not planned again
     quiet: Quiet = field(default_factory=Quiet)
+    # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
+    first_cycle_limit: int | None = None
+    progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
 
 
 @dataclass
@@ -301,6 +306,10 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     skipped = list(getattr(services.source, "problems", []))  # rows a source could not read
     plan.problems[:0] = [*recovered, *skipped, *snapshot.problems, *extra.problems]
     items = to_items(plan.notices, services.mail_domain, now)
+    if not dry_run:  # before anything is recorded: stopping here changes nothing
+        limit = getattr(services, "first_cycle_limit", None)
+        if limit is not None:
+            check_first_cycle(limit, len(items), first=not ledger.has_mail())
     quiet.forget_plan()  # until this cycle's plan is recorded
     with ledger.transaction(commit=not dry_run):
         # a plan not made again changed nothing; one that found nothing to change, on the
@@ -366,6 +375,10 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
         ledger.enqueue(to_items([notice], services.mail_domain, now))
 
+    if services.pace_seconds and ledger.pending_count() > SHEET_FIRST_BACKLOG:
+        # a backlog takes minutes to send at the mailer's pace: staff see the sheet (and
+        # the mail waiting in メール) now, and again once it is sent
+        services.sheet.write([*project(services, plan.state, ledger.state_generation), *event_tabs])
     quiet.delivered = None  # until the sends of this cycle are looked up
     report = deliver(
         ledger,
@@ -375,6 +388,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         daily_limit=services.daily_limit,
         reply_days=services.policy.reply_days,
         pace_seconds=services.pace_seconds,
+        progress=getattr(services, "progress", None),
     )
     summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
     summary.mail_error = report.error
