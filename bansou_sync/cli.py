@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="初回の同期で mail.first_cycle_limit を超える数のメールを送ることを承知する / agree "
         "that the first cycle sends more emails than mail.first_cycle_limit",
     )
+    once.add_argument(
+        "--accept-sources",
+        action="store_true",
+        help="台帳に記録された回答元と設定が違っても、設定の回答元を台帳の回答元として記録し直す "
+        "(同じフォームの回答元を移したときだけ) / re-record the configured sources as the "
+        "ledger's own (only when the same forms' source moved)",
+    )
     run = sub.add_parser(
         "run",
         help="定期実行サービス / the scheduled service",
@@ -267,7 +274,13 @@ def cmd_once(args: argparse.Namespace) -> int:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             ledger_path = scratch / ledger_path.name
         ledger = stack.enter_context(Ledger.open(ledger_path))
-        services = build_services(settings, ledger, confirm_send=args.confirm_send)
+        services = build_services(
+            settings,
+            ledger,
+            confirm_send=args.confirm_send,
+            record_sources=not args.dry_run,
+            accept_sources=args.accept_sources,
+        )
         if not args.dry_run:
             services.progress = stack.enter_context(send_progress())
         now = args.now or datetime.now(JST)
@@ -357,7 +370,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_init_sheet(args: argparse.Namespace) -> int:
-    from bansou_sync.app.init_sheet import init_sheet, service_account_email
+    from bansou_sync.app.init_sheet import SheetSetupRefused, init_sheet, service_account_email
 
     settings = load_config(args.config)
     if settings.sheet.kind != "google" or not settings.sheet.spreadsheet_id:
@@ -372,13 +385,25 @@ def cmd_init_sheet(args: argparse.Namespace) -> int:
     ]
     from bansou_sync.bootstrap import status_layouts
 
-    lines = init_sheet(
-        access,
-        settings.sheet.spreadsheet_id,
-        admins,
-        service_account_email(access),
-        status_layouts(settings),  # the event tabs get their checkboxes and protection too
-    )
+    try:
+        lines = init_sheet(
+            access,
+            settings.sheet.spreadsheet_id,
+            admins,
+            service_account_email(access),
+            status_layouts(settings),  # the event tabs get their checkboxes and protection too
+        )
+    except SheetSetupRefused as refused:
+        for line in refused.done:
+            console.print(line, markup=False)
+        for line in refused.refused:
+            errors.print(f"NG  {line}", markup=False)
+        errors.print(
+            "一部のタブは直していません。上の手順を手で行ってから再実行してください / some tabs "
+            "were left alone: do the above by hand, then run init-sheet again",
+            markup=False,
+        )
+        return 1
     for line in lines:
         console.print(line, markup=False)
     return 0

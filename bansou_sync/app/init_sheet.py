@@ -58,9 +58,20 @@ def init_sheet(
             spreadsheet_id,
             who,
         )
+    if plan.refused:
+        raise SheetSetupRefused([*lines, *plan.lines], list(plan.refused))
     if plan.changes_nothing and not plan.lines:
         return [*lines, "変更はありません / nothing to change: already set up"]
     return lines + list(plan.lines)
+
+
+class SheetSetupRefused(SheetError):
+    """Some tabs were left alone: staff must fix them by hand, then run init-sheet again.
+    ``done``: what was set up all the same; ``refused``: what staff must do."""
+
+    def __init__(self, done: list[str], refused: list[str]) -> None:
+        self.done, self.refused = done, refused
+        super().__init__("\n".join(refused))
 
 
 def service_account_email(access: GoogleAccess) -> str:
