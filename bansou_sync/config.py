@@ -413,19 +413,20 @@ def _problem(key: str, ja: str, en: str) -> ConfigError:
 def _read_secret(path: Path, key: str, create: bool) -> str:
     if create and not path.exists():
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process won the race: use its key
-            pass
+            if not path.parent.is_dir():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise _problem(
-                key,
-                f"鍵ファイルを作れません ({exc.strerror})。このユーザーが書き込めるフォルダを指定するか、"
-                "フォルダを作って所有者を直してください",
-                f"cannot create {path} ({exc.strerror}): point it at a folder this user can "
-                "write, or create the folder and chown it to this user",
-            ) from exc
-        else:
+            if not (isinstance(exc, FileExistsError) and path.is_file()):
+                raise _problem(
+                    key,
+                    f"鍵ファイルを作れません ({exc.strerror})。このユーザーが書き込めるフォルダを"
+                    "指定するか、フォルダを作って所有者を直してください",
+                    f"cannot create {path} ({exc.strerror}): point it at a folder this user "
+                    "can write, or create the folder and chown it to this user",
+                ) from exc
+            fd = None  # another process won the race: use its key
+        if fd is not None:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(secrets.token_hex(32) + "\n")
     try:
