@@ -231,6 +231,10 @@ def build_services(
     sources (app.ledger_sources); ``record_sources``: False for a dry run, which records
     nothing; ``accept_sources``: ``once --accept-sources``."""
     mail = settings.mail
+    real = reaches_people(mail.kind, settings.google.api_base)
+    refused = placeholder_problem(real, settings.forms.application.url)
+    if refused:
+        raise ConfigError(refused)
     claim_sources(
         ledger,
         source_fingerprint(settings),
@@ -238,10 +242,6 @@ def build_services(
         accept=accept_sources,
         path=Path(settings.state.path),
     )
-    real = reaches_people(mail.kind, settings.google.api_base)
-    refused = placeholder_problem(real, settings.forms.application.url)
-    if refused:
-        raise ConfigError(refused)
     sender = mail.from_address
     return Services(
         source=make_source(settings),
