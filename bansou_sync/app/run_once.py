@@ -21,7 +21,7 @@ from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.quiet import Quiet, hour_of, status_counts, waiting_notices
-from bansou_sync.app.render import Renderer
+from bansou_sync.app.render import STAFF_KINDS, Renderer
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
@@ -309,7 +309,9 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     if not dry_run:  # before anything is recorded: stopping here changes nothing
         limit = getattr(services, "first_cycle_limit", None)
         if limit is not None:
-            check_first_cycle(limit, len(items), first=not ledger.has_mail())
+            # staff alerts (a sync_failure after refused first cycles) do not end the first
+            first = not ledger.has_mail(besides=STAFF_KINDS)
+            check_first_cycle(limit, len(items), first=first)
     quiet.forget_plan()  # until this cycle's plan is recorded
     with ledger.transaction(commit=not dry_run):
         # a plan not made again changed nothing; one that found nothing to change, on the

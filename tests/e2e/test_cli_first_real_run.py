@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 
 from .conftest import Project, registration
@@ -95,17 +96,24 @@ def test_a_first_cycle_that_would_mass_email_stops_until_confirmed(
 ) -> None:
     recorder, port = smtp
     smtp_config(project, port, first_cycle_limit=3)
+    project.write_config(
+        **yaml.safe_load(project.config_path.read_text("utf-8")), alerts={"after_failures": 1}
+    )
     project.register(5)
     stopped = project.once("2022-06-01 12:00", check=False)
     assert stopped.returncode != 0
     assert "--confirm-send" in stopped.stderr and "mail.notify_after" in stopped.stderr
     assert "5" in stopped.stderr and "Traceback" not in stopped.stderr
-    assert recorder.received == []
     assert not (project.status_dir / "伴走者.csv").exists()  # nothing recorded
     assert "--confirm-send" in project.tab("同期")[0]["エラー"]  # staff see why
+    alerts = len(recorder.received)  # the staff's sync_failure alert (after_failures: 1)
+    assert alerts == 1 and b"X-Bansou-Kind: sync_failure" in recorder.received[0]
+    # the staff alert does not make the next cycle a "later" one: still refused
+    assert project.once("2022-06-01 12:02", check=False).returncode != 0
+    assert len(recorder.received) == alerts
 
     project.once("2022-06-01 12:05", "--confirm-send")
-    assert len(recorder.received) == 5
+    assert len(recorder.received) == alerts + 5
     # later cycles are not first cycles: no question asked
     project.add_registrations(
         *(
@@ -119,7 +127,7 @@ def test_a_first_cycle_that_would_mass_email_stops_until_confirmed(
         )
     )
     project.once("2022-06-02 12:00")
-    assert len(recorder.received) == 9
+    assert len(recorder.received) == alerts + 9
 
 
 def test_notify_after_adopts_a_backlog_without_asking(
