@@ -400,3 +400,40 @@ def test_a_key_file_that_exists_but_cannot_be_read_says_chown_not_create_a_new_k
     assert "create a JSON key" not in shown.stdout
     key.chmod(0o600)
     shutil.rmtree(folder)
+
+
+def test_a_backlog_cycle_on_google_writes_the_sheet_before_and_after_sending_without_duplicates(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = write(tmp_path / "config.yaml", google_config(emulator, tmp_path, per_minute=3000))
+    assert cli("init-sheet", "--config", str(config)).returncode == 0
+    emulator.forms.add_responses(
+        form_id("registration"),
+        [
+            {**registration(1), "createTime": f"2022-06-01T01:{n:02d}:00.000Z"}
+            | {
+                "answers": {
+                    **registration(1)["answers"],
+                    REGISTRATION_TITLES["email"]: f"user{n}@example.com",
+                    REGISTRATION_TITLES["phone"]: f"090-0000-{n:04d}",
+                }
+            }
+            for n in range(1, 26)
+        ],
+    )
+    emulator.reset_counters()
+    done = cli("once", "--config", str(config), "--now", "2022-06-27 12:00")
+    assert done.returncode == 0, done.stderr
+    assert len(emulator.gmail.sent()) == 25
+    writes = sum(
+        n
+        for name, n in emulator.counters().items()
+        if name.endswith("values.batchUpdateByDataFilter")
+    )
+    assert writes >= 2  # before the backlog went out, and after
+    assert emulator.sheets is not None
+    tabs = emulator.sheets.dump(BOOK)
+    ids = [row[0] for row in tabs["伴走者"][1:] if row and row[0]]
+    assert ids == [f"BN-{n:04d}" for n in range(1, 26)]
+    mails = [row for row in tabs["メール"][1:] if row and row[0]]
+    assert len(mails) == 25 and {row[4] for row in mails} == {"送信済"}
