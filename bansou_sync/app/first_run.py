@@ -1,8 +1,9 @@
 """Guards for the first real run (issue 11 §0): nothing reaches real people by mistake.
 
 * A real mailer (``gmail``, ``smtp``) never sends the placeholder link of
-  ``config.example.yaml`` (``…/forms/d/e/EXAMPLE/viewform``): the cycle is refused with a
-  one-line message naming ``forms.application.url``.
+  ``config.example.yaml`` (``…/forms/d/e/EXAMPLE/viewform``, or one with the guide's
+  ``<…>`` left in): the cycle is refused with a one-line message naming
+  ``forms.application.url``.
 * With a real mailer, the first cycle of a ledger (nothing ever queued) that would queue
   more than ``mail.first_cycle_limit`` emails stops before it records anything, and
   says how to go on: ``once --confirm-send``, or ``mail.notify_after`` (which adopts
@@ -20,7 +21,10 @@ PLACEHOLDER_ID = "EXAMPLE"  # the form ID of config.example.yaml's placeholder l
 
 
 def is_placeholder_url(url: str | None) -> bool:
-    return bool(url) and f"/forms/d/e/{PLACEHOLDER_ID}/" in str(url)
+    """config.example.yaml's link, or one still holding a "fill in here" mark (the
+    ``<…>`` of the set-up guide, the ``…`` of SPEC §7)."""
+    text = str(url or "")
+    return f"/forms/d/e/{PLACEHOLDER_ID}/" in text or any(m in text for m in ("<", ">", "…"))
 
 
 def reaches_people(mail_kind: str, api_base: str | None) -> bool:

@@ -170,3 +170,14 @@ def test_a_ledger_made_from_other_sources_is_refused_with_a_clear_message(
     assert dry.returncode != 0  # a dry run merges nothing either
     project.once("2022-06-01 12:10", "--accept-sources")
     project.once("2022-06-01 12:20")  # recorded now: the same config runs on
+
+
+def test_the_guides_fill_in_mark_left_in_the_form_link_is_refused_too(
+    project: Project, smtp: tuple[Recorder, int]
+) -> None:
+    recorder, port = smtp
+    smtp_config(project, port, url="https://docs.google.com/forms/d/e/<回答用リンクのID>/viewform")
+    project.register(1)
+    refused = project.once("2022-06-01 12:00", check=False)
+    assert refused.returncode != 0 and "forms.application.url" in refused.stderr
+    assert recorder.received == []
