@@ -203,7 +203,7 @@ def _mail_error(exc: BaseException) -> Exception:
         return TemporaryMailError(
             "Gmail にログインできません。google.credentials_file と google.subject"
             "(ドメイン全体の委任)を確認してください / cannot sign in to Gmail: check "
-            f"google.credentials_file and google.subject (domain-wide delegation): {exc}"
+            f"google.credentials_file and google.subject (domain-wide delegation): {_describe(exc)}"
         )
     status = http_status(exc)
     if status in PERMANENT_STATUSES:

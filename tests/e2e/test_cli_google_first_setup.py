@@ -265,6 +265,12 @@ def test_a_refused_token_request_is_one_readable_line(emulator: Emulator, tmp_pa
     assert "access_denied: Requested client not authorized." in line
     assert "('" not in line and "{'" not in line  # not a Python tuple or dict
 
+    emulator.oauth.fail_next_grant("access_denied", "Requested client not authorized.", 403)
+    cycle = cli("once", "--config", str(config), "--now", "2022-06-27 12:00")
+    assert cycle.returncode != 0
+    assert "access_denied: Requested client not authorized." in cycle.stderr
+    assert "('" not in cycle.stderr and "Traceback" not in cycle.stderr
+
 
 def test_a_responder_id_given_as_a_form_id_is_recognised(tmp_path: Path) -> None:
     responder = "1FAIpQLSfictitiousResponderId0000000000000000000000000"
