@@ -404,6 +404,23 @@ def test_a_key_file_that_exists_but_cannot_be_read_says_chown_not_create_a_new_k
     assert "chown" in shown.stdout and "chmod 600" in shown.stdout
     assert "鍵を作り" not in shown.stdout.replace("作り直す必要はありません", "")
     assert "create a JSON key" not in shown.stdout
+    init = subprocess.run(
+        [
+            *run_as_nobody(),
+            sys.executable,
+            "-m",
+            "bansou_sync.cli",
+            "init-sheet",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BANSOU_CLIENT_KEY": "setup-test-key"},
+        timeout=120,
+        check=False,
+    )
+    assert init.returncode != 0 and "chown" in init.stderr and "Traceback" not in init.stderr
     key.chmod(0o600)
     shutil.rmtree(folder)
 
