@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -181,3 +182,44 @@ def test_the_guides_fill_in_mark_left_in_the_form_link_is_refused_too(
     refused = project.once("2022-06-01 12:00", check=False)
     assert refused.returncode != 0 and "forms.application.url" in refused.stderr
     assert recorder.received == []
+
+
+def test_a_person_at_a_terminal_sees_the_backlog_being_sent(
+    project: Project, smtp: tuple[Recorder, int]
+) -> None:
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    recorder, port = smtp
+    smtp_config(project, port, first_cycle_limit=None, per_minute=600)  # 0.1 s a message
+    project.register(25)
+    master, slave = pty.openpty()
+    env = {**os.environ, "BANSOU_CLIENT_KEY": "e2e-test-client-key-0123456789abcdef"}
+    args = ["once", "--config", str(project.config_path), "--now", "2022-06-01 12:00"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bansou_sync.cli", *args],
+        cwd=project.root,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(master)
+    assert len(recorder.received) == 25
+    assert "メール送信中 / sending".encode() in shown
