@@ -293,9 +293,10 @@ class DuplicateKey(yaml.constructor.ConstructorError):
 
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
     seen: dict[Any, yaml.Mark] = {}
-    for key_node, _value in node.value:
+    for key_node, _value in node.value:  # the keys written here (a << merge may be overridden)
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node)
         try:
             first = seen.get(key)
@@ -304,6 +305,7 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
         if first is not None:
             raise DuplicateKey(str(key), first, key_node.start_mark)
         seen[key] = key_node.start_mark
+    loader.flatten_mapping(node)
     return loader.construct_mapping(node)
 
 
