@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 FORMS = ("registration", "application")
 GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
 OVERLAP = timedelta(minutes=10)
-SHEET_FIRST_BACKLOG = 20  # a paced mailer with more waiting: write the sheet before sending
+# sending that takes longer than this at the mailer's pace: the sheet is written first
+SHEET_FIRST_SECONDS = 10.0
 
 
 @dataclass
@@ -377,7 +378,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
         ledger.enqueue(to_items([notice], services.mail_domain, now))
 
-    if services.pace_seconds and ledger.pending_count() > SHEET_FIRST_BACKLOG:
+    to_send = min(ledger.pending_count(), services.daily_limit) if services.pace_seconds else 0
+    if to_send * services.pace_seconds > SHEET_FIRST_SECONDS:
         # a backlog takes minutes to send at the mailer's pace: staff see the sheet (and
         # the mail waiting in メール) now, and again once it is sent
         services.sheet.write([*project(services, plan.state, ledger.state_generation), *event_tabs])

@@ -428,7 +428,8 @@ def test_a_key_file_that_exists_but_cannot_be_read_says_chown_not_create_a_new_k
 def test_a_backlog_cycle_on_google_writes_the_sheet_before_and_after_sending_without_duplicates(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    config = write(tmp_path / "config.yaml", google_config(emulator, tmp_path, per_minute=3000))
+    # 25 emails at 120 a minute: 12.5 s of sending, long enough to show the sheet first
+    config = write(tmp_path / "config.yaml", google_config(emulator, tmp_path, per_minute=120))
     assert cli("init-sheet", "--config", str(config)).returncode == 0
     emulator.forms.add_responses(
         form_id("registration"),
