@@ -20,6 +20,7 @@ from bansou_sync.app.ledger_sources import claim_sources, fingerprint
 from bansou_sync.app.render import Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, nationality_map
 from bansou_sync.core.emergency import EMERGENCY_TAB
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, keyword_map
@@ -69,6 +70,11 @@ def policy_from(settings: Settings) -> Policy:
             DEFAULT_KEYWORDS
             if s.privacy.topic_keywords is None
             else keyword_map(s.privacy.topic_keywords)
+        ),
+        nationalities=(
+            DEFAULT_NATIONALITIES
+            if s.privacy.nationalities is None
+            else nationality_map(s.privacy.nationalities)
         ),
         after_failures=s.alerts.after_failures,
     )

@@ -10,11 +10,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync import __version__, cli_payments, cli_report, cli_staff, logging_setup
+from bansou_sync import (
+    __version__,
+    cli_payments,
+    cli_report,
+    cli_selftest,
+    cli_staff,
+    logging_setup,
+)
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
@@ -23,7 +31,7 @@ from bansou_sync.app.lock import ledger_lock
 from bansou_sync.app.run_once import CycleSummary
 from bansou_sync.bootstrap import build_services, policy_from
 from bansou_sync.config import Settings, load_config
-from bansou_sync.core.calendar import JST
+from bansou_sync.core.calendar import JST, SUPPORTED_YEARS
 from bansou_sync.errors import BansouError, ConfigError
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
@@ -38,7 +46,8 @@ judges applications, writes the status sheet and schedules payments.
 
 
 def parse_now(text: str) -> datetime:
-    """``2022-07-10T12:00:00+09:00``, ``2022-07-10 12:00`` (JST) or ``2022-07-10``."""
+    """``2022-07-10T12:00:00+09:00``, ``2022-07-10 12:00`` (JST) or ``2022-07-10``, in a
+    year the calendar supports (``core.calendar.SUPPORTED_YEARS``)."""
     value = text.strip()
     try:
         if len(value) == 10:
@@ -50,11 +59,26 @@ def parse_now(text: str) -> datetime:
             f"--now: 日時を読めません / cannot read {text!r} "
             "(例 e.g. 2022-07-10T12:00:00+09:00 or '2022-07-10 12:00')"
         ) from exc
+    if parsed.year not in SUPPORTED_YEARS:  # before any date arithmetic can overflow
+        first, last = SUPPORTED_YEARS[0], SUPPORTED_YEARS[-1]
+        raise argparse.ArgumentTypeError(
+            f"--now: {first}年から{last}年までの日時を指定してください / must be a time in"
+            f" the years {first}–{last} the calendar supports (got {text!r})"
+        )
     return parsed.replace(tzinfo=JST) if parsed.tzinfo is None else parsed.astimezone(JST)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose --now mistakes are one line (no usage block above)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--now:" in message:
+            self.exit(2, f"{self.prog}: エラー / error: {message.split('--now: ', 1)[-1]}\n")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bansou-sync",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -150,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("out/emulator"),
         help="where to write the key file and emulator.json (default out/emulator)",
     )
+    emulator.add_argument(
+        "--row-metadata-on-sort",
+        choices=("move", "stay"),
+        default="move",
+        help="並べ替えで行のメタデータが行と一緒に動くか、位置に残るか(Google は未公表)"
+        " / what a sort does to row developer metadata: move with the row (default) or stay",
+    )
     doctor = sub.add_parser(
         "doctor",
         help="設定と接続を点検 / check credentials, API access, the sheet and the forms",
@@ -172,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(inspect)
     cli_payments.add_parser(sub, with_config)
     cli_report.add_parser(sub, with_config)
+    cli_selftest.add_parser(sub, with_config)
     check = sub.add_parser(
         "check-config",
         help="設定ファイルを検査 / validate the configuration file",
@@ -262,7 +294,10 @@ def backup_plan(settings: Settings) -> BackupPlan:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    from bansou_sync.setup_tools.selftest import check_verdict
+
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings, quiet_on_terminal=True)
     for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
@@ -293,8 +328,10 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bansou_sync.service import serve
+    from bansou_sync.setup_tools.selftest import check_verdict
 
     settings = load_config(args.config)
+    check_verdict(settings)  # a google-selftest that found Google unusable stops it here
     setup_logging(settings)
     for warning in settings.warnings + settings.secret_file_warnings():
         logging.getLogger("bansou_sync.service").warning("configuration: %s", warning)
@@ -314,9 +351,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from bansou_sync.app.doctor import source_problems
+
     settings = load_config(args.config)
     for warning in settings.warnings + settings.secret_file_warnings():
         errors.print(f"[yellow]警告 / warning:[/yellow] {warning}")
+    problems = source_problems(settings)  # the exports' headers, as a cycle checks them
+    for problem in problems:
+        errors.print(f"[red]エラー / error:[/red] {problem}", markup=True, highlight=False)
+    if problems:
+        return 1
     console.print(f"設定は有効です / configuration is valid: {settings.config_path}")
     return 0
 
@@ -427,7 +471,7 @@ def cmd_inspect_form(args: argparse.Namespace) -> int:
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bansou_sync.emulator.main import run_emulator
 
-    return run_emulator(args.port, args.fixtures, args.out)
+    return run_emulator(args.port, args.fixtures, args.out, args.row_metadata_on_sort)
 
 
 COMMANDS = {
@@ -443,6 +487,7 @@ COMMANDS = {
     **cli_staff.COMMANDS,
     "payment-files": cli_payments.command,
     "report": cli_report.command,
+    "google-selftest": cli_selftest.command,
 }
 
 

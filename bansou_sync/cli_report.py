@@ -82,7 +82,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     with open_readonly(Path(settings.state.path)) as ledger:
         state = ledger.load_state()
     made_on: date = datetime.now(JST).date()
-    report = rep.build(state, policy.topic_keywords, policy.min_cell, span, made_on)
+    report = rep.build(
+        state, policy.topic_keywords, policy.min_cell, span, made_on, policy.nationalities
+    )
     out = args.out or settings.base_dir / "out" / "reports" / f"report_{start}_{end}.{args.format}"
     rep.write(report, args.format, out)
     console.print(f"報告書を作成しました / report written: {out}")

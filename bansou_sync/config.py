@@ -226,6 +226,11 @@ class PaymentsSettings(Section):
     files_dir: FilePath = Path("out/payments")
 
 
+def _aliases(value: Any) -> Any:
+    """A label's aliases: none (null or []), one, or a list."""
+    return [] if value is None else [value] if isinstance(value, str) else value
+
+
 class PrivacySettings(Section):
     min_cell: PosInt = 5
     client_key_file: FilePath = Path("secrets/client_key")
@@ -234,6 +239,9 @@ class PrivacySettings(Section):
     topic_keywords: dict[Text, Annotated[list[Text], BeforeValidator(check.one_or_many)]] | None = (
         None
     )
+    # 国籍 → the published label (core/categories); None: the built-in list. A label may
+    # have no aliases (an empty list); an answer matching none is published as その他
+    nationalities: dict[Text, Annotated[list[Text], BeforeValidator(_aliases)]] | None = None
 
 
 class AccountingSettings(Section):
@@ -497,6 +505,26 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+def _outbox_outside_status(sheet: Section | None, mail: Section | None) -> list[str]:
+    """The outbox folder holds whole emails (names, addresses, reasons): never inside the
+    status folder, which is shared with every member of staff who opens the tabs."""
+    if not (
+        isinstance(sheet, SheetSettings)
+        and isinstance(mail, MailSettings)
+        and sheet.kind == "local"
+        and mail.kind == "outbox"
+        and sheet.path is not None
+        and mail.path is not None
+    ):
+        return []
+    status, outbox = sheet.path.resolve(), mail.path.resolve()
+    if outbox != status and status not in outbox.parents:
+        return []
+    ja = f"sheet.path ({sheet.path}) の中にあります。メール(個人情報)を状況シートのフォルダに置かないでください"
+    en = "is inside sheet.path: the emails (personal data) must not sit in the status folder"
+    return [check.line("mail.path", ja, en, str(mail.path))]
+
+
 def _kind_needs(sections: Mapping[str, Section]) -> list[str]:
     """Keys the chosen kinds cannot work without (also read from sections that failed)."""
     problems = []
@@ -536,6 +564,7 @@ def _consistency(sections: Mapping[str, Section]) -> list[str]:
         ja = f"privacy.retain_until ({privacy.retain_until}) より前です"
         en = f"is before privacy.retain_until ({privacy.retain_until})"
         problems.append(check.line("accounting.retain_until", ja, en, accounting.retain_until))
+    problems += _outbox_outside_status(sections.get("sheet"), sections.get("mail"))
     ids = sections.get("ids")
     if isinstance(ids, IdsSettings):
         seen: dict[str, str] = {}

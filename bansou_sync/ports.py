@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from bansou_sync.core.model import RawResponse
+from bansou_sync.core.staff import RepeatedKey
 
 
 class ResponseSource(Protocol):
@@ -51,6 +52,9 @@ class SheetSnapshot:
 
     tabs: Mapping[str, Sequence[StaffRow]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # e.g. a row whose key is not ours; shown in 同期
+    # keys found in more than one row of a tab (``tabs`` holds the first row of each):
+    # ``core.staff.settle_repeats`` decides whether their staff input may be applied
+    repeats: tuple[RepeatedKey, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,13 @@ Timestamps are accepted as the export writes them (JST wall time, ``2022/06/01
 without seconds (``2022/6/1 10:00``) is read too. A row whose timestamp cannot be read
 is skipped and listed in ``problems`` (row number and why, never answer contents).
 
+A damaged export is not judged as if it were true (issue 10 §3): the same file given for
+both forms, or a header lacking a question the rules need, refuses the read; the last
+row cut short (a quote left open at the end of the file, or no line break after it) is
+held until a complete export arrives; a stray control character or a few
+bytes that are not UTF-8 do not refuse the file (the answers are cleaned, the rows with
+replaced bytes named).
+
 Answers stay strings exactly as in the cell (checkbox cells too: the core splits
 ``", "``), except that CR LF inside a quoted multi-line answer becomes LF. The table →
 responses part is shared with the linked responses Sheet (``form_rows``).
@@ -30,10 +37,11 @@ from bansou_sync.adapters.form_rows import (
     canonical,
     normalise_header,
     parse_timestamp,
+    require_columns,
     responses_from_rows,
     timestamp_column,
 )
-from bansou_sync.adapters.textfile import read_text
+from bansou_sync.adapters.textfile import read_export_text
 from bansou_sync.core.model import RawResponse
 from bansou_sync.errors import SourceUnavailable
 from bansou_sync.ports import ResponseSource
@@ -43,6 +51,8 @@ __all__ = [
     "TOKYO",
     "CsvSource",
     "canonical",
+    "ends_inside_quotes",
+    "export_rows",
     "normalise_header",
     "parse_timestamp",
 ]
@@ -74,7 +84,8 @@ class CsvSource(ResponseSource):
         path = self.paths.get(form)
         if path is None:
             raise SourceUnavailable(f"フォーム {form} の回答CSVファイルが設定されていません")
-        records = self._records(path)
+        self._refuse_shared_file(form, path)
+        records, replaced, cut_short = self._records(path)
         header = records[0]
         if timestamp_column(header) is None:
             raise SourceUnavailable(
@@ -83,16 +94,42 @@ class CsvSource(ResponseSource):
                 f"({path.name} has no タイムスタンプ/Timestamp column)"
             )
         label = f"{FORM_TITLES.get(form, form)} ({path.name})"
+        require_columns(form, header, self.titles, label)
         responses, problems = responses_from_rows(
-            form, header, records[1:], self.titles.get(form, {}), label
+            form,
+            header,
+            records[1:],
+            self.titles.get(form, {}),
+            label,
+            cut_short=cut_short,
         )
+        if replaced:
+            rows = [str(n) for n, row in enumerate(records, start=1) if "\ufffd" in "".join(row)]
+            problems.append(
+                f"{label}: 文字コードの壊れた文字 {replaced} 個を「\ufffd」に置き換えました"
+                f"({', '.join(rows[:10])}行目) / {replaced} undecodable bytes replaced in rows "
+                f"{', '.join(rows[:10])}"
+            )
         self._problems[form] = problems
         return responses
 
-    def _records(self, path: Path) -> list[list[str]]:
+    def _refuse_shared_file(self, form: str, path: Path) -> None:
+        """The registration export given as the applications too (or the reverse)."""
+        for other, other_path in self.paths.items():
+            if other != form and _same_file(path, other_path):
+                raise SourceUnavailable(
+                    f"「{FORM_TITLES.get(form, form)}」と「{FORM_TITLES.get(other, other)}」に"
+                    f"同じ回答ファイル {path.name} が指定されています。source.registrations と "
+                    f"source.applications を確認してください。今回は何も判定・送信していません / "
+                    f"the same file is configured for the {form} and {other} responses: "
+                    f"nothing was judged or sent this cycle"
+                )
+
+    def _records(self, path: Path) -> tuple[list[list[str]], int, int | None]:
+        """(rows, bytes replaced, index among the data rows of a last row cut short)."""
         try:
-            text = read_text(path, error=SourceUnavailable)
-            records = list(csv.reader(io.StringIO(text, newline="")))
+            text, replaced = read_export_text(path, error=SourceUnavailable)
+            records = export_rows(text)
         except FileNotFoundError as exc:
             raise SourceUnavailable(
                 f"回答ファイル {path} がありません (response file not found)"
@@ -109,4 +146,59 @@ class CsvSource(ResponseSource):
             raise SourceUnavailable(
                 f"回答ファイル {path} に見出し行がありません (empty response file)"
             )
-        return records
+        return records, replaced, _cut_short(text, records)
+
+
+FIELD_LIMIT = 2**30  # characters; the file is in memory already
+
+
+def export_rows(text: str) -> list[list[str]]:
+    """The rows of an export's text. One answer may be long (it is cut later, with a
+    marker): the csv module's 131,072-character default would refuse the whole file."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _cut_short(text: str, records: list[list[str]]) -> int | None:
+    """The index among the data rows of a last row the export cut off, if it did.
+
+    Google ends every row of an export with a line break (so do Excel and LibreOffice),
+    and a file cut mid-row does not: the last row is taken as cut when the file ends
+    inside a quoted cell or without a line break — even with every cell there, its last
+    answer may be cut mid-word, and judging it would email a volunteer about a fault
+    that is not theirs. A cut exactly at a line break loses whole rows, which come with
+    the next export. A short row elsewhere (Excel drops trailing blank cells) is read."""
+    if len(records) < 2:
+        return None
+    if ends_inside_quotes(text) or not text.endswith(("\n", "\r")):
+        return len(records) - 2
+    return None
+
+
+def ends_inside_quotes(text: str) -> bool:
+    """Whether the file ends inside a quoted cell: the export was cut mid-answer.
+
+    Read as the csv module reads (a quote opens a cell only at its start; ``""`` inside
+    is a quote). A well-formed export holds an even number of quotes, so most files are
+    answered without reading them character by character."""
+    if text.count('"') % 2 == 0:
+        return False
+    quoted = closed = False
+    start = True
+    for ch in text:
+        if quoted:
+            if ch == '"':
+                quoted, closed = False, True
+            continue
+        if ch == '"' and (start or closed):
+            quoted = True
+        closed = False
+        start = ch in ",\r\n"
+    return quoted

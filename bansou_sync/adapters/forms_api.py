@@ -9,7 +9,10 @@ Which question holds which field is learnt once per process from ``forms.get``: 
 configured mapping (a ``questionId`` or an exact title) else by the reference title
 (``core.form_questions``). Answers of questions no field reads are ignored. Text answers
 stay as Google gives them (dates ``YYYY-MM-DD``, times ``HH:MM``: the core normalises);
-a CHECKBOX question gives a tuple, one value per ticked option.
+a CHECKBOX question gives a tuple, one value per ticked option; every answer goes through
+``core.untrusted.clean_answer`` (controls removed, an oversized answer cut and flagged).
+A form that lacks a question the rules need, or where a title the configuration reads
+by is held by two questions, is refused before any response is read (issue 10 §3).
 
 Every call goes through ``retry.call`` with an explicit timeout; a 404 or 403 is a
 ``SourceUnavailable`` naming the likely fix (wrong form ID, form not shared).
@@ -27,10 +30,16 @@ import google.auth.exceptions
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
+from bansou_sync.adapters.form_rows import clean_answers
 from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes, token_error_text
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.adapters.retry import RetryPolicy
-from bansou_sync.core.form_questions import match_fields, questions_of
+from bansou_sync.core.form_questions import (
+    check_columns,
+    column_problem,
+    match_fields,
+    questions_of,
+)
 from bansou_sync.core.model import Answer, RawResponse
 from bansou_sync.errors import SourceUnavailable
 from bansou_sync.ports import ResponseSource
@@ -48,15 +57,21 @@ class FormLayout:
     fields: Mapping[str, str]  # questionId → field name
     checkboxes: frozenset[str]  # questionIds of CHECKBOX questions
     known: frozenset[str]  # every questionId of the form, mapped or not
+    problem: str | None = None  # why the form cannot be judged (a needed question missing)
 
 
 def layout_of(form: str, reply: Mapping[str, Any], mapping: Mapping[str, str] | None) -> FormLayout:
     questions = questions_of(reply)
     match = match_fields(form, questions, TITLES_BY_FORM.get(form, {}), mapping)
+    check = check_columns(form, questions, TITLES_BY_FORM, mapping)
+    where = f"フォーム「{FORM_TITLES.get(form, form)}」"
     return FormLayout(
         fields={q.question_id: name for name, q in match.found.items()},
         checkboxes=frozenset(q.question_id for q in questions if q.kind == "checkbox"),
         known=frozenset(q.question_id for q in questions),
+        problem=None
+        if check.ok
+        else column_problem(check, TITLES_BY_FORM.get(form, {}), where, FORM_TITLES),
     )
 
 
@@ -83,12 +98,16 @@ def to_raw(form: str, response: Mapping[str, Any], layout: FormLayout) -> RawRes
         answers[name] = values if question_id in layout.checkboxes else ", ".join(values)
     created = parse_time(str(response["createTime"]))
     submitted = response.get("lastSubmittedTime")
+    cleaned, cut = clean_answers(answers)
+    if cut:
+        log.warning("%s: response %s: answers cut: %s", form, response["responseId"], cut)
     return RawResponse(
         form=form,
         response_id=str(response["responseId"]),
         submitted_at=created,
         last_submitted_at=parse_time(str(submitted)) if submitted else created,
-        answers=answers,
+        answers=cleaned,
+        cut=cut,
     )
 
 
@@ -196,7 +215,11 @@ class FormsApiSource(ResponseSource):
         if refresh or form not in self._layouts:
             reply = self._read(form, form_id, self._api().get(formId=form_id).execute)
             self._layouts[form] = layout_of(form, reply, self.mapping.get(form))
-        return self._layouts[form]
+        layout = self._layouts[form]
+        if layout.problem is not None:
+            self._layouts.pop(form)  # learnt again next cycle: staff may fix the form
+            raise SourceUnavailable(layout.problem)
+        return layout
 
     def _pages(
         self, form: str, form_id: str, since: datetime | None

@@ -168,7 +168,8 @@ class GoogleSheet(StatusSheet):
                 for key, values in state.read_back.items():
                     tag = seen.get(key_text(key), (None, ""))[0]
                     cache.put(name, key_text(key), (tag, digest(values)))
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems)), states
+        repeats = tuple(r for state in states.values() for r in state.repeats)
+        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=repeats), states
 
     def _present_tabs(
         self, layouts: list[TabLayout], full: bool

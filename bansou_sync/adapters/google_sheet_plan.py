@@ -19,6 +19,7 @@ from typing import Any
 
 from bansou_sync.adapters.google_sheet_read import Key, TabState, quote
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
+from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.core.sheet_setup import row_rules
 from bansou_sync.core.tabs import STATS, SYNC, TabLayout
 
@@ -259,9 +260,10 @@ def structure_requests(
 
 
 def as_text(value: Value) -> str:
+    """The text a cell shows for ``value`` (what a read gives back; digested)."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    return str(value)
+    return str(sheet_value(value))
 
 
 def row_values(state: TabState, values: Sequence[Value]) -> list[Value | None]:
@@ -271,7 +273,7 @@ def row_values(state: TabState, values: Sequence[Value]) -> list[Value | None]:
     out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
     for header, value in zip(layout.headers, values, strict=True):
         if header not in layout.staff and header in state.columns:
-            out[state.columns[header]] = value
+            out[state.columns[header]] = sheet_value(value)
     while out and out[-1] is None:
         out.pop()
     return out

@@ -5,16 +5,18 @@ A *narrow* read asks, per tab, for the header row and only the key and staff col
 (at the layout's positions); a *full* read asks for whole tabs — the first read with no
 row cache, a tab whose header differs from the layout (columns are then found by name),
 and the ledger-rebuild case, which needs every daemon column. Problems (keyless rows with
-staff content, duplicate keys, unknown or missing columns) are reported like LocalSheet's.
+staff content, unknown or missing columns) are reported like LocalSheet's; a key in
+several rows is handed on (``TabState.repeats``) for ``core.staff.settle_repeats``.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import TabLayout
 from bansou_sync.ports import StaffRow
 
@@ -45,6 +47,8 @@ class TabState:
     rows: dict[Key, int] = field(default_factory=dict)  # key → first row holding it
     last_row: int = 0  # last row with content in the columns read (0: header only)
     read_back: dict[Key, tuple[str, ...]] = field(default_factory=dict)  # full reads only
+    # keys found in more than one row (``rows`` holds the first): core.staff settles them
+    repeats: list[RepeatedKey] = field(default_factory=list)
 
     @classmethod
     def fresh(cls, layout: TabLayout) -> TabState:
@@ -138,6 +142,7 @@ def parse_tab(
     key_missing = state.key_missing
     where = [(h, columns.get(h)) for h in shown]
     strip = str.strip
+    again: dict[Key, list[tuple[int, dict[str, str]]]] = {}  # later rows of a key
     for index in sorted(grid):
         found = grid[index]
         if not any(map(strip, found.values())):
@@ -155,16 +160,27 @@ def parse_tab(
                 )
             continue
         if layout.key and key in state.rows:
-            problems.append(
-                f"{layout.name}: {' '.join(key)} が複数の行にあります"
-                f"({state.rows[key] + 1}行目, {index + 1}行目)。最初の行を使います"
-            )
+            again.setdefault(key, []).append((index + 1, _staff(layout, cells)))
             continue
         state.rows[key] = index
         if full:
             state.read_back[key] = tuple(cells[h] for h in layout.daemon)
         rows.append(StaffRow(key=key, cells=cells))
+    if again:  # rare: the first row of each repeated key is found once, here
+        first = {row.key: row.cells for row in rows if row.key in again}
+        state.repeats = [
+            RepeatedKey(
+                layout.name,
+                key,
+                ((state.rows[key] + 1, _staff(layout, first[key])), *later),
+            )
+            for key, later in again.items()
+        ]
     return state, rows, problems
+
+
+def _staff(layout: TabLayout, cells: Mapping[str, str]) -> dict[str, str]:
+    return {h: cells.get(h, "") for h in layout.staff}
 
 
 def _name(raw: Any) -> str:

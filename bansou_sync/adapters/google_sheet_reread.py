@@ -66,8 +66,8 @@ def reparse(layout: TabLayout, values: tuple[Values, ...], before: Parsed | None
         return parse_narrow(layout, values)
     if values == before.values:
         return before
-    if values[0] != before.values[0]:
-        return parse_narrow(layout, values)
+    if values[0] != before.values[0] or before.state.repeats:
+        return parse_narrow(layout, values)  # (a repeated key's rows: rare, read again)
     runs = narrow_columns(layout)
     keys = {layout.headers.index(k) for k in layout.key}
     changed: set[int] = set()
@@ -112,7 +112,7 @@ def after_insert(layout: TabLayout, before: Parsed, at: int, keys: Sequence[Key]
     """The read expected after ``keys`` were inserted as blank rows (but for their key
     cells) at sheet row ``at``: the next read, if staff did nothing meanwhile, equals it
     and is not parsed again. None where the problems found name row numbers (they move)."""
-    if before.problems or not layout.key:
+    if before.problems or before.state.repeats or not layout.key:
         return None
     count = len(keys)
     offset = at - 1  # rows of data above the insertion

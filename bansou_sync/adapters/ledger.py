@@ -228,6 +228,7 @@ class Ledger:
         self._conn = conn
         self._in_transaction = False
         self._closed = False
+        self._logged: datetime | None = None  # the cycle this connection logged last
         # The state as last loaded or committed through this connection, kept so a
         # service does not decode the whole ledger every cycle (issue 5). It is valid
         # while ``PRAGMA data_version`` is unchanged (no other connection committed);
@@ -761,6 +762,7 @@ class Ledger:
             errors,
             int(idle),
         )
+        self._logged = started_at
         with self._writing("record the cycle") as conn:
             newest = conn.execute("SELECT id, idle FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
             if idle and newest is not None and newest[1]:
@@ -784,6 +786,22 @@ class Ledger:
                 " END, idle = 0 WHERE id = (SELECT max(id) FROM cycles)",
                 (text, text),
             )
+
+    def fail_cycle(self, started_at: datetime, errors: str) -> bool:
+        """Mark the newest logged cycle failed, with ``errors`` first, when it is the one
+        started at ``started_at``: a cycle logs itself before it writes the sheet (the 同期
+        tab shows it), so a sheet write that then fails is that cycle's failure, not a
+        second row. False when this connection did not log that cycle."""
+        if self._logged != started_at:
+            return False
+        with self._writing("record the cycle") as conn:
+            changed = conn.execute(
+                "UPDATE cycles SET result = '失敗', idle = 0, errors = CASE WHEN errors = ''"
+                " THEN ? ELSE ? || ' / ' || errors END"
+                " WHERE id = (SELECT max(id) FROM cycles) AND started_at = ?",
+                (errors, errors, codec.dump_datetime(started_at)),
+            ).rowcount
+        return bool(changed)
 
     def cycles(self, limit: int = MAX_CYCLES) -> list[dict[str, Any]]:
         """Logged cycles, newest first: started_at (datetime), result, counts, errors, idle."""

@@ -6,7 +6,9 @@ headers. Staff may open them in Excel, type in the staff columns, sort, insert a
 delete rows, and save — also as CP932 CSV, which turns ``2022-06-25`` into
 ``2022/6/25``; both are read back.
 
-Rows are matched by the tab's key, never by position. Writing re-reads the file first,
+Rows are matched by the tab's key, never by position. A key found in several rows is
+read once (its first row) and handed on with every row's staff cells
+(``SheetSnapshot.repeats``): ``core.staff.settle_repeats`` decides what is applied. Writing re-reads the file first,
 so each written row carries the staff cells the file holds *now* for its key. Nothing a
 member of staff typed is dropped: a row whose key bansou-sync no longer writes (or a
 second row with the same key, or a row without a key) is kept at the end when it has
@@ -21,6 +23,7 @@ that ``'`` again (only before those four characters).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import re
 import unicodedata
@@ -29,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
+from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.textfile import read_text
 from bansou_sync.app.crashpoints import crash_point
+from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
@@ -83,13 +88,15 @@ class LocalSheet(StatusSheet):
     def read(self, full: bool = False) -> SheetSnapshot:  # always full: files are local
         tabs: dict[str, list[StaffRow]] = {}
         problems: list[str] = []
+        repeats: list[RepeatedKey] = []  # a key in several rows: core.staff settles them
         for layout in self.layouts.values():
             loaded = self._load(layout)
             if loaded is None:
                 continue
             problems += loaded.problems
             rows: list[StaffRow] = []
-            first_row: dict[tuple[str, ...], int] = {}
+            first_row: dict[tuple[str, ...], _FileRow] = {}
+            again: dict[tuple[str, ...], list[_FileRow]] = {}
             for row in [] if loaded.key_missing else loaded.rows:
                 if layout.key and not all(row.key):
                     if row.has_staff_content(layout):
@@ -98,15 +105,20 @@ class LocalSheet(StatusSheet):
                         )
                     continue
                 if layout.key and row.key in first_row:
-                    problems.append(
-                        f"{layout.name}: {' '.join(row.key)} が複数の行にあります"
-                        f"({first_row[row.key]}行目, {row.row_no}行目)。最初の行を使います"
-                    )
+                    again.setdefault(row.key, [first_row[row.key]]).append(row)
                     continue
-                first_row[row.key] = row.row_no
+                first_row[row.key] = row
                 rows.append(StaffRow(key=row.key, cells=row.cells))
             tabs[layout.name] = rows
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems))
+            repeats += [
+                RepeatedKey(
+                    layout.name,
+                    key,
+                    tuple((r.row_no, {h: r.cells[h] for h in layout.staff}) for r in found),
+                )
+                for key, found in again.items()
+            ]
+        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=tuple(repeats))
 
     def write(self, tabs: Sequence[TabRows]) -> None:
         self.last_problems = []
@@ -241,10 +253,26 @@ class LocalSheet(StatusSheet):
         try:
             write_atomically(path, buffer.getvalue().encode("utf-8-sig"))
         except OSError as exc:
-            raise SheetError(
-                f"{path} に書き込めません。Excel で開いている場合は閉じてください "
-                f"(cannot write): {exc.strerror}"
-            ) from exc
+            raise SheetError(_cannot_write(path, exc)) from exc
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_HELD_OPEN = {errno.EACCES, errno.EPERM, errno.EBUSY}  # how Windows refuses a file Excel has open
+
+
+def _cannot_write(path: Path, exc: OSError) -> str:
+    """What staff can do about a tab file that cannot be written: the hint fits the cause."""
+    if exc.errno in _DISK_FULL:
+        return (
+            f"{path} に書き込めません。ディスクの空きが足りません。不要なファイルを削除して"
+            f"空きを作ってください (cannot write: the disk is full)"
+        )
+    if exc.errno in _HELD_OPEN:
+        return (
+            f"{path} に書き込めません。Excel で開いている場合は閉じてください "
+            f"(cannot write): {exc.strerror}"
+        )
+    return f"{path} に書き込めません (cannot write): {exc.strerror}"
 
 
 def _cell(record: list[str], position: int | None, header: str) -> str:
@@ -254,6 +282,7 @@ def _cell(record: list[str], position: int | None, header: str) -> str:
 
 
 def _render(value: str | int) -> str:
+    value = sheet_value(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):

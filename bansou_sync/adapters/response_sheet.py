@@ -5,7 +5,8 @@ The Sheet holds the same table as a CSV export: row 1 the question titles after 
 (``FORMATTED_VALUE``: ``2022/06/01 10:00:00``, ``2022/06/01``, ``10:00:00``; checkbox
 answers joined with ``", "``). Rows become responses exactly as ``CsvSource`` makes them
 (``form_rows``): 回答ID is the timestamp plus its occurrence number, never a row number,
-so staff sorting or deleting rows changes nothing.
+so staff sorting or deleting rows changes nothing. A header lacking a question the rules
+need (or holding one of their titles twice) refuses the read, as for a CSV export.
 
 gspread with ``open_by_key`` semantics only (no Drive): the spreadsheet's metadata is
 read once per process to learn the first tab's title when no worksheet is configured;
@@ -26,7 +27,11 @@ from gspread.utils import absolute_range_name
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
-from bansou_sync.adapters.form_rows import responses_from_rows, timestamp_column
+from bansou_sync.adapters.form_rows import (
+    require_columns,
+    responses_from_rows,
+    timestamp_column,
+)
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
@@ -90,6 +95,7 @@ class ResponseSheetSource(ResponseSource):
             )
         rows = [[str(cell) for cell in row] for row in values[1:]]
         label = f"{FORM_TITLES.get(form, form)} (回答シート)"
+        require_columns(form, header, self.titles, label)  # before anything is judged
         responses, problems = responses_from_rows(
             form, header, rows, self.titles.get(form, {}), label
         )

@@ -35,3 +35,42 @@ def read_text(path: Path, *, error: type[BansouError] = SheetFormatError) -> str
         f"{ACCEPTED} の CSV として保存し直してください "
         f"(cannot read {path.name}: expected text in UTF-8 with or without BOM, or CP932)"
     )
+
+
+# Form answers may carry a stray control character (a vertical tab pasted from Word, a
+# NUL) or, rarely, a byte that is not UTF-8: one such character must not refuse the
+# whole export (issue 10 §3). The answer is cleaned later (core.untrusted); only a file
+# where such characters are common is taken for a binary file.
+_STRAY_SHARE = 0.01
+_STRAY_BYTES = 16
+
+
+def read_export_text(path: Path, *, error: type[BansouError] = SheetFormatError) -> tuple[str, int]:
+    """The text of a form export and how many undecodable bytes were replaced by U+FFFD.
+
+    As ``read_text``, but a few control characters are accepted, and a UTF-8 file with a
+    few bytes that are not UTF-8 is read with those bytes replaced (the caller names the
+    rows holding them). A CP932 file read as UTF-8 fails on its header row alone (dozens
+    of Japanese characters), far beyond ``_STRAY_BYTES``."""
+    data = path.read_bytes()
+    limit = max(1, int(len(data) * _STRAY_SHARE))
+    text: str | None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8-sig", errors="replace")
+        replaced = text.count("\ufffd") - data.decode("utf-8-sig", "ignore").count("\ufffd")
+        if replaced > _STRAY_BYTES:
+            try:
+                text, replaced = data.decode("cp932"), 0
+            except UnicodeDecodeError:
+                text = None
+    else:
+        replaced = 0
+    if text is not None and len(_BINARY.findall(text)) <= limit:
+        return text, replaced
+    raise error(
+        f"{path} は文字コードを判別できないか、テキストファイルではありません。"
+        f"{ACCEPTED} の CSV として保存し直してください "
+        f"(cannot read {path.name}: expected text in UTF-8 with or without BOM, or CP932)"
+    )

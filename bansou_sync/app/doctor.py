@@ -16,10 +16,10 @@ import smtplib
 import ssl
 from pathlib import Path
 
-from bansou_sync.adapters.csv_source import TIMESTAMP_HEADERS, normalise_header
+from bansou_sync.adapters.csv_source import TIMESTAMP_HEADERS, export_rows, normalise_header
 from bansou_sync.adapters.form_fields import FORM_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
-from bansou_sync.adapters.textfile import read_text
+from bansou_sync.adapters.textfile import read_export_text, read_text
 from bansou_sync.app.doctor_checks import Check, format_checks, questions_check
 from bansou_sync.app.doctor_google import (
     credential_checks,
@@ -153,22 +153,36 @@ def _folders(settings: Settings) -> list[Check]:
     return checks
 
 
-def _csv_sources(settings: Settings) -> list[Check]:
+def _csv_sources(settings: Settings, *, only_present: bool = False) -> list[Check]:
+    """``only_present``: leave out an export not set or not downloaded yet."""
     paths = {
         "registration": settings.source.registrations,
         "application": settings.source.applications,
     }
     checks = []
+    if paths["registration"] is not None and paths["registration"] == paths["application"]:
+        checks.append(
+            Check(
+                "回答CSV / responses CSV",
+                False,
+                f"登録と申請に同じファイル {paths['registration']} が指定されています / the same "
+                f"file is configured for both forms",
+                "source.registrations と source.applications にそれぞれのフォームの回答CSVを"
+                "指定してください / set each form's own export",
+            )
+        )
     for form in FORMS:
         path = paths[form]
         key = f"source.{form}s"
         name = f"回答CSV / responses CSV ({FORM_TITLES[form]})"
         fix = f"Google フォームの「回答」→ CSV をダウンロードして {key} に指定してください / download the responses CSV and set {key}"
+        if only_present and (path is None or not path.exists()):
+            continue
         if path is None:
             checks.append(Check(name, False, f"{key} が未設定 / not set", fix))
             continue
         try:
-            rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+            rows = export_rows(read_export_text(path)[0])
         except (OSError, BansouError, csv.Error) as exc:
             checks.append(Check(name, False, f"{path} を読めません / cannot read: {exc}", fix))
             continue
@@ -181,6 +195,14 @@ def _csv_sources(settings: Settings) -> list[Check]:
         questions = [Question(h, h, "column") for h in header]
         checks.append(questions_check(settings, form, questions, f"{path.name}"))
     return checks
+
+
+def source_problems(settings: Settings) -> list[str]:
+    """What ``check-config`` adds for the embedded default: the headers of the exports
+    that exist (a missing one may simply not be downloaded yet; ``doctor`` says so)."""
+    if settings.source.kind != "csv":
+        return []
+    return [c.detail for c in _csv_sources(settings, only_present=True) if not c.ok]
 
 
 def _local_sheet(folder: Path) -> list[Check]:

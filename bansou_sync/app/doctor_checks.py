@@ -4,11 +4,16 @@ configuration relies on (shared by every source kind)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
 from bansou_sync.config import Settings
-from bansou_sync.core.form_questions import Question, match_fields
+from bansou_sync.core.form_questions import (
+    Question,
+    check_columns,
+    column_problem,
+    match_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -29,19 +34,23 @@ def format_checks(checks: Sequence[Check]) -> str:
 
 
 def questions_check(settings: Settings, form: str, questions: list[Question], where: str) -> Check:
+    """Every question the configuration maps, and every one the rules need, is in the form,
+    and no title a field is read by is held twice: the check the source makes before a
+    cycle judges anything (issue 10 §3), made beforehand."""
     mapping = dict(getattr(settings.source.mapping, form))
     titles = TITLES_BY_FORM[form]
     match = match_fields(form, questions, titles, mapping)
+    check = check_columns(form, questions, TITLES_BY_FORM, mapping)
     name = f"質問 / questions ({FORM_TITLES[form]})"
     lost = [f for f in mapping if f not in match.found]
-    missing = list(dict.fromkeys([*lost, *match.missing_required]))
-    if missing:
-        shown = ", ".join(f"{f} (「{mapping.get(f, titles.get(f, f))}」)" for f in missing)
+    missing = tuple(dict.fromkeys([*lost, *check.missing]))
+    if missing or check.duplicated:
         how = "questionId" if settings.source.kind == "forms_api" else "質問文 / exact title"
+        problem = replace(check, missing=missing)
         return Check(
             name,
             False,
-            f"{where} に見つかりません / not found: {shown}",
+            column_problem(problem, {**titles, **mapping}, where, FORM_TITLES, refused=False),
             f"質問文を参照フォームと同じにするか、source.mapping.{form}.<項目> に {how} を書いて"
             f"ください (bansou-sync inspect-form で一覧) / reword the question as in the "
             f"reference form or set source.mapping.{form}.<field> (see bansou-sync inspect-form)",

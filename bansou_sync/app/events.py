@@ -149,7 +149,8 @@ def run_events(
             for r in responses
             if r.response_id not in known and r.submitted_at <= now
         ]
-        ticks = read_ticks(tab_rows.get(spec.tab_name, ()))
+        ticks = read_ticks(tab_rows.get(spec.tab_name, ()), spec.tab_name)
+        problems += ticks.problems
         sent = _already_sent(ledger, spec.event_id, [a.response_id for a in new], mail_domain)
         plan = plan_event(spec, known, new, supporters, ticks.cancelled, now, sent)
         changed += [s for rid, s in plan.signups.items() if known.get(rid) != s]

@@ -96,7 +96,8 @@ def _record_failure(services: Services, now: datetime, exc: Exception) -> None:
         if alert:
             updates[ALERTED] = "1"
         _set_flags(services, updates)
-        ledger.record_cycle(now, "失敗", 0, 0, 0, message, False)
+        if not ledger.fail_cycle(now, message):  # one 同期 row per cycle (issue 10 §6)
+            ledger.record_cycle(now, "失敗", 0, 0, 0, message, False)
         if alert:
             context = {"failures": failures, "last_error": message, "since": since}
             _alert(services, now, f"sync_failure:{since}", {**context, "credential": credential})

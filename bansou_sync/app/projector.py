@@ -240,10 +240,10 @@ class Projector:
                 tally.remove(before)
             app = state.applications.get(key)
             if app is not None and app.status != AppStatus.RESUBMITTED:
-                row = frame_row(app, policy.topic_keywords)
+                row = frame_row(app, policy.topic_keywords, policy.nationalities)
                 rows[key] = _frame_tuple(row)
                 tally.add(rows[key])
-        published = publish(tally.tables(policy.min_cell), policy.min_cell)
+        published = publish(tally.tables(), policy.min_cell)
         return [[p.section, p.item, p.value] for p in published]
 
     def _supporters(self, state: State, fresh: list[str], gone: set[str], regs: bool) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
 from bansou_sync.core.narrative import KeywordMap
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import TOTAL, WITHHELD, Published, publish, tables, unmatched
@@ -33,9 +34,13 @@ CHARTED = ("月別", "相談内容", "つながった公的支援", "支援内�
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 TITLE = "伴走支援事業 統計報告 / Anonymised statistics"
 LEGEND = (
-    "「<{n}」は{n}件未満、「秘匿」は他の数から逆算されないよう伏せた数です。"
-    " / “<{n}” is fewer than {n}; “秘匿” is hidden so that no small count can be worked out."
+    "「<{n}」は{n}件未満、「秘匿」は伴走者か相談者が{n}人未満の数と、他の数から逆算されないよう"
+    "伏せた数です。 / “<{n}” is fewer than {n}; “秘匿” is hidden: fewer than {n} supporters"
+    " or clients, or so that no small count can be worked out."
 )
+
+
+FORMULA_START = ("=", "+", "-", "@")  # what Excel would read as the start of a formula
 
 
 class ReportError(BansouError):
@@ -86,9 +91,16 @@ class Report:
         return LEGEND.format(n=self.min_cell)
 
 
-def build(state: State, keywords: KeywordMap, min_cell: int, span: Period, made_on: date) -> Report:
+def build(
+    state: State,
+    keywords: KeywordMap,
+    min_cell: int,
+    span: Period,
+    made_on: date,
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
+) -> Report:
     months = (span.start, span.end)
-    rows = publish(tables(state, keywords, months, min_cell), min_cell)
+    rows = publish(tables(state, keywords, months, nationalities), min_cell)
     return Report(span, made_on, min_cell, tuple(rows), tuple(unmatched(state, keywords, months)))
 
 
@@ -204,9 +216,11 @@ def xlsx(report: Report) -> bytes:
         sheet.append([row.section, row.item, row.value])
     for line in sheet.iter_rows():
         for cell in line:
-            # labels come from form answers: text stays text, never a formula
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                # text stays text, and Excel's quote prefix keeps it so when someone edits
+                # the cell (a category named by staff, 「-」, 「+81」 …): never a formula
                 cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["B"].width = 28
     sheet.column_dimensions["C"].width = 14

@@ -37,12 +37,12 @@ from bansou_sync.core.projection import (
     sync_rows,
 )
 from bansou_sync.core.recovery import needs_rebuild, rebuild
-from bansou_sync.core.staff import STAFF_TABS, read_staff
+from bansou_sync.core.staff import STAFF_TABS, read_staff, settle_repeats
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
 from bansou_sync.errors import GuardTripped
-from bansou_sync.ports import Mailer, ResponseSource, StatusSheet, TabRows
+from bansou_sync.ports import Mailer, ResponseSource, SheetSnapshot, StatusSheet, TabRows
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,9 @@ def latest_seen(state: State, form: str) -> datetime | None:
     # ISO texts with the same UTC offset sort as their times do (with or without a
     # fraction of a second): only the latest text of each offset is parsed, not 70,000
     latest: dict[str, str] = {}
-    for key, stamp_text in state.seen.items():
+    for key, mark in state.seen.items():
         if key.startswith(prefix):
+            stamp_text = mark.split(" ", 1)[0]  # a CSV row's mark adds its digest (cycle)
             offset = stamp_text[-6:] if stamp_text[-6:-5] in ("+", "-") else ""
             if stamp_text > latest.get(offset, ""):
                 latest[offset] = stamp_text
@@ -137,6 +138,20 @@ def _fetch(
                 f" / the {form} source suddenly returned no responses; nothing was changed"
             )
     return fetched
+
+
+def _without(
+    snapshot: SheetSnapshot,
+    conflicts: Mapping[str, set[tuple[str, ...]]],
+    tab_rows: Mapping[str, list[Mapping[str, str]]],
+) -> dict[str, list[Mapping[str, str]]]:
+    """The rows staff input is read from: those of conflicting keys left out."""
+    return {
+        tab: [row.cells for row in snapshot.tabs[tab] if row.key not in conflicts[tab]]
+        if tab in conflicts
+        else rows
+        for tab, rows in tab_rows.items()
+    }
 
 
 def _record_deliveries(
@@ -220,7 +235,12 @@ def project(
         TabRows(MAILS.name, mail_rows(ledger.outbox_items())),
         TabRows(
             STATS.name,
-            stats_rows(state, services.policy.min_cell, services.policy.topic_keywords),
+            stats_rows(
+                state,
+                services.policy.min_cell,
+                services.policy.topic_keywords,
+                services.policy.nationalities,
+            ),
         ),
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),
@@ -249,18 +269,24 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     crash_point("after_read")
     tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
     recovered: list[str] = []
+    read = snapshot  # the read the staff input comes from
     if needs_rebuild(state, tab_rows):
-        full = services.sheet.read(full=True)
-        tab_rows = {tab: [row.cells for row in rows] for tab, rows in full.tabs.items()}
+        read = services.sheet.read(full=True)
+        tab_rows = {tab: [row.cells for row in rows] for tab, rows in read.tabs.items()}
         state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
-    if recovered:
-        staff = read_staff(tab_rows)
+    # a key in several rows whose staff input differs: none of it is read (SPEC §5)
+    conflicts, repeated = settle_repeats(read.repeats)
+    staff_rows = _without(read, conflicts, tab_rows) if conflicts else tab_rows
+    if recovered or read.repeats:
+        staff = read_staff(staff_rows)
     else:  # an unchanged read gives the same row objects: read once
         staff = quiet.staff_of(
             {name: rows for name, rows in snapshot.tabs.items() if name in STAFF_TABS},
             lambda: quiet.staff_reader.read(tab_rows),
         )
-    extra = emergency_cycle.step(services, state, tab_rows, now)
+    if repeated:  # in 同期 and, through the plan, the digest
+        staff = replace(staff, problems=(*repeated, *staff.problems))
+    extra = emergency_cycle.step(services, state, staff_rows, now)
     hour = hour_of(now)
     # a plan can be taken as unchanged only for a state the ledger holds (not one this
     # cycle changed) and a source that lists only what is new (see app.quiet)
@@ -353,7 +379,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         services.events,
         ledger,
         plan.state,
-        tab_rows,
+        staff_rows,
         services.mail_domain,
         now,
         dry_run=dry_run,

@@ -16,6 +16,10 @@ import jpholiday
 JST = ZoneInfo("Asia/Tokyo")
 
 REPLY_WINDOW_DAYS = 7
+# The years a cycle's clock may be in (``--now``): Japan's national holidays exist from
+# 1948 (国民の祝日に関する法律), and every date a cycle works out from its own — reply
+# deadlines, pay dates, years of retention — must stay inside Python's year 9999.
+SUPPORTED_YEARS = range(1948, 9000)
 BASES = ("acceptance", "submission")
 
 

@@ -53,16 +53,56 @@ class CyclePlan:
     book: Book | None = None  # the book whose state is ``state``, for the next cycle
 
 
+def seen_mark(raw: RawResponse) -> str:
+    """What ``state.seen`` keeps of a response: its last edit time and, from a source
+    without edit times (CSV, linked Sheet), the digest of its answers, so that the same
+    回答ID with other answers is an edit (issue 10 §3)."""
+    moment = raw.last_submitted_at.isoformat()
+    return f"{moment} {raw.fingerprint}" if raw.fingerprint else moment
+
+
+def _legacy(known: str | None, raw: RawResponse) -> bool:
+    """A mark kept before digests were: the time alone, taken as the same answers."""
+    return (
+        known is not None
+        and bool(raw.fingerprint)
+        and " " not in known
+        and known == raw.last_submitted_at.isoformat()
+    )
+
+
 def pending(responses: Sequence[RawResponse], state: State, now: datetime) -> list[RawResponse]:
     """Responses new or edited since last seen, in submission order (file order breaks ties);
     responses from after ``now`` are not there yet (replays with --now)."""
+    seen = state.seen
     fresh = [
         (r.submitted_at, i, r)
         for i, r in enumerate(responses)
         if r.submitted_at <= now
-        and state.seen.get(f"{r.form}|{r.response_id}") != r.last_submitted_at.isoformat()
+        and (known := seen.get(f"{r.form}|{r.response_id}")) != seen_mark(r)
+        and not _legacy(known, r)
     ]
     return [r for _, _, r in sorted(fresh, key=lambda t: (t[0], t[1]))]
+
+
+def _adopt_digests(responses: Sequence[RawResponse], book: Book) -> None:
+    """Legacy marks (time only) get their response's digest, without judging again."""
+    seen = book.state.seen
+    for raw in responses:
+        key = f"{raw.form}|{raw.response_id}"
+        if _legacy(seen.get(key), raw):
+            seen[key] = seen_mark(raw)
+
+
+def _cut_problem(raw: RawResponse, record: str | None) -> str:
+    """A response whose answer was cut to the length limit, for 同期 and the digest."""
+    who = f"{record} " if record else ""
+    fields = ", ".join(raw.cut)
+    return (
+        f"{who}(回答ID {raw.response_id}, {stamp(raw.submitted_at)}): 長すぎる回答 ({fields}) "
+        f"を切り詰めて記録しました。全文はフォームの回答で確認してください / an answer too long "
+        f"was cut ({fields}): read the whole answer in the form"
+    )
 
 
 BLANK_DESK = SupporterDesk()  # what every reader of desks takes a missing one for
@@ -79,6 +119,9 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             continue  # nothing typed for one without a desk: as no desk (issue 5: the
             # first read after a backfill would store 10,000 blank desks)
         old = old or BLANK_DESK
+        unread = staff.unread.get(supporter_id)
+        if unread:  # a tick cell not understood: what the ledger had stays (issue 10 §4)
+            desk = replace(desk, **{name: getattr(old, name) for name in unread})
         book.state.desks[supporter_id] = desk
         if desk.release_duplicates and not old.release_duplicates:
             plan.notices += registrations.release_duplicates(supporter_id, book, policy)
@@ -172,7 +215,10 @@ def plan_cycle(
                 )
         else:
             plan.notices += registrations.edit(raw, existing, book)
-        book.state.seen[key] = raw.last_submitted_at.isoformat()
+        book.state.seen[key] = seen_mark(raw)
+        if raw.cut:
+            kept = book.state.registrations.get(raw.response_id)
+            plan.problems.append(_cut_problem(raw, kept.supporter_id if kept else None))
 
     _apply_decisions(inputs.staff, book, policy, plan, now)
 
@@ -192,7 +238,9 @@ def plan_cycle(
             plan.notices += notices
             if problem:
                 plan.problems.append(problem)
-        book.state.seen[key] = raw.last_submitted_at.isoformat()
+        book.state.seen[key] = seen_mark(raw)
+        if raw.cut:
+            plan.problems.append(_cut_problem(raw, book.by_response.get(raw.response_id)))
 
     plan.notices += run_deadlines(book, policy, now)
     plan.notices += run_holds(book, policy, now)
@@ -201,6 +249,8 @@ def plan_cycle(
     plan.notices += budget.notices
     plan.close_form = budget.close_form
     if inputs.complete:
+        _adopt_digests(inputs.registrations, book)
+        _adopt_digests(inputs.applications, book)
         plan.problems += _vanished(inputs.registrations, "registration", book.state)
         plan.problems += _vanished(inputs.applications, "application", book.state)
     for problem in plan.problems:

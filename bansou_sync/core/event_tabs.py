@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.event_survey import SURVEY_HEADERS, SURVEY_TAB
 from bansou_sync.core.events import STATUS_LABELS, EventSpec, Signup, reason_text, waiting_positions
-from bansou_sync.core.normalize import is_ticked
+from bansou_sync.core.normalize import read_tick
+from bansou_sync.core.staff import unread_tick
 from bansou_sync.core.tabs import TabLayout
 
 EVENT_HEADERS = (
@@ -70,16 +71,21 @@ def event_rows(signups: Mapping[str, Signup]) -> list[list[str | int]]:
 class EventTicks:
     cancelled: frozenset[str]  # 受付番号 whose キャンセル is ticked
     attended: frozenset[str]  # 受付番号 whose 出席 is ticked
+    problems: tuple[str, ...] = ()  # cells neither ticked nor unticked: not applied
 
 
-def read_ticks(rows: Sequence[Mapping[str, str]]) -> EventTicks:
-    cancelled, attended = set(), set()
+def read_ticks(rows: Sequence[Mapping[str, str]], tab: str = "") -> EventTicks:
+    cancelled: set[str] = set()
+    attended: set[str] = set()
+    problems: list[str] = []
     for row in rows:
         receipt = row.get("受付番号", "").strip()
         if not receipt:
             continue
-        if is_ticked(row.get("キャンセル")):
-            cancelled.add(receipt)
-        if is_ticked(row.get("出席")):
-            attended.add(receipt)
-    return EventTicks(frozenset(cancelled), frozenset(attended))
+        for column, ticked in (("キャンセル", cancelled), ("出席", attended)):
+            tick = read_tick(row.get(column))
+            if tick is None:
+                problems.append(unread_tick(tab, receipt, column, row.get(column)))
+            elif tick:
+                ticked.add(receipt)
+    return EventTicks(frozenset(cancelled), frozenset(attended), tuple(problems))

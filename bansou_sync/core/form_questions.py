@@ -8,6 +8,7 @@ mapping value matches a question by its ``questionId`` or, failing that, its tit
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ REQUIRED = {
     ),
 }
 CLIENT_TRIPLE = ("client_initials", "client_birth_year", "client_nationality")
+# Fields the rules read though an answer may be blank: P6 reads 紹介者 for 会員の紹介, so
+# without that question every referred volunteer would be judged not referred.
+RULE_FIELDS = {"registration": ("referrer",)}
 
 _KINDS = {
     "textQuestion": "text",
@@ -102,7 +106,7 @@ def match_fields(
     by the configured mapping when a field has one, else by its reference title."""
     wanted = {**titles, **(mapping or {})}
     found = {f: q for f, target in wanted.items() if (q := find(questions, target)) is not None}
-    required = list(REQUIRED.get(form, ()))
+    required = [*REQUIRED.get(form, ()), *RULE_FIELDS.get(form, ())]
     if form == "application" and "client_code" not in found:
         required += CLIENT_TRIPLE  # without a code question, the triple identifies clients
     missing = [f for f in wanted if f not in found]
@@ -112,6 +116,85 @@ def match_fields(
         missing_required=tuple(f for f in missing if f in required),
         missing_optional=tuple(f for f in missing if f not in required),
         unmatched=tuple(q for q in questions if q.question_id not in used),
+    )
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """Whether a form's questions (a header row, or ``forms.get``) can be judged at all."""
+
+    missing: tuple[str, ...]  # fields the rules need that no question holds
+    duplicated: tuple[str, ...]  # titles a field is read by, held by several questions
+    looks_like: str | None = None  # the other form these questions belong to, if they do
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.duplicated
+
+
+def check_columns(
+    form: str,
+    questions: Sequence[Question],
+    titles_by_form: Mapping[str, Mapping[str, str]],
+    mapping: Mapping[str, str] | None = None,
+) -> ColumnCheck:
+    """Issue 10 §3: before anything is judged, every question the rules need is there,
+    and no question a field is read by (by its title) shares that title with another —
+    otherwise every response would be judged on a blank or on the wrong column."""
+    titles = titles_by_form.get(form, {})
+    match = match_fields(form, questions, titles, mapping)
+    counts = Counter(clean(q.title) for q in questions)
+    wanted = {**titles, **(mapping or {})}
+    duplicated = tuple(
+        dict.fromkeys(
+            clean(q.title)
+            for f, q in match.found.items()
+            if counts[clean(q.title)] > 1 and clean(wanted[f]) == clean(q.title)
+        )
+    )
+    looks_like = None
+    if match.missing_required:
+        for other, other_titles in titles_by_form.items():
+            if other != form and other in REQUIRED:
+                theirs = match_fields(other, questions, other_titles)
+                if not theirs.missing_required:
+                    looks_like = other
+                    break
+    return ColumnCheck(match.missing_required, duplicated, looks_like)
+
+
+def column_problem(
+    check: ColumnCheck,
+    titles: Mapping[str, str],
+    where: str,
+    form_titles: Mapping[str, str],
+    *,
+    refused: bool = True,
+) -> str:
+    """One line for staff naming what is missing or duplicated (Japanese, then English);
+    ``refused``: said by the cycle that refused to judge, else by a check beforehand."""
+    ja: list[str] = []
+    en: list[str] = []
+    if check.missing:
+        shown = ", ".join(f"「{titles.get(f, f)}」({f})" for f in check.missing)
+        ja.append(f"必要な質問の列がありません: {shown}")
+        en.append(f"missing questions: {', '.join(check.missing)}")
+    if check.duplicated:
+        shown = ", ".join(f"「{t}」" for t in check.duplicated)
+        ja.append(f"同じ見出しの列が複数あります: {shown}")
+        en.append(f"duplicated headers: {', '.join(check.duplicated)}")
+    if check.looks_like is not None:
+        other = form_titles.get(check.looks_like, check.looks_like)
+        ja.append(f"これは「{other}」の回答のようです")
+        en.append(f"this looks like the {check.looks_like} responses")
+    if refused:
+        return (
+            f"{where}: {'。'.join(ja)}。今回は何も判定・送信していません。列を直すか設定を確認"
+            f"してください / {'; '.join(en)}: nothing was judged or sent this cycle"
+        )
+    return (
+        f"{where}: {'。'.join(ja)}。このままでは同期は判定せずに止まります / {'; '.join(en)}: "
+        f"cycles will refuse to judge until this is fixed"
     )
 
 

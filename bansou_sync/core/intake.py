@@ -9,6 +9,7 @@ from typing import Any
 from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.categories import nationality, prefecture
 from bansou_sync.core.judge import Verdict, judge
 from bansou_sync.core.model import (
     MISSING,
@@ -173,7 +174,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
         notify=notify,
         prefecture=_prefecture(book, facts),
         **judged,
-        **_answer_fields(facts, client),
+        **_answer_fields(facts, client, policy),
     )
     if original is not None:
         book.update(original, status=AppStatus.RESUBMITTED, superseded_by=app_no, updated_at=now)
@@ -188,8 +189,15 @@ def _value(answer: object) -> object:
     return None if isinstance(answer, Problem) else answer
 
 
-def _answer_fields(facts: ApplicationFacts, client: ClientResolution) -> dict[str, Any]:
-    """The record's copy of the answers (None where unreadable); the same for new and edited."""
+def _answer_fields(
+    facts: ApplicationFacts, client: ClientResolution, policy: Policy
+) -> dict[str, Any]:
+    """The record's copy of the answers (None where unreadable); the same for new and edited.
+
+    The client's nationality is kept only as its published label (``core/categories``:
+    a configured nationality or region, その他, 不明), never as typed: the answer itself
+    lives only inside the keyed hash of the client's identity (SPEC §3).
+    """
     return {
         "supporter_id": _value(facts.supporter_id),
         "name": facts.name,
@@ -200,16 +208,18 @@ def _answer_fields(facts: ApplicationFacts, client: ClientResolution) -> dict[st
         "topics": facts.topics,
         "destinations": facts.destinations,
         "outcomes": facts.outcomes,
-        "nationality": _value(facts.nationality) or "",
+        "nationality": nationality(_value(facts.nationality) or "", policy.nationalities),
         "narrative": facts.narrative,
     }
 
 
 def _prefecture(book: Book, facts: ApplicationFacts) -> str:
+    """The supporter's 活動地域 as one of the 47 prefectures (or その他 / 不明), for the
+    counts: an address typed there stays on the 伴走者 row for staff, never goes further."""
     if isinstance(facts.supporter_id, Problem):
         return ""
     reg = book.by_id.get(facts.supporter_id)
-    return reg.prefecture if reg else ""
+    return prefecture(reg.prefecture) if reg else ""
 
 
 def edit(
@@ -233,7 +243,9 @@ def edit(
     book.restore(app)
     changed = (verdict.status, verdict.reasons) != (app.status, app.reasons)
     updated = replace(
-        app, last_submitted_at=to_jst(raw.last_submitted_at), **_answer_fields(facts, client)
+        app,
+        last_submitted_at=to_jst(raw.last_submitted_at),
+        **_answer_fields(facts, client, policy),
     )
     if not changed:
         book.put_application(

@@ -62,6 +62,10 @@ class RawResponse:
     submitted_at: datetime
     last_submitted_at: datetime
     answers: dict[str, Answer] = field(default_factory=dict)
+    # a source without edit times (CSV, linked Sheet) gives a digest of the answers: the
+    # same ID with other answers is an edit (issue 10 §3); "" where edits have a time
+    fingerprint: str = ""
+    cut: tuple[str, ...] = ()  # fields whose answer was too long and was cut (flagged)
 
     def text(self, name: str) -> str:
         value = self.answers.get(name, "")

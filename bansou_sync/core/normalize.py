@@ -309,13 +309,25 @@ def read_checkbox_list(raw: str | tuple[str, ...] | None) -> tuple[str, ...]:
 
 
 # Google Sheets checkboxes hold TRUE/FALSE; staff typing into the local backend's CSV
-# use the marks a Japanese office uses on paper (SPEC §5).
-_TICKS = frozenset({"true", "1", "はい", "✓", "✔", "○", "◯", "〇", "済"})
+# use the marks a Japanese office uses on paper (SPEC §5). Anything else — ``✔``, ``レ``,
+# ``×``, ``=TRUE()`` — is not guessed at: it is reported and not applied (issue 10 §4).
+_TICKS = frozenset({"true", "1", "はい", "✓", "○", "◯", "〇", "済"})
+_UNTICKS = frozenset({"", "false", "0", "いいえ", "未"})
+
+
+def read_tick(raw: str | None) -> bool | None:
+    """A staff checkbox cell: ticked, unticked, or None when it says neither."""
+    text = fold(raw).casefold()
+    if text in _TICKS:
+        return True
+    if text in _UNTICKS:
+        return False
+    return None
 
 
 def is_ticked(raw: str | None) -> bool:
-    """Whether a staff checkbox cell reads as ticked."""
-    return fold(raw).casefold() in _TICKS
+    """Whether a staff checkbox cell reads as ticked (a cell not understood is not)."""
+    return read_tick(raw) is True
 
 
 def read_consent(raw: str | None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
 from bansou_sync.core.ids import APPLICATION, CLIENT, SUPPORTER, IdPattern
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, KeywordMap
 
@@ -43,4 +44,5 @@ class Policy:
     client_ids: IdPattern = CLIENT
     min_cell: int = 5
     topic_keywords: KeywordMap = DEFAULT_KEYWORDS  # 支援の内容 → categories (core/narrative)
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES  # 国籍 → labels (core/categories)
     after_failures: int = 3

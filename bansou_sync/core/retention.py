@@ -10,7 +10,8 @@ Two dates from the configuration:
 * after ``accounting.retain_until`` (帳簿の保存期間) those names go too.
 
 What stays is what is not personal: IDs, 申請番号, 相談者コード (the code, not the hash),
-statuses, dates, minutes, honoraria and the anonymised categories the 統計 tab counts.
+statuses, dates, minutes, honoraria and the anonymised categories the 統計 tab counts —
+typed answers (活動地域, 「その他」 text) reduced to their labels (``core/categories``).
 Records are blanked, never deleted, so an ID or 申請番号 is never issued again, and each
 purged response becomes a *tombstone* (``form|response_id``) so the daemon never imports
 it again, even when the form still holds it or it is edited.
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from bansou_sync.core.categories import options, prefecture
 from bansou_sync.core.model import AppStatus
 from bansou_sync.core.state import State
 
@@ -57,6 +59,14 @@ class PurgePlan:
 
     def add(self, kind: str, ident: str) -> None:
         self.ids.setdefault(kind, []).append(ident)
+
+
+def _prefecture_label(answer: str) -> str:
+    return prefecture(answer) if answer.strip() else ""
+
+
+def _option_labels(column: str, answers: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(options(column, answers)) if answers else ()
 
 
 def scope_on(today: date, privacy_until: date | None, accounting_until: date | None) -> str:
@@ -99,6 +109,7 @@ def plan_purge(
             address="",
             referrer="",
             languages=(),
+            prefecture=_prefecture_label(reg.prefecture),
         )
         if blank != reg:
             plan.add("registration", ident)
@@ -110,7 +121,19 @@ def plan_purge(
     for app_no, app in state.applications.items():
         # the narrative is free text about a person: it goes too (its categories are
         # counted as 記入なし afterwards; reports published before the purge keep them)
-        blank_app = replace(app, name="", email=None, memo="", narrative="")
+        # typed answers go to their published labels (an address typed as 活動地域, a name
+        # in 「その他」): what stays is what the 統計 tab counts, nothing more (issue 10 §2)
+        blank_app = replace(
+            app,
+            name="",
+            email=None,
+            memo="",
+            narrative="",
+            prefecture=_prefecture_label(app.prefecture),
+            topics=_option_labels("topics", app.topics),
+            destinations=_option_labels("destinations", app.destinations),
+            outcomes=_option_labels("outcomes", app.outcomes),
+        )
         if blank_app != app:
             plan.add("application", app_no)
         new.applications[app_no] = blank_app

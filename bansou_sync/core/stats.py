@@ -8,8 +8,15 @@ the same published rows as HTML, XLSX and PDF.
 
 What is published, and why each figure is safe:
 
+* Every label comes from a closed list (``core/categories``): the form's options, a
+  keyword category, the 47 prefectures, the configured nationalities and regions, or
+  その他 / 不明 / なし — never an answer's own text, however many applications give it.
+* A cell is shown only if it counts at least ``min_cell`` applications, distinct
+  supporters and distinct clients (one volunteer's five applications are not five
+  people): fewer applications show ``<5``, too few people ``秘匿``.
 * 合計: 申請件数, 受付完了・支払済, 謝金支払額(円), 活動した伴走者, 相談者(実人数). Totals below
-  ``min_cell`` show as ``<5``. 受付完了・支払済 is the sum of two 判定 cells and 謝金支払額 a
+  ``min_cell`` show as ``<5`` (申請件数 of fewer than ``min_cell`` supporters or clients
+  ``秘匿``). 受付完了・支払済 is the sum of two 判定 cells and 謝金支払額 a
   sum of 6,000s and 10,000s that would tell how many were paid, so each is published
   only when the 判定 cells it derives from are published, else ``秘匿``.
 * Partitions (each application in exactly one item; the items add up to 申請件数):
@@ -17,7 +24,8 @@ What is published, and why each figure is safe:
 * Covers (multiple answers; each application in at least one item, blank answers count
   as 不明 / なし / 記入なし): 相談内容, 同行先, つながった公的支援, 支援内容の分類 (the
   narrative through the keyword map, ``core/narrative``).
-* With fewer than ``min_cell`` applications no breakdown is published at all.
+* With fewer than ``min_cell`` applications, supporters or clients in all, no breakdown
+  is published at all.
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from typing import Any
 
 import pandas as pd
 
-from bansou_sync.core.categories import KNOWN, RARE, rare_among, rare_labels
+from bansou_sync.core import categories as closed
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, UNKNOWN, NationalityMap
 from bansou_sync.core.model import APP_LABELS, Application, AppStatus
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap, categories
 from bansou_sync.core.state import State
@@ -39,6 +48,7 @@ __all__ = [
     "SECRET",
     "SMALL",
     "Published",
+    "Section",
     "Tables",
     "Tally",
     "publish",
@@ -66,6 +76,18 @@ SECTIONS: tuple[tuple[str, str, Relation], ...] = (
 COLUMNS = ["app_no", "month", "prefecture", "nationality", "status", "topics", "destinations"]
 COLUMNS += ["outcomes", "narrative", "client", "supporter", "paid_yen"]
 MULTIPLE = frozenset({"topics", "destinations", "outcomes", "narrative"})
+PEOPLE = ("supporter", "client")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One breakdown's true counts, and per cell the fewer of its distinct supporters and
+    distinct clients (a cell is published only if both are at least ``min_cell``)."""
+
+    title: str
+    relation: Relation
+    counts: dict[str, int]
+    people: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -73,7 +95,7 @@ class Tables:
     """The true counts (never published as such)."""
 
     totals: dict[str, int]
-    sections: tuple[tuple[str, Relation, dict[str, int]], ...]
+    sections: tuple[Section, ...]
 
 
 @dataclass(frozen=True)
@@ -85,16 +107,15 @@ class Published:
     value: int | str
 
 
-def _distinct(values: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
 def frame(
-    state: State, keywords: KeywordMap = DEFAULT_KEYWORDS, months: tuple[str, str] | None = None
+    state: State,
+    keywords: KeywordMap = DEFAULT_KEYWORDS,
+    months: tuple[str, str] | None = None,
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> pd.DataFrame:
     """One row per application counted (not ``resubmitted``; in ``months`` when given)."""
     rows = [
-        frame_row(a, keywords)
+        frame_row(a, keywords, nationalities)
         for a in state.applications.values()
         if a.status != AppStatus.RESUBMITTED
         and (
@@ -105,18 +126,24 @@ def frame(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def frame_row(a: Application, keywords: KeywordMap = DEFAULT_KEYWORDS) -> dict[str, Any]:
-    """What one application adds to the frame (the service keeps these per application
-    between cycles, ``app.projector``, so a cycle does not re-read every narrative)."""
+def frame_row(
+    a: Application,
+    keywords: KeywordMap = DEFAULT_KEYWORDS,
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
+) -> dict[str, Any]:
+    """What one application adds to the frame: every label read into its closed list
+    (``core/categories``), never an answer's own text. (The service keeps these per
+    application between cycles, ``app.projector``, so a cycle does not re-read every
+    narrative.)"""
     return {
         "app_no": a.app_no,
-        "month": a.support_date.strftime("%Y-%m") if a.support_date else "不明",
-        "prefecture": a.prefecture or "不明",
-        "nationality": a.nationality or "不明",
+        "month": a.support_date.strftime("%Y-%m") if a.support_date else UNKNOWN,
+        "prefecture": closed.prefecture(a.prefecture),
+        "nationality": closed.nationality(a.nationality, nationalities),
         "status": APP_LABELS[a.status],
-        "topics": _distinct(a.topics) or ["不明"],
-        "destinations": _distinct(a.destinations) or ["なし"],
-        "outcomes": _distinct(a.outcomes) or ["なし"],
+        "topics": closed.options("topics", a.topics),
+        "destinations": closed.options("destinations", a.destinations),
+        "outcomes": closed.options("outcomes", a.outcomes),
         "narrative": list(categories(a.narrative, keywords)),
         "client": a.client_code or "",
         "supporter": a.supporter_id or "",
@@ -124,26 +151,12 @@ def frame_row(a: Application, keywords: KeywordMap = DEFAULT_KEYWORDS) -> dict[s
     }
 
 
-def pooled(data: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Rare free-text labels published as ``categories.RARE`` (see ``core/categories``)."""
-    data = data.copy()
-    for column in KNOWN:
-        multiple = column in MULTIPLE
-        labels = data[column].explode() if multiple else data[column]
-        rare = rare_labels(column, (str(v) for v in labels.dropna()), min_cell)
-        if rare:
-            data[column] = data[column].map(lambda value, r=rare: _recode(value, r))
-    return data
+def _distinct_among(rows: pd.DataFrame, column: str, who: str) -> pd.Series:
+    known = rows.loc[rows[who] != ""]
+    return known.groupby(column)[who].nunique()
 
 
-def _recode(value: str | list[str], rare: frozenset[str]) -> str | list[str]:
-    if isinstance(value, list):
-        return _distinct([RARE if x in rare else x for x in value])
-    return RARE if value in rare else value
-
-
-def tables_of(data: pd.DataFrame, min_cell: int) -> Tables:
-    data = pooled(data, min_cell)
+def tables_of(data: pd.DataFrame) -> Tables:
     status = data["status"]
     totals = {
         APPLICATIONS: len(data),
@@ -154,9 +167,15 @@ def tables_of(data: pd.DataFrame, min_cell: int) -> Tables:
     }
     sections = []
     for title, column, relation in SECTIONS:
-        series = data[column].explode() if relation is Relation.COVER else data[column]
-        tally = series.value_counts().sort_index()
-        sections.append((title, relation, {str(k): int(v) for k, v in tally.items()}))
+        rows = data[[column, "supporter", "client"]]
+        if relation is Relation.COVER:
+            rows = rows.explode(column)
+        tally = rows[column].value_counts().sort_index()
+        supporters = _distinct_among(rows, column, "supporter")
+        clients = _distinct_among(rows, column, "client")
+        counts = {str(k): int(v) for k, v in tally.items()}
+        people = {str(k): int(min(supporters.get(k, 0), clients.get(k, 0))) for k in tally.index}
+        sections.append(Section(title, relation, counts, people))
     return Tables(totals=totals, sections=tuple(sections))
 
 
@@ -170,8 +189,8 @@ class Tally:
     The service keeps one between cycles (``app.projector``): adding and removing the
     rows of the applications that changed costs O(changed), and ``tables`` costs
     O(distinct labels), where ``tables_of`` re-reads every application. The result is
-    ``tables_of``'s, pooling included (the tests compare them on plain data). Rows are
-    tuples in ``COLUMNS`` order, each list already without repeats (``frame_row``).
+    ``tables_of``'s (the tests compare them on plain data). Rows are tuples in
+    ``COLUMNS`` order, each list already without repeats (``frame_row``).
     """
 
     count: int = 0
@@ -183,10 +202,14 @@ class Tally:
     labels: dict[str, Counter[str]] = field(
         default_factory=lambda: {column: Counter() for _, column, _ in SECTIONS}
     )
-    # per pooled list column: the rows' sets of labels that are no known category —
-    # whether a row counts under RARE depends on which labels are rare at the time
-    unknown: dict[str, Counter[frozenset[str]]] = field(
-        default_factory=lambda: {c: Counter() for c in KNOWN if c in MULTIPLE}
+    # per person kind ("supporter", "client") and section's column: how many rows each
+    # (label, person) pair gives, and how many distinct people each label has — kept
+    # together so a cell's people cost O(1) per row (issue 5: a 60,000-row backfill)
+    pairs: dict[str, dict[str, Counter[tuple[str, str]]]] = field(
+        default_factory=lambda: {p: {c: Counter() for _, c, _ in SECTIONS} for p in PEOPLE}
+    )
+    people: dict[str, dict[str, Counter[str]]] = field(
+        default_factory=lambda: {p: {c: Counter() for _, c, _ in SECTIONS} for p in PEOPLE}
     )
 
     def add(self, row: Sequence[Any], sign: int = 1) -> None:
@@ -195,22 +218,33 @@ class Tally:
         self.count += sign
         self.accepted += sign * (status in (ACCEPTED_LABEL, PAID_LABEL))
         self.paid_yen += sign * int(row[_AT["paid_yen"]])
-        for name, people in (("supporter", self.supporters), ("client", self.clients)):
-            if row[_AT[name]] != "":
-                _bump(people, row[_AT[name]], sign)
+        people = []
+        for kind, everyone in zip(PEOPLE, (self.supporters, self.clients), strict=True):
+            person = row[_AT[kind]]
+            if person != "":
+                _bump(everyone, person, sign)
+                people.append((self.pairs[kind], self.people[kind], person))
         for column, counts in self.labels.items():
             value = row[_AT[column]]
-            for label in value if column in MULTIPLE else (value,):
+            labels = value if column in MULTIPLE else (value,)
+            for label in labels:
                 _bump(counts, label, sign)
-        for column, sets in self.unknown.items():
-            strange = frozenset(row[_AT[column]]).difference(KNOWN[column])
-            if strange:
-                _bump(sets, strange, sign)
+            for pairs_of, people_of, person in people:
+                pairs, distinct = pairs_of[column], people_of[column]
+                for label in labels:
+                    key = (label, person)
+                    n = pairs.get(key, 0) + sign
+                    if n:
+                        pairs[key] = n
+                    else:
+                        del pairs[key]
+                    if n == (sign > 0):  # 0 → 1: a person comes; 1 → 0: goes
+                        _bump(distinct, label, sign)
 
     def remove(self, row: Sequence[Any]) -> None:
         self.add(row, -1)
 
-    def tables(self, min_cell: int) -> Tables:
+    def tables(self) -> Tables:
         totals = {
             APPLICATIONS: self.count,
             ACCEPTED: self.accepted,
@@ -221,25 +255,11 @@ class Tally:
         sections = []
         for title, column, relation in SECTIONS:
             counts = self.labels[column]
-            rare = rare_among(column, counts, min_cell)
-            if rare:
-                counts = self._pooled(column, counts, rare)
+            supporters, clients = (self.people[kind][column] for kind in PEOPLE)
             shown = {str(k): int(counts[k]) for k in sorted(counts)}
-            sections.append((title, relation, shown))
+            people = {k: min(supporters[k], clients[k]) for k in shown}
+            sections.append(Section(title, relation, shown, people))
         return Tables(totals=totals, sections=tuple(sections))
-
-    def _pooled(self, column: str, counts: Counter[str], rare: frozenset[str]) -> Counter[str]:
-        """``pooled``'s recoding, on counts: the rare labels become one RARE label,
-        counted once per row (a list item) or per application (a single answer)."""
-        kept = Counter({k: n for k, n in counts.items() if k not in rare and k != RARE})
-        if column in MULTIPLE:
-            pooled = rare | {RARE}
-            in_rare = sum(n for labels, n in self.unknown[column].items() if labels & pooled)
-        else:
-            in_rare = sum(n for k, n in counts.items() if k in rare or k == RARE)
-        if in_rare:
-            kept[RARE] = in_rare
-        return kept
 
 
 def _bump(counts: Counter[Any], key: Any, sign: int) -> None:
@@ -255,9 +275,9 @@ def tables(
     state: State,
     keywords: KeywordMap = DEFAULT_KEYWORDS,
     months: tuple[str, str] | None = None,
-    min_cell: int = 5,
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> Tables:
-    return tables_of(frame(state, keywords, months), min_cell)
+    return tables_of(frame(state, keywords, months, nationalities))
 
 
 def unmatched(
@@ -269,14 +289,21 @@ def unmatched(
 
 
 def publish(t: Tables, min_cell: int) -> list[Published]:
+    """What may be published of ``t``: small cells ``<5``, cells of too few people and
+    the cells that would give a hidden one away 秘匿 (``core/suppression``), a whole
+    breakdown withheld when it cannot be published safely."""
     n = t.totals[APPLICATIONS]
+    # with fewer than min_cell supporters or clients in all, every cell has too few
+    people = min(t.totals[SUPPORTERS], t.totals[CLIENTS])
+    broken_down = n >= min_cell and people >= min_cell
     shown_sections: dict[str, dict[str, int | str]] = {}
     rows: list[Published] = []
-    for title, relation, counts in t.sections:
-        if n < min_cell:
+    for section in t.sections:
+        title = section.title
+        if not broken_down:
             rows.append(Published(title, WITHHELD, SECRET))
             continue
-        result = suppress_table(counts, min_cell, n, relation)
+        result = suppress_table(section.counts, min_cell, n, section.relation, section.people)
         if result.withheld:
             rows.append(Published(title, WITHHELD, SECRET))
             continue
@@ -289,7 +316,7 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
         "判定" in shown_sections
         and all(isinstance(verdicts.get(label, 0), int) for label in (ACCEPTED_LABEL, PAID_LABEL))
     )
-    if n < min_cell:
+    if not broken_down:
         paid_open = accepted_open = t.totals[ACCEPTED] == 0
     totals: list[Published] = []
     for key, value in t.totals.items():
@@ -297,16 +324,22 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
             totals.append(Published(TOTAL, key, SECRET))
         elif key == HONORARIA:
             totals.append(Published(TOTAL, key, value))
+        elif key == APPLICATIONS and value >= min_cell and people < min_cell:
+            # five applications of one volunteer: the count is theirs (SPEC §8)
+            totals.append(Published(TOTAL, key, SECRET))
         else:
             totals.append(Published(TOTAL, key, small(value, min_cell)))
     return totals + rows
 
 
 def stats_rows(
-    state: State, min_cell: int = 5, keywords: KeywordMap = DEFAULT_KEYWORDS
+    state: State,
+    min_cell: int = 5,
+    keywords: KeywordMap = DEFAULT_KEYWORDS,
+    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> list[list[str | int]]:
     """The 統計 tab: 区分 · 項目 · 件数."""
-    published = publish(tables(state, keywords, None, min_cell), min_cell)
+    published = publish(tables(state, keywords, None, nationalities), min_cell)
     return [[p.section, p.item, p.value] for p in published]
 
 

@@ -3,11 +3,14 @@
 The algorithm is **threshold primary suppression followed by greedy complementary
 suppression checked by interval (Fréchet-bound) audit**, one published table at a time:
 
-1. *Primary*: every count ``1 … min_cell−1`` is hidden and shown as ``<5``.
+1. *Primary*: every count ``1 … min_cell−1`` is hidden and shown as ``<5``; so is, as
+   ``秘匿``, every larger count made by fewer than ``min_cell`` distinct supporters or
+   clients (``people``: one volunteer's five applications are one person's, SPEC §8).
 2. *Audit*: a reader knows, for each hidden cell, its bounds (``<5`` → 1 … min_cell−1;
-   ``秘匿`` → min_cell … total) and the table's published relation: a **partition** (the
-   cells add up to the published total exactly, e.g. 月別) or a **cover** (each record
-   has at least one item, so the cells add up to *at least* the total, e.g. 相談内容).
+   ``秘匿`` → min_cell … total, whether hidden for its people or as a complement) and
+   the table's published relation: a **partition** (the cells add up to the published
+   total exactly, e.g. 月別) or a **cover** (each record has at least one item, so the
+   cells add up to *at least* the total, e.g. 相談内容).
    With one linear relation over interval bounds, the exact range of a hidden cell is
    ``[max(lo, S − Σ others' hi), min(hi, S − Σ others' lo)]`` (every integer in it is
    reachable), so the audit is exact, not a heuristic.
@@ -73,10 +76,18 @@ def pinned(
 
 
 def suppress_table(
-    counts: Mapping[str, int], min_cell: int, total: int, relation: Relation
+    counts: Mapping[str, int],
+    min_cell: int,
+    total: int,
+    relation: Relation,
+    people: Mapping[str, int] | None = None,
 ) -> Suppressed:
-    """Hide small counts, then enough others that none can be worked out (module doc)."""
+    """Hide small counts and cells of too few people (``people``: per cell, the fewer of
+    its distinct supporters and clients), then enough others that none can be worked
+    out (module doc)."""
     hidden = {k for k, v in counts.items() if 0 < v < min_cell}
+    if people is not None:
+        hidden |= {k for k, v in counts.items() if v >= min_cell and people[k] < min_cell}
     if hidden and relation is not Relation.NONE:
         others = sorted((v, k) for k, v in counts.items() if k not in hidden and v > 0)
         while others and pinned(counts, hidden, min_cell, total, relation):

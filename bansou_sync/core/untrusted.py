@@ -42,8 +42,8 @@ CUT_MARKER = "…[以下省略 / truncated]"
 def cell_text(text: str) -> str:
     """``text`` for a sheet cell or a page: CR/CRLF and U+2028/9 as LF, tabs and LFs
     kept, every other control and every bidi control removed."""
-    if text.isascii() and text.isprintable():
-        return text  # the usual value: nothing to look for
+    if text.isprintable():
+        return text  # the usual value: no control, break or bidi character is printable
     return _NOT_IN_A_CELL.sub("", _LINE_BREAKS.sub("\n", text))
 
 

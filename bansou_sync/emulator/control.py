@@ -272,6 +272,9 @@ class ControlApi:
         body = request.json()
         given = body if isinstance(body, list) else body.get("responses", [])
         force = isinstance(body, dict) and bool(body.get("force", False))
+        self._check_questions(
+            match["form"], [r.get("answers") for r in given if isinstance(r, dict)]
+        )
         try:
             added = self._forms().add_responses(match["form"], given, force=force)
         except KeyError as exc:
@@ -280,8 +283,32 @@ class ControlApi:
             raise ApiError(409, str(exc), "FAILED_PRECONDITION") from exc
         return Response(200, {"responses": added})
 
+    def _check_questions(self, form_id: str, answer_sets: list[Any]) -> None:
+        """An answer to a question the form does not have would be stored under a made-up
+        questionId and silently ignored by whatever reads it: refuse it, naming it."""
+        try:
+            known = self._forms().state(form_id).question_ids()
+        except KeyError as exc:
+            raise ApiError(404, str(exc)) from exc
+        unknown = sorted(
+            {
+                str(key)
+                for answers in answer_sets
+                if isinstance(answers, dict)
+                for key in answers
+                if str(key) not in known
+            }
+        )
+        if unknown:
+            titles = sorted(k for k, v in known.items() if k != v)
+            raise _bad(
+                f"no question titled {', '.join(map(repr, unknown))} in form {form_id!r};"
+                f" its questions: {', '.join(map(repr, titles))}"
+            )
+
     def _edit(self, request: Request, match: re.Match[str]) -> Response:
         body = request.json()
+        self._check_questions(match["form"], [body.get("answers") or {}])
         try:
             edited = self._forms().edit_response(
                 match["form"],

@@ -6,7 +6,9 @@ Layout::
                                           "_emulator": {"legacy": true, "order": "submitted"}
     DIR/responses/<name>.responses.json   that form's responses: a JSON list of Forms API
                                           response objects, or {"responses": [...]}
-    DIR/spreadsheets/<id>.json            optional; handed to the Sheets API's load_fixture
+    DIR/spreadsheets/<id>.json            optional; a spreadsheet (``StaffHooks.load_fixture``'s
+                                          shape: {"title"?, "sheets": {"tab": [[row], ...]}})
+                                          loaded under the ID <id> (the file name)
     DIR/oauth/clients.json                optional; OAuth user clients for the refresh-token
                                           grant: [{client_id, client_secret, refresh_token,
                                           email, scopes?}]
@@ -43,6 +45,17 @@ def read_responses(path: Path) -> list[dict[str, Any]]:
     return data
 
 
+def _spreadsheet_fixture(path: Path) -> dict[str, Any]:
+    """A spreadsheet fixture whose ID is its file name (``<id>.json``)."""
+    data = _read(path)
+    if not isinstance(data, dict) or not isinstance(data.get("sheets", {}), dict):
+        raise FixtureError(f"{path}: expected {{'title'?, 'sheets': {{'tab': [[row], ...]}}}}")
+    written = data.get("spreadsheetId")
+    if written is not None and written != path.stem:
+        raise FixtureError(f"{path}: spreadsheetId {written!r} is not the file's name")
+    return {**data, "spreadsheetId": path.stem}
+
+
 def load_fixtures(emulator: Emulator, folder: Path) -> list[str]:
     """Load everything under ``folder``; returns the form IDs loaded."""
     folder = Path(folder)
@@ -69,7 +82,7 @@ def load_fixtures(emulator: Emulator, folder: Path) -> list[str]:
         for sheet_path in sorted(sheets_dir.glob("*.json")):
             if load is None:
                 raise FixtureError(f"{sheet_path}: this emulator has no Sheets API to load it")
-            load(sheet_path.stem, _read(sheet_path))
+            load(_spreadsheet_fixture(sheet_path))
     clients = folder / "oauth" / "clients.json"
     if clients.exists():
         for client in _read(clients):

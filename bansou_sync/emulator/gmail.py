@@ -1,5 +1,5 @@
 """Gmail API v1, the part a mailer needs: ``messages.send`` (JSON ``raw`` or the
-``/upload`` media form), ``drafts.create/get/send``, ``messages.list`` with a small
+``/upload`` media form), ``drafts.create/get/send/list/delete``, ``messages.list`` with a small
 search language (``in:sent``, ``subject:word``, ``subject:"a phrase"``,
 ``rfc822msgid:<id>``, ``from:``, ``to:``, bare words; terms are ANDed),
 ``messages.get`` (``minimal``/``metadata``/``full``/``raw``) and ``getProfile``.
@@ -133,7 +133,14 @@ class GmailApi:
             route("POST", up + r"/drafts", "gmail.users.drafts.create", self._draft_create),
             route("POST", u + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
             route("POST", up + r"/drafts/send", "gmail.users.drafts.send", self._draft_send),
+            route("GET", u + r"/drafts", "gmail.users.drafts.list", self._draft_list),
             route("GET", u + r"/drafts/(?P<id>[^/]+)", "gmail.users.drafts.get", self._draft_get),
+            route(
+                "DELETE",
+                u + r"/drafts/(?P<id>[^/]+)",
+                "gmail.users.drafts.delete",
+                self._draft_delete,
+            ),
             route("GET", u + r"/profile", "gmail.users.getProfile", self._profile),
         ]
 
@@ -183,6 +190,38 @@ class GmailApi:
             message.history_id = self._history
             message.internal_date = int(self.clock.now() * 1000)
             return Response(200, _minimal_ids(message))
+
+    def _draft_list(self, request: Request, match: re.Match[str]) -> Response:
+        """drafts.list with ``q`` (the search syntax of messages.list), newest first."""
+        owner = self._owner(request, match)
+        query = request.param("q") or ""
+        with self._lock:
+            found = sorted(
+                (
+                    (self._messages[m], d)
+                    for d, m in self._drafts.items()
+                    if self._messages[m].owner == owner and _matches(self._messages[m], query)
+                ),
+                key=lambda pair: (pair[0].internal_date, pair[0].id),
+                reverse=True,
+            )
+            body: dict[str, Any] = {"resultSizeEstimate": len(found)}
+            if found:
+                body["drafts"] = [
+                    {"id": d, "message": {"id": m.id, "threadId": m.thread_id}} for m, d in found
+                ]
+            return Response(200, body)
+
+    def _draft_delete(self, request: Request, match: re.Match[str]) -> Response:
+        """Deleted for good (not to the bin), as Gmail's drafts.delete: 204, no body."""
+        owner = self._owner(request, match)
+        with self._lock:
+            message_id = self._drafts.get(match["id"])
+            if message_id is None or self._messages[message_id].owner != owner:
+                raise ApiError(404, _NOT_FOUND, reason="notFound")
+            del self._drafts[match["id"]]
+            del self._messages[message_id]
+            return Response(204, None)
 
     def _draft_get(self, request: Request, match: re.Match[str]) -> Response:
         owner = self._owner(request, match)
@@ -397,7 +436,8 @@ def _matches(message: StoredMessage, query: str) -> bool:
 
 def _term(message: StoredMessage, op: str, value: str) -> bool:
     if op == "in" or op == "label":
-        return value.upper() in message.label_ids
+        # Gmail's search names the DRAFT label "drafts" as well (in:drafts)
+        return {"drafts": "DRAFT"}.get(value, value.upper()) in message.label_ids
     if op == "is":
         return value.upper() in message.label_ids
     if op == "subject":

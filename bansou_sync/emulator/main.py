@@ -34,17 +34,23 @@ def config_snippet(emulator: Emulator, key_file: Path) -> str:
         title = str(emulator.forms.state(form_id).form.get("info", {}).get("title", ""))
         kind = kinds.get(title)
         lines.append(f"  {kind}_form_id: {form_id}" if kind else f"  # {title}: {form_id}")
+    books = emulator.sheets.spreadsheet_ids() if emulator.sheets is not None else []
+    book = books[0] if books else "<POST /_emulator/sheets, then its spreadsheetId>"
     lines += [
-        "sheet: {kind: google, spreadsheet_id: <a spreadsheet id in the emulator>}",
+        f"sheet: {{kind: google, spreadsheet_id: {book}}}",
         "mail: {kind: gmail}",
     ]
     return "\n".join(lines)
 
 
-def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
+def run_emulator(
+    port: int, fixtures_dir: Path | None, out_dir: Path, row_metadata_on_sort: str = "move"
+) -> int:
     """Serve until interrupted; returns the process exit code."""
     # the CLI's emulator has its process to itself (see ``Emulator.freeze_gc``)
-    emulator = start_emulator(fixtures_dir, port=port, freeze_gc=True)
+    emulator = start_emulator(
+        fixtures_dir, port=port, freeze_gc=True, row_metadata_on_sort=row_metadata_on_sort
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     key_file = emulator.write_service_account_file(out_dir / KEY_FILE).resolve()
     (out_dir / "emulator.json").write_text(
@@ -54,6 +60,10 @@ def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
                 "token_uri": emulator.token_uri,
                 "service_account_file": str(key_file),
                 "forms": emulator.forms.form_ids() if emulator.forms is not None else [],
+                "spreadsheets": emulator.sheets.spreadsheet_ids()
+                if emulator.sheets is not None
+                else [],
+                "row_metadata_on_sort": row_metadata_on_sort,
             },
             indent=2,
         ),
@@ -61,6 +71,7 @@ def run_emulator(port: int, fixtures_dir: Path | None, out_dir: Path) -> int:
     )
     print(f"Google emulator listening on {emulator.base_url}", flush=True)
     print(f"service-account key: {key_file}", flush=True)
+    print(f"row metadata on sort: {row_metadata_on_sort}", flush=True)
     print(config_snippet(emulator, key_file), flush=True)
 
     stop = threading.Event()

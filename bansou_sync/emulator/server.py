@@ -34,6 +34,14 @@ SERVICES = {
     "gmail": "gmail.googleapis.com",
 }
 JSON_TYPE = "application/json; charset=UTF-8"
+# Sheets and Forms refuse a request body over 10 MiB with this 400 (Gmail's own limit on
+# a message, 35 MB, is another matter and is not emulated).
+PAYLOAD_LIMIT = 10 * 1024 * 1024
+PAYLOAD_LIMITED = ("sheets", "forms")
+
+
+def too_large() -> ApiError:
+    return ApiError(400, f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes.")
 
 
 class Emulator:
@@ -249,6 +257,8 @@ class Emulator:
         self, api: Api, route_: Route, match: Any, request: Request, entry: LoggedRequest
     ) -> Response | None:
         service = SERVICES.get(api.name, f"{api.name}.googleapis.com")
+        if api.name in PAYLOAD_LIMITED and len(request.body) > PAYLOAD_LIMIT:
+            return _error(too_large())
         if route_.needs_auth:
             header = request.headers.get("authorization")
             oauth = self.api("oauth")

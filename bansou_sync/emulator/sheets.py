@@ -167,7 +167,8 @@ class SheetsApi(StaffHooks):
         """The spreadsheet exists but belongs to someone who has not shared it with the
         caller: every request on it gets Google's 403 (the usual set-up mistake)."""
         with self._lock:
-            self.book(spreadsheet_id)
+            if spreadsheet_id not in self._books:
+                raise ApiError(404, NOT_FOUND)
             self._not_shared.add(spreadsheet_id)
 
     def share(self, spreadsheet_id: str) -> None:
@@ -470,8 +471,8 @@ def _updated_data(written: grid.Written, render: str | None) -> dict[str, Any]:
 
 def _totals(spreadsheet_id: str, written: list[grid.Written]) -> dict[str, Any]:
     """Google counts distinct rows and columns touched, and sheets, over the batch."""
-    rows = {(w.sheet.sheet_id, w.start_row + r) for w in written for r in range(w.rows)}
-    cols = {(w.sheet.sheet_id, w.start_col + c) for w in written for c in range(w.columns)}
+    rows = {(w.sheet.sheet_id, w.start_row + r) for w in written for r in w.written_rows}
+    cols = {(w.sheet.sheet_id, w.start_col + c) for w in written for c in w.written_columns}
     reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     cells = sum(w.cells for w in written)
     if cells:
@@ -479,7 +480,7 @@ def _totals(spreadsheet_id: str, written: list[grid.Written]) -> dict[str, Any]:
             totalUpdatedRows=len(rows),
             totalUpdatedColumns=len(cols),
             totalUpdatedCells=cells,
-            totalUpdatedSheets=len({w.sheet.sheet_id for w in written}),
+            totalUpdatedSheets=len({w.sheet.sheet_id for w in written if w.cells}),
         )
     return reply
 

@@ -115,6 +115,10 @@ class Written:
     rows: int
     columns: int
     cells: int
+    # offsets (from start_row / start_col) of the rows and columns that got a value:
+    # Google counts only those in updatedRows/updatedColumns (``null`` cells are skipped)
+    written_rows: tuple[int, ...] = ()
+    written_columns: tuple[int, ...] = ()
 
     def reply(self, spreadsheet_id: str) -> dict[str, Any]:
         reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
@@ -127,7 +131,9 @@ class Written:
         )
         if self.cells:
             reply.update(
-                updatedRows=self.rows, updatedColumns=self.columns, updatedCells=self.cells
+                updatedRows=len(self.written_rows),
+                updatedColumns=len(self.written_columns),
+                updatedCells=self.cells,
             )
         return reply
 
@@ -145,13 +151,26 @@ def write(
     target.check_cells(start_row + max(height, 1), start_col + max(width, 1))
     parse = from_user_entered if option == "USER_ENTERED" else from_raw
     cells = 0
+    touched_rows: list[int] = []
+    touched_cols: set[int] = set()
     for r, row in enumerate(rows):
-        cells += len(row)
-        # Google: null values are skipped
+        # Google: null values are skipped, and not counted as updated
         given = [(start_col + c, parse(value)) for c, value in enumerate(row) if value is not None]
         if given:
             target.sheet.set_values(start_row + r, given)
-    return Written(target.sheet, start_row, start_col, height, width, cells)
+            cells += len(given)
+            touched_rows.append(r)
+            touched_cols.update(c for c, value in enumerate(row) if value is not None)
+    return Written(
+        target.sheet,
+        start_row,
+        start_col,
+        height,
+        width,
+        cells,
+        tuple(touched_rows),
+        tuple(sorted(touched_cols)),
+    )
 
 
 def _is_single_cell(area: Area) -> bool:
@@ -338,10 +357,11 @@ def _reply(target: Target, by_columns: bool, values: list[list[Any]]) -> dict[st
 def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, int]:
     """Google's append "table" search: (tableRange bounds or None, next row, first column).
 
-    A one-cell range anchors the table at that cell: the run of filled cells to its right,
-    extended down while rows below have values there. Any other range: the last row with
+    A filled one-cell range is in the table around it; a blank one is in no table, the
+    values go there. Any other range: the last row with
     a value, and in it the *last* run of filled cells — which is why Google appends
-    ``C2:E2`` after a first row ``x, "", y`` (the gspread cassette shows it).
+    ``C2:E2`` after a first row ``x, "", y`` (the gspread cassette shows it), grown to
+    the whole table around it (``_whole_table``).
     """
     sheet = target.sheet
     start_row, end_row, start_col, end_col = target.clipped()
@@ -350,30 +370,46 @@ def find_table(target: Target) -> tuple[tuple[int, int, int, int] | None, int, i
         return sheet.value(row, col) is not None
 
     area = target.area
-    if area is not None and _is_single_cell(area) and filled(start_row, start_col):
-        right = start_col
-        while right + 1 < sheet.column_count and filled(start_row, right + 1):
-            right += 1
-        bottom = start_row
-        while bottom + 1 < sheet.row_count and any(
-            filled(bottom + 1, c) for c in range(start_col, right + 1)
-        ):
-            bottom += 1
-        return (start_row, bottom + 1, start_col, right + 1), bottom + 1, start_col
     if area is not None and _is_single_cell(area):
-        end_row, end_col = sheet.row_count, sheet.column_count
-    last = sheet.last_row_with_value(start_col, end_col, start_row, end_row)
-    if last < 0:
-        return None, start_row, start_col
-    runs: list[tuple[int, int]] = []
-    for col in range(start_col, end_col):
-        if filled(last, col):
-            if runs and runs[-1][1] == col:
-                runs[-1] = (runs[-1][0], col + 1)
-            else:
-                runs.append((col, col + 1))
-    left, right = runs[-1]
-    top = last
-    while top - 1 >= start_row and any(filled(top - 1, c) for c in range(left, right)):
-        top -= 1
-    return (top, last + 1, left, right), last + 1, left
+        if not filled(start_row, start_col):
+            # a blank cell is in no table: the values go there, even inside a table's
+            # span (Google's guide: "E4 would start writing at E4 … not in any table")
+            return None, start_row, start_col
+        seed = (start_row, start_row + 1, start_col, start_col + 1)
+    else:
+        last = sheet.last_row_with_value(start_col, end_col, start_row, end_row)
+        if last < 0:
+            return None, start_row, start_col
+        runs: list[tuple[int, int]] = []
+        for col in range(start_col, end_col):
+            if filled(last, col):
+                if runs and runs[-1][1] == col:
+                    runs[-1] = (runs[-1][0], col + 1)
+                else:
+                    runs.append((col, col + 1))
+        seed = (last, last + 1, *runs[-1])
+    top, bottom, left, right = _whole_table(sheet, *seed)
+    return (top, bottom, left, right), bottom, left
+
+
+def _whole_table(
+    sheet: Sheet, top: int, bottom: int, left: int, right: int
+) -> tuple[int, int, int, int]:
+    """The table a filled block belongs to: grown while a cell next to it holds a value,
+    past the requested range too (Google's guide: "C5:D6 … both in the B4:D6 table")."""
+
+    def filled(row: int, col: int) -> bool:
+        return sheet.value(row, col) is not None
+
+    grown = True
+    while grown:
+        grown = False
+        while right < sheet.column_count and any(filled(r, right) for r in range(top, bottom)):
+            right, grown = right + 1, True
+        while left > 0 and any(filled(r, left - 1) for r in range(top, bottom)):
+            left, grown = left - 1, True
+        while bottom < sheet.row_count and any(filled(bottom, c) for c in range(left, right)):
+            bottom, grown = bottom + 1, True
+        while top > 0 and any(filled(top - 1, c) for c in range(left, right)):
+            top, grown = top - 1, True
+    return top, bottom, left, right

@@ -2,7 +2,12 @@
 
 Methods on ``SheetsApi`` and no-auth, no-quota routes under ``/_emulator/sheets``:
 
+- ``GET  /_emulator/sheets`` → ``{"spreadsheets": [ids], "row_metadata_on_sort"}``
 - ``POST /_emulator/sheets`` body = a fixture → ``{"spreadsheetId"}`` (``load_fixture``)
+- ``GET``/``POST /_emulator/sheets/settings`` ``{"row_metadata_on_sort": "move"|"stay"}``
+- ``POST /_emulator/sheets/{id}/unshare`` / ``share``: the owner stops / starts sharing it
+  with the caller (403 ``The caller does not have permission`` on every API call)
+- ``DELETE /_emulator/sheets/{id}``: gone, as Drive ``files.delete`` (404 afterwards)
 - ``GET  /_emulator/sheets/{id}/dump`` → ``{tab: [[formatted cells]]}`` (``dump``)
 - ``POST /_emulator/sheets/{id}/sort``       ``{"tab", "column", "descending"?, "headerRows"?}``
 - ``POST /_emulator/sheets/{id}/insert-row`` ``{"tab", "row"}`` (1-based: a blank row becomes row N)
@@ -37,6 +42,25 @@ class StaffHooks:
 
     def book(self, spreadsheet_id: str) -> Spreadsheet:
         raise NotImplementedError
+
+    def unshare(self, spreadsheet_id: str) -> None:
+        raise NotImplementedError
+
+    def share(self, spreadsheet_id: str) -> None:
+        raise NotImplementedError
+
+    def delete_spreadsheet(self, spreadsheet_id: str) -> None:
+        raise NotImplementedError
+
+    def spreadsheet_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._books)
+
+    def set_row_metadata_on_sort(self, behaviour: str) -> None:
+        """What a sort does to row developer metadata (Google does not document it)."""
+        if behaviour not in ("move", "stay"):
+            raise ValueError(f"row_metadata_on_sort must be move or stay, not {behaviour!r}")
+        setattr(self, "row_metadata_on_sort", behaviour)  # noqa: B010 (set on SheetsApi)
 
     def new_spreadsheet(
         self, body: dict[str, Any], spreadsheet_id: str | None = None
@@ -146,7 +170,36 @@ class StaffHooks:
 
     def staff_routes(self) -> list[Route]:
         return [
+            route("GET", r"^/_emulator/sheets$", "emulator.sheets.list", self._list_route, False),
             route("POST", r"^/_emulator/sheets$", "emulator.sheets.load", self._load_route, False),
+            route(
+                "GET",
+                r"^/_emulator/sheets/settings$",
+                "emulator.sheets.settings",
+                self._settings_route,
+                False,
+            ),
+            route(
+                "POST",
+                r"^/_emulator/sheets/settings$",
+                "emulator.sheets.settings",
+                self._settings_route,
+                False,
+            ),
+            route(
+                "POST",
+                _STAFF + "(?P<action>unshare|share)$",
+                "emulator.sheets.sharing",
+                self._sharing_route,
+                False,
+            ),
+            route(
+                "DELETE",
+                r"^/_emulator/sheets/(?P<id>[^/]+)$",
+                "emulator.sheets.delete",
+                self._delete_route,
+                False,
+            ),
             route("GET", _STAFF + "dump$", "emulator.sheets.dump", self._dump_route, False),
             route(
                 "POST",
@@ -156,6 +209,39 @@ class StaffHooks:
                 False,
             ),
         ]
+
+    def _list_route(self, request: Request, match: re.Match[str]) -> Response:
+        return Response(200, self._settings() | {"spreadsheets": self.spreadsheet_ids()})
+
+    def _settings(self) -> dict[str, Any]:
+        return {"row_metadata_on_sort": getattr(self, "row_metadata_on_sort", "move")}
+
+    def _settings_route(self, request: Request, match: re.Match[str]) -> Response:
+        if request.method == "POST":
+            body = request.json()
+            if "row_metadata_on_sort" in body:
+                try:
+                    self.set_row_metadata_on_sort(str(body["row_metadata_on_sort"]))
+                except ValueError as exc:
+                    raise ApiError(400, str(exc)) from exc
+        return Response(200, self._settings())
+
+    def _sharing_route(self, request: Request, match: re.Match[str]) -> Response:
+        if match["action"] == "unshare":
+            self.unshare(match["id"])
+        else:
+            with self._lock:
+                if match["id"] not in self._books:
+                    raise ApiError(404, f"no spreadsheet {match['id']!r} in the emulator")
+            self.share(match["id"])
+        return Response(200, {"spreadsheetId": match["id"], "shared": match["action"] == "share"})
+
+    def _delete_route(self, request: Request, match: re.Match[str]) -> Response:
+        with self._lock:
+            if match["id"] not in self._books:
+                raise ApiError(404, f"no spreadsheet {match['id']!r} in the emulator")
+        self.delete_spreadsheet(match["id"])
+        return Response(200, {})
 
     def _load_route(self, request: Request, match: re.Match[str]) -> Response:
         return Response(200, {"spreadsheetId": self.load_fixture(request.json())})

@@ -304,6 +304,7 @@ def answers() -> Iterator[list[Answer]]:
                 Call("gmail.users.messages.get", "GET", f"{u}/messages/{message_id}?format=full"),
                 Call("gmail.users.messages.get", "GET", f"{u}/messages/{message_id}?format=raw"),
                 Call("gmail.users.drafts.get", "GET", f"{u}/drafts/{draft_id}"),
+                Call("gmail.users.drafts.list", "GET", f"{u}/drafts?q=in%3Adrafts"),
                 Call("gmail.users.drafts.send", "POST", f"{u}/drafts/send", {"id": draft_id}),
             ]
         )
@@ -316,6 +317,7 @@ def _all_calls() -> list[Any]:
         Call("gmail.users.messages.get", "GET", "full"),
         Call("gmail.users.messages.get", "GET", "raw"),
         Call("gmail.users.drafts.get", "GET", ""),
+        Call("gmail.users.drafts.list", "GET", ""),
         Call("gmail.users.drafts.send", "POST", ""),
     ]
     return [pytest.param(i, id=f"{i:02d}-{c.method_id}") for i, c in enumerate(calls)]

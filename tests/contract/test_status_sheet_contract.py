@@ -314,3 +314,32 @@ def test_a_cycle_that_writes_every_tab_empty_leaves_them_readable(backend: Backe
     assert {name: list(rows) for name, rows in snapshot.tabs.items()} == {
         t.name: [] for t in ALL_TABS
     }
+
+
+def test_a_key_in_several_rows_is_reported_with_each_rows_number_and_staff_cells(
+    backend: Backend,
+) -> None:
+    backend.sheet.write([supporters(1, 2)])
+    backend.staff_types(SUPPORTERS.name, "BN-0002", 覚書受領="TRUE")
+    backend.staff_adds_row(SUPPORTERS.name, {"伴走ネットID": "BN-0002", "メモ": "写し"})
+
+    snapshot = backend.fresh().read()
+
+    assert [row.key for row in snapshot.tabs[SUPPORTERS.name]] == [("BN-0001",), ("BN-0002",)]
+    (repeat,) = snapshot.repeats
+    assert (repeat.tab, repeat.key) == (SUPPORTERS.name, ("BN-0002",))
+    assert [(n, cells["覚書受領"], cells["メモ"]) for n, cells in repeat.rows] == [
+        (3, "TRUE", ""),
+        (4, "", "写し"),
+    ]
+    assert set(repeat.rows[0][1]) == set(SUPPORTERS.staff)  # staff cells only
+
+
+def test_no_bidi_or_control_character_is_written_to_a_cell(backend: Backend) -> None:
+    sly = "伴走\u202e\u2066 1\x0b\x85\x00"
+    backend.sheet.write([supporters(1, 氏名=sly), TabRows(SYNC.name, [["x", sly, 0, 0, 0, sly]])])
+
+    snapshot = backend.fresh().read(full=True)
+
+    assert snapshot.tabs[SUPPORTERS.name][0].cells["氏名"] == "伴走 1"
+    assert snapshot.tabs[SYNC.name][0].cells["結果"] == "伴走 1"

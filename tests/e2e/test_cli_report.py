@@ -194,59 +194,116 @@ def test_staff_get_the_unmatched_narratives_as_application_numbers_only(
     assert all(re.fullmatch(r"A-\d{6}", r[0]) for r in rows[1:])
 
 
-def test_form_answers_in_labels_stay_text_in_every_format(tmp_path: Path) -> None:
-    """A prefecture typed as a formula, a nationality typed as HTML: text everywhere."""
+# Issue 10 §2: what one volunteer types freely, as the issue found it published
+ADDRESS = "東京都新宿区西新宿2-8-1 ハイツ西新宿101号"
+OTHER_TOPIC = "山田花子さんの家賃滞納"  # a client's name in the 「その他」 text
+NATIONALITY = "ベトナム(グエン・ヴァン・アン)"  # a nationality written with a name
+LAWYER = "弁護士法人さくら綜合法律事務所"  # a lawyer's office as 同行先
+TYPED = (ADDRESS, OTHER_TOPIC, NATIONALITY, LAWYER)
+FRAGMENTS = ("西新宿", "ハイツ", "山田", "花子", "滞納", "グエン", "さくら", "綜合", "弁護士")
+
+
+def typed_applications(supporters: list[int], count: int) -> list[dict[str, str]]:
+    return [
+        application(
+            f"2022/06/{d + 2:02d} 18:00:00",
+            supporter_id=f"BN-{supporters[d % len(supporters)]:04d}",
+            email=f"user{supporters[d % len(supporters)]}@example.com",
+            support_date=f"2022/06/{d + 1:02d}",
+            client_initials=f"Q{d}",
+            client_nationality=NATIONALITY,
+            topics=f"住まい, {OTHER_TOPIC}",
+            destinations=f"病院, {LAWYER}",
+        )
+        for d in range(count)
+    ]
+
+
+def published_texts(project: Project, tmp_path: Path) -> dict[str, str]:
+    """The 統計 tab and the three report formats, as text a reader would get."""
+    texts = {"統計": project.tab_path("統計").read_text(encoding="utf-8-sig")}
+    for fmt in ("html", "xlsx", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        args = ("report", "--config", str(project.config_path), "--from", "2022-06")
+        project.cli(*args, "--to", "2022-06", "--format", fmt, "--out", str(out))
+        texts[fmt] = EXTRACT[fmt](out)
+    return texts
+
+
+def test_one_volunteers_typed_answers_appear_in_no_tab_or_report(tmp_path: Path) -> None:
     project = Project(tmp_path)
     project.write_config()
-    formula, markup = '=HYPERLINK("http://example.com","x")', "<b>ベトナム</b>"
     project.write_registrations(
-        [registration("2022/06/01 9:00:00", "伴走 一郎", "user1@example.com", prefecture=formula)]
+        [registration("2022/06/01 9:00:00", "伴走 一郎", "user1@example.com", prefecture=ADDRESS)]
     )
+    project.write_applications(typed_applications([1], 5))
+    project.once("2022-06-10 12:00")
+    texts = published_texts(project, tmp_path)
+    for where, text in texts.items():
+        assert [t for t in (*TYPED, *FRAGMENTS) if t in text] == [], where
+    # five applications of one volunteer: not even their number is published
+    table = {(r["区分"], r["項目"]): r["件数"] for r in project.tab("統計")}
+    assert table[("合計", "申請件数")] == "秘匿"
+    assert {i for s, i in table if s != "合計"} == {"(少数のため非公開)"}
+    # staff still see what was typed, in the staff tabs
+    assert project.supporter("BN-0001")["活動地域"] == ADDRESS
+
+
+def test_typed_answers_count_as_other_however_many_volunteers_type_them(tmp_path: Path) -> None:
+    """Five volunteers type the same words: counted under その他 and 東京都, never named;
+    a category staff named like a formula stays text in the XLSX, quote-prefixed."""
+    project = Project(tmp_path)
+    keywords = {"=医療": ["病院"], "-住まい": ["家賃"], "+仕事": ["仕事"], "@在留": ["入管"]}
+    project.write_config(privacy={"topic_keywords": keywords})
+    project.write_registrations(
+        [
+            registration(
+                f"2022/06/01 9:0{i}:00",
+                f"伴走 {i}郎",
+                f"user{i}@example.com",
+                phone=f"090-0000-{i:04d}",
+                prefecture=ADDRESS,
+            )
+            for i in range(1, 6)
+        ]
+    )
+    project.write_applications(typed_applications([1, 2, 3, 4, 5], 5))
+    project.once("2022-06-10 12:00")
+    texts = published_texts(project, tmp_path)
+    for where, text in texts.items():
+        assert [t for t in (*TYPED, *FRAGMENTS) if t in text] == [], where
+    table = {(r["区分"], r["項目"]): r["件数"] for r in project.tab("統計")}
+    assert table[("活動地域", "東京都")] == "5"
+    assert table[("国籍", "その他")] == "5"
+    assert table[("相談内容", "その他")] == table[("同行先", "その他")] == "5"
+    cells = [c for row in load_workbook(tmp_path / "r.xlsx")["統計"].iter_rows() for c in row]
+    formula_like = [c for c in cells if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert "=医療" in [c.value for c in formula_like]
+    assert all(c.data_type == "s" and c.quotePrefix for c in formula_like)
+
+
+def test_markup_in_a_category_name_stays_text_in_the_html(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.write_config(privacy={"topic_keywords": {"<b>医療</b>": ["病院"]}})
+    project.register(5)
     project.write_applications(
         [
             application(
-                f"2022/06/{d:02d} 18:00:00",
-                support_date=f"2022/06/{d:02d}",
+                f"2022/06/{d + 2:02d} 18:00:00",
+                supporter_id=f"BN-{d + 1:04d}",
+                email=f"user{d + 1}@example.com",
+                support_date=f"2022/06/{d + 1:02d}",
                 client_initials=f"Q{d}",
-                client_nationality=markup,
-                email="user1@example.com",
             )
-            for d in range(2, 9)
-        ]
-        # one volunteer types a name where the nationality goes, another in 「その他」
-        + [
-            application(
-                "2022/06/09 18:00:00",
-                support_date="2022/06/09",
-                client_initials="QX",
-                client_nationality="山田花子",
-                destinations="病院, 山田花子さん宅",
-                email="user1@example.com",
-            )
+            for d in range(5)
         ]
     )
     project.once("2022-06-10 12:00")
-    for fmt in ("html", "xlsx"):
-        project.cli(
-            "report",
-            "--from",
-            "2022-06",
-            "--to",
-            "2022-06",
-            "--format",
-            fmt,
-            "--out",
-            str(tmp_path / f"r.{fmt}"),
-        )
-    page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "<b>" not in page and "&lt;b&gt;ベトナム&lt;/b&gt;" in page
-    cells = [c for row in load_workbook(tmp_path / "r.xlsx")["統計"].iter_rows() for c in row]
-    typed = [c for c in cells if c.value == formula]
-    assert typed and all(c.data_type == "s" for c in typed)
-    assert "山田" not in html_text(tmp_path / "r.html") and "山田" not in xlsx_text(
-        tmp_path / "r.xlsx"
-    )
-    assert "その他(少数の回答)" in html_text(tmp_path / "r.html")
+    out = tmp_path / "r.html"
+    args = ("report", "--config", str(project.config_path), "--from", "2022-06", "--to", "2022-06")
+    project.cli(*args, "--format", "html", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "<b>" not in page and "&lt;b&gt;医療&lt;/b&gt;" in page
 
 
 def test_a_bad_period_is_one_line_naming_the_option(project: Project) -> None:

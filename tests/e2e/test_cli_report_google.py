@@ -1,7 +1,8 @@
 """``bansou-sync report`` and the 統計 tab with the Google backends (issue 6 §2): the
 reference data through the emulator's Forms API into its Sheets and Gmail, the 統計 tab
 read back through gspread, and a report made from that run's ledger — the same counts as
-the embedded default gives, and no personal data in it."""
+the embedded default gives, and no personal data in it; and (issue 10 §2) one
+volunteer's typed answers reach neither the tab nor the report."""
 
 from __future__ import annotations
 
@@ -14,15 +15,27 @@ from typing import Any
 
 import pytest
 import yaml
-from emulated import google_example_config
+from emulated import form_id, google_example_config, key_file, running_emulator
 from openpyxl import load_workbook
 
+from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.cli import main
 from bansou_sync.emulator.server import start_emulator
 
-from .test_cli_report import html_text, personal_values, tokens
+from .test_cli_report import (
+    ADDRESS,
+    EXTRACT,
+    FRAGMENTS,
+    LAWYER,
+    NATIONALITY,
+    OTHER_TOPIC,
+    TYPED,
+    html_text,
+    personal_values,
+    tokens,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "report-book"
@@ -106,3 +119,79 @@ def test_a_report_from_the_google_runs_ledger_has_the_embedded_defaults_counts(
 
 def test_the_google_runs_report_holds_no_personal_data(google: dict[str, Any]) -> None:
     assert not personal_values() & tokens(html_text(google["html"]))
+
+
+def test_one_volunteers_typed_answers_reach_no_google_tab_or_report(tmp_path: Path) -> None:
+    """Issue 10 §2 on the Google backends: the answers come through the Forms API, the
+    統計 tab is read back through gspread, and the report is made from that ledger."""
+    with running_emulator("registration", "application") as emu:
+        assert emu.sheets is not None
+        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+        key = key_file(emu, tmp_path)
+        example = google_example_config(emu, key, BOOK)
+        example.pop("events", None)
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            yaml.safe_dump(example, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        registration = {
+            "name": "伴走 一郎",
+            "email": "user1@example.com",
+            "phone": "090-0000-0001",
+            "membership": "会員",
+            "prefecture": ADDRESS,
+            "consent": ["同意します"],
+        }
+        emu.forms.add_responses(
+            form_id("registration"),
+            [
+                {
+                    "createTime": "2022-06-01T01:00:00.000Z",
+                    "answers": {REGISTRATION_TITLES[k]: v for k, v in registration.items()},
+                }
+            ],
+        )
+        applications = [
+            {
+                "supporter_id": "BN-0001",
+                "name": "伴走 一郎",
+                "email": "user1@example.com",
+                "support_date": f"2022-06-{d + 1:02d}",
+                "start_time": "10:00",
+                "end_time": "12:00",
+                "client_initials": f"Q{d}",
+                "client_birth_year": "1985",
+                "client_nationality": NATIONALITY,
+                "topics": ["住まい", OTHER_TOPIC],
+                "destinations": ["病院", LAWYER],
+                "consent": ["同意します"],
+            }
+            for d in range(5)
+        ]
+        emu.forms.add_responses(
+            form_id("application"),
+            [
+                {
+                    "createTime": f"2022-06-{d + 2:02d}T09:00:00.000Z",
+                    "answers": {APPLICATION_TITLES[k]: v for k, v in a.items()},
+                }
+                for d, a in enumerate(applications)
+            ],
+        )
+        assert main(["init-sheet", "--config", str(config)]) == 0
+        assert main(["once", "--config", str(config), "--now", "2022-06-10 12:00"]) == 0
+        access = GoogleAccess(key, None, emu.base_url)
+        scopes = ["https://www.googleapis.com/auth/spreadsheets"]
+        book = gspread_client(access.credentials(scopes), emu.base_url).open_by_key(BOOK)
+        stats = book.worksheet("統計").get_all_values()
+        supporters = book.worksheet("伴走者").get_all_records()
+    texts = {"統計": "\n".join(",".join(row) for row in stats)}
+    for fmt in ("html", "xlsx", "pdf"):
+        args = ["report", "--config", str(config), "--from", "2022-06", "--to", "2022-06"]
+        assert main([*args, "--format", fmt, "--out", str(tmp_path / f"r.{fmt}")]) == 0
+        texts[fmt] = EXTRACT[fmt](tmp_path / f"r.{fmt}")
+    for where, text in texts.items():
+        assert [t for t in (*TYPED, *FRAGMENTS) if t in text] == [], where
+    table = {(row[0], row[1]): row[2] for row in stats[1:]}
+    assert table[("合計", "申請件数")] == "秘匿"  # five applications, one volunteer
+    assert supporters[0]["活動地域"] == ADDRESS  # staff still see what was typed

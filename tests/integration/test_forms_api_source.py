@@ -290,3 +290,52 @@ def test_the_token_asks_for_read_only_scopes_unless_closing_is_allowed(
     reader, closer = emulator.oauth.issued
     assert set(reader.scopes or ()) == set(FORMS_READ)
     assert set(closer.scopes or ()) == {*FORMS_READ, FORMS_CLOSE}
+
+
+def test_a_small_page_size_reads_every_page_of_a_form_and_of_a_since_filter(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    emulator.forms.add_responses(APP_FORM, many(23))
+    got = source(access, page_size=5).fetch("application")
+    assert len({r.response_id for r in got}) == 23
+    listed = emulator.requests(method="forms.forms.responses.list")
+    assert len(listed) == 5  # 5 + 5 + 5 + 5 + 3
+    assert all(entry.query["pageSize"] == ["5"] for entry in listed)
+    emulator.reset_counters()
+    middle = max(r.submitted_at for r in got) - timedelta(seconds=11)
+    later = source(access, page_size=4).fetch("application", since=middle)
+    assert len(later) == 12
+    assert emulator.counters()["forms.forms.responses.list"] == 3
+
+
+def test_a_form_lacking_a_question_the_rules_need_is_refused_before_any_response_is_read(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    form = reference_form("application", APP_FORM)
+    form["items"] = [i for i in form["items"] if i.get("title") != APPLICATION_TITLES["end_time"]]
+    emulator.forms.load_form(form)
+    adapter = source(access)
+
+    with pytest.raises(SourceUnavailable, match="終了時刻") as refused:
+        adapter.fetch("application")
+
+    assert "\n" not in str(refused.value)
+    assert emulator.counters().get("forms.forms.responses.list", 0) == 0
+    emulator.forms.load_form(reference_form("application", APP_FORM))  # restored
+    assert adapter.fetch("application") == []  # learnt again, not kept refused
+    assert emulator.counters()["forms.forms.responses.list"] == 1
+
+
+def test_control_characters_are_removed_and_an_oversized_answer_is_cut_and_flagged(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    emulator.forms.add_responses(
+        APP_FORM,
+        [application(1, name="伴走\x00 1\x0b郎\u0085", narrative="同行" * 80_000)],
+    )
+
+    [raw] = source(access).fetch("application")
+
+    assert raw.answers["name"] == "伴走 1郎"
+    assert str(raw.answers["narrative"]).endswith("[以下省略 / truncated]")
+    assert raw.cut == ("narrative",)

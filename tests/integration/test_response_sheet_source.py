@@ -29,6 +29,10 @@ HEADER = [
     "メールアドレス",
     "対応できる言語",
     "個人情報の取扱いに同意します",
+    # the other questions the rules need (issue 10 §3), left blank by the rows below
+    "電話番号",
+    "移住連との関係",
+    "紹介者のお名前",
 ]
 
 
@@ -187,3 +191,32 @@ def test_thirty_percent_injected_faults_give_the_same_responses(
     for _ in range(12):
         assert stormy.fetch("registration") == calm
     assert len([e for e in emulator.requests(api="sheets") if e.fault]) >= 3
+
+
+def test_a_header_lacking_a_question_the_rules_need_is_refused_naming_it(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    rows = registrations(2)
+    rows[0] = [("連絡先" if title == "メールアドレス" else title) for title in rows[0]]
+    sid = load(emulator, {TAB: rows})
+
+    with pytest.raises(SourceUnavailable, match="メールアドレス") as refused:
+        source(access, sid).fetch("registration")
+    assert "\n" not in str(refused.value)
+
+
+def test_control_characters_in_cells_are_removed_and_a_changed_cell_is_a_new_digest(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    rows = registrations(1)
+    rows[1][1] = "伴走\x0b 1\u0085郎"
+    sid = load(emulator, {TAB: rows}, raw=True)
+    adapter = source(access, sid)
+    first = adapter.fetch("registration")[0]
+    assert first.answers["name"] == "伴走 1郎"
+
+    emulator.sheets.staff_set_cell(sid, TAB, "B2", "伴走 一郎")
+    edited = adapter.fetch("registration")[0]
+
+    assert edited.response_id == first.response_id
+    assert edited.fingerprint != first.fingerprint

@@ -40,6 +40,7 @@ def _same(a: Parsed, b: Parsed) -> None:
     assert a.state.columns == b.state.columns
     assert a.problems == b.problems
     assert a.position == b.position
+    assert a.state.repeats == b.state.repeats
 
 
 def _applications(count: int) -> list[dict[str, str]]:
@@ -134,11 +135,30 @@ def test_random_staff_edits_always_parse_like_a_full_read() -> None:
         _same(parsed, parse_narrow(SUPPORTERS, values))
 
 
-def test_a_prediction_is_not_made_where_problems_name_row_numbers() -> None:
+def test_a_prediction_is_not_made_where_a_repeated_key_names_row_numbers() -> None:
     rows = [*_applications(3), {"申請番号": "A-00001"}]  # a duplicate key
+    before = parse_narrow(APPLICATIONS, _reply(APPLICATIONS, rows))
+    assert [(r.key, [n for n, _ in r.rows]) for r in before.state.repeats] == [
+        (("A-00001",), [2, 5])
+    ]
+    assert after_insert(APPLICATIONS, before, 5, [("A-00009",)]) is None
+
+
+def test_a_prediction_is_not_made_where_problems_name_row_numbers() -> None:
+    rows = [*_applications(3), {"審査": "承認"}]  # staff input on a row without a key
     before = parse_narrow(APPLICATIONS, _reply(APPLICATIONS, rows))
     assert before.problems
     assert after_insert(APPLICATIONS, before, 5, [("A-00009",)]) is None
+
+
+def test_a_staff_cell_changed_on_a_repeated_key_is_read_again_in_full() -> None:
+    rows = [*_applications(3), {"申請番号": "A-00001"}]
+    before = parse_narrow(APPLICATIONS, _reply(APPLICATIONS, rows))
+    rows[3] = {"申請番号": "A-00001", "審査": "却下"}
+    values = _reply(APPLICATIONS, rows)
+    again = reparse(APPLICATIONS, values, before)
+    _same(again, parse_narrow(APPLICATIONS, values))
+    assert [cells["審査"] for _, cells in again.state.repeats[0].rows] == ["", "却下"]
 
 
 def test_rows_written_into_a_new_tab_are_predicted_exactly() -> None:

@@ -36,12 +36,12 @@ def test_the_default_map_covers_the_reference_topics() -> None:
 
 
 def test_the_tab_counts_categories_and_staff_get_only_the_numbers_that_matched_nothing() -> None:
-    office = members(1)
+    office = members(7)
     narratives = ["病院に同行した。"] * 5 + ["生活全般の相談を聞いた。"] * 2
     office.applications += [
         app(
             f"2022-07-{i + 1:02d} 18:00",
-            "BN-0001",
+            f"BN-{i + 1:04d}",
             f"2022-07-{i + 1:02d}",
             initials=f"C{i}",
             birth_year="1990",

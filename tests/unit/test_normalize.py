@@ -20,6 +20,7 @@ from bansou_sync.core.normalize import (
     read_consent,
     read_date,
     read_email,
+    read_tick,
     read_time,
     read_year,
 )
@@ -342,7 +343,7 @@ def test_checkbox_list_from_the_forms_api_is_already_split() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["TRUE", "true", " True ", "1", "１", "はい", "✓", "✔", "○", "◯", "〇", "済"]
+    "raw", ["TRUE", "true", " True ", "1", "１", "はい", "✓", "○", "◯", "〇", "済"]
 )
 def test_staff_checkbox_marks_read_as_ticked(raw: str) -> None:
     assert is_ticked(raw)
@@ -351,6 +352,17 @@ def test_staff_checkbox_marks_read_as_ticked(raw: str) -> None:
 @pytest.mark.parametrize("raw", [None, "", "FALSE", "false", "0", "いいえ", "×", "未"])
 def test_anything_else_in_a_staff_checkbox_is_not_ticked(raw: str | None) -> None:
     assert not is_ticked(raw)
+
+
+@pytest.mark.parametrize("raw", ["✔", "レ", "×", "=TRUE()", "x", "済み?", "2022-07-01"])
+def test_a_mark_not_in_specs_list_is_neither_ticked_nor_unticked(raw: str) -> None:
+    assert read_tick(raw) is None
+    assert not is_ticked(raw)
+
+
+@pytest.mark.parametrize("raw", [None, "", " ", "FALSE", "false", "0", "０", "いいえ", "未"])
+def test_blank_false_zero_and_no_read_as_unticked(raw: str | None) -> None:
+    assert read_tick(raw) is False
 
 
 def test_consent_is_given_by_any_answer() -> None:

@@ -117,3 +117,29 @@ def test_after_a_purge_the_cycle_keeps_running_and_new_people_get_new_numbers() 
     assert new_app.client_code == "C-0001"  # the code stays known without its hash
     assert "unknown_client" not in [r.code for r in new_app.reasons]
     assert plan2.new_applications == 1
+
+
+def test_a_purge_reduces_typed_answers_to_the_labels_the_stats_count() -> None:
+    # issue 10 §2: an address typed as 活動地域, a client's name in 「その他」
+    office = Office()
+    office.registrations.append(member(1, prefecture="東京都新宿区西新宿2-8-1"))
+    office.cycle("2022-05-20 10:00")
+    office.applications.append(
+        app(
+            "2022-06-02 10:00",
+            "BN-0001",
+            "2022-06-01",
+            topics=("住まい", "山田花子さんの件"),
+            destinations=("山田法律事務所",),
+        )
+    )
+    office.cycle("2022-06-03 12:00")
+    after = plan_purge(office.state, date(2023, 9, 1), PRIVACY_UNTIL, ACCOUNTS_UNTIL).state
+    assert supporter(after, "BN-0001").prefecture == "東京都"
+    (purged,) = after.applications.values()
+    assert (purged.prefecture, purged.topics, purged.destinations, purged.outcomes) == (
+        "東京都",
+        ("住まい", "その他"),
+        ("その他",),
+        (),
+    )

@@ -1,6 +1,6 @@
 """Issue 5: the 統計 counts kept row by row (``stats.Tally``) are exactly what the full
-computation over every application (``stats.tables_of``, pandas) gives — rare labels
-pooled, RARE spelled out by someone, rows added, changed and taken out again."""
+computation over every application (``stats.tables_of``, pandas) gives — the counts and
+each cell's distinct supporters and clients, rows added, changed and taken out again."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bansou_sync.core.categories import RARE
 from bansou_sync.core.stats import COLUMNS, Tally, publish, tables_of
 
 MIN = 5
-PREFECTURES = ["東京都", "大阪府", "架空県", "不明"]  # 架空県: free text, not a prefecture
-NATIONALITIES = ["ベトナム", "ネパール", "トンガ", "ツバル", RARE, "不明"]
-TOPICS = ["医療", "住まい", "その他", "占い", "落とし物", RARE]  # the last three: typed
-DESTINATIONS = ["病院", "入管", "港", "なし"]
-OUTCOMES = ["生活保護", "就学援助", "なし", "図書館カード"]
+PREFECTURES = ["東京都", "大阪府", "その他", "不明"]
+NATIONALITIES = ["ベトナム", "ネパール", "その他", "不明"]
+TOPICS = ["医療", "住まい", "在留資格", "その他"]
+DESTINATIONS = ["病院", "入管", "その他", "なし"]
+OUTCOMES = ["生活保護", "就学援助", "なし", "その他"]
 NARRATIVE = ["医療", "住まい", "分類なし", "記入なし"]
 STATUSES = ["受付完了", "支払済", "不備あり", "対象外", "審査待ち"]
 
@@ -41,8 +40,8 @@ def frame_row(rng: random.Random, n: int) -> dict[str, Any]:
         "destinations": some(rng, DESTINATIONS, "なし"),
         "outcomes": some(rng, OUTCOMES, "なし"),
         "narrative": some(rng, NARRATIVE, "記入なし"),
-        "client": rng.choice(["", "C-1", "C-2", "C-3"]),
-        "supporter": rng.choice(["", "BN-0001", "BN-0002"]),
+        "client": rng.choice(["", "C-1", "C-2", "C-3", "C-4", "C-5", "C-6"]),
+        "supporter": rng.choice(["", "BN-0001", "BN-0002", "BN-0003", "BN-0004", "BN-0005"]),
         "paid_yen": rng.choice([6000, 10000]) if status == "支払済" else 0,
     }
 
@@ -51,8 +50,8 @@ def as_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[c] for c in COLUMNS)
 
 
-def full(rows: dict[str, dict[str, Any]], min_cell: int) -> Any:
-    return tables_of(pd.DataFrame(list(rows.values()), columns=COLUMNS), min_cell)
+def full(rows: dict[str, dict[str, Any]]) -> Any:
+    return tables_of(pd.DataFrame(list(rows.values()), columns=COLUMNS))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -68,32 +67,34 @@ def test_the_kept_counts_equal_the_full_tables_while_rows_come_change_and_go(see
         if rng.random() < 0.8:  # changed or new; otherwise gone (resubmitted, purged)
             rows[key] = frame_row(rng, step)
             tally.add(as_tuple(rows[key]))
-        for min_cell in (1, 3, MIN):
-            assert tally.tables(min_cell) == full(rows, min_cell)
+        expected = full(rows)
+        assert tally.tables() == expected
+        assert publish(tally.tables(), MIN) == publish(expected, MIN)
 
 
-def test_a_typed_label_is_pooled_while_rare_and_named_once_enough_rows_give_it() -> None:
+def test_a_cell_keeps_each_person_while_any_of_their_rows_is_counted() -> None:
     rng = random.Random(7)
     rows = {f"A-{i:05d}": frame_row(rng, i) for i in range(40)}
     tally = Tally()
     for row in rows.values():
         tally.add(as_tuple(row))
-    # 占い and 落とし物 on the same row count once under RARE, as pooled() counts it
-    for i in range(MIN - 1):
-        rows[f"B-{i}"] = {**frame_row(rng, 100 + i), "topics": ["占い", "落とし物", "医療"]}
-        tally.add(as_tuple(rows[f"B-{i}"]))
-    assert tally.tables(MIN) == full(rows, MIN)
-    rows["B-9"] = {**frame_row(rng, 200), "topics": ["落とし物"], "nationality": "トンガ"}
-    tally.add(as_tuple(rows["B-9"]))
-    assert tally.tables(MIN) == full(rows, MIN)
-    assert publish(tally.tables(MIN), MIN) == publish(full(rows, MIN), MIN)
+    # one supporter's two rows under the same label: the supporter stays after one goes
+    twins = {**frame_row(rng, 100), "supporter": "BN-0009", "client": "C-9", "topics": ["医療"]}
+    for key in ("B-1", "B-2"):
+        rows[key] = dict(twins)
+        tally.add(as_tuple(twins))
+    assert tally.tables() == full(rows)
+    tally.remove(as_tuple(rows.pop("B-1")))
+    assert tally.tables() == full(rows)
+    section = next(s for s in tally.tables().sections if s.title == "相談内容")
+    assert section.people["医療"] == full(rows).sections[2].people["医療"]
 
 
 def test_an_empty_tally_gives_the_tables_of_no_application() -> None:
     tally = Tally()
-    assert tally.tables(MIN) == full({}, MIN)
+    assert tally.tables() == full({})
     row = frame_row(random.Random(1), 1)
     tally.add(as_tuple(row))
     tally.remove(as_tuple(row))
-    assert tally.tables(MIN) == full({}, MIN)
+    assert tally.tables() == full({})
     assert tally == Tally()  # nothing left behind: zero counts are dropped

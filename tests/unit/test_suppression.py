@@ -84,6 +84,8 @@ record = st.fixed_dictionaries(
             st.sampled_from(("医療", "分類なし")), min_size=1, max_size=2, unique=True
         ),
         "long": st.booleans(),
+        "supporter": st.integers(min_value=0, max_value=9),
+        "client": st.integers(min_value=0, max_value=14),
     }
 )
 
@@ -93,8 +95,8 @@ def frame_of(records: list[dict[str, object]]) -> pd.DataFrame:
         {
             **{k: v for k, v in r.items() if k != "long"},
             "app_no": f"A-{i:06d}",
-            "client": f"C-{i % 7:04d}",
-            "supporter": f"BN-{i % 5:04d}",
+            "client": f"C-{r['client']:04d}" if r["client"] else "",  # 0: no client code
+            "supporter": f"BN-{r['supporter']:04d}",
             "paid_yen": (10000 if r["long"] else 6000) if r["status"] == "支払済" else 0,
         }
         for i, r in enumerate(records)
@@ -105,7 +107,7 @@ def frame_of(records: list[dict[str, object]]) -> pd.DataFrame:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(record, max_size=30))
 def test_no_published_table_pins_a_hidden_count(records: list[dict[str, object]]) -> None:
-    t = tables_of(frame_of(records), MIN)
+    t = tables_of(frame_of(records))
     rows = publish(t, MIN)
     n = t.totals[APPLICATIONS]
     by_section: dict[str, list[Published]] = {}
@@ -122,10 +124,34 @@ def test_no_published_table_pins_a_hidden_count(records: list[dict[str, object]]
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(record, max_size=30))
+def test_every_shown_cell_counts_enough_applications_supporters_and_clients(
+    records: list[dict[str, object]],
+) -> None:
+    data = frame_of(records)
+    rows = publish(tables_of(data), MIN)
+    columns = {title: column for title, column, _ in SECTIONS}
+    for row in rows:
+        if row.section == "合計" or not isinstance(row.value, int) or row.item == WITHHELD:
+            continue
+        column = columns[row.section]
+        under = data[
+            data[column].map(lambda v, i=row.item: i in v if isinstance(v, list) else v == i)
+        ]
+        assert len(under) == row.value >= MIN
+        assert under["supporter"].nunique() >= MIN, row
+        assert under.loc[under["client"] != "", "client"].nunique() >= MIN, row
+    totals = {r.item: r.value for r in rows if r.section == "合計"}
+    if isinstance(totals[APPLICATIONS], int) and totals[APPLICATIONS] >= MIN:
+        assert data["supporter"].nunique() >= MIN
+        assert data.loc[data["client"] != "", "client"].nunique() >= MIN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(record, max_size=30))
 def test_honoraria_and_accepted_totals_never_reveal_a_hidden_verdict_count(
     records: list[dict[str, object]],
 ) -> None:
-    t = tables_of(frame_of(records), MIN)
+    t = tables_of(frame_of(records))
     rows = publish(t, MIN)
     totals = {r.item: r.value for r in rows if r.section == "合計"}
     verdicts = {r.item: r.value for r in rows if r.section == "判定"}
@@ -170,6 +196,17 @@ def test_a_small_topic_is_covered_when_the_others_leave_it_only_its_maximum() ->
     assert result.shown == {"住まい": "秘匿", "医療": "<5"}
 
 
+def test_a_large_cell_of_too_few_people_is_hidden_and_audited_like_any_other() -> None:
+    # 12 applications of one volunteer under 病院 would be theirs: hidden, and 入管 with it
+    # (else 20 − 8 tells 病院's count)
+    counts, people = {"病院": 12, "入管": 8}, {"病院": 1, "入管": 6}
+    result = suppress_table(counts, MIN, 20, Relation.PARTITION, people)
+    assert result.shown == {"病院": "秘匿", "入管": "秘匿"}
+    assert (
+        pinned_cells([Published("t", k, v) for k, v in result.shown.items()], "partition", 20) == []
+    )
+
+
 def test_five_singletons_out_of_five_are_withheld_as_a_whole() -> None:
     counts = {f"c{i}": 1 for i in range(5)}
     assert suppress_table(counts, MIN, 5, Relation.PARTITION).withheld
@@ -187,10 +224,12 @@ def test_the_honoraria_total_is_hidden_when_the_paid_count_is() -> None:
             "outcomes": ["なし"],
             "narrative": ["分類なし"],
             "long": i % 2 == 0,
+            "supporter": i,
+            "client": i + 1,
         }
         for i, s in enumerate(["支払済"] * 2 + ["審査待ち"] * 10)
     ]
-    rows = {(r.section, r.item): r.value for r in publish(tables_of(frame_of(records), MIN), MIN)}
+    rows = {(r.section, r.item): r.value for r in publish(tables_of(frame_of(records)), MIN)}
     assert rows[("判定", "支払済")] == "<5"
     assert rows[("合計", HONORARIA)] == "秘匿"  # 16,000 would say: one of each, two paid
     assert rows[("合計", ACCEPTED)] == "秘匿"

@@ -99,3 +99,70 @@ def test_run_emulator_serves_until_sigterm_and_writes_a_key_file(tmp_path: Path)
         assert proc.wait(timeout=10) == 0
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_bansou_sync_emulator_serves_a_spreadsheets_fixture_and_creates_one_while_running(
+    tmp_path: Path,
+) -> None:
+    """docs/emulator.md's layout, DIR/spreadsheets/<id>.json, through the real CLI, with
+    the sort switch; then the documented route that creates a spreadsheet."""
+    folder = write_fixtures(tmp_path / "fixtures", [response(1, "2022-07-01T00:00:01.000001Z")])
+    (folder / "spreadsheets").mkdir()
+    (folder / "spreadsheets" / "status-sheet-0001.json").write_text(
+        json.dumps({"title": "状況", "sheets": {"申請": [["申請番号"], ["A-000001"]]}}), "utf-8"
+    )
+    cli = Path(sys.executable).with_name("bansou-sync")
+    args = ["emulator", "--port", "0", "--fixtures", str(folder), "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen(
+        [str(cli), *args, "--row-metadata-on-sort", "stay"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().split()[-1]
+        printed = []
+        while not printed or not printed[-1].startswith("mail:"):  # the snippet's last line
+            printed.append(proc.stdout.readline().strip())
+        assert "row metadata on sort: stay" in printed
+        assert "sheet: {kind: google, spreadsheet_id: status-sheet-0001}" in printed
+        info = json.loads((tmp_path / "out" / "emulator.json").read_text())
+        assert info["spreadsheets"] == ["status-sheet-0001"]
+        assert info["row_metadata_on_sort"] == "stay"
+        with urllib.request.urlopen(base_url + "/_emulator/sheets/status-sheet-0001/dump") as r:
+            assert json.load(r) == {"申請": [["申請番号"], ["A-000001"]]}
+        created = urllib.request.Request(
+            base_url + "/_emulator/sheets",
+            data=json.dumps({"title": "新しい表", "sheets": {"タブ": [["a", "b"]]}}).encode(),
+            method="POST",
+        )
+        with urllib.request.urlopen(created) as r:
+            new_id = json.load(r)["spreadsheetId"]
+        with urllib.request.urlopen(base_url + "/_emulator/sheets") as r:
+            listed = json.load(r)
+        assert listed == {
+            "spreadsheets": ["status-sheet-0001", new_id],
+            "row_metadata_on_sort": "stay",
+        }
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_a_spreadsheet_fixture_naming_another_id_than_its_file_is_reported(
+    tmp_path: Path,
+) -> None:
+    folder = write_fixtures(tmp_path, [])
+    (folder / "spreadsheets").mkdir()
+    (folder / "spreadsheets" / "one.json").write_text(
+        json.dumps({"spreadsheetId": "two", "sheets": {}}), "utf-8"
+    )
+    emu = start_emulator()
+    try:
+        with pytest.raises(FixtureError, match=r"one\.json: spreadsheetId 'two'"):
+            load_fixtures(emu, folder)
+    finally:
+        emu.stop()

@@ -1,0 +1,145 @@
+"""Issue 10 §2, as a property: for any dataset, no string from a free-text answer reaches
+the 統計 tab or the report (HTML, XLSX, PDF, read back as text the way a reader would),
+however many volunteers type it; every published label is from a closed list.
+
+Each generated free text carries a character of an alphabet no closed list and no
+heading uses (Hangul, Cyrillic, Greek), beside any other letters, digits, punctuation
+and spaces: one such character in an output would be a piece of typed text. Known
+spellings (「Tokyo」「ベトナム人」) are mixed in, as real answers are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from builders import Office, app, member
+from e2e.test_cli_report import html_text, pdf_text, xlsx_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bansou_sync.app import report as rep
+from bansou_sync.core.categories import (
+    DEFAULT_NATIONALITIES,
+    FALLBACKS,
+    FORM_OPTIONS,
+    PREFECTURES,
+    nationality_labels,
+)
+from bansou_sync.core.model import APP_LABELS
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, EMPTY, UNMATCHED
+from bansou_sync.core.stats import SECTIONS, TOTAL, WITHHELD, stats_rows
+
+MIN = 5
+MARKERS = "가나다라마바사아자차카타파하ЖЗИЙЛПФЦЧШЩЭЮЯжзийлпфцчшщэюяΔΘΛΞΠΣΦΨΩδθλξπσφψω"
+KNOWN_SPELLINGS = ["Tokyo", "東京", "ベトナム人", "Viet Nam", "住まい", "病院", "その他"]
+CLOSED = (
+    frozenset(label for labels in FORM_OPTIONS.values() for label in labels)
+    | frozenset(PREFECTURES)
+    | nationality_labels(DEFAULT_NATIONALITIES)
+    | FALLBACKS
+    | frozenset(category for category, _ in DEFAULT_KEYWORDS)
+    | {UNMATCHED, EMPTY, WITHHELD}
+    | frozenset(APP_LABELS.values())
+)
+TITLES = frozenset(title for title, _, _ in SECTIONS)
+
+letters = st.characters(
+    categories=("L", "N", "P", "S", "Zs"), exclude_characters="\r\n\x0b\x0c\x85\u2028\u2029"
+)
+free_text = st.builds(
+    lambda before, marker, after: before + marker + after,
+    st.text(letters, max_size=12),
+    st.sampled_from(MARKERS),
+    st.text(letters, max_size=12),
+)
+
+
+@st.composite
+def offices(draw: st.DrawFn) -> tuple[Office, list[str]]:
+    """Up to 8 volunteers and 16 applications drawing their free answers from a small
+    pool, so the same typed text comes back from several volunteers and clients."""
+    typed = draw(st.lists(free_text, min_size=1, max_size=3, unique=True))
+    pool = typed + draw(st.lists(st.sampled_from(KNOWN_SPELLINGS), max_size=2))
+    supporters = draw(st.integers(min_value=1, max_value=8))
+    office = Office()
+    office.registrations += [
+        member(i, prefecture=draw(st.sampled_from(pool))) for i in range(1, supporters + 1)
+    ]
+    office.cycle("2022-05-20 10:00")
+    choices = list(FORM_OPTIONS["topics"]) + pool
+    for k in range(draw(st.integers(min_value=1, max_value=16))):
+        day = k % 28 + 1
+        office.applications.append(
+            app(
+                f"2022-07-{day:02d} 18:{k:02d}",
+                f"BN-{k % supporters + 1:04d}",
+                f"2022-07-{day:02d}",
+                initials=f"C{draw(st.integers(min_value=0, max_value=9))}",
+                birth_year="1990",
+                nationality=draw(st.sampled_from(pool)),
+                topics=tuple(draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3))),
+                destinations=tuple(draw(st.lists(st.sampled_from(["病院", *pool]), max_size=2))),
+                outcomes=tuple(draw(st.lists(st.sampled_from(["生活保護", *pool]), max_size=2))),
+                narrative=draw(st.sampled_from(["病院に同行した。", *pool])),
+            )
+        )
+    office.cycle("2022-08-05 09:00")
+    return office, typed
+
+
+def forms_of(text: str) -> set[str]:
+    """The answer as typed and as the ledger's readers normalise it."""
+    clean = " ".join(unicodedata.normalize("NFKC", text).split())
+    return {f for f in (text, clean, clean.casefold(), "".join(clean.split())) if f.strip()}
+
+
+def assert_nothing_typed(where: str, text: str, typed: list[str]) -> None:
+    assert not [c for c in text if c in MARKERS], where
+    for answer in typed:
+        assert not [f for f in forms_of(answer) if f in text], (where, answer)
+
+
+def tab_text(rows: list[list[str | int]]) -> str:
+    return "\n".join(",".join(str(cell) for cell in row) for row in rows)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offices())
+def test_no_typed_text_reaches_the_stats_tab_and_every_label_is_from_a_closed_list(
+    drawn: tuple[Office, list[str]],
+) -> None:
+    office, typed = drawn
+    rows = stats_rows(office.state, MIN)
+    assert_nothing_typed("統計", tab_text(rows), typed)
+    for section, item, _ in rows:
+        if section == TOTAL:
+            continue
+        assert section in TITLES
+        assert item in CLOSED or re.fullmatch(r"\d{4}-\d{2}", str(item)), item
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offices())
+def test_no_typed_text_reaches_the_html_xlsx_or_pdf_report(
+    tmp_path_factory: pytest.TempPathFactory, drawn: tuple[Office, list[str]]
+) -> None:
+    office, typed = drawn
+    report = rep.build(
+        office.state, DEFAULT_KEYWORDS, MIN, rep.period("2022-05", "2023-02"), date(2023, 4, 1)
+    )
+    folder = tmp_path_factory.mktemp("report")
+    formats: tuple[tuple[rep.Format, Callable[[Path], str]], ...] = (
+        ("html", html_text),
+        ("xlsx", xlsx_text),
+        ("pdf", pdf_text),
+    )
+    for fmt, extract in formats:
+        rep.write(report, fmt, folder / f"r.{fmt}")
+        assert_nothing_typed(fmt, extract(folder / f"r.{fmt}"), typed)
+        if fmt == "html":  # the markup as well as the text a browser shows
+            assert_nothing_typed("html source", (folder / "r.html").read_text("utf-8"), typed)
