@@ -23,9 +23,7 @@ SOURCES_FLAG = "sources"
 
 def fingerprint(kind: str, where: Mapping[str, object]) -> str:
     """The source kind and, per form, the form ID, sheet ID or file path (as text)."""
-    shown = {
-        form: str(Path(v).resolve()) if isinstance(v, Path) else str(v) for form, v in where.items()
-    }
+    shown = {form: v.as_posix() if isinstance(v, Path) else str(v) for form, v in where.items()}
     return json.dumps({"kind": kind, **dict(sorted(shown.items()))}, ensure_ascii=False)
 
 

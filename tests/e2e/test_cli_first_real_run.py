@@ -223,3 +223,29 @@ def test_a_person_at_a_terminal_sees_the_backlog_being_sent(
     os.close(master)
     assert len(recorder.received) == 25
     assert "メール送信中 / sending".encode() in shown
+
+
+def test_a_ledger_moved_with_its_config_folder_keeps_its_sources_wherever_it_is_run_from(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    project.register(2)
+    project.once("2022-06-01 12:00")
+    moved = tmp_path_factory.mktemp("moved") / "bansou"
+    shutil.copytree(project.root, moved)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # not the config's folder
+    env = {**os.environ, "BANSOU_CLIENT_KEY": "e2e-test-client-key-0123456789abcdef"}
+    args = ["once", "--config", str(moved / "config.yaml"), "--now", "2022-06-01 12:10"]
+    again = subprocess.run(
+        [sys.executable, "-m", "bansou_sync.cli", *args],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
