@@ -346,7 +346,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     with open_readonly(Path(settings.state.path)) as ledger:
         status = read_status(ledger, policy_from(settings), args.now or datetime.now(JST))
     print_status(status, console)
-    print_destinations(settings)
     return 0
 
 
