@@ -15,6 +15,8 @@ from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app import events
 from bansou_sync.app.credential_watch import TokenAge
+from bansou_sync.app.first_run import first_cycle_limit, placeholder_problem, reaches_people
+from bansou_sync.app.ledger_sources import claim_sources, fingerprint
 from bansou_sync.app.render import Letterhead, Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
@@ -26,6 +28,8 @@ from bansou_sync.core.policy import Policy
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError
 from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
+
+FORMS = ("registration", "application")
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -129,6 +133,27 @@ def make_source(settings: Settings) -> ResponseSource:
     raise ConfigError(f"source.kind: {src.kind} は使えません / is not available")
 
 
+def source_fingerprint(settings: Settings) -> str:
+    """The configured source of the two main forms, as the ledger records it."""
+    src = settings.source
+    keys = {
+        "csv": ("registrations", "applications"),
+        "forms_api": ("registration_form_id", "application_form_id"),
+        "response_sheet": ("registration_sheet_id", "application_sheet_id"),
+    }[src.kind]
+    base = Path(settings.base_dir)
+    where: dict[str, object] = {}
+    for form, key in zip(FORMS, keys, strict=True):
+        value = getattr(src, key)
+        # a CSV path as written beside the config: moving the whole folder is no new source
+        where[form] = (
+            value.relative_to(base)
+            if isinstance(value, Path) and value.is_relative_to(base)
+            else value
+        )
+    return fingerprint(src.kind, where)
+
+
 def optional_forms(src: Any, form: str, key: str) -> dict[str, Any]:
     """An optional form (e.g. 緊急支援費申請) joins the source only when configured."""
     value = getattr(src, key, None)
@@ -209,8 +234,30 @@ def letterhead(settings: Settings) -> Letterhead:
     )
 
 
-def build_services(settings: Settings, ledger: Ledger) -> Services:
+def build_services(
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    confirm_send: bool = False,
+    record_sources: bool = True,
+    accept_sources: bool = False,
+) -> Services:
+    """``confirm_send``: the person running ``once --confirm-send`` has agreed to a large
+    first cycle (app.first_run). The ledger must have been made from the configured
+    sources (app.ledger_sources); ``record_sources``: False for a dry run, which records
+    nothing; ``accept_sources``: ``once --accept-sources``."""
     mail = settings.mail
+    real = reaches_people(mail.kind, settings.google.api_base)
+    refused = placeholder_problem(real, settings.forms.application.url)
+    if refused:
+        raise ConfigError(refused)
+    claim_sources(
+        ledger,
+        source_fingerprint(settings),
+        record=record_sources,
+        accept=accept_sources,
+        path=Path(settings.state.path),
+    )
     sender = mail.from_address
     return Services(
         source=make_source(settings),
@@ -234,6 +281,9 @@ def build_services(settings: Settings, ledger: Ledger) -> Services:
         min_free_bytes=settings.state.min_free_mb * 2**20,
         emergency=emergency_configured(settings),
         events=make_events(settings),
+        first_cycle_limit=first_cycle_limit(
+            real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
+        ),
     )
 
 

@@ -6,8 +6,8 @@ import argparse
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -114,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run",
         action="store_true",
         help="何も書き込まず送信もせず、行う予定の内容を表示 / show what would happen, change nothing",
+    )
+    once.add_argument(
+        "--confirm-send",
+        action="store_true",
+        help="初回の同期で mail.first_cycle_limit を超える数のメールを送ることを承知する / agree "
+        "that the first cycle sends more emails than mail.first_cycle_limit",
+    )
+    once.add_argument(
+        "--accept-sources",
+        action="store_true",
+        help="台帳に記録された回答元と設定が違っても、設定の回答元を台帳の回答元として記録し直す "
+        "(同じフォームの回答元を移したときだけ) / re-record the configured sources as the "
+        "ledger's own (only when the same forms' source moved)",
     )
     run = sub.add_parser(
         "run",
@@ -236,13 +249,44 @@ def print_summary(summary: CycleSummary, settings: Settings) -> None:
     for problem in summary.problems[:20]:
         console.print(f"[yellow]要確認 / attention:[/yellow] {problem}")
     if not summary.dry_run:
-        console.print(
-            f"状況シート / status sheet: {settings.sheet.path or settings.sheet.spreadsheet_id}"
-        )
-        console.print(
-            f"メール / outbox: {settings.mail.path if settings.mail.kind == 'outbox' else settings.mail.kind}"
-        )
-        console.print(f"台帳 / ledger: {settings.state.path}")
+        print_destinations(settings)
+
+
+def print_destinations(settings: Settings) -> None:
+    """Where the cycle's results are: the sheet (its URL on Google), the mail (the Gmail
+    account it sends as), the ledger."""
+    sheet, mail = settings.sheet, settings.mail
+    if sheet.kind == "google":
+        where = f"https://docs.google.com/spreadsheets/d/{sheet.spreadsheet_id}/edit"
+    else:
+        where = str(sheet.path)
+    console.print(f"状況シート / status sheet: {where}", markup=False)
+    if mail.kind == "outbox":
+        console.print(f"メール / outbox: {mail.path}", markup=False)
+    elif mail.kind == "gmail":
+        account = settings.google.subject or mail.from_address
+        console.print(f"メール / mail: Gmail {account}", markup=False)
+    else:
+        console.print(f"メール / mail: SMTP {mail.smtp.host}:{mail.smtp.port}", markup=False)
+    console.print(f"台帳 / ledger: {settings.state.path}", markup=False)
+
+
+@contextmanager
+def send_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar while a long backlog is sent, on a terminal only (the journal gets
+    a log line every few dozen messages instead)."""
+    if not errors.is_terminal:
+        yield lambda done, total: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=errors, transient=True) as bar:
+        task = bar.add_task("メール送信中 / sending", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def backup_plan(settings: Settings) -> BackupPlan:
@@ -267,7 +311,15 @@ def cmd_once(args: argparse.Namespace) -> int:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             ledger_path = scratch / ledger_path.name
         ledger = stack.enter_context(Ledger.open(ledger_path))
-        services = build_services(settings, ledger)
+        services = build_services(
+            settings,
+            ledger,
+            confirm_send=args.confirm_send,
+            record_sources=not args.dry_run,
+            accept_sources=args.accept_sources,
+        )
+        if not args.dry_run:
+            services.progress = stack.enter_context(send_progress())
         now = args.now or datetime.now(JST)
         summary = run_cycle_reporting(
             services, now, dry_run=args.dry_run, backup=backup_plan(settings)
@@ -363,7 +415,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_init_sheet(args: argparse.Namespace) -> int:
-    from bansou_sync.app.init_sheet import init_sheet, service_account_email
+    from bansou_sync.app.init_sheet import SheetSetupRefused, init_sheet, service_account_email
 
     settings = load_config(args.config)
     if settings.sheet.kind != "google" or not settings.sheet.spreadsheet_id:
@@ -378,13 +430,25 @@ def cmd_init_sheet(args: argparse.Namespace) -> int:
     ]
     from bansou_sync.bootstrap import status_layouts
 
-    lines = init_sheet(
-        access,
-        settings.sheet.spreadsheet_id,
-        admins,
-        service_account_email(access),
-        status_layouts(settings),  # the event tabs get their checkboxes and protection too
-    )
+    try:
+        lines = init_sheet(
+            access,
+            settings.sheet.spreadsheet_id,
+            admins,
+            service_account_email(access),
+            status_layouts(settings),  # the event tabs get their checkboxes and protection too
+        )
+    except SheetSetupRefused as refused:
+        for line in refused.done:
+            console.print(line, markup=False)
+        for line in refused.refused:
+            errors.print(f"NG  {line}", markup=False)
+        errors.print(
+            "一部のタブは直していません。上の手順を手で行ってから再実行してください / some tabs "
+            "were left alone: do the above by hand, then run init-sheet again",
+            markup=False,
+        )
+        return 1
     for line in lines:
         console.print(line, markup=False)
     return 0
@@ -392,8 +456,14 @@ def cmd_init_sheet(args: argparse.Namespace) -> int:
 
 def cmd_inspect_form(args: argparse.Namespace) -> int:
     from bansou_sync.app.inspect_form import inspect_form
+    from bansou_sync.config_errors import RESPONDER_PREFIX, form_id
 
     settings = load_config(args.config)
+    if str(args.form_id).startswith(RESPONDER_PREFIX):
+        try:
+            form_id(args.form_id)
+        except ValueError as exc:  # PydanticCustomError is a ValueError
+            raise ConfigError(f"FORM_ID: {exc}") from exc
     _questions, text = inspect_form(_google_access(settings), args.form_id)
     console.print(text, markup=False)
     return 0

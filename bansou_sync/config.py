@@ -78,6 +78,7 @@ DayOfMonth = Annotated[int, _int(1, 28)]  # every month has it
 Digits = Annotated[int, _int(1, 12)]
 Flag = Annotated[bool, BeforeValidator(check.boolean)]
 Text = Annotated[str, BeforeValidator(check.text)]
+FormId = Annotated[str, BeforeValidator(check.form_id)]
 Email = Annotated[str, BeforeValidator(check.email)]
 Url = Annotated[str, BeforeValidator(check.url)]
 Day = Annotated[date, BeforeValidator(check.day)]
@@ -102,15 +103,15 @@ class SourceSettings(Section):
     kind: Annotated[SourceKind, _one_of(SourceKind)] = "csv"
     registrations: FilePath | None = None  # csv
     applications: FilePath | None = None
-    registration_form_id: Text | None = None  # forms_api
-    application_form_id: Text | None = None
+    registration_form_id: FormId | None = None  # forms_api
+    application_form_id: FormId | None = None
     registration_sheet_id: Text | None = None  # response_sheet
     application_sheet_id: Text | None = None
     registration_worksheet: Text | None = None  # None: the spreadsheet's first worksheet
     application_worksheet: Text | None = None
     # 緊急支援費申請 (optional, issue 6 §5): the same kind of source as the two forms above
     emergency: FilePath | None = None  # csv
-    emergency_form_id: Text | None = None  # forms_api
+    emergency_form_id: FormId | None = None  # forms_api
     emergency_sheet_id: Text | None = None  # response_sheet
     emergency_worksheet: Text | None = None
     mapping: SourceMapping = Field(default_factory=SourceMapping)
@@ -151,6 +152,9 @@ class MailSettings(Section):
     # gmail.compose and gmail.readonly scopes besides gmail.send)
     gmail_drafts: Flag = True
     english_summary: Flag = False  # a short English summary under volunteer emails
+    # gmail / smtp: a ledger's first cycle queuing more emails than this stops and asks
+    # for ``once --confirm-send`` (unless notify_after is set); null: never asks
+    first_cycle_limit: NonNegInt | None = 50
 
 
 class ContactSettings(Section):
@@ -364,6 +368,29 @@ class Settings(BaseModel):
             raise _problem("privacy.client_key_file", "鍵ファイルが空です", f"{key_file} is empty")
         return key.encode("utf-8")
 
+    @property
+    def client_key_from_env(self) -> bool:
+        return bool(self._env.get(CLIENT_KEY_ENV, "").strip())
+
+    def client_key_problem(self) -> str | None:
+        """Why the client key could not be read or created now, without creating it."""
+        if self._env.get(CLIENT_KEY_ENV, "").strip():
+            return None
+        path = self.privacy.client_key_file
+        key = "privacy.client_key_file"
+        if path.exists():
+            if os.access(path, os.R_OK):
+                return None
+            ja = f"ファイルはありますが、このユーザーには読めません (chown・chmod 600 {path})"
+            return check.line(key, ja, f"{path} exists but this user cannot read it")
+        folder = path.parent
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+            return None
+        ja = f"鍵ファイルを作れません ({folder} に書き込めません)"
+        return check.line(key, ja, f"cannot be created: {folder} is not writable by this user")
+
     def client_key_warnings(self) -> list[str]:
         """A key file others can read is worth a warning, never a refusal to run."""
         if self._env.get(CLIENT_KEY_ENV, "").strip():
@@ -408,17 +435,34 @@ def _problem(key: str, ja: str, en: str) -> ConfigError:
 
 
 def _read_secret(path: Path, key: str, create: bool) -> str:
+    if create and not path.exists():
+        try:
+            if not path.parent.is_dir():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            if not (isinstance(exc, FileExistsError) and path.is_file()):
+                raise _problem(
+                    key,
+                    f"鍵ファイルを作れません ({exc.strerror})。このユーザーが書き込めるフォルダを"
+                    "指定するか、フォルダを作って所有者を直してください",
+                    f"cannot create {path} ({exc.strerror}): point it at a folder this user "
+                    "can write, or create the folder and chown it to this user",
+                ) from exc
+            fd = None  # another process won the race: use its key
+        if fd is not None:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_hex(32) + "\n")
     try:
-        if create and not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process won the race: use its key
-                pass
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(secrets.token_hex(32) + "\n")
         return path.read_text(encoding="utf-8").strip()
+    except PermissionError as exc:
+        raise _problem(
+            key,
+            f"ファイルはありますが、このユーザーには読めません。chown と chmod 600 {path} で"
+            "読めるようにしてください",
+            f"{path} exists but this user cannot read it: chown it to this user and "
+            f"chmod 600 {path}",
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise _problem(key, "ファイルを読めません", f"cannot read {path} ({exc})") from exc
 

@@ -185,6 +185,24 @@ def one_or_many(value: Any) -> Any:
     return listed
 
 
+RESPONDER_PREFIX = "1FAIpQL"  # the ID in a form's public /forms/d/e/<ID>/viewform link
+
+
+def form_id(value: Any) -> str:
+    """A form's edit ID; the responder ID of its public link is recognised and refused,
+    since the Forms API knows a form only by the ID of its edit URL."""
+    given = text(value)
+    if given.startswith(RESPONDER_PREFIX):
+        fail(
+            "これは回答用リンク (…/forms/d/e/1FAIpQL…/viewform) の ID です。フォームの編集画面の"
+            " URL (…/forms/d/<ID>/edit) の /d/ と /edit の間を書いてください",
+            "this is the responder ID of the form's public link (…/forms/d/e/1FAIpQL…/viewform);"
+            " use the ID between /d/ and /edit of the form's edit URL",
+            value,
+        )
+    return given
+
+
 def url(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"https?://\S+", value.strip()):
         fail("URL(https://…)を指定してください", "must be a URL (https://…)", value)
@@ -266,6 +284,35 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+class DuplicateKey(yaml.constructor.ConstructorError):
+    """The same key twice in one mapping (e.g. two ``source:`` blocks pasted in): plain
+    YAML keeps the last one silently, which would run on settings nobody meant."""
+
+    def __init__(self, key: str, first: yaml.Mark, again: yaml.Mark) -> None:
+        super().__init__(None, None, f"duplicate key {key}", again)
+        self.key, self.first_line, self.line = key, first.line + 1, again.line + 1
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, yaml.Mark] = {}
+    for key_node, _value in node.value:  # the keys written here (a << merge may be overridden)
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: construct_mapping reports it
+            continue
+        if first is not None:
+            raise DuplicateKey(str(key), first, key_node.start_mark)
+        seen[key] = key_node.start_mark
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
 def read_yaml(config_path: Path) -> dict[Any, Any]:
     """The file's top-level mapping; any trouble reading it is a one-line ConfigError."""
 
@@ -280,6 +327,12 @@ def read_yaml(config_path: Path) -> dict[Any, Any]:
         raise problem("UTF-8 のテキストではありません", "is not UTF-8 text") from exc
     except OSError as exc:
         raise problem("設定ファイルを読めません", f"cannot be read ({exc.strerror})") from exc
+    except DuplicateKey as exc:
+        raise ConfigError(
+            f"{config_path}:{exc.line}: キー「{exc.key}」が {exc.first_line} 行目と {exc.line} 行目の"
+            f"2 回あります。1 つにまとめてください / the key {exc.key} appears twice (lines "
+            f"{exc.first_line} and {exc.line}): merge them into one"
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = " ".join(str(getattr(exc, "problem", None) or exc).split())

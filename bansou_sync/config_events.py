@@ -50,7 +50,7 @@ class _Item(BaseModel):
 
 class FormRef(_Item):
     csv: FilePath | None = None  # source.kind: csv
-    form_id: Text | None = None  # source.kind: forms_api
+    form_id: Annotated[str, BeforeValidator(check.form_id)] | None = None  # forms_api
     sheet_id: Text | None = None  # source.kind: response_sheet
     worksheet: Text | None = None  # None: the spreadsheet's first worksheet
 

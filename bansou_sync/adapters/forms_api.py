@@ -31,7 +31,7 @@ import google.auth.exceptions
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
 from bansou_sync.adapters.form_rows import clean_answers
-from bansou_sync.adapters.google_auth import FORMS_CLOSE, FORMS_READ, GoogleAccess
+from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes, token_error_text
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.form_questions import (
@@ -131,7 +131,7 @@ class FormsApiSource(ResponseSource):
         self.policy = policy
         self.can_close = can_close
         self.page_size = page_size
-        self.scopes = [*FORMS_READ, *([FORMS_CLOSE] if can_close else [])]
+        self.scopes = list(forms_scopes(can_close))
         self._forms: Any = None
         self._layouts: dict[str, FormLayout] = {}
         self._problems: dict[str, list[str]] = {}
@@ -248,7 +248,7 @@ class FormsApiSource(ResponseSource):
         except google.auth.exceptions.GoogleAuthError as exc:
             raise SourceUnavailable(
                 f"Google の認証に失敗しました。google.credentials_file を確認してください / "
-                f"Google sign-in failed, check google.credentials_file: {exc}"
+                f"Google sign-in failed, check google.credentials_file: {token_error_text(exc) or exc}"
             ) from exc
         except Exception as exc:
             status = http_status(exc)

@@ -34,7 +34,7 @@ from typing import Any, Protocol, TypeVar
 import google.auth.exceptions
 
 from bansou_sync.adapters import retry
-from bansou_sync.adapters.google_auth import GMAIL_CHECK, GMAIL_SEND, GoogleAccess
+from bansou_sync.adapters.google_auth import GoogleAccess, gmail_scopes
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.errors import PermanentMailError, TemporaryMailError
@@ -94,7 +94,7 @@ class GmailMailer(Mailer):
         self.drafts = drafts
         self.check_sent = check_sent or drafts is not None  # drafts need gmail.compose
         self.subject_ref = subject_ref
-        self.scopes = [GMAIL_SEND, *(GMAIL_CHECK if self.check_sent else ())]
+        self.scopes = list(gmail_scopes(self.check_sent))
         self._users: Any = None
 
     def send(self, message: EmailMessage) -> None:
@@ -204,7 +204,7 @@ def _mail_error(exc: BaseException) -> Exception:
         return TemporaryMailError(
             "Gmail にログインできません。google.credentials_file と google.subject"
             "(ドメイン全体の委任)を確認してください / cannot sign in to Gmail: check "
-            f"google.credentials_file and google.subject (domain-wide delegation): {exc}"
+            f"google.credentials_file and google.subject (domain-wide delegation): {_describe(exc)}"
         )
     status = http_status(exc)
     if status in PERMANENT_STATUSES:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from google.auth.credentials import Credentials
+from google.auth.exceptions import RefreshError
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
@@ -31,6 +32,18 @@ GMAIL_CHECK = (
     "https://www.googleapis.com/auth/gmail.compose",
     "https://www.googleapis.com/auth/gmail.readonly",
 )
+
+
+def forms_scopes(can_close: bool) -> tuple[str, ...]:
+    """What the Forms source asks for: read, and edit only to close the form (P8)."""
+    return (*FORMS_READ, *((FORMS_CLOSE,) if can_close else ()))
+
+
+def gmail_scopes(check_sent: bool) -> tuple[str, ...]:
+    """What the Gmail mailer asks for: send, and with drafts / the exactly-once check
+    (``mail.gmail_drafts``) compose and readonly too — all in ONE token request, so a
+    domain-wide delegation missing any of them fails the whole request."""
+    return (GMAIL_SEND, *(GMAIL_CHECK if check_sent else ()))
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,39 @@ class GoogleAccess:
         return {"api_endpoint": self.api_base} if self.api_base else {}
 
 
+def unreadable_key_message(path: Path) -> str:
+    """A key that exists but this user may not read: its owner or mode is wrong, the key
+    itself is fine — never 'create a new key'."""
+    return (
+        f"google.credentials_file: {path} はありますが、このユーザーには読めません。"
+        f"鍵を作り直す必要はありません: chown <サービスのユーザー> {path} と chmod 600 {path} "
+        f"で読めるようにしてください / {path} exists but this user cannot read it; the key is "
+        f"fine: make it readable with chown <service user> {path} and chmod 600 {path}"
+    )
+
+
+def token_error_text(exc: BaseException) -> str | None:
+    """One readable line for a refused token request (``RefreshError``), whose ``str`` is
+    a Python tuple of google-auth's text and the endpoint's whole reply; None otherwise."""
+    if not isinstance(exc, RefreshError):
+        return None
+    args = exc.args
+    reply = args[1] if len(args) > 1 else None
+    text = ""
+    if isinstance(reply, dict):
+        error = reply.get("error")
+        if isinstance(error, dict):  # a Google API style body (e.g. a 403 PERMISSION_DENIED)
+            parts = (error.get("code"), error.get("status"), error.get("message"))
+            text = " ".join(str(p) for p in parts if p)
+        elif error:
+            description = reply.get("error_description")
+            text = f"{error}: {description}" if description else str(error)
+    if not text:
+        text = str(args[0]) if args else type(exc).__name__
+    line = " ".join(text.split())[:300]
+    return f"トークンを取得できません / the token request was refused: {line}"
+
+
 def _read_key(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -77,6 +123,8 @@ def _read_key(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"google.credentials_file: ファイルがありません / file not found: {path}"
         ) from exc
+    except PermissionError as exc:
+        raise ConfigError(unreadable_key_message(path)) from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"google.credentials_file: JSON として読めません / cannot read {path}: {exc}"

@@ -17,7 +17,7 @@ import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from bansou_sync.adapters.google_auth import GoogleAccess
+from bansou_sync.adapters.google_auth import GoogleAccess, token_error_text
 from bansou_sync.adapters.retry import status_and_reason
 
 
@@ -39,6 +39,9 @@ def service(
 
 def error_message(exc: BaseException) -> str:
     """Google's own message of an API error (``error.message``), else the exception text."""
+    text = token_error_text(exc)
+    if text is not None:
+        return text
     if isinstance(exc, HttpError):
         try:
             error = json.loads(exc.content or b"{}").get("error", {})

@@ -50,7 +50,7 @@ from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from bansou_sync.adapters import retry
-from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
+from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
 from bansou_sync.adapters.google_sheet_check import (
     holds,
     row_of,
@@ -604,7 +604,8 @@ class GoogleSheet(StatusSheet):
         except google.auth.exceptions.RefreshError as exc:
             raise SheetError(
                 f"Google スプレッドシート {self.spreadsheet_id}: 認証に失敗しました。"
-                f"google.credentials_file を確認してください / authentication failed: {exc}"
+                "google.credentials_file を確認してください / authentication failed: "
+                f"{token_error_text(exc) or exc}"
             ) from exc
         except (requests.RequestException, google.auth.exceptions.GoogleAuthError, OSError) as exc:
             raise SheetError(

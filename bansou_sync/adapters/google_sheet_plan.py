@@ -20,6 +20,7 @@ from typing import Any
 from bansou_sync.adapters.google_sheet_read import Key, TabState, quote
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
 from bansou_sync.adapters.sheet_value import sheet_value
+from bansou_sync.core.sheet_setup import row_rules
 from bansou_sync.core.tabs import STATS, SYNC, TabLayout
 
 TAG = "bansou.key"
@@ -262,6 +263,7 @@ def structure_requests(
         grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
         props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
         head.append({"addSheet": {"properties": props}})
+        head += row_rules(layout, ids[layout.name], 1, None)  # staff columns' input rules
     for layout in plan.headers:
         cells = [{"userEnteredValue": {"stringValue": h}} for h in layout.headers]
         start = {"sheetId": ids[layout.name], "rowIndex": 0, "columnIndex": 0}
@@ -288,6 +290,8 @@ def structure_requests(
                 body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
                 body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
                 body += key_cells_request(sheet_ids[tab], at, part)
+                state = part[0].state  # new rows keep their drop-downs and checkboxes
+                body += row_rules(state.layout, sheet_ids[tab], at, at + len(part), state.columns)
                 yield body, part
 
     def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:

@@ -654,6 +654,13 @@ class Ledger:
         with self._guard("count pending emails"):
             return int(self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
 
+    def has_mail(self, besides: Sequence[str] = ()) -> bool:
+        """Has any email ever been queued, other than of the kinds ``besides``?"""
+        marks = ",".join("?" * len(besides))
+        where = f" WHERE kind NOT IN ({marks})" if besides else ""
+        with self._guard("look for queued emails"):
+            return self._scalar(f"SELECT 1 FROM outbox{where} LIMIT 1", besides) is not None
+
     def in_sending(self) -> list[OutboxItem]:
         """Messages marked sending whose outcome was never recorded (a crash mid-send)."""
         return self._items("status = 'sending' ORDER BY created_utc, seq")

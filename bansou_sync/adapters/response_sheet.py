@@ -32,7 +32,7 @@ from bansou_sync.adapters.form_rows import (
     responses_from_rows,
     timestamp_column,
 )
-from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
+from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.model import RawResponse
@@ -152,7 +152,7 @@ class ResponseSheetSource(ResponseSource):
         except google.auth.exceptions.GoogleAuthError as exc:
             raise SourceUnavailable(
                 f"Google の認証に失敗しました。google.credentials_file を確認してください / "
-                f"Google sign-in failed, check google.credentials_file: {exc}"
+                f"Google sign-in failed, check google.credentials_file: {token_error_text(exc) or exc}"
             ) from exc
         except (gspread.exceptions.APIError, requests.RequestException, OSError) as exc:
             status = retry.status_and_reason(exc)[0]

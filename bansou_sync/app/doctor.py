@@ -18,22 +18,19 @@ from pathlib import Path
 
 from bansou_sync.adapters.csv_source import TIMESTAMP_HEADERS, export_rows, normalise_header
 from bansou_sync.adapters.form_fields import FORM_TITLES
-from bansou_sync.adapters.google_auth import (
-    FORMS_CLOSE,
-    FORMS_READ,
-    GMAIL_SEND,
-    SHEETS,
-    GoogleAccess,
-)
+from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.textfile import read_export_text, read_text
 from bansou_sync.app.doctor_checks import Check, format_checks, questions_check
 from bansou_sync.app.doctor_google import (
     credential_checks,
+    delegation_check,
     form_checks,
     gmail_check,
     response_sheet_checks,
     status_sheet_checks,
 )
+from bansou_sync.app.first_run import placeholder_problem, reaches_people
+from bansou_sync.app.google_scopes import scopes_for
 from bansou_sync.config import Settings
 from bansou_sync.core.form_questions import Question
 from bansou_sync.core.sheet_setup import layout_problems
@@ -51,24 +48,19 @@ def access_from(settings: Settings) -> GoogleAccess | None:
     return GoogleAccess(google.credentials_file, google.subject, google.api_base)
 
 
-def scopes_for(settings: Settings) -> list[str]:
-    scopes: list[str] = []
-    if settings.source.kind == "forms_api":
-        scopes += [*FORMS_READ, *([FORMS_CLOSE] if settings.budget.close_form else [])]
-    if settings.source.kind == "response_sheet" or settings.sheet.kind == "google":
-        scopes.append(SHEETS)
-    if settings.mail.kind == "gmail":
-        scopes.append(GMAIL_SEND)
-    return scopes
-
-
 def doctor(settings: Settings) -> list[Check]:
-    checks = [_config(settings), *_folders(settings)]
+    checks = [
+        _config(settings),
+        _client_key(settings),
+        *_placeholder(settings),
+        *_folders(settings),
+    ]
     if settings.source.kind == "csv":
         checks += _csv_sources(settings)
     scopes = scopes_for(settings)
     access = access_from(settings)
     if scopes and access is not None:
+        checks.append(delegation_check(access, scopes))
         credentials = credential_checks(access, scopes)
         checks += credentials
         if all(c.ok or c.name.startswith("鍵ファイルの権限") for c in credentials):
@@ -77,7 +69,9 @@ def doctor(settings: Settings) -> list[Check]:
             if settings.source.kind == "response_sheet":
                 checks += response_sheet_checks(settings, access)
             if settings.sheet.kind == "google" and settings.sheet.spreadsheet_id:
-                checks += status_sheet_checks(access, settings.sheet.spreadsheet_id)
+                checks += status_sheet_checks(
+                    access, settings.sheet.spreadsheet_id, settings.config_path
+                )
             if settings.mail.kind == "gmail":
                 checks.append(gmail_check(settings, access))
     if settings.sheet.kind == "local" and settings.sheet.path is not None:
@@ -98,6 +92,35 @@ def _config(settings: Settings) -> Check:
     if problems:
         return Check("設定 / config", False, "; ".join(problems), problems[0])
     return Check("設定 / config", True, detail)
+
+
+def _client_key(settings: Settings) -> Check:
+    name = "相談者ハッシュの鍵 / client key"
+    problem = settings.client_key_problem()
+    if problem:
+        fix = (
+            "サービスのユーザーが書き込めるフォルダに置くか (例 /var/lib/bansou-sync/secrets/"
+            "client_key)、所有者と権限を直してください / put it in a folder the service user "
+            "can write, or fix its owner and mode"
+        )
+        return Check(name, False, problem, fix)
+    where = (
+        "BANSOU_CLIENT_KEY" if settings.client_key_from_env else settings.privacy.client_key_file
+    )
+    return Check(name, True, f"{where}")
+
+
+def _placeholder(settings: Settings) -> list[Check]:
+    real = reaches_people(settings.mail.kind, settings.google.api_base)
+    problem = placeholder_problem(real, settings.forms.application.url)
+    if problem is None:
+        return []
+    fix = (
+        "申請フォームの「送信」→ リンクの URL を forms.application.url に、「事前入力した URL を"
+        "取得」で表示される entry 番号を forms.application.entries に書いてください / set the "
+        "form's public link and the entry numbers of a pre-filled link"
+    )
+    return [Check("再提出リンク / resubmission link", False, problem, fix)]
 
 
 def _writable(path: Path) -> bool:

@@ -3,7 +3,9 @@ header rows, response sheets, Gmail getProfile. Each failure names its fix."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import google_auth_httplib2  # type: ignore[import-untyped]
@@ -19,9 +21,12 @@ from bansou_sync.adapters.google_auth import (
     GMAIL_SEND,
     SHEETS,
     GoogleAccess,
+    gmail_scopes,
+    unreadable_key_message,
 )
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.app.doctor_checks import Check, questions_check
+from bansou_sync.app.google_scopes import delegation_line
 from bansou_sync.app.init_sheet import service_account_email
 from bansou_sync.config import Settings
 from bansou_sync.core.form_questions import Question, questions_of
@@ -33,6 +38,21 @@ FORMS = ("registration", "application")
 GMAIL_READ = GMAIL_CHECK[1]  # gmail.readonly: enough for getProfile
 
 
+def delegation_check(access: GoogleAccess, scopes: Sequence[str]) -> Check:
+    """The scopes this configuration asks for, for the admin to paste into domain-wide
+    delegation (printed whether or not delegation is used: it is the list the token
+    check below requests)."""
+    line = delegation_line(tuple(scopes))
+    if access.subject:
+        where = (
+            f"ドメイン全体の委任 ({access.subject} として) に次のスコープをそのまま貼り付けて"
+            "ください / paste into domain-wide delegation"
+        )
+    else:
+        where = "このトークンで要求するスコープ / the scopes requested"
+    return Check("スコープ / OAuth scopes", True, f"{where}:\n    {line}")
+
+
 def credential_checks(access: GoogleAccess, scopes: Sequence[str]) -> list[Check]:
     path = access.credentials_file
     fix_key = (
@@ -40,6 +60,13 @@ def credential_checks(access: GoogleAccess, scopes: Sequence[str]) -> list[Check
         f"鍵を作り、{path} に置いてください / create a JSON key for the service account and "
         "save it as google.credentials_file"
     )
+    if path.exists() and not os.access(path, os.R_OK):
+        message = unreadable_key_message(path)
+        fix = (
+            f"chown <サービスのユーザー> {path} && chmod 600 {path} / chown the key to the "
+            "service user and chmod 600 it"
+        )
+        return [Check("鍵ファイル / key file", False, message, fix)]
     try:
         creds = access.credentials(scopes)
         email = service_account_email(access)
@@ -67,7 +94,7 @@ def credential_checks(access: GoogleAccess, scopes: Sequence[str]) -> list[Check
             Check(
                 "アクセストークン / access token",
                 False,
-                str(exc),
+                error_message(exc),
                 _token_fix(str(exc), access, scopes),
             )
         )
@@ -177,7 +204,9 @@ def response_sheet_checks(settings: Settings, access: GoogleAccess) -> list[Chec
     return checks
 
 
-def status_sheet_checks(access: GoogleAccess, spreadsheet_id: str) -> list[Check]:
+def status_sheet_checks(
+    access: GoogleAccess, spreadsheet_id: str, config_path: Path | None = None
+) -> list[Check]:
     sheets = service(access, "sheets", "v4", [SHEETS]).spreadsheets()
     sa = service_account_email(access) or "the OAuth user"
     name = "状況シート / status sheet"
@@ -212,10 +241,8 @@ def status_sheet_checks(access: GoogleAccess, spreadsheet_id: str) -> list[Check
             headers[tab] = (value_range.get("values") or [[]])[0]
     problems = layout_problems(titles, headers)
     if problems:
-        fix = (
-            "bansou-sync init-sheet --config <設定ファイル> を実行してください / run "
-            "bansou-sync init-sheet"
-        )
+        command = f"bansou-sync init-sheet --config {config_path or 'config.yaml'}"
+        fix = f"{command} を実行してください / run {command}"
         checks.append(Check("シートの形 / sheet layout", False, "; ".join(problems), fix))
     else:
         checks.append(
@@ -238,14 +265,17 @@ def gmail_check(settings: Settings, access: GoogleAccess) -> Check:
             "google.subject が未設定: サービスアカウントにはメールボックスがありません / no mailbox"
         )
         return Check("Gmail", False, detail, fix)
-    gmail = service(access, "gmail", "v1", [GMAIL_SEND, GMAIL_READ])
+    # the mailer's own scopes when it uses drafts (they include gmail.readonly); without
+    # drafts it asks for gmail.send only, which cannot read the profile
+    scopes = gmail_scopes(True) if settings.mail.gmail_drafts else (GMAIL_SEND, GMAIL_READ)
+    gmail = service(access, "gmail", "v1", scopes)
     try:
         failed, profile = _api_check(
             "Gmail", gmail.users().getProfile(userId="me").execute, fix, fix, fix
         )
     except RefreshError as exc:
-        if "unauthorized_client" not in str(exc):
-            return Check("Gmail", False, str(exc), fix)
+        if "unauthorized_client" not in str(exc) or settings.mail.gmail_drafts:
+            return Check("Gmail", False, error_message(exc), fix)
         detail = "gmail.send は委任済み (gmail.readonly がないため送信元は未確認) / send delegated"
         return Check("Gmail", True, detail)
     if failed is not None:

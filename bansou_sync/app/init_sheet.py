@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bansou_sync.adapters import retry
-from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
+from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, unreadable_key_message
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.core.sheet_setup import GET_FIELDS, plan_setup
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
@@ -58,15 +58,28 @@ def init_sheet(
             spreadsheet_id,
             who,
         )
+    if plan.refused:
+        raise SheetSetupRefused([*lines, *plan.lines], list(plan.refused))
     if plan.changes_nothing and not plan.lines:
         return [*lines, "変更はありません / nothing to change: already set up"]
     return lines + list(plan.lines)
+
+
+class SheetSetupRefused(SheetError):
+    """Some tabs were left alone: staff must fix them by hand, then run init-sheet again.
+    ``done``: what was set up all the same; ``refused``: what staff must do."""
+
+    def __init__(self, done: list[str], refused: list[str]) -> None:
+        self.done, self.refused = done, refused
+        super().__init__("\n".join(refused))
 
 
 def service_account_email(access: GoogleAccess) -> str:
     """The ``client_email`` of a service-account key; "" for OAuth user credentials."""
     try:
         info = json.loads(access.credentials_file.read_text(encoding="utf-8"))
+    except PermissionError as exc:
+        raise ConfigError(unreadable_key_message(access.credentials_file)) from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"google.credentials_file: JSON として読めません / cannot read "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -27,6 +27,7 @@ from bansou_sync.errors import BansouError, PermanentMailError, TemporaryMailErr
 from bansou_sync.ports import Mailer
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY = 50  # a log line per this many sent: a long backlog in the journal
 
 NO_ADDRESS = "宛先のメールアドレスがありません / no usable address"
 
@@ -183,16 +184,19 @@ def deliver(
     reply_days: int,
     pace_seconds: float = 0.0,
     per_recipient_limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SendReport:
     """Send what is due: staff mail first, then volunteer mail oldest first, within the
     rolling 24-hour limit. A message that can never go (it cannot be built, or the server
     refuses it for good) is parked as failed and the next one is sent; a temporary
-    failure stops sending until the next cycle."""
+    failure stops sending until the next cycle. ``progress(done, total)`` after each
+    message (a long backlog shows how far it is)."""
     parked = settle_interrupted(ledger, mailer)
     sent = 0
     failed = len(parked)
     error: BaseException | None = None
-    for item in _queue(ledger, now, daily_limit, per_recipient_limit):
+    queue = _queue(ledger, now, daily_limit, per_recipient_limit)
+    for item in queue:
         ledger.mark_sending(item.message_id)
         try:
             mailer.send(_build(renderer, item, now, reply_days))
@@ -209,6 +213,10 @@ def deliver(
             break  # the mail server is unwell: try again next cycle
         ledger.mark_sent(item.message_id, now)
         sent += 1
+        if progress is not None:
+            progress(sent + failed, len(queue))
+        if sent % PROGRESS_EVERY == 0:
+            log.info("sending: %d of %d sent", sent, len(queue))
         crash_point("between_sends")
         if pace_seconds:
             time.sleep(pace_seconds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -17,10 +17,11 @@ from bansou_sync.app import emergency_cycle, surge
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices, run_events
+from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.quiet import Quiet, hour_of, status_counts, waiting_notices
-from bansou_sync.app.render import Renderer
+from bansou_sync.app.render import STAFF_KINDS, Renderer
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 FORMS = ("registration", "application")
 GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
 OVERLAP = timedelta(minutes=10)
+# sending that takes longer than this at the mailer's pace: the sheet is written first
+SHEET_FIRST_SECONDS = 10.0
 
 
 @dataclass
@@ -75,6 +78,9 @@ class Services:
     projector: Projector = field(default_factory=Projector)
     # what the last cycles found, so that one with nothing new is not planned again
     quiet: Quiet = field(default_factory=Quiet)
+    # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
+    first_cycle_limit: int | None = None
+    progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
 
 
 @dataclass
@@ -351,6 +357,12 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
         items = hold.items
         plan.problems.append(hold.problem)
+    if not dry_run:  # before anything is recorded: stopping here changes nothing
+        limit = services.first_cycle_limit
+        if limit is not None:
+            # staff alerts (a sync_failure after refused first cycles) do not end the first
+            first = not ledger.has_mail(besides=STAFF_KINDS)
+            check_first_cycle(limit, len(items), first=first)
     quiet.forget_plan()  # until this cycle's plan is recorded
     with ledger.transaction(commit=not dry_run):
         # a plan not made again changed nothing; one that found nothing to change, on the
@@ -416,6 +428,11 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
         ledger.enqueue(to_items([notice], services.mail_domain, now))
 
+    to_send = min(ledger.pending_count(), services.daily_limit) if services.pace_seconds else 0
+    if to_send * services.pace_seconds > SHEET_FIRST_SECONDS:
+        # a backlog takes minutes to send at the mailer's pace: staff see the sheet (and
+        # the mail waiting in メール) now, and again once it is sent
+        services.sheet.write([*project(services, plan.state, ledger.state_generation), *event_tabs])
     quiet.delivered = None  # until the sends of this cycle are looked up
     report = deliver(
         ledger,
@@ -426,6 +443,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         reply_days=services.policy.reply_days,
         pace_seconds=services.pace_seconds,
         per_recipient_limit=services.per_recipient_limit,
+        progress=services.progress,
     )
     summary.sent, summary.failed, summary.waiting = report.sent, report.failed, report.waiting
     summary.problems = [*summary.problems, *report.parked]  # 同期's エラー (issue 10 §1)

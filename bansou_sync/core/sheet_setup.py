@@ -105,6 +105,7 @@ class SetupPlan:
     requests: tuple[dict[str, Any], ...]  # one spreadsheets.batchUpdate, in this order
     header_writes: tuple[tuple[str, tuple[str, ...]], ...]  # (A1 range, row) after it
     lines: tuple[str, ...]  # what this does, and what it leaves to a person
+    refused: tuple[str, ...] = ()  # tabs left alone: what staff must do by hand first
 
     @property
     def changes_nothing(self) -> bool:
@@ -126,6 +127,7 @@ def plan_setup(
     formatting: list[dict[str, Any]] = []
     writes: list[tuple[str, tuple[str, ...]]] = []
     lines: list[str] = []
+    refused: list[str] = []
     for index, layout in enumerate(layouts):
         tab = by_title.get(layout.name)
         new = tab is None
@@ -156,8 +158,15 @@ def plan_setup(
         requests, write, tab_lines = _plan_tab(layout, tab, editors, new)
         formatting += requests
         writes += [write] if write else []
+        if not requests and write is None and _refused(layout, tab):
+            refused += tab_lines
+            continue
         lines += [] if new else tab_lines  # a new tab: the one line above says it all
-    return SetupPlan(tuple(structure + formatting), tuple(writes), tuple(lines))
+    return SetupPlan(tuple(structure + formatting), tuple(writes), tuple(lines), tuple(refused))
+
+
+def _refused(layout: TabLayout, tab: Tab) -> bool:
+    return header_status(layout, tab.header_row()) != "ok" and tab.has_data_below_header()
 
 
 def _properties(sheet_id: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -218,11 +227,14 @@ def _plan_tab(
 
 
 def _conflict(layout: TabLayout, found: Sequence[str]) -> str:
+    expected = " · ".join(layout.headers)
     return (
-        f"{layout.name}: 見出し行が仕様と違い、下にデータがあるため直していません。"
-        f"列を仕様どおりに並べてから再実行してください / the header row differs from SPEC §5 "
-        f"and the tab has data, so it was left alone (expected: {' · '.join(layout.headers)}; "
-        f"found: {' · '.join(found)})"
+        f"{layout.name}: 見出し行が仕様と違い、下にデータがあるため直していません (データの列が"
+        f"ずれないように)。事務局の方が手で、「{layout.name}」タブの列を切り取り・貼り付けで並べ替え、"
+        f"1 行目の見出しを次の順にしてから、もう一度 init-sheet を実行してください: {expected} "
+        f"(今: {' · '.join(found)}) / the header row differs from SPEC §5 and the tab has data, "
+        f"so it was left alone: by hand, cut and paste the columns of {layout.name} until row 1 "
+        f"reads as above, then run init-sheet again"
     )
 
 
@@ -333,6 +345,29 @@ def _validations(
         kind = what.get(rule["condition"]["type"], "日付 / date")
         lines.append(f"{layout.name}: {layout.headers[column]} に入力規則 ({kind}) を設定しました")
     return requests, lines
+
+
+def row_rules(
+    layout: TabLayout,
+    sheet_id: int,
+    start: int,
+    end: int | None,
+    columns: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """``setDataValidation`` of each staff column's rule (drop-down, checkbox, date) on
+    rows ``start``..``end`` (0-based, end exclusive; None: to the grid's end), for rows
+    the daemon adds: a rule set by init-sheet covers the rows the grid had then, and a
+    row inserted keeps one only if the neighbour Google copies it from had one (issue 11
+    §0). ``columns``: where each header is in the sheet (default: the layout's order)."""
+    where = columns if columns is not None else {h: i for i, h in enumerate(layout.headers)}
+    requests = []
+    for index, rule in style.validations(layout).items():
+        column = where.get(layout.headers[index])
+        if column is None:
+            continue
+        rect = style.Rect(start, end, column, column + 1).grid_range(sheet_id)
+        requests.append({"setDataValidation": {"range": rect, "rule": rule}})
+    return requests
 
 
 def _colour_key(rule: Mapping[str, Any]) -> tuple[Any, ...]:

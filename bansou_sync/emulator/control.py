@@ -56,6 +56,8 @@ class ControlApi:
             ("POST", e + r"/oauth/clients", "oauth.clients", self._oauth_client),
             ("POST", e + r"/oauth/fail-next-refresh", "oauth.failNext", self._fail_refresh),
             ("POST", e + r"/oauth/expire-tokens", "oauth.expire", self._expire),
+            ("POST", e + r"/oauth/delegation", "oauth.delegation", self._delegation),
+            ("POST", e + r"/oauth/fail-next-grant", "oauth.failNextGrant", self._fail_grant),
             ("GET", e + r"/forms", "forms.list", self._forms_list),
             ("POST", e + r"/forms", "forms.load", self._forms_load),
             ("POST", form + r"/settings", "forms.settings", self._form_settings),
@@ -184,6 +186,28 @@ class ControlApi:
             str(body.get("error", "invalid_grant")),
             str(body.get("error_description", "Token has been expired or revoked.")),
         )
+        return Response(200, {})
+
+    def _delegation(self, request: Request, match: re.Match[str]) -> Response:
+        """What the Workspace admin allows for domain-wide delegation: ``{"scopes": [...]}``
+        (null: anything) for ``client_email`` (default: the emulator's service account)."""
+        body = request.json()
+        oauth = self.emulator.oauth
+        client = str(body.get("client_email") or oauth.service_account.client_email)
+        scopes = body.get("scopes")
+        if scopes is not None and not isinstance(scopes, list):
+            raise _bad("scopes must be a list of scope URLs or null")
+        oauth.allow_delegation(client, None if scopes is None else [str(s) for s in scopes])
+        return Response(200, {})
+
+    def _fail_grant(self, request: Request, match: re.Match[str]) -> Response:
+        body = request.json()
+        try:
+            self.emulator.oauth.fail_next_grant(
+                str(body["error"]), str(body.get("error_description", "")), int(body["status"])
+            )
+        except (KeyError, ValueError) as exc:
+            raise _bad(f"needs error and status: {exc}") from exc
         return Response(200, {})
 
     def _expire(self, request: Request, match: re.Match[str]) -> Response:

@@ -7,6 +7,12 @@ domain-wide delegation) and the refresh-token grant of OAuth user credentials. R
 and error texts are Google's. API calls then carry ``Authorization: Bearer <token>``;
 ``authenticate`` says whom a token belongs to. A self-signed JWT (google-auth's
 ``always_use_jwt_access``) signed by an issued key is accepted as a bearer token too.
+
+Domain-wide delegation: ``allow_delegation(client, scopes)`` is what a Workspace admin
+types in the admin console for that client. A delegated grant (``sub`` set) asking for
+any scope outside it is refused with ``unauthorized_client`` (HTTP 401), as Google
+refuses it — the whole request, even when the other scopes are allowed. A client with
+no allow-list set may be delegated anything (the emulator's historical behaviour).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -76,6 +83,8 @@ class OAuthApi:
         self._tokens: dict[str, Token] = {}
         self._clients: dict[str, UserClient] = {}
         self._fail_next_refresh: list[TokenError] = []
+        self._fail_next_grant: list[TokenError] = []
+        self._delegation: dict[str, frozenset[str]] = {}  # client email -> allowed scopes
         self._rejecting = False
         self.issued: list[Token] = []  # every token handed out, oldest first
         self._lock = threading.RLock()
@@ -113,6 +122,21 @@ class OAuthApi:
         with self._lock:
             self._fail_next_refresh.append(TokenError(error, description))
 
+    def allow_delegation(self, client_email: str, scopes: Iterable[str] | None) -> None:
+        """The scopes the admin allowed ``client_email`` for domain-wide delegation;
+        None: any scope (no allow-list)."""
+        with self._lock:
+            if scopes is None:
+                self._delegation.pop(client_email, None)
+            else:
+                self._delegation[client_email] = frozenset(scopes)
+
+    def fail_next_grant(self, error: str, description: str, status: int = 400) -> None:
+        """The next service-account (JWT) grant is refused with this error and status,
+        e.g. ``access_denied`` with 403."""
+        with self._lock:
+            self._fail_next_grant.append(TokenError(error, description, status))
+
     def expire_tokens(self) -> None:
         """Every access token issued so far is now expired (the next call gets a 401)."""
         with self._lock:
@@ -136,6 +160,7 @@ class OAuthApi:
     def reset(self) -> None:
         with self._lock:
             self._fail_next_refresh.clear()
+            self._fail_next_grant.clear()
             self._rejecting = False
 
     def authenticate(self, authorization: str | None) -> Token | None:
@@ -213,6 +238,12 @@ class OAuthApi:
         email = str(claims["iss"])
         subject = claims.get("sub")
         subject = str(subject) if subject and subject != email else None
+        with self._lock:
+            if self._fail_next_grant:
+                raise self._fail_next_grant.pop(0)
+            allowed = self._delegation.get(email)
+        if subject is not None and allowed is not None and not scopes <= allowed:
+            raise TokenError("unauthorized_client", _UNAUTHORIZED_CLIENT, 401)
         return self._issue(email, subject or email, subject, scopes)
 
     def _verify(self, jwt: str) -> dict[str, Any]:
@@ -277,6 +308,10 @@ class OAuthApi:
         return self._issue(client.client_id, email, None, frozenset(scopes))
 
 
+_UNAUTHORIZED_CLIENT = (
+    "Client is unauthorized to retrieve access tokens using this method, or client not "
+    "authorized for any of the scopes requested."
+)
 _TIMEFRAME = (
     "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable "
     "timeframe. Check your iat and exp values in the JWT claim."

@@ -14,7 +14,7 @@ import yaml
 
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.app.doctor import Check, doctor, format_checks
-from bansou_sync.app.init_sheet import init_sheet, service_account_email
+from bansou_sync.app.init_sheet import SheetSetupRefused, init_sheet, service_account_email
 from bansou_sync.app.inspect_form import inspect_form
 from bansou_sync.config import load_config
 from bansou_sync.core.tabs import ALL_TABS
@@ -187,13 +187,14 @@ def test_a_wrong_header_is_repaired_on_an_empty_tab_and_reported_above_staff_dat
         }
     )
 
-    lines = run_init(access)
+    with pytest.raises(SheetSetupRefused) as refused:
+        run_init(access)
 
     values = emu.sheets.dump(BOOK)
     assert values["伴走者"] == [list(ALL_TABS[0].headers)]
     assert values["申請"] == [["申請番号", "氏名"], ["A-000001", "山田"]]
-    assert any("伴走者" in line and "repaired" in line for line in lines)
-    assert any("申請" in line and "left alone" in line for line in lines)
+    assert any("伴走者" in line and "repaired" in line for line in refused.value.done)
+    assert any("申請" in line and "left alone" in line for line in refused.value.refused)
     assert not emu.sheets.book(BOOK).by_title("申請").protected_ranges
 
 

@@ -350,3 +350,23 @@ def test_secret_files_others_can_read_are_warnings_each_naming_its_key(tmp_path:
     (tmp_path / "pw").chmod(0o644)  # unused while the password comes from the environment
     from_env = load_config(write(tmp_path, text), env={"BANSOU_SMTP_PASSWORD": "x"})
     assert from_env.secret_file_warnings() == []
+
+
+def test_a_key_written_twice_is_an_error_naming_it_and_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "mail:\n  kind: outbox\n  daily_limit: 10\n  daily_limit: 20\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "daily_limit" in str(error.value) and "3" in str(error.value) and "4" in str(error.value)
+
+
+def test_a_yaml_merge_key_may_still_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "source: {kind: csv, registrations: r.csv, applications: a.csv}\n"
+        "base: &base {kind: outbox, daily_limit: 10}\nmail:\n  <<: *base\n  daily_limit: 20\n",
+        encoding="utf-8",
+    )
+    assert load_config(path).mail.daily_limit == 20

@@ -113,7 +113,9 @@ def test_a_header_that_differs_above_staff_data_is_reported_and_the_tab_left_alo
     plan = plan_setup(book, EDITORS)
 
     assert plan.requests == () and plan.header_writes == ()
-    assert len(plan.lines) == 1 and plan.lines[0].startswith("申請: 見出し行が仕様と違い")
+    assert plan.lines == ()
+    assert len(plan.refused) == 1 and plan.refused[0].startswith("申請: 見出し行が仕様と違い")
+    assert "手で" in plan.refused[0] and "init-sheet" in plan.refused[0]
 
 
 def test_a_header_that_differs_on_an_empty_tab_is_rewritten_and_stray_cells_cleared() -> None:
