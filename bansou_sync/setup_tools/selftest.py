@@ -92,7 +92,15 @@ def run_selftest(
         checks.append(
             could_not_run("forms", "forms", "フォームの回答一覧 / forms.responses.list", why)
         )
-    if "gmail" in used:
+    if "gmail" in used and not settings.mail.gmail_drafts:
+        # without drafts the mailer asks only for gmail.send and never searches, so the
+        # search is neither needed nor allowed by the delegation (app.google_scopes)
+        why = (
+            "mail.gmail_drafts が false のため検索を使いません / mail.gmail_drafts is false:"
+            " the exactly-once search is not used"
+        )
+        checks.append(could_not_run("gmail", "gmail", "Gmail の検索 / Gmail search", why))
+    elif "gmail" in used:
         scope["mailbox"] = mailbox_of(settings)
         checks += run_gmail_checks(
             access, mailbox_of(settings), policy, send_test_message, wait_seconds

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 from emulated import form_id, running_emulator
 
 from bansou_sync.emulator import forms as emulated_forms
@@ -259,6 +260,25 @@ def test_a_gmail_that_refuses_the_calls_is_could_not_run_with_the_scopes_to_chec
     assert "gmail.compose and gmail.readonly" in result.stdout
     assert verdict["refuse"] == []
     assert emulator.gmail.sent() == []
+
+
+def test_without_gmail_drafts_the_search_is_not_tried_and_no_extra_scope_is_asked(
+    google_project: Project, emulator: Emulator
+) -> None:
+    config = yaml.safe_load(google_project.config_path.read_text("utf-8"))
+    config["mail"]["gmail_drafts"] = False
+    google_project.config_path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    client = emulator.service_account_info()["client_email"]
+    sheets, forms = "https://www.googleapis.com/auth/", "https://www.googleapis.com/auth/forms"
+    allowed = [f"{sheets}spreadsheets", f"{forms}.body.readonly", f"{forms}.responses.readonly"]
+    emulator.oauth.allow_delegation(client, [*allowed, f"{sheets}gmail.send"])
+
+    result, verdict = selftest(google_project)
+
+    assert statuses(verdict)["gmail"] == "could_not_run"
+    assert "gmail_drafts" in result.stdout
+    assert verdict["refuse"] == []
+    assert statuses(verdict)["sheets.sort"] in ("confirmed", "differs")
 
 
 def test_a_status_sheet_not_shared_with_the_account_is_could_not_run_not_a_difference(
