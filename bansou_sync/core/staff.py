@@ -174,6 +174,8 @@ def settle_repeats(repeats: Sequence[RepeatedKey]) -> tuple[dict[str, set[Key]],
     for repeat in repeats:
         label = " ".join(repeat.key)
         where = "・".join(f"{row_no}行目" for row_no, _ in repeat.rows)
+        if not any(_says_something(cells) for _, cells in repeat.rows):
+            continue  # copies with nothing typed: the next write removes them (SPEC §5)
         typed = {_typed(cells) for _, cells in repeat.rows}
         if len(typed) == 1:
             problems.append(
@@ -190,6 +192,11 @@ def settle_repeats(repeats: Sequence[RepeatedKey]) -> tuple[dict[str, set[Key]],
             f" applied until one row is left"
         )
     return conflicts, problems
+
+
+def _says_something(cells: Mapping[str, str]) -> bool:
+    """Whether staff typed anything in a row's staff cells (an unticked box says nothing)."""
+    return any(n.fold(v).upper() not in ("", "FALSE") for v in cells.values())
 
 
 def _typed(cells: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -19,8 +19,8 @@ NOW = "2022-07-06 12:00"
 
 def busy_project(project: Project) -> Project:
     """A pending review, a deficiency due 7/08, and a receipt held back by the daily limit
-    (staff mail goes first, issue 10 §5: the digest is sent, one of 5 mails waits)."""
-    project.write_config(mail={"daily_limit": 5})
+    (staff mail goes first, issue 10 §5: the digest is sent, one of 5 mails waits with 4 a day)."""
+    project.write_config(mail={"daily_limit": 4})
     project.register(2)
     june_25 = {"support_date": "2022/06/25", "client_initials": "AA"}
     project.add_applications(

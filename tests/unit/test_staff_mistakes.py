@@ -27,6 +27,16 @@ def test_identical_rows_of_one_key_are_one_row_with_a_line_asking_to_delete_the_
     assert "1行として扱います" in lines[0]
 
 
+def test_copies_with_nothing_typed_in_any_staff_cell_are_not_reported() -> None:
+    blank = {"審査": "", "審査メモ": ""}
+    unticked = {"覚書受領": "FALSE", "口座届出受領": ""}
+    repeats = [
+        RepeatedKey("申請", ("A-000001",), ((2, blank), (9, blank))),
+        RepeatedKey("伴走者", ("BN-0001",), ((3, unticked), (4, {"覚書受領": ""}))),
+    ]
+    assert settle_repeats(repeats) == ({}, [])
+
+
 def test_a_tick_cell_not_understood_is_reported_and_its_field_left_to_the_ledger() -> None:
     staff = read_staff({"伴走者": [supporter_row(覚書受領="✔", 口座届出受領="TRUE")]})
     assert staff.unread == {"BN-0001": frozenset({"memo_received"})}
