@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, reference_form, running_emulator
+from emulated import MAILBOX, form_id, google_backends, key_file, reference_form, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.ledger import Ledger
@@ -19,7 +19,6 @@ from bansou_sync.emulator.server import Emulator
 
 from .conftest import STAFF_KINDS, Project, kinds
 
-MAILBOX = "jimukyoku@example.org"
 CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TAB = "フォームの回答 1"
 
@@ -67,17 +66,7 @@ def application(n: int, created: str, **more: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def forms_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root))
     emulator.forms.add_responses(
         form_id("registration"),
         [registration(n, f"2022-06-0{n}T01:00:00.000Z") for n in (1, 2)],
@@ -232,8 +221,7 @@ def sheet_application(n: int, timestamp: str, **more: str) -> dict[str, str]:
 
 @pytest.fixture
 def sheet_project(project: Project, emulator: Emulator) -> tuple[Project, str]:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
+    key = key_file(emulator, project.root)
     reg = emulator.sheets.load_fixture(
         {"sheets": {TAB: sheet_rows(REGISTRATION_TITLES, REGISTRATIONS)}}
     )

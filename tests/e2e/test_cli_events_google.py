@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
@@ -22,7 +22,6 @@ from bansou_sync.emulator.server import Emulator
 from .conftest import Project
 
 ROOT = Path(__file__).resolve().parents[2]
-MAILBOX = "jimukyoku@example.org"
 BOOK = "events-book"
 TAB = "講座_course-2022-08"
 CANCEL_COLUMN = chr(ord("A") + EVENT_HEADERS.index("キャンセル"))
@@ -31,25 +30,14 @@ CANCEL_COLUMN = chr(ord("A") + EVENT_HEADERS.index("キャンセル"))
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     forms = ("registration", "application", "event_course", "survey_course")
-    with running_emulator(*forms) as emu:  # the reference forms, no responses
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+    with running_emulator(*forms, book=BOOK) as emu:  # the reference forms, no responses
         yield emu
 
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
     project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
+        **google_backends(emulator, project.root, BOOK),
         events=[
             {
                 "id": "course-2022-08",

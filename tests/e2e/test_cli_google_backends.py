@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
@@ -17,7 +17,6 @@ from bansou_sync.emulator.server import Emulator
 from .conftest import STAFF_KINDS, Project
 
 ROOT = Path(__file__).resolve().parents[2]
-MAILBOX = "jimukyoku@example.org"
 
 
 @pytest.fixture
@@ -65,17 +64,7 @@ def application(supporter: int, created: str, support_date: str) -> dict[str, An
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root))
     return project
 
 

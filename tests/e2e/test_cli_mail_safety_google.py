@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
@@ -19,16 +19,13 @@ from bansou_sync.emulator.server import Emulator
 from .conftest import STAFF_KINDS, Project
 
 BOOK = "mail-safety-book"
-MAILBOX = "jimukyoku@example.org"
 ENCODED_WORD = "=?utf-8?q?x=0d=0abcc=3a_x=40evil.example?=@example.com"
 COMMA_WORD = "=?utf-8?q?victim=40evil.example=2c?=@example.com"
 
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with running_emulator("registration", "application") as emu:
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+    with running_emulator("registration", "application", book=BOOK) as emu:
         yield emu
 
 
@@ -49,18 +46,7 @@ def registration(n: int, created: str, address: str) -> dict[str, Any]:
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root, BOOK))
     return project
 
 
@@ -135,19 +121,7 @@ def test_staff_release_a_surge_with_the_tick_in_the_google_sync_tab(
     google_project: Project, emulator: Emulator
 ) -> None:
     google_project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={
-            "credentials_file": str(google_project.root / "key.json"),
-            "api_base": emulator.base_url,
-            "subject": MAILBOX,
-        },
-        intake={"surge_limit": 2},
+        **google_backends(emulator, google_project.root, BOOK), intake={"surge_limit": 2}
     )
     emulator.forms.add_responses(
         form_id("registration"),

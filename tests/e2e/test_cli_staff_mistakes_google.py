@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_sheet_read import letters
@@ -22,7 +22,6 @@ from .conftest import STAFF_KINDS, Project
 from .test_cli_staff_mistakes import BIDI, clean_project
 
 BOOK = "staff-mistakes-book"
-MAILBOX = "jimukyoku@example.org"
 COMPARED = ("伴走者", "申請", "支払", "統計")
 
 
@@ -34,21 +33,8 @@ def column(layout_headers: tuple[str, ...], header: str) -> str:
 def google(project: Project, name: str = "ひと子") -> Iterator[Emulator]:
     """An emulator with the reference forms, one registration and one application, and
     ``project`` configured for it (Forms API, Google Sheet, Gmail)."""
-    with running_emulator("registration", "application") as emu:
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
-        key = emu.write_service_account_file(project.root / "key.json")
-        key.chmod(0o600)
-        project.write_config(
-            source={
-                "kind": "forms_api",
-                "registration_form_id": form_id("registration"),
-                "application_form_id": form_id("application"),
-            },
-            sheet={"kind": "google", "spreadsheet_id": BOOK},
-            mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-            google={"credentials_file": str(key), "api_base": emu.base_url, "subject": MAILBOX},
-        )
+    with running_emulator("registration", "application", book=BOOK) as emu:
+        project.write_config(**google_backends(emu, project.root, BOOK))
         emu.forms.add_responses(
             form_id("registration"),
             [
