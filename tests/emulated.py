@@ -47,6 +47,12 @@ def running_emulator(
         emu.stop()
 
 
+def form_response(titles: dict[str, str], created: str, **answers: Any) -> dict[str, Any]:
+    """A form response as ``forms.add_responses`` takes it: ``answers`` by field name
+    (``titles`` maps each to its question title), submitted at ``created``."""
+    return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
+
+
 def key_file(emulator: Emulator, folder: Path) -> Path:
     """The emulator's service-account key, private as the product wants it (0600)."""
     key = emulator.write_service_account_file(folder / "key.json")

@@ -17,7 +17,7 @@ from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TI
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project, kinds
+from .conftest import Project, gmail_volunteer_mail, kinds
 
 CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TAB = "フォームの回答 1"
@@ -74,14 +74,6 @@ def forms_project(project: Project, emulator: Emulator) -> Project:
     return project
 
 
-def volunteer_mail(emulator: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("To"))
-        for m in emulator.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
-
-
 def one_line_refusal(project: Project, now: str) -> str:
     result = project.once(now, check=False)
     assert result.returncode != 0, result.stdout
@@ -118,9 +110,9 @@ def test_a_form_lacking_a_question_the_rules_need_is_refused_until_the_question_
         ("registration_confirmed", "BN-0001", "user1@example.com"),
         ("registration_confirmed", "BN-0002", "user2@example.com"),
     ]
-    assert volunteer_mail(emulator) == expected
+    assert gmail_volunteer_mail(emulator) == expected
     project.once("2022-06-10 12:20")
-    assert volunteer_mail(emulator) == expected  # nothing sent twice
+    assert gmail_volunteer_mail(emulator) == expected  # nothing sent twice
 
 
 def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_stop_intake(
@@ -152,7 +144,7 @@ def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_sto
     assert narrative.startswith("病院での受診") and narrative.endswith("[以下省略 / truncated]")
     errors = " ".join(r["エラー"] for r in project.tab("同期"))
     assert "A-000001" in errors and poisoned["responseId"] in errors
-    sent = volunteer_mail(emulator)
+    sent = gmail_volunteer_mail(emulator)
 
     # the volunteer shortens the answer: an edit, judged again, nothing sent twice
     narrative_id = next(
@@ -166,7 +158,7 @@ def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_sto
         assert (
             ledger.load_state().applications["A-000001"].narrative == "病院での受診に同行しました。"
         )
-    assert volunteer_mail(emulator) == sent
+    assert gmail_volunteer_mail(emulator) == sent
 
 
 def _titles(emulator: Emulator, form: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, google_backends, running_emulator
+from emulated import form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
@@ -31,12 +31,8 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def answers(titles: dict[str, str], created: str, **values: Any) -> dict[str, Any]:
-    return {"createTime": created, "answers": {titles[k]: v for k, v in values.items()}}
-
-
 def person(n: int, membership: str) -> dict[str, Any]:
-    return answers(
+    return form_response(
         REGISTRATION_TITLES,
         f"2022-06-0{n}T01:00:00.000Z",
         name=f"伴走 {n}郎",
@@ -48,7 +44,7 @@ def person(n: int, membership: str) -> dict[str, Any]:
 
 
 def applied() -> dict[str, Any]:
-    return answers(
+    return form_response(
         APPLICATION_TITLES,
         "2022-06-10T03:00:00.000Z",
         supporter_id="BN-0001",

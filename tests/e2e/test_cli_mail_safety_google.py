@@ -16,7 +16,7 @@ from emulated import form_id, google_backends, running_emulator
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project
+from .conftest import Project, gmail_volunteer_mail
 
 BOOK = "mail-safety-book"
 ENCODED_WORD = "=?utf-8?q?x=0d=0abcc=3a_x=40evil.example?=@example.com"
@@ -57,14 +57,6 @@ def tab(emulator: Emulator, name: str) -> list[dict[str, str]]:
     return [dict(zip(header, [*row, *[""] * len(header)], strict=False)) for row in rows[1:] if row]
 
 
-def volunteer_mail(emulator: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("To"))
-        for m in emulator.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
-
-
 def test_poisoned_registrations_on_the_google_backends_are_held_for_review_and_cycles_go_on(
     google_project: Project, emulator: Emulator
 ) -> None:
@@ -81,7 +73,7 @@ def test_poisoned_registrations_on_the_google_backends_are_held_for_review_and_c
     google_project.once("2022-06-05 12:00")
     google_project.once("2022-06-05 12:10")
 
-    assert volunteer_mail(emulator) == [
+    assert gmail_volunteer_mail(emulator) == [
         ("registration_confirmed", "BN-0001", "user1@example.com"),
         ("registration_confirmed", "BN-0004", "user4@example.com"),
     ]
@@ -109,7 +101,7 @@ def test_a_message_gmail_refuses_for_good_is_parked_and_shown_in_the_google_shee
     google_project.once("2022-06-05 07:00")
     google_project.once("2022-06-05 07:10")
 
-    assert [r for _, r, _ in volunteer_mail(emulator)] == ["BN-0002"]
+    assert [r for _, r, _ in gmail_volunteer_mail(emulator)] == ["BN-0002"]
     states = {r["関連番号"]: r["状態"] for r in tab(emulator, "メール")}
     assert states == {"BN-0001": "失敗", "BN-0002": "送信済"}
     sync = tab(emulator, "同期")
@@ -128,7 +120,7 @@ def test_staff_release_a_surge_with_the_tick_in_the_google_sync_tab(
         [registration(n, f"2022-06-0{n}T01:00:00.000Z", f"user{n}@example.com") for n in (1, 2, 3)],
     )
     google_project.once("2022-06-05 12:00")
-    held = volunteer_mail(emulator)
+    held = gmail_volunteer_mail(emulator)
     alerts = [m for m in emulator.gmail.sent() if m.header("X-Bansou-Kind") == "surge_held"]
 
     assert emulator.sheets is not None
@@ -139,5 +131,5 @@ def test_staff_release_a_surge_with_the_tick_in_the_google_sync_tab(
     google_project.once("2022-06-05 12:20")
 
     assert held == [] and len(alerts) == 1
-    assert [r for _, r, _ in volunteer_mail(emulator)] == ["BN-0001", "BN-0002", "BN-0003"]
+    assert [r for _, r, _ in gmail_volunteer_mail(emulator)] == ["BN-0001", "BN-0002", "BN-0003"]
     assert {r["一斉送信を許可"] for r in tab(emulator, "同期")} <= {"", "FALSE"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, google_backends, running_emulator
+from emulated import form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import (
     APPLICATION_TITLES,
@@ -39,10 +39,6 @@ def emulator() -> Iterator[Emulator]:
     with running_emulator("registration", "application", book=BOOK) as emu:
         emu.forms.load_form(load(EMERGENCY_FORM))
         yield emu
-
-
-def response(titles: dict[str, str], created: str, **answers: Any) -> dict[str, Any]:
-    return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
 
 
 def cell(emu: Emulator, tab: str, key: str, column: str, value: str) -> None:
@@ -78,7 +74,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         form_id("registration"),
         [
-            response(
+            form_response(
                 REGISTRATION_TITLES,
                 f"2022-06-0{n}T01:00:00.000Z",
                 name=f"架空 {n}子",
@@ -96,7 +92,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         form_id("application"),
         [
-            response(
+            form_response(
                 APPLICATION_TITLES,
                 "2022-06-10T03:00:00.000Z",
                 supporter_id="BN-0001",
@@ -123,7 +119,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         emergency_id,
         [
-            response(
+            form_response(
                 EMERGENCY_TITLES,
                 "2022-06-30T01:00:00.000Z",
                 supporter_id="BN-0001",
@@ -133,7 +129,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
                 narrative="架空の事情",
                 consent=["同意します"],
             ),
-            response(
+            form_response(
                 EMERGENCY_TITLES,
                 "2022-06-30T02:00:00.000Z",
                 supporter_id="BN-0003",
