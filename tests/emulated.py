@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator, start_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,20 @@ def form_response(titles: dict[str, str], created: str, **answers: Any) -> dict[
     """A form response as ``forms.add_responses`` takes it: ``answers`` by field name
     (``titles`` maps each to its question title), submitted at ``created``."""
     return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
+
+
+def registration_response(n: int, created: str | None = None) -> dict[str, Any]:
+    """Fictitious member ``n``'s registration (伴走 n郎, user{n}@example.com), submitted at
+    ``created`` (by default 2022-06-0n 10:00 JST)."""
+    return form_response(
+        REGISTRATION_TITLES,
+        created or f"2022-06-0{n}T01:00:00.000Z",
+        name=f"伴走 {n}郎",
+        email=f"user{n}@example.com",
+        phone=f"090-0000-{n:04d}",
+        membership="会員",
+        consent=["同意します"],
+    )
 
 
 def key_file(emulator: Emulator, folder: Path) -> Path:

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import MAILBOX, form_id, google_backends, key_file, reference_form, running_emulator
+from emulated import (
+    MAILBOX,
+    form_id,
+    google_backends,
+    key_file,
+    reference_form,
+    registration_response,
+    running_emulator,
+)
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.ledger import Ledger
@@ -30,17 +38,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def registration(n: int, created: str) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": created,
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n, created)
 
 
 def application(n: int, created: str, **more: Any) -> dict[str, Any]:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import MAILBOX, form_id, google_backends, running_emulator
+from emulated import MAILBOX, form_id, google_backends, registration_response, running_emulator
 
-from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.app.events import SIGNUP_TITLES, SURVEY_TITLES
@@ -54,17 +53,7 @@ def google_project(project: Project, emulator: Emulator) -> Project:
 
 
 def member(n: int) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": f"2022-06-0{n}T01:00:00.000Z",
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n)
 
 
 def signup(n: int, created: str) -> dict[str, Any]:

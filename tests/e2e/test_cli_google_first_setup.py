@@ -17,7 +17,7 @@ from typing import Any
 import gspread
 import pytest
 import yaml
-from emulated import MAILBOX, form_id, google_backends, running_emulator
+from emulated import MAILBOX, form_id, google_backends, registration_response, running_emulator
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
@@ -78,17 +78,7 @@ def printed_scopes(doctor_output: str) -> list[str]:
 
 
 def registration(n: int) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": f"2022-06-0{n}T01:00:00.000Z",
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n)
 
 
 # --- §0 scopes: one list for the mailer, doctor and the guide ---------------------------
