@@ -11,12 +11,14 @@ Writes, under DIR (default: the repository's ``reference/``):
     responses/*.responses.json          the same responses as forms.responses.list
     README.md                           what each fictitious case is there to exercise
 
-Standard library only; the same seed gives byte-identical files. The script keeps a
-small simulation of the programme (ID, 申請番号 and 相談者コード assignment, and a
-simplified judge of SPEC §2) so that applications quote IDs and codes that will exist,
-and so that README.md can state the expected outcome of every special case. The
-simulation is a check on the *data*, not a second implementation of the product: it
-knows each answer's intended meaning instead of parsing the messy text.
+Standard library and the product's pure core only (the application form's checkbox
+options are ``bansou_sync.core.categories.FORM_OPTIONS``, so form and rules never part);
+the same seed gives byte-identical files. The script keeps a small simulation of the
+programme (ID, 申請番号 and 相談者コード assignment, and a simplified judge of SPEC §2)
+so that applications quote IDs and codes that will exist, and so that README.md can
+state the expected outcome of every special case. The simulation is a check on the
+*data*, not a second implementation of the product: it knows each answer's intended
+meaning instead of parsing the messy text.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bansou_sync.core.categories import FORM_OPTIONS
+
 SEED = 20220525
 PERIOD_START = date(2022, 5, 25)
 PERIOD_END = date(2023, 2, 28)
@@ -44,35 +50,9 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reference"
 
 # --- the two reference forms (SPEC §3) ------------------------------------------------
 
-TOPICS = (
-    "生活保護・生活困窮",
-    "住まい",
-    "医療",
-    "仕事・労働",
-    "在留資格",
-    "教育・子ども",
-    "行政手続き",
-    "その他",
-)
-DESTINATIONS = (
-    "市区町村役所",
-    "福祉事務所",
-    "入管",
-    "病院",
-    "ハローワーク",
-    "学校",
-    "法律事務所",
-    "その他",
-)
-OUTCOMES = (
-    "生活保護",
-    "医療費助成",
-    "住居確保給付金",
-    "緊急小口資金",
-    "在留資格の更新・変更",
-    "就学援助",
-    "なし",
-)
+TOPICS = FORM_OPTIONS["topics"]  # the application form's checkbox options are the core's
+DESTINATIONS = FORM_OPTIONS["destinations"]
+OUTCOMES = FORM_OPTIONS["outcomes"]
 LANGUAGES = (
     "日本語", "やさしい日本語", "英語", "中国語", "韓国語", "ベトナム語", "タガログ語",
     "ポルトガル語", "スペイン語", "ネパール語", "インドネシア語", "ミャンマー語", "その他",

@@ -9,10 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator, start_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "reference" / "forms"
+MAILBOX = "jimukyoku@example.org"
+"""The secretariat's mailbox the tests' service account acts as (and mails staff at)."""
 
 
 def reference_form(name: str) -> dict[str, Any]:
@@ -26,15 +29,43 @@ def form_id(name: str) -> str:
 
 
 @contextmanager
-def running_emulator(*forms: str) -> Iterator[Emulator]:
-    """An emulator on 127.0.0.1, stopped afterwards, with the named reference forms."""
+def running_emulator(
+    *forms: str,
+    book: str | None = None,
+    title: str = "状況",
+    tabs: dict[str, list[list[str]]] | None = None,
+) -> Iterator[Emulator]:
+    """An emulator on 127.0.0.1, stopped afterwards, with the named reference forms and,
+    given ``book``, a spreadsheet of that ID (``title``, holding ``tabs``, none by default)."""
     emu = start_emulator()
     try:
         for name in forms:
             emu.forms.load_form(reference_form(name))
+        if book is not None:
+            emu.sheets.load_fixture({"spreadsheetId": book, "title": title, "sheets": tabs or {}})
         yield emu
     finally:
         emu.stop()
+
+
+def form_response(titles: dict[str, str], created: str, **answers: Any) -> dict[str, Any]:
+    """A form response as ``forms.add_responses`` takes it: ``answers`` by field name
+    (``titles`` maps each to its question title), submitted at ``created``."""
+    return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
+
+
+def registration_response(n: int, created: str | None = None) -> dict[str, Any]:
+    """Fictitious member ``n``'s registration (伴走 n郎, user{n}@example.com), submitted at
+    ``created`` (by default 2022-06-0n 10:00 JST)."""
+    return form_response(
+        REGISTRATION_TITLES,
+        created or f"2022-06-0{n}T01:00:00.000Z",
+        name=f"伴走 {n}郎",
+        email=f"user{n}@example.com",
+        phone=f"090-0000-{n:04d}",
+        membership="会員",
+        consent=["同意します"],
+    )
 
 
 def key_file(emulator: Emulator, folder: Path) -> Path:
@@ -44,23 +75,60 @@ def key_file(emulator: Emulator, folder: Path) -> Path:
     return key
 
 
+def forms_api_source() -> dict[str, Any]:
+    """The ``source`` section reading the reference forms through the Forms API."""
+    return {
+        "kind": "forms_api",
+        "registration_form_id": form_id("registration"),
+        "application_form_id": form_id("application"),
+    }
+
+
+def google_backends(
+    emulator: Emulator,
+    folder: Path,
+    book: str | None = None,
+    *,
+    per_minute: int | None = 600,
+    retry: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Config sections (``Project.write_config`` overrides) putting a project on the Google
+    backends of ``emulator``: the reference forms through the Forms API, the status sheet
+    ``book`` (the local one when None), mail through Gmail as and to :data:`MAILBOX`, the
+    service-account key written into ``folder``. ``per_minute`` None leaves the default
+    rate; ``retry`` replaces ``google.retry``."""
+    key = key_file(emulator, folder)
+    config: dict[str, Any] = {"source": forms_api_source()}
+    if book is not None:
+        config["sheet"] = {"kind": "google", "spreadsheet_id": book}
+    mail: dict[str, Any] = {"kind": "gmail"}
+    if per_minute is not None:
+        mail["per_minute"] = per_minute
+    config["mail"] = {**mail, "staff_to": [MAILBOX]}
+    google: dict[str, Any] = {
+        "credentials_file": str(key),
+        "api_base": emulator.base_url,
+        "subject": MAILBOX,
+    }
+    if retry is not None:
+        google["retry"] = retry
+    config["google"] = google
+    return config
+
+
 def google_example_config(emulator: Emulator, key: Path, book: str) -> dict[str, Any]:
     """``config.example.yaml`` turned to the Google backends on ``emulator``: the
     reference forms through the Forms API, status sheet ``book``, mail through Gmail."""
     import yaml
 
     example: dict[str, Any] = yaml.safe_load((ROOT / "config.example.yaml").read_text("utf-8"))
-    example["source"] = {
-        "kind": "forms_api",
-        "registration_form_id": form_id("registration"),
-        "application_form_id": form_id("application"),
-    }
+    example["source"] = forms_api_source()
     example["sheet"] = {"kind": "google", "spreadsheet_id": book}
     example["mail"] = {**example["mail"], "kind": "gmail", "per_minute": 100000}
     example["mail"].pop("path", None)
     example["google"] = {
         "credentials_file": str(key),
-        "subject": "jimukyoku@example.org",
+        "subject": MAILBOX,
         "api_base": emulator.base_url,
     }
     return example

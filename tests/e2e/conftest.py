@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
+from bansou_sync.emulator.server import Emulator
 
 MAIN = Path(__file__).resolve().parents[2]
 TIMESTAMP = "タイムスタンプ"
@@ -296,6 +297,16 @@ def body(message: EmailMessage) -> str:
 
 def kinds(messages: Iterable[EmailMessage]) -> list[str]:
     return sorted(str(m["X-Bansou-Kind"]) for m in messages)
+
+
+def gmail_volunteer_mail(emulator: Emulator, header: str = "To") -> list[tuple[str, str, str]]:
+    """(kind, reference, ``header``) of every volunteer email the emulator's Gmail sent,
+    sorted; staff emails left out."""
+    return sorted(
+        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header(header))
+        for m in emulator.gmail.sent()
+        if m.header("X-Bansou-Kind") not in STAFF_KINDS
+    )
 
 
 def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,15 +11,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, reference_form, running_emulator
+from emulated import (
+    MAILBOX,
+    form_id,
+    google_backends,
+    key_file,
+    reference_form,
+    registration_response,
+    running_emulator,
+)
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project, kinds
+from .conftest import Project, gmail_volunteer_mail, kinds
 
-MAILBOX = "jimukyoku@example.org"
 CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TAB = "フォームの回答 1"
 
@@ -31,17 +38,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def registration(n: int, created: str) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": created,
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n, created)
 
 
 def application(n: int, created: str, **more: Any) -> dict[str, Any]:
@@ -67,30 +64,12 @@ def application(n: int, created: str, **more: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def forms_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root))
     emulator.forms.add_responses(
         form_id("registration"),
         [registration(n, f"2022-06-0{n}T01:00:00.000Z") for n in (1, 2)],
     )
     return project
-
-
-def volunteer_mail(emulator: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("To"))
-        for m in emulator.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
 
 
 def one_line_refusal(project: Project, now: str) -> str:
@@ -129,9 +108,9 @@ def test_a_form_lacking_a_question_the_rules_need_is_refused_until_the_question_
         ("registration_confirmed", "BN-0001", "user1@example.com"),
         ("registration_confirmed", "BN-0002", "user2@example.com"),
     ]
-    assert volunteer_mail(emulator) == expected
+    assert gmail_volunteer_mail(emulator) == expected
     project.once("2022-06-10 12:20")
-    assert volunteer_mail(emulator) == expected  # nothing sent twice
+    assert gmail_volunteer_mail(emulator) == expected  # nothing sent twice
 
 
 def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_stop_intake(
@@ -163,7 +142,7 @@ def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_sto
     assert narrative.startswith("病院での受診") and narrative.endswith("[以下省略 / truncated]")
     errors = " ".join(r["エラー"] for r in project.tab("同期"))
     assert "A-000001" in errors and poisoned["responseId"] in errors
-    sent = volunteer_mail(emulator)
+    sent = gmail_volunteer_mail(emulator)
 
     # the volunteer shortens the answer: an edit, judged again, nothing sent twice
     narrative_id = next(
@@ -177,7 +156,7 @@ def test_control_characters_and_an_oversized_answer_from_the_forms_api_never_sto
         assert (
             ledger.load_state().applications["A-000001"].narrative == "病院での受診に同行しました。"
         )
-    assert volunteer_mail(emulator) == sent
+    assert gmail_volunteer_mail(emulator) == sent
 
 
 def _titles(emulator: Emulator, form: str) -> dict[str, str]:
@@ -232,8 +211,7 @@ def sheet_application(n: int, timestamp: str, **more: str) -> dict[str, str]:
 
 @pytest.fixture
 def sheet_project(project: Project, emulator: Emulator) -> tuple[Project, str]:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
+    key = key_file(emulator, project.root)
     reg = emulator.sheets.load_fixture(
         {"sheets": {TAB: sheet_rows(REGISTRATION_TITLES, REGISTRATIONS)}}
     )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
@@ -22,24 +22,17 @@ from bansou_sync.emulator.server import Emulator
 from .conftest import Project
 
 BOOK = "emails-book"
-MAILBOX = "jimukyoku@example.org"
 PHONE = "03-0000-0000"
 
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with running_emulator("registration", "application") as emu:
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+    with running_emulator("registration", "application", book=BOOK) as emu:
         yield emu
 
 
-def answers(titles: dict[str, str], created: str, **values: Any) -> dict[str, Any]:
-    return {"createTime": created, "answers": {titles[k]: v for k, v in values.items()}}
-
-
 def person(n: int, membership: str) -> dict[str, Any]:
-    return answers(
+    return form_response(
         REGISTRATION_TITLES,
         f"2022-06-0{n}T01:00:00.000Z",
         name=f"伴走 {n}郎",
@@ -51,7 +44,7 @@ def person(n: int, membership: str) -> dict[str, Any]:
 
 
 def applied() -> dict[str, Any]:
-    return answers(
+    return form_response(
         APPLICATION_TITLES,
         "2022-06-10T03:00:00.000Z",
         supporter_id="BN-0001",
@@ -88,19 +81,7 @@ def sent(emu: Emulator, kind: str, ref: str) -> str:
 def test_the_volunteer_reason_column_reaches_the_rejection_email_on_the_google_backends(
     project: Project, emulator: Emulator
 ) -> None:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-        contact={"phone": PHONE},
-    )
+    project.write_config(**google_backends(emulator, project.root, BOOK), contact={"phone": PHONE})
     project.cli("init-sheet", "--config", str(project.config_path))
     emulator.forms.add_responses(
         form_id("registration"), [person(1, "会員"), person(2, "どちらでもない")]
@@ -122,7 +103,7 @@ def test_the_volunteer_reason_column_reaches_the_rejection_email_on_the_google_b
     assert "支援実施日の記録が確認できませんでした" in text
     assert "内部の検討メモ" not in text
 
-    access = GoogleAccess(key, None, emulator.base_url)
+    access = GoogleAccess(project.root / "key.json", None, emulator.base_url)
     scopes = ["https://www.googleapis.com/auth/spreadsheets"]
     book = gspread_client(access.credentials(scopes), emulator.base_url).open_by_key(BOOK)
     header, row = book.worksheet("申請").get_all_values()[:2]

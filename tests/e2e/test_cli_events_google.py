@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, registration_response, running_emulator
 
-from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.app.events import SIGNUP_TITLES, SURVEY_TITLES
@@ -22,7 +21,6 @@ from bansou_sync.emulator.server import Emulator
 from .conftest import Project
 
 ROOT = Path(__file__).resolve().parents[2]
-MAILBOX = "jimukyoku@example.org"
 BOOK = "events-book"
 TAB = "講座_course-2022-08"
 CANCEL_COLUMN = chr(ord("A") + EVENT_HEADERS.index("キャンセル"))
@@ -31,25 +29,14 @@ CANCEL_COLUMN = chr(ord("A") + EVENT_HEADERS.index("キャンセル"))
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     forms = ("registration", "application", "event_course", "survey_course")
-    with running_emulator(*forms) as emu:  # the reference forms, no responses
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+    with running_emulator(*forms, book=BOOK) as emu:  # the reference forms, no responses
         yield emu
 
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
     project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
+        **google_backends(emulator, project.root, BOOK),
         events=[
             {
                 "id": "course-2022-08",
@@ -66,17 +53,7 @@ def google_project(project: Project, emulator: Emulator) -> Project:
 
 
 def member(n: int) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": f"2022-06-0{n}T01:00:00.000Z",
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n)
 
 
 def signup(n: int, created: str) -> dict[str, Any]:

@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project
+from .conftest import Project, gmail_volunteer_mail
 
 ROOT = Path(__file__).resolve().parents[2]
-MAILBOX = "jimukyoku@example.org"
 
 
 @pytest.fixture
@@ -65,26 +64,8 @@ def application(supporter: int, created: str, support_date: str) -> dict[str, An
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root))
     return project
-
-
-def volunteer_mail(emulator: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("To"))
-        for m in emulator.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
 
 
 def test_a_cycle_reads_the_forms_api_sends_through_gmail_and_writes_the_status_tabs(
@@ -106,7 +87,7 @@ def test_a_cycle_reads_the_forms_api_sends_through_gmail_and_writes_the_status_t
     )
     project.once("2022-06-27 12:00")
 
-    assert volunteer_mail(emulator) == [
+    assert gmail_volunteer_mail(emulator) == [
         ("application_ineligible", "A-000003", "user3@example.com"),  # late
         ("application_received", "A-000001", "user1@example.com"),
         ("application_received", "A-000002", "user2@example.com"),

@@ -17,7 +17,7 @@ from typing import Any
 import gspread
 import pytest
 import yaml
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, registration_response, running_emulator
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
@@ -29,7 +29,6 @@ from bansou_sync.emulator.server import Emulator
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "google-setup.md"
 BOOK = "status-book"
-MAILBOX = "jimukyoku@example.org"
 # what docs/google-setup.md told the admin to delegate before issue 11: no gmail.compose
 OLD_GUIDE_SCOPES = (
     "https://www.googleapis.com/auth/gmail.send",
@@ -42,9 +41,8 @@ OLD_GUIDE_SCOPES = (
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with running_emulator("registration", "application") as emu:  # forms, no responses
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "伴走支援 状況", "sheets": {}})
+    # the reference forms, no responses
+    with running_emulator("registration", "application", book=BOOK, title="伴走支援 状況") as emu:
         yield emu
 
 
@@ -65,25 +63,10 @@ def write(path: Path, data: dict[str, Any]) -> Path:
 
 
 def google_config(emulator: Emulator, folder: Path, **mail: Any) -> dict[str, Any]:
-    key = emulator.write_service_account_file(folder / "key.json")
-    key.chmod(0o600)
-    return {
-        "source": {
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        "sheet": {"kind": "google", "spreadsheet_id": BOOK},
-        "mail": {
-            "kind": "gmail",
-            "from": MAILBOX,
-            "staff_to": [MAILBOX],
-            "per_minute": 6000,
-            **mail,
-        },
-        "state": {"path": "out/ledger.sqlite3"},
-        "google": {"credentials_file": str(key), "subject": MAILBOX, "api_base": emulator.base_url},
-    }
+    config = google_backends(emulator, folder, BOOK, per_minute=6000)
+    config["mail"] = {**config["mail"], "from": MAILBOX, **mail}
+    config["state"] = {"path": "out/ledger.sqlite3"}
+    return config
 
 
 def printed_scopes(doctor_output: str) -> list[str]:
@@ -95,17 +78,7 @@ def printed_scopes(doctor_output: str) -> list[str]:
 
 
 def registration(n: int) -> dict[str, Any]:
-    answers = {
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "phone": f"090-0000-{n:04d}",
-        "membership": "会員",
-        "consent": ["同意します"],
-    }
-    return {
-        "createTime": f"2022-06-0{n}T01:00:00.000Z",
-        "answers": {REGISTRATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return registration_response(n)
 
 
 # --- §0 scopes: one list for the mailer, doctor and the guide ---------------------------

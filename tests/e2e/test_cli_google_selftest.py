@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from emulated import form_id, running_emulator
+from emulated import MAILBOX, form_id, google_backends, key_file, running_emulator
 
 from bansou_sync.emulator import forms as emulated_forms
 from bansou_sync.emulator import sheets_filters
@@ -21,15 +21,13 @@ from bansou_sync.emulator.sheets_grid import Target
 
 from .conftest import Project
 
-MAILBOX = "jimukyoku@example.org"
 BOOK = "status-book-0001"
 TABS = {"申請": [["申請番号", "判定"], ["A-000001", "審査待ち"]], "伴走者": [["伴走ネットID"]]}
 
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with running_emulator("registration", "application") as emu:
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": TABS})
+    with running_emulator("registration", "application", book=BOOK, tabs=TABS) as emu:
         for kind in ("registration", "application"):
             emu.forms.add_responses(
                 form_id(kind),
@@ -43,22 +41,9 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
+    retry = {"attempts": 12, "base_seconds": 0.001, "max_wait_seconds": 0.01}
     project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "staff_to": [MAILBOX]},
-        google={
-            "credentials_file": str(key),
-            "api_base": emulator.base_url,
-            "subject": MAILBOX,
-            "retry": {"attempts": 12, "base_seconds": 0.001, "max_wait_seconds": 0.01},
-        },
+        **google_backends(emulator, project.root, BOOK, per_minute=None, retry=retry)
     )
     return project
 
@@ -208,8 +193,7 @@ def test_a_form_that_gives_more_per_page_than_asked_is_reported_but_not_refused(
 def test_too_few_responses_and_a_local_sheet_are_reported_as_could_not_run(
     project: Project, emulator: Emulator
 ) -> None:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
+    key = key_file(emulator, project.root)
     emulator.forms.load_form(
         {**emulator.forms.state(form_id("registration")).form, "formId": "empty-form-0001"}
     )

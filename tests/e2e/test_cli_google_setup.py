@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from emulated import form_id, forms_api_source, key_file
 
 from bansou_sync.core.tabs import ALL_TABS
 from bansou_sync.emulator.server import Emulator, start_emulator
@@ -31,24 +31,14 @@ def emulator() -> Iterator[Emulator]:
         emu.stop()
 
 
-def form_id(title: str) -> str:
-    form = json.loads((ROOT / "reference" / "forms" / f"{title}.form.json").read_text("utf-8"))
-    return str(form["formId"])
-
-
 @pytest.fixture
 def config(tmp_path: Path, emulator: Emulator) -> Path:
-    key = emulator.write_service_account_file(tmp_path / "key.json")
-    key.chmod(0o600)
+    key = key_file(emulator, tmp_path)
     path = tmp_path / "config.yaml"
     path.write_text(
         yaml.safe_dump(
             {
-                "source": {
-                    "kind": "forms_api",
-                    "registration_form_id": form_id("registration"),
-                    "application_form_id": form_id("application"),
-                },
+                "source": forms_api_source(),
                 "sheet": {"kind": "google", "spreadsheet_id": BOOK},
                 "mail": {
                     "kind": "outbox",

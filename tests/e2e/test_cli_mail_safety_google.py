@@ -11,24 +11,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import form_id, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project
+from .conftest import Project, gmail_volunteer_mail
 
 BOOK = "mail-safety-book"
-MAILBOX = "jimukyoku@example.org"
 ENCODED_WORD = "=?utf-8?q?x=0d=0abcc=3a_x=40evil.example?=@example.com"
 COMMA_WORD = "=?utf-8?q?victim=40evil.example=2c?=@example.com"
 
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with running_emulator("registration", "application") as emu:
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
+    with running_emulator("registration", "application", book=BOOK) as emu:
         yield emu
 
 
@@ -49,18 +46,7 @@ def registration(n: int, created: str, address: str) -> dict[str, Any]:
 
 @pytest.fixture
 def google_project(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
-    )
+    project.write_config(**google_backends(emulator, project.root, BOOK))
     return project
 
 
@@ -69,14 +55,6 @@ def tab(emulator: Emulator, name: str) -> list[dict[str, str]]:
     rows = emulator.sheets.dump(BOOK)[name]
     header = rows[0]
     return [dict(zip(header, [*row, *[""] * len(header)], strict=False)) for row in rows[1:] if row]
-
-
-def volunteer_mail(emulator: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("To"))
-        for m in emulator.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
 
 
 def test_poisoned_registrations_on_the_google_backends_are_held_for_review_and_cycles_go_on(
@@ -95,7 +73,7 @@ def test_poisoned_registrations_on_the_google_backends_are_held_for_review_and_c
     google_project.once("2022-06-05 12:00")
     google_project.once("2022-06-05 12:10")
 
-    assert volunteer_mail(emulator) == [
+    assert gmail_volunteer_mail(emulator) == [
         ("registration_confirmed", "BN-0001", "user1@example.com"),
         ("registration_confirmed", "BN-0004", "user4@example.com"),
     ]
@@ -123,7 +101,7 @@ def test_a_message_gmail_refuses_for_good_is_parked_and_shown_in_the_google_shee
     google_project.once("2022-06-05 07:00")
     google_project.once("2022-06-05 07:10")
 
-    assert [r for _, r, _ in volunteer_mail(emulator)] == ["BN-0002"]
+    assert [r for _, r, _ in gmail_volunteer_mail(emulator)] == ["BN-0002"]
     states = {r["関連番号"]: r["状態"] for r in tab(emulator, "メール")}
     assert states == {"BN-0001": "失敗", "BN-0002": "送信済"}
     sync = tab(emulator, "同期")
@@ -135,26 +113,14 @@ def test_staff_release_a_surge_with_the_tick_in_the_google_sync_tab(
     google_project: Project, emulator: Emulator
 ) -> None:
     google_project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={
-            "credentials_file": str(google_project.root / "key.json"),
-            "api_base": emulator.base_url,
-            "subject": MAILBOX,
-        },
-        intake={"surge_limit": 2},
+        **google_backends(emulator, google_project.root, BOOK), intake={"surge_limit": 2}
     )
     emulator.forms.add_responses(
         form_id("registration"),
         [registration(n, f"2022-06-0{n}T01:00:00.000Z", f"user{n}@example.com") for n in (1, 2, 3)],
     )
     google_project.once("2022-06-05 12:00")
-    held = volunteer_mail(emulator)
+    held = gmail_volunteer_mail(emulator)
     alerts = [m for m in emulator.gmail.sent() if m.header("X-Bansou-Kind") == "surge_held"]
 
     assert emulator.sheets is not None
@@ -165,5 +131,5 @@ def test_staff_release_a_surge_with_the_tick_in_the_google_sync_tab(
     google_project.once("2022-06-05 12:20")
 
     assert held == [] and len(alerts) == 1
-    assert [r for _, r, _ in volunteer_mail(emulator)] == ["BN-0001", "BN-0002", "BN-0003"]
+    assert [r for _, r, _ in gmail_volunteer_mail(emulator)] == ["BN-0001", "BN-0002", "BN-0003"]
     assert {r["一斉送信を許可"] for r in tab(emulator, "同期")} <= {"", "FALSE"}

@@ -74,8 +74,7 @@ def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     try:
         assert emu.sheets is not None
         emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
-        key = emu.write_service_account_file(folder / "key.json")
-        key.chmod(0o600)
+        key = key_file(emu, folder)
         example = google_example_config(emu, key, BOOK)
         example.pop("events", None)  # courses have forms of their own; not this test's subject
         config = folder / "config.yaml"

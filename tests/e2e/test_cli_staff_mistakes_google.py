@@ -8,21 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_sheet_read import letters
 from bansou_sync.core.tabs import APPLICATIONS, SUPPORTERS
 from bansou_sync.emulator.server import Emulator
 
-from .conftest import STAFF_KINDS, Project
+from .conftest import Project, gmail_volunteer_mail
 from .test_cli_staff_mistakes import BIDI, clean_project
 
 BOOK = "staff-mistakes-book"
-MAILBOX = "jimukyoku@example.org"
 COMPARED = ("伴走者", "申請", "支払", "統計")
 
 
@@ -34,25 +32,12 @@ def column(layout_headers: tuple[str, ...], header: str) -> str:
 def google(project: Project, name: str = "ひと子") -> Iterator[Emulator]:
     """An emulator with the reference forms, one registration and one application, and
     ``project`` configured for it (Forms API, Google Sheet, Gmail)."""
-    with running_emulator("registration", "application") as emu:
-        assert emu.sheets is not None
-        emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
-        key = emu.write_service_account_file(project.root / "key.json")
-        key.chmod(0o600)
-        project.write_config(
-            source={
-                "kind": "forms_api",
-                "registration_form_id": form_id("registration"),
-                "application_form_id": form_id("application"),
-            },
-            sheet={"kind": "google", "spreadsheet_id": BOOK},
-            mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-            google={"credentials_file": str(key), "api_base": emu.base_url, "subject": MAILBOX},
-        )
+    with running_emulator("registration", "application", book=BOOK) as emu:
+        project.write_config(**google_backends(emu, project.root, BOOK))
         emu.forms.add_responses(
             form_id("registration"),
             [
-                response(
+                form_response(
                     REGISTRATION_TITLES,
                     "2022-05-20T01:00:00.000Z",
                     name=f"架空{name}",
@@ -67,7 +52,7 @@ def google(project: Project, name: str = "ひと子") -> Iterator[Emulator]:
         emu.forms.add_responses(
             form_id("application"),
             [
-                response(
+                form_response(
                     APPLICATION_TITLES,
                     "2022-07-02T01:00:00.000Z",
                     supporter_id="BN-0001",
@@ -85,10 +70,6 @@ def google(project: Project, name: str = "ひと子") -> Iterator[Emulator]:
             ],
         )
         yield emu
-
-
-def response(titles: dict[str, str], created: str, **answers: Any) -> dict[str, Any]:
-    return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
 
 
 def rows(emu: Emulator, tab: str) -> list[list[str]]:
@@ -113,14 +94,6 @@ def set_cell(emu: Emulator, tab: str, cell: str, value: str) -> None:
 
 def sync_errors(emu: Emulator) -> str:
     return records(emu, "同期")[0]["エラー"]
-
-
-def volunteer_mail(emu: Emulator) -> list[tuple[str, str, str]]:
-    return sorted(
-        (m.header("X-Bansou-Kind"), m.header("X-Bansou-Ref"), m.header("Message-ID"))
-        for m in emu.gmail.sent()
-        if m.header("X-Bansou-Kind") not in STAFF_KINDS
-    )
 
 
 def tabs(emu: Emulator) -> dict[str, list[dict[str, str]]]:
@@ -149,7 +122,7 @@ def test_a_copied_application_row_sorted_above_with_another_decision_rejects_not
     with google(project) as emu:
         accept(project, emu)
         assert records(emu, "申請")[0]["状態コード"] == "accepted"
-        sent = len(volunteer_mail(emu))
+        sent = len(gmail_volunteer_mail(emu, "Message-ID"))
         assert emu.sheets is not None
         # staff insert a row below, type the same 申請番号 and 却下, and sort by 審査
         below = row_of(emu, "申請", "A-000001") + 1
@@ -163,7 +136,7 @@ def test_a_copied_application_row_sorted_above_with_another_decision_rejects_not
         assert [r["状態コード"] for r in records(emu, "申請") if r["審査"] == "承認"] == [
             "accepted"
         ]
-        assert len(volunteer_mail(emu)) == sent  # no application_rejected
+        assert len(gmail_volunteer_mail(emu, "Message-ID")) == sent  # no application_rejected
         errors = sync_errors(emu)
         assert "A-000001 が複数の行(2行目・3行目)" in errors and "食い違って" in errors
         digests = [m for m in emu.gmail.sent() if m.header("X-Bansou-Kind") == "staff_digest"]
@@ -173,7 +146,7 @@ def test_a_copied_application_row_sorted_above_with_another_decision_rejects_not
         project.once("2022-07-08 12:00")
         assert records(emu, "申請")[0]["状態コード"] == "accepted"
         assert "A-000001" not in sync_errors(emu)
-        repaired_tabs, repaired_mail = tabs(emu), volunteer_mail(emu)
+        repaired_tabs, repaired_mail = tabs(emu), gmail_volunteer_mail(emu, "Message-ID")
 
     clean = clean_project(tmp_path)
     with google(clean) as emu:
@@ -181,7 +154,7 @@ def test_a_copied_application_row_sorted_above_with_another_decision_rejects_not
         clean.once("2022-07-07 12:00")
         clean.once("2022-07-08 12:00")
         assert tabs(emu) == repaired_tabs
-        assert volunteer_mail(emu) == repaired_mail
+        assert gmail_volunteer_mail(emu, "Message-ID") == repaired_mail
 
 
 def test_tick_marks_not_understood_are_reported_and_not_applied_on_google(
@@ -218,7 +191,7 @@ def test_a_copied_supporter_row_with_other_ticks_changes_nothing_on_google(
         set_cell(emu, "伴走者", "A2", "BN-0001")
         project.once("2022-07-21 12:00")
         assert records(emu, "申請")[0]["理由"] == ""
-        assert "payment_held" not in [k for k, _, _ in volunteer_mail(emu)]
+        assert "payment_held" not in [k for k, _, _ in gmail_volunteer_mail(emu, "Message-ID")]
         assert "BN-0001 が複数の行(2行目・3行目)" in sync_errors(emu)
 
 

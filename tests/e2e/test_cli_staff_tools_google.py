@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated import form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import (
     APPLICATION_TITLES,
     EMERGENCY_TITLES,
     REGISTRATION_TITLES,
 )
-from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.emulator.server import Emulator
 
 from .conftest import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "staff-tools-book"
-MAILBOX = "jimukyoku@example.org"
 EMERGENCY_FORM = ROOT / "samples" / "emergency" / "forms" / "emergency.form.json"
 
 
@@ -34,26 +34,11 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def form_id(name: str) -> str:
-    return str(load(ROOT / "reference" / "forms" / f"{name}.form.json")["formId"])
-
-
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    for name in ("registration", "application"):
-        emu.forms.load_form(load(ROOT / "reference" / "forms" / f"{name}.form.json"))
-    emu.forms.load_form(load(EMERGENCY_FORM))
-    assert emu.sheets is not None
-    emu.sheets.load_fixture({"spreadsheetId": BOOK, "title": "状況", "sheets": {}})
-    try:
+    with running_emulator("registration", "application", book=BOOK) as emu:
+        emu.forms.load_form(load(EMERGENCY_FORM))
         yield emu
-    finally:
-        emu.stop()
-
-
-def response(titles: dict[str, str], created: str, **answers: Any) -> dict[str, Any]:
-    return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
 
 
 def cell(emu: Emulator, tab: str, key: str, column: str, value: str) -> None:
@@ -77,18 +62,10 @@ def tab(emu: Emulator, name: str) -> dict[str, dict[str, str]]:
 def test_emergency_labels_and_purge_work_on_the_google_backends(
     project: Project, emulator: Emulator
 ) -> None:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
+    backends = google_backends(emulator, project.root, BOOK)
+    backends["source"]["emergency_form_id"] = str(load(EMERGENCY_FORM)["formId"])
     project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-            "emergency_form_id": str(load(EMERGENCY_FORM)["formId"]),
-        },
-        sheet={"kind": "google", "spreadsheet_id": BOOK},
-        mail={"kind": "gmail", "per_minute": 600, "staff_to": [MAILBOX]},
-        google={"credentials_file": str(key), "api_base": emulator.base_url, "subject": MAILBOX},
+        **backends,
         privacy={"retain_until": "2023-08-31"},
         accounting={"retain_until": "2030-03-31"},
     )
@@ -97,7 +74,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         form_id("registration"),
         [
-            response(
+            form_response(
                 REGISTRATION_TITLES,
                 f"2022-06-0{n}T01:00:00.000Z",
                 name=f"架空 {n}子",
@@ -115,7 +92,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         form_id("application"),
         [
-            response(
+            form_response(
                 APPLICATION_TITLES,
                 "2022-06-10T03:00:00.000Z",
                 supporter_id="BN-0001",
@@ -142,7 +119,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     emulator.forms.add_responses(
         emergency_id,
         [
-            response(
+            form_response(
                 EMERGENCY_TITLES,
                 "2022-06-30T01:00:00.000Z",
                 supporter_id="BN-0001",
@@ -152,7 +129,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
                 narrative="架空の事情",
                 consent=["同意します"],
             ),
-            response(
+            form_response(
                 EMERGENCY_TITLES,
                 "2022-06-30T02:00:00.000Z",
                 supporter_id="BN-0003",

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emulated import form_id, running_emulator
+from emulated import forms_api_source, key_file, running_emulator
 
 from bansou_sync.emulator.server import Emulator
 
@@ -31,11 +31,7 @@ def emulator() -> Iterator[Emulator]:
 
 def configure(project: Project, emulator: Emulator, key: Path, **google: object) -> None:
     project.write_config(
-        source={
-            "kind": "forms_api",
-            "registration_form_id": form_id("registration"),
-            "application_form_id": form_id("application"),
-        },
+        source=forms_api_source(),
         mail={"staff_to": [STAFF]},
         alerts={"after_failures": 3},
         google={"credentials_file": str(key), "api_base": emulator.base_url, **google},
@@ -44,9 +40,7 @@ def configure(project: Project, emulator: Emulator, key: Path, **google: object)
 
 @pytest.fixture
 def service_account(project: Project, emulator: Emulator) -> Project:
-    key = emulator.write_service_account_file(project.root / "key.json")
-    key.chmod(0o600)
-    configure(project, emulator, key)
+    configure(project, emulator, key_file(emulator, project.root))
     return project
 
 
