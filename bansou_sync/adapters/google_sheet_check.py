@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bansou_sync.adapters.google_sheet_plan import Pending
-from bansou_sync.adapters.google_sheet_read import Key, TabState
+from bansou_sync.adapters.google_sheet_read import Key, TabState, column_index
 
 
 def row_of(a1: str) -> int | None:
@@ -39,14 +39,6 @@ def written_key(p: Pending | None, updated: dict[str, Any]) -> Key | None:
     if any(c < 0 or c >= len(row) for c in at):
         return None
     return tuple(str(row[c]).strip() for c in at)
-
-
-def column_index(letters_: str) -> int:
-    """A → 0, Z → 25, AA → 26."""
-    index = 0
-    for char in letters_.upper():
-        index = index * 26 + ord(char) - 64
-    return index - 1
 
 
 def staff_typed(state: TabState, cells: Sequence[Any]) -> list[str]:

@@ -347,10 +347,16 @@ def range_write(a1: str, rows: list[list[Value | None]]) -> dict[str, Any]:
 
 
 def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
+    value = json.dumps([pending.tab, *pending.key], ensure_ascii=False)
+    return row_metadata(sheet_id, row, TAG, value)
+
+
+def row_metadata(sheet_id: int, row: int, key: str, value: str) -> dict[str, Any]:
+    """The request that puts developer metadata ``key``=``value`` on one row."""
     span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
     metadata = {
-        "metadataKey": TAG,
-        "metadataValue": json.dumps([pending.tab, *pending.key], ensure_ascii=False),
+        "metadataKey": key,
+        "metadataValue": value,
         "location": {"dimensionRange": span},
         "visibility": "DOCUMENT",
     }

@@ -37,6 +37,14 @@ def letters(index: int) -> str:
     return out
 
 
+def column_index(letters_: str) -> int:
+    """A → 0, Z → 25, AA → 26."""
+    index = 0
+    for char in letters_.upper():
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
 @dataclass
 class TabState:
     """One tab as the latest read saw it (row indexes are 0-based; row 0 is the header)."""

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
+from bansou_sync.app.first_run import is_placeholder_url
 from bansou_sync.core.events import EMAIL_KINDS as EVENT_KINDS
 from bansou_sync.core.normalize import usable_address
 from bansou_sync.core.untrusted import one_line
@@ -128,7 +129,6 @@ def message_id(kind: str, event_key: str, domain: str) -> str:
 
 
 WEEKDAYS = "月火水木金土日"
-PLACEHOLDER_FORM = "/forms/d/e/EXAMPLE/"  # config.example.yaml's URL: not a real form
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class Letterhead:
 
 def form_link(url: str | None) -> str:
     """A form's URL as the emails show it: none when unset or still the example's."""
-    return "" if not url or PLACEHOLDER_FORM in url else url
+    return "" if not url or is_placeholder_url(url) else url
 
 
 def jdate(value: Any) -> str:

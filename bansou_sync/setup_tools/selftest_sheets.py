@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
 from bansou_sync.adapters.google_discovery import error_message, service
+from bansou_sync.adapters.google_sheet_plan import append_rows, row_metadata
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.setup_tools.selftest_model import Check, confirmed, could_not_run, differs
 
@@ -205,14 +206,7 @@ def _make_tab(tab: ScratchTab) -> None:
 
 
 def _tag(sheet_id: int, row: int, key: str) -> dict[str, Any]:
-    span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
-    metadata = {
-        "metadataKey": KEY,
-        "metadataValue": key,
-        "location": {"dimensionRange": span},
-        "visibility": "DOCUMENT",
-    }
-    return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+    return row_metadata(sheet_id, row, KEY, key)  # the request the daemon sends
 
 
 def _reply_shapes(tab: ScratchTab) -> None:
@@ -371,11 +365,7 @@ def _grow(tab: ScratchTab) -> None:
             return
         tab.api.batchUpdate(
             spreadsheetId=tab.spreadsheet_id,
-            body={
-                "requests": [
-                    {"appendDimension": {"sheetId": tab.sheet_id, "dimension": "ROWS", "length": 3}}
-                ]
-            },
+            body={"requests": [append_rows(tab.sheet_id, 3)]},
         ).execute()
 
     tab.call(grow)
