@@ -592,12 +592,10 @@ class Ledger:
 
     def items_by_id(self, message_ids: Sequence[str]) -> list[OutboxItem]:
         """The messages of ``message_ids``, in that order (those not found left out)."""
-        found: dict[str, OutboxItem] = {}
-        for start in range(0, len(message_ids), 500):
-            chunk = list(message_ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            for item in self._items(f"message_id IN ({marks})", chunk):
-                found[item.message_id] = item
+        rows = self._rows_in(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE message_id", [], message_ids
+        )
+        found = {item.message_id: item for item in self._outbox_items(rows)}
         return [found[m] for m in message_ids if m in found]
 
     def sent_per_recipient_since(self, t: datetime) -> dict[str, int]:
@@ -752,7 +750,7 @@ class Ledger:
         that stay below SQLite's variable limit, each value once."""
         unique = list(dict.fromkeys(values))
         rows: list[Any] = []
-        with self._guard("read sent times"):
+        with self._guard("read the outbox"):
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
@@ -805,6 +803,9 @@ class Ledger:
             rows = self._conn.execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {where}", params
             ).fetchall()
+        return self._outbox_items(rows)
+
+    def _outbox_items(self, rows: Sequence[Any]) -> list[OutboxItem]:
         try:
             return [_outbox_item(row) for row in rows]
         except ValueError as exc:  # a damaged JSON or time column
