@@ -13,11 +13,6 @@ from bansou_sync.core.untrusted import cell_text
 
 
 def sheet_value(value: str | int) -> str | int:
-    """``value`` as a cell receives it: text through ``cell_text``, numbers unchanged.
-
-    A printable text has no control, bidi control or line separator (all are outside
-    Unicode's printable categories), so ``cell_text`` would return it as it is: it is
-    not scanned again (a backfill writes millions of cells)."""
-    if isinstance(value, str) and not value.isprintable():
-        return cell_text(value)
-    return value
+    """``value`` as a cell receives it: text through ``cell_text`` (which returns a
+    printable text as it is, without scanning it again), numbers unchanged."""
+    return cell_text(value) if isinstance(value, str) else value
