@@ -143,13 +143,7 @@ def judge(
     if client_code and not isinstance(facts.supporter_id, Problem):
         reasons += occasion_reasons(facts.supporter_id, client_code, facts, book, policy)
 
-    amount = honorarium(
-        minutes,
-        short_yen=policy.short_yen,
-        long_yen=policy.long_yen,
-        min_minutes=policy.min_minutes,
-        long_from=policy.long_from_minutes,
-    )
+    amount = honorarium(minutes, policy)
     ineligible = [r for r in reasons if is_ineligible(r.code.partition(":")[0])]
     if ineligible:
         return Verdict(AppStatus.INELIGIBLE, ordered(ineligible), minutes, amount)

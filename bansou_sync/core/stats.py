@@ -334,7 +334,7 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
 
 def stats_rows(
     state: State,
-    min_cell: int = 5,
+    min_cell: int,
     keywords: KeywordMap = DEFAULT_KEYWORDS,
     nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> list[list[str | int]]:
