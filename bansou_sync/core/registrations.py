@@ -22,7 +22,8 @@ REQUIRED_OTHER = ("name", "phone", "membership", "consent")
 
 
 def may_apply(reg: Registration) -> bool:
-    """P6: a member, or referred by one with the referrer named; the others may register
+    """Part of P6 (``judge.supporter_reasons``): a member, or referred by one with the
+    referrer named; the others may register
     (the course) but every application of theirs is refused."""
     return reg.membership == MEMBER or (reg.membership == REFERRED and bool(reg.referrer))
 
@@ -67,7 +68,10 @@ def read_registration(raw: RawResponse, seq: int) -> Registration:
 
 
 def find_original(reg: Registration, book: Book) -> Registration | None:
-    """The earliest earlier registration this one duplicates (P7), if any."""
+    """P7 「登録は、お一人につき1回のみ」: the earliest earlier registration this one
+    duplicates, if any — by normalised email, or by name (spaces removed) and phone
+    digits (``book.identities``). A duplicate gets no ID; its person is re-sent the ID of
+    the original (and a duplicate of a duplicate points to that same original)."""
     earlier = [
         first
         for key in identities(reg)
