@@ -154,7 +154,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
     judged = _verdict_fields(verdict, now, notify)
     if verdict.status == AppStatus.DEFICIENT and notify:
         judged["notice_event"] = event
-    # built judged at once, not built and then replaced twice (issue 5: 60,000 of them)
+    # one record, built once: the verdict's fields (its notice included) and the answers
     app = Application(
         app_no=app_no,
         response_id=raw.response_id,
