@@ -136,7 +136,6 @@ class Notice:
     to: tuple[str, ...]
     event_key: str
     context: dict[str, Any]
-    response_at: datetime | None = None  # the triggering submission (for notify_after)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from bansou_sync.core.policy import Policy
 
 MEMBERSHIPS = ("会員", "会員の紹介", "どちらでもない")
 MEMBER, REFERRED = MEMBERSHIPS[0], MEMBERSHIPS[1]
-REQUIRED_OTHER = ("name", "phone", "membership", "consent")
 
 
 def may_apply(reg: Registration) -> bool:
@@ -101,7 +100,6 @@ def confirmed_notice(reg: Registration, book: Book, event_key: str) -> Notice:
             "registered_at": stamp(reg.submitted_at),
             "may_apply": may_apply(reg),  # no 覚書 promise to one who cannot apply
         },
-        response_at=reg.submitted_at,
     )
 
 
@@ -140,7 +138,6 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
                     "existing_id": original.supporter_id,
                     "may_apply": may_apply(original),  # no form link to one who cannot apply
                 },
-                response_at=reg.submitted_at,
             )
         ]
     reg = assign_id(reg, book, policy)

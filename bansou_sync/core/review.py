@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bansou_sync.core import normalize as n
@@ -113,8 +113,3 @@ def decide(
         reminded=False,
     )
     return Outcome([application_notice("application_deficient", app, book, policy, event)])
-
-
-def replace_memo(app: Application, memo: str, book: Book) -> None:
-    if memo != app.memo:
-        book.put_application(replace(app, memo=memo))
