@@ -97,7 +97,3 @@ class Mailer(Protocol):
     def delivered(self, message_id: str) -> bool | None:
         """After a crash mid-send: was ``message_id`` delivered? None when it cannot tell."""
         ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...

@@ -21,7 +21,7 @@ from jinja2 import TemplateError
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.render import STAFF_KINDS, Renderer, message_id
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.model import Notice
 from bansou_sync.errors import BansouError, PermanentMailError, TemporaryMailError
 from bansou_sync.ports import Mailer
@@ -79,9 +79,10 @@ def to_items(notices: Sequence[Notice], domain: str, now: datetime) -> list[Outb
 def _final_context(item: OutboxItem, sent_at: datetime, reply_days: int) -> dict[str, object]:
     context = dict(item.context)
     if "reply_deadline" in context and context["reply_deadline"] is None:
-        # the reply window starts when the notice actually leaves (P9)
-        deadline = to_jst(sent_at).date() + timedelta(days=reply_days)
-        context["reply_deadline"] = deadline.isoformat()
+        # the reply window opens when the notice actually leaves (P9): ``deliver`` records
+        # this same ``sent_at`` in the ledger (mark_sent), whence the application's
+        # notice_sent_at, so the date printed is the date the rule enforces
+        context["reply_deadline"] = reply_deadline(sent_at, reply_days).isoformat()
     return context
 
 

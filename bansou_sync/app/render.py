@@ -26,7 +26,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -183,11 +183,6 @@ def _yen(value: Any) -> str:
     return f"{value:,}円" if isinstance(value, int) else str(value)
 
 
-def _days_after(iso_date: str, days: int) -> str:
-    """The date ``days`` after ``iso_date`` (P9: the reply deadline is sent_on + 7)."""
-    return (date.fromisoformat(iso_date) + timedelta(days=days)).isoformat() if iso_date else ""
-
-
 def _tidy(body: str) -> str:
     lines = [line.rstrip() for line in body.replace("\r\n", "\n").split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
@@ -228,7 +223,6 @@ class Renderer:
             lstrip_blocks=True,
         )
         self._env.filters["yen"] = _yen
-        self._env.filters["days_after"] = _days_after
         self._env.filters["jdate"] = jdate
 
     def render(

@@ -44,7 +44,7 @@ class ApplicationFacts:
 def _shared(value: T) -> T:
     """One string object per distinct value: a supporter's ID, name and address, a
     nationality, a checkbox label come back in thousands of applications, and the ledger
-    keeps every application in memory (issue 5: a 60,000-application backfill's peak)."""
+    keeps every application in memory, so each distinct value is held once."""
     if isinstance(value, str) and type(value) is str:  # sys.intern takes no subclass
         return sys.intern(value)  # type: ignore[return-value]
     return value

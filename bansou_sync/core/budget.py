@@ -30,6 +30,12 @@ def figures(book: Book, policy: Policy) -> dict[str, Any]:
 
 
 def check_budget(book: Book, policy: Policy, today: str) -> BudgetOutcome:
+    """P8 「助成金に限りがあり…事前に締め切る」, for the programme: staff get one
+    ``budget_warning`` each time the committed honoraria cross ``budget.warn_ratio`` of
+    ``budget.total_yen``, and intake closes once what remains is below the smaller
+    honorarium (the form too, with ``budget.close_form``). Refusing one application that
+    would overspend is ``judge.budget_closed``; ``intake.closes_on`` is ``judge.intake_closed``.
+    """
     flags = book.state.flags
     numbers = figures(book, policy)
     notices: list[Notice] = []

@@ -1,5 +1,5 @@
-"""Dates of the programme: submission deadlines (P2), reply windows (P9), pay dates
-(P11) and released batches (P12).
+"""Dates of the programme: submission deadlines (P2), reply windows (P9) and pay dates
+(P11; a held payment's release, P12, joins the batch ``cutoff_for`` gives).
 
 Every rule is about Tokyo calendar days, so each datetime is turned into a JST date
 before it is compared. Nothing here reads the clock: "now" is always an argument.
@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import calendar as _stdcal
 from datetime import date, datetime, time, timedelta
+from typing import get_args, overload
 from zoneinfo import ZoneInfo
 
 import jpholiday
 
+from bansou_sync.core.policy import CutoffBasis, Policy
+
 JST = ZoneInfo("Asia/Tokyo")
 
-REPLY_WINDOW_DAYS = 7
 # The years a cycle's clock may be in (``--now``): Japan's national holidays exist from
 # 1948 (国民の祝日に関する法律), and every date a cycle works out from its own — reply
 # deadlines, pay dates, years of retention — must stay inside Python's year 9999.
 SUPPORTED_YEARS = range(1948, 9000)
-BASES = ("acceptance", "submission")
+BASES = get_args(CutoffBasis)
 
 
 def to_jst(dt: datetime) -> datetime:
@@ -60,7 +62,8 @@ def _day_in_month(year: int, month: int, day: int) -> date:
 
 
 def submission_deadline(support: date) -> date:
-    """The last day a support can be applied for: 5/26 → 6/25 (P2).
+    """P2 「支援実施後、1ヶ月以内に申請 (5/26 → 6/25 まで)」: the last JST day a support
+    can be applied for; a submission whose JST date is later is ``late_submission``.
 
     The announcement's own example counts "one month" as up to the day before the same
     day number next month. When next month has no such day (1/31 → February), the
@@ -73,24 +76,39 @@ def submission_deadline(support: date) -> date:
     return date(year, month, support.day) - timedelta(days=1)
 
 
-def is_late(support: date, submitted_at: datetime) -> bool:
-    return jst_date(submitted_at) > submission_deadline(support)
-
-
 # --- P9: 再回答期限は1週間 ------------------------------------------------------
 
 
-def reply_deadline(clock_start: datetime) -> date:
-    """The last JST day of the reply window; the window closes at the end of it."""
-    return jst_date(clock_start) + timedelta(days=REPLY_WINDOW_DAYS)
+@overload
+def reply_deadline(opened_at: datetime, days: int) -> date: ...
+@overload
+def reply_deadline(opened_at: None, days: int) -> None: ...
+@overload
+def reply_deadline(opened_at: datetime | None, days: int) -> date | None: ...
+
+
+def reply_deadline(opened_at: datetime | None, days: int) -> date | None:
+    """P9 「再回答期限は1週間」: the last JST day to answer a deficiency notice; the window
+    closes at the end of it (``reply_deadline_passed``).
+
+    ``days`` is ``policy.reply_days`` (7). The window opens when the notice actually
+    left: the mail prints this date from its send time, and the ledger records that same
+    time as the application's ``notice_sent_at`` (``Application.reply_clock``, which is
+    the judgement's time instead when ``mail.notify_after`` muted the notice). While the
+    notice waits to be sent, ``opened_at`` is None and so is the deadline (a blank cell).
+    """
+    if opened_at is None:
+        return None
+    return jst_date(opened_at) + timedelta(days=days)
 
 
 def reply_deadline_passed(deadline: date, now: datetime) -> bool:
     return jst_date(now) > deadline
 
 
-def reminder_due(deadline: date, now: datetime, hour: int = 9, days_before: int = 2) -> bool:
-    """True from ``hour``:00 JST on deadline − days_before until the deadline passes.
+def reminder_due(deadline: date, now: datetime, hour: int, days_before: int) -> bool:
+    """True from ``hour``:00 JST on deadline − days_before until the deadline passes
+    (P9's reminder: ``policy.reminder_hour``, ``policy.reminder_days_before``).
 
     The caller sends the reminder once (at the first cycle for which this is true).
     """
@@ -135,7 +153,7 @@ def business_days_before(d: date, n: int) -> date:
 # --- P11: 毎月20日に締め、翌10日(休日の場合、前営業日)にお振込み -------------------
 
 
-def cutoff_for(d: date, cutoff_day: int = 20) -> date:
+def cutoff_for(d: date, cutoff_day: int) -> date:
     """The first batch cutoff (締め日) on or after ``d``."""
     this_month = _day_in_month(d.year, d.month, cutoff_day)
     if d <= this_month:
@@ -148,7 +166,7 @@ def _next_cutoff(cutoff: date, cutoff_day: int) -> date:
     return cutoff_for(cutoff + timedelta(days=1), cutoff_day)
 
 
-def pay_date_for_cutoff(cutoff: date, pay_day: int = 10, last_pay_date: date | None = None) -> date:
+def pay_date_for_cutoff(cutoff: date, pay_day: int, last_pay_date: date | None) -> date:
     """When the batch closed at ``cutoff`` is paid.
 
     The pay day of the following month, moved back to a business day; never later
@@ -164,18 +182,21 @@ def pay_date_for_cutoff(cutoff: date, pay_day: int = 10, last_pay_date: date | N
 def schedule_payment(
     accepted_on: date,
     submitted_on: date,
-    basis: str = "acceptance",
-    cutoff_day: int = 20,
-    pay_day: int = 10,
-    last_pay_date: date | None = None,
-    late_business_days: int = 3,
+    policy: Policy,
 ) -> tuple[date, date]:
-    """(cutoff, pay date) of an accepted application, by ``payments.cutoff_basis``.
+    """P11 「毎月20日に締め、翌10日(休日の場合、前営業日)にお振込み」: (cutoff, pay date) of an
+    accepted application, by ``payments.cutoff_basis``.
+
+    The cutoff (締め日) is the first ``policy.cutoff_day`` on or after the day counted
+    (``cutoff_for``); the pay date is ``policy.pay_day`` of the next month, moved back to
+    a business day and never after ``payments.last_pay_date`` (``pay_date_for_cutoff``).
 
     With basis "submission" the batch follows the submission date, but the office
-    needs ``late_business_days`` business days to prepare a transfer, so an
-    application accepted later than that moves to the next batch.
+    needs ``policy.late_acceptance_business_days`` business days to prepare a transfer,
+    so an application accepted later than that moves to the next batch.
     """
+    basis, cutoff_day, pay_day = policy.cutoff_basis, policy.cutoff_day, policy.pay_day
+    last_pay_date, late_business_days = policy.last_pay_date, policy.late_acceptance_business_days
     if basis not in BASES:
         raise ValueError(f"unknown cutoff basis {basis!r}; expected one of {BASES}")
     if basis == "acceptance":
@@ -192,11 +213,3 @@ def schedule_payment(
             break
         cutoff, pay = later, later_pay
     return cutoff, pay
-
-
-# --- P12: held payments -------------------------------------------------------
-
-
-def release_cutoff(ticked_on: date, cutoff_day: int = 20) -> date:
-    """The batch a held application joins once both papers are read as received."""
-    return cutoff_for(ticked_on, cutoff_day)

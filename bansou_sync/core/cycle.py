@@ -116,8 +116,8 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             continue
         old = book.state.desks.get(supporter_id)
         if old is None and desk == BLANK_DESK:
-            continue  # nothing typed for one without a desk: as no desk (issue 5: the
-            # first read after a backfill would store 10,000 blank desks)
+            continue  # nothing typed for one without a desk is the same as no desk, so
+            # a blank 伴走者 row never stores a desk
         old = old or BLANK_DESK
         unread = staff.unread.get(supporter_id)
         if unread:  # a tick cell not understood: what the ledger had stays (issue 10 §4)
@@ -136,7 +136,7 @@ def _apply_decisions(
 ) -> None:
     apps = book.state.applications
     # only rows that say something the ledger does not know yet (one pass, then sorted):
-    # a 60,000-row 申請 tab is mostly decisions already taken (issue 5)
+    # a decision acts once, so most rows of the 申請 tab hold decisions already taken
     news = [
         (app_no, value)
         for app_no, value in staff.decisions.items()

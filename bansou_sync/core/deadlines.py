@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import date, datetime, timedelta
 
 from bansou_sync.core.book import Book
-from bansou_sync.core.calendar import jst_date, reminder_due, reply_deadline_passed
-from bansou_sync.core.intake import reply_deadline_of
-from bansou_sync.core.model import AppStatus, Notice, Reason
+from bansou_sync.core.calendar import jst_date, reminder_due, reply_deadline, reply_deadline_passed
+from bansou_sync.core.model import Application, AppStatus, Notice, Reason
 from bansou_sync.core.notices import application_notice
 from bansou_sync.core.policy import Policy
 
@@ -22,8 +20,12 @@ def expire_lapsed(book: Book, policy: Policy, as_of: datetime, now: datetime) ->
     """
     notices: list[Notice] = []
     last_day = jst_date(as_of) - timedelta(days=1)  # a deadline before today has passed
-    for app in book.deficient_due_by(last_day, partial(reply_deadline_of, policy=policy), policy):
-        deadline = reply_deadline_of(app, policy)
+
+    def deadline_of(app: Application) -> date | None:
+        return reply_deadline(app.reply_clock, policy.reply_days)
+
+    for app in book.deficient_due_by(last_day, deadline_of, policy):
+        deadline = deadline_of(app)
         if deadline is None or not reply_deadline_passed(deadline, as_of):
             continue
         expired = book.update(
@@ -51,7 +53,7 @@ def run_deadlines(book: Book, policy: Policy, now: datetime) -> list[Notice]:
     for app in book.deficient_in_order():
         if app.reminded:
             continue
-        deadline = reply_deadline_of(app, policy)
+        deadline = reply_deadline(app.reply_clock, policy.reply_days)
         if deadline is None or not reminder_due(
             deadline, now, hour=policy.reminder_hour, days_before=policy.reminder_days_before
         ):

@@ -9,8 +9,7 @@ from typing import Any
 
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import figures
-from bansou_sync.core.calendar import stamp, to_jst
-from bansou_sync.core.intake import reply_deadline_of
+from bansou_sync.core.calendar import reply_deadline, stamp, to_jst
 from bansou_sync.core.model import AppStatus, Notice, RegistrationStatus
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
@@ -61,7 +60,7 @@ def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
     near = []
     for app in apps:
         if app.status == AppStatus.DEFICIENT:
-            deadline = reply_deadline_of(app, policy)
+            deadline = reply_deadline(app.reply_clock, policy.reply_days)
             if deadline is not None and deadline <= soon:
                 near.append({"app_no": app.app_no, "reply_deadline": deadline.isoformat()})
     return {

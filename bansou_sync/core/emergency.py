@@ -195,7 +195,6 @@ def staff_notice(request: EmergencyRequest, policy: Policy) -> Notice:
             "status_label": LABELS[request.status],
             "reasons": [f"{code}: {REASON_TEXT.get(code, code)}" for code in request.reasons],
         },
-        response_at=request.submitted_at,
     )
 
 

@@ -378,5 +378,4 @@ def _notice(kind: str, spec: EventSpec, signup: Signup, position: int) -> Notice
         to=(signup.email,) if signup.email else (),
         event_key=event_key(spec.event_id, signup.response_id),
         context=context,
-        response_at=signup.submitted_at,
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
 from bansou_sync.core.book import Book
-from bansou_sync.core.calendar import to_jst
+from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.categories import nationality, prefecture
 from bansou_sync.core.judge import Verdict, judge
 from bansou_sync.core.model import (
@@ -69,14 +69,6 @@ def resolve_client(
     return ClientResolution(code, [], True)
 
 
-def reply_deadline_of(app: Application, policy: Policy) -> date | None:
-    """P9: the last day to reply — 7 days after the notice left (or the judgement, if muted)."""
-    start = app.notice_sent_at or app.clock_start
-    if start is None:
-        return None
-    return to_jst(start).date() + timedelta(days=policy.reply_days)
-
-
 def find_superseded(
     facts: ApplicationFacts,
     client_code: str | None,
@@ -87,7 +79,7 @@ def find_superseded(
     """P9: the deficient original this response supersedes, or why the quote is unreadable."""
 
     def in_time(original: Application) -> bool:
-        deadline = reply_deadline_of(original, policy)
+        deadline = reply_deadline(original.reply_clock, policy.reply_days)
         return deadline is None or to_jst(submitted_at).date() <= deadline
 
     def same_occasion() -> Application | None:
@@ -162,7 +154,7 @@ def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetim
     judged = _verdict_fields(verdict, now, notify)
     if verdict.status == AppStatus.DEFICIENT and notify:
         judged["notice_event"] = event
-    # built judged at once, not built and then replaced twice (issue 5: 60,000 of them)
+    # one record, built once: the verdict's fields (its notice included) and the answers
     app = Application(
         app_no=app_no,
         response_id=raw.response_id,

@@ -136,7 +136,6 @@ class Notice:
     to: tuple[str, ...]
     event_key: str
     context: dict[str, Any]
-    response_at: datetime | None = None  # the triggering submission (for notify_after)
 
 
 @dataclass(frozen=True)
@@ -145,17 +144,6 @@ class Reason:
 
     code: str
     detail: str = ""  # e.g. the deadline date for late_submission, the memo for returned
-
-
-@dataclass(frozen=True)
-class Cycle:
-    """When this cycle runs (JST-aware) — the only clock the core ever sees."""
-
-    now: datetime
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +232,10 @@ class Application:
     # 支援の内容, kept only to be reduced to categories by the keyword map (core/narrative);
     # never published, logged or shown in a repr
     narrative: str = field(default="", repr=False)
+
+    @property
+    def reply_clock(self) -> datetime | None:
+        """When P9's reply window opened: the deficiency notice's send time, or the
+        judgement's when ``mail.notify_after`` muted the notice; None while the notice
+        waits to be sent (``calendar.reply_deadline`` counts from it)."""
+        return self.notice_sent_at or self.clock_start

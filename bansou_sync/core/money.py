@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-SHORT_YEN = 6000
-LONG_YEN = 10000
-MIN_MINUTES = 60
-LONG_FROM_MINUTES = 180
+from bansou_sync.core.policy import Policy
 
 
 def minutes_between(start: time, end: time) -> int | None:
@@ -23,33 +20,24 @@ def minutes_between(start: time, end: time) -> int | None:
     return int(seconds) // 60
 
 
-def honorarium(
-    minutes: int | None,
-    short_yen: int = SHORT_YEN,
-    long_yen: int = LONG_YEN,
-    min_minutes: int = MIN_MINUTES,
-    long_from: int = LONG_FROM_MINUTES,
-) -> int | None:
-    """What the rules pay for ``minutes`` of support; None when they pay nothing."""
-    if minutes is None or minutes < min_minutes:
+def honorarium(minutes: int | None, policy: Policy) -> int | None:
+    """P10 「謝金: 3時間未満 6,000円, 3時間以上 10,000円」: what the rules pay for ``minutes``
+    of support — ``policy.short_yen`` from ``policy.min_minutes`` (P3's hour) up to
+    ``policy.long_from_minutes``, ``policy.long_yen`` from there; None when they pay nothing.
+    """
+    if minutes is None or minutes < policy.min_minutes:
         return None
-    return long_yen if minutes >= long_from else short_yen
+    return policy.long_yen if minutes >= policy.long_from_minutes else policy.short_yen
 
 
-def accepted_amount(
-    minutes: int | None,
-    short_yen: int = SHORT_YEN,
-    long_yen: int = LONG_YEN,
-    min_minutes: int = MIN_MINUTES,
-    long_from: int = LONG_FROM_MINUTES,
-) -> int:
+def accepted_amount(minutes: int | None, policy: Policy) -> int:
     """What an accepted application is paid.
 
     Staff may accept an application the rules would not pay (no readable times, or
     under an hour); it then gets the lower amount, never nothing.
     """
-    amount = honorarium(minutes, short_yen, long_yen, min_minutes, long_from)
-    return short_yen if amount is None else amount
+    amount = honorarium(minutes, policy)
+    return policy.short_yen if amount is None else amount
 
 
 def yen(n: int) -> str:

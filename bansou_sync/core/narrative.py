@@ -39,8 +39,8 @@ def _fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _folded(keywords: KeywordMap) -> KeywordMap:
-    """The map's keywords folded once, not once per narrative (issue 5: a backfill reads
-    60,000 narratives against the same map)."""
+    """The map's keywords folded once, not once per narrative (every narrative is read
+    against the same map)."""
     return tuple((category, tuple(_fold(w) for w in words)) for category, words in keywords)
 
 
@@ -52,6 +52,6 @@ def categories(narrative: str, keywords: KeywordMap) -> tuple[str, ...]:
     found = tuple(
         category
         for category, words in _folded(keywords)
-        if any(map(text.__contains__, words))  # a C loop: 60,000 narratives (issue 5)
+        if any(map(text.__contains__, words))  # a keyword anywhere in the text
     )
     return found or (UNMATCHED,)

@@ -44,8 +44,8 @@ def fold(raw: str | None) -> str:
 
 class _AsciiDigits(dict[int, str]):
     """``str.translate`` table: every non-ASCII decimal digit as its ASCII digit, worked
-    out per character on first sight (a backfill folds ~15 answers for each of 60,000
-    responses, and one ``unicodedata`` call per character was most of it — issue 5)."""
+    out per character on first sight and remembered, so folding an answer costs one
+    ``unicodedata`` lookup per distinct character, not one per character."""
 
     def __missing__(self, code: int) -> str:
         # Volunteers' own scripts (Arabic-Indic, Devanagari …) are digits too.

@@ -118,5 +118,4 @@ def application_notice(
         to=recipient(app, book),
         event_key=event_key,
         context=context,
-        response_at=app.submitted_at,
     )

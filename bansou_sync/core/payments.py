@@ -65,7 +65,10 @@ def batch_items(apps: list[Application]) -> dict[str, object]:
 
 
 def run_holds(book: Book, policy: Policy, now: datetime) -> list[Notice]:
-    """P12: look once after each cutoff; hold without both documents, release when they come."""
+    """P12 「覚書・謝金受取口座届出書の返送」: the first cycle after its cutoff holds an accepted
+    application whose supporter's 覚書受領 and 口座届出受領 are not both ticked (one
+    ``payment_held`` per supporter and batch); once both are read it joins the first batch
+    whose cutoff is on or after that day (``calendar.cutoff_for``; one ``payment_released``)."""
     today = to_jst(now).date()
     held: dict[tuple[date, str], list[Application]] = defaultdict(list)
     released: dict[tuple[date, str], list[Application]] = defaultdict(list)

@@ -1,13 +1,23 @@
-"""The programme's numbers, as plain data for the core (built from the config by the shell)."""
+"""The programme's numbers, as plain data for the core (built from the config by the shell).
+
+Every default lives here, once: ``DEFAULT`` is the programme as the announcement states
+it, the configuration's sections only override it (config_sections' defaults refer to
+``DEFAULT``), and the core's functions take the numbers from a ``Policy``, never from a
+literal of their own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
 from bansou_sync.core.ids import APPLICATION, CLIENT, SUPPORTER, IdPattern
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, KeywordMap
+
+CapCounts = Literal["occasions", "applications"]  # rules.client_cap_counts (P5)
+CutoffBasis = Literal["acceptance", "submission"]  # payments.cutoff_basis (P11)
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,7 @@ class Policy:
     warn_ratio: float = 0.8
     close_form: bool = False
     auto_accept: bool = False
-    client_cap_counts: str = "occasions"  # or "applications"
+    client_cap_counts: CapCounts = "occasions"
     min_minutes: int = 60
     max_supporters_per_occasion: int = 2
     max_occasions_per_client: int = 5
@@ -29,7 +39,7 @@ class Policy:
     short_yen: int = 6000
     long_yen: int = 10000
     long_from_minutes: int = 180
-    cutoff_basis: str = "acceptance"  # or "submission"
+    cutoff_basis: CutoffBasis = "acceptance"
     last_pay_date: date | None = None
     cutoff_day: int = 20
     pay_day: int = 10
@@ -46,3 +56,6 @@ class Policy:
     topic_keywords: KeywordMap = DEFAULT_KEYWORDS  # 支援の内容 → categories (core/narrative)
     nationalities: NationalityMap = DEFAULT_NATIONALITIES  # 国籍 → labels (core/categories)
     after_failures: int = 3
+
+
+DEFAULT = Policy()

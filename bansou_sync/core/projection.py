@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bansou_sync.core.calendar import stamp
-from bansou_sync.core.intake import reply_deadline_of
+from bansou_sync.core.calendar import reply_deadline, stamp
 from bansou_sync.core.model import (
     APP_LABELS,
     REGISTRATION_LABELS,
@@ -126,7 +125,7 @@ def application_row(app: Application, policy: Policy) -> list[Cell]:
     elif app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):
         reasons = ()
     open_or_lapsed = app.status in (AppStatus.DEFICIENT, AppStatus.EXPIRED)
-    deadline = reply_deadline_of(app, policy) if open_or_lapsed else None
+    deadline = reply_deadline(app.reply_clock, policy.reply_days) if open_or_lapsed else None
     pays = app.status in (AppStatus.ACCEPTED, AppStatus.PAID) and not app.held
     amount: Cell = ""
     if app.status in (AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.PENDING_REVIEW):

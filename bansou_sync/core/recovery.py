@@ -97,7 +97,9 @@ def _registration_pins(
     return pins, problems
 
 
-def _overlay_application(state: State, row: Mapping[str, str], payments: Rows) -> None:
+def _overlay_application(
+    state: State, row: Mapping[str, str], payments: Rows, reply_days: int
+) -> None:
     app_no = row.get("申請番号", "").strip()
     app = state.applications.get(app_no)
     if app is None:
@@ -118,8 +120,11 @@ def _overlay_application(state: State, row: Mapping[str, str], payments: Rows) -
             cutoff = _day(pay_row.get("締め日", "")) or cutoff
             break
     deadline = _day(row.get("再回答期限", ""))
+    # a notice time that gives back the deadline the sheet shows (calendar.reply_deadline)
     notice_sent = (
-        datetime.combine(deadline - timedelta(days=7), time(12), tzinfo=JST) if deadline else None
+        datetime.combine(deadline - timedelta(days=reply_days), time(12), tzinfo=JST)
+        if deadline
+        else None
     )
     reasons = app.reasons
     if status == AppStatus.DEFICIENT and row.get("理由", "").startswith("returned:"):
@@ -181,7 +186,7 @@ def rebuild(
     state = replay.state
     payments = tabs.get(PAYMENTS.name, ())
     for row in tabs.get(APPLICATIONS.name, ()):
-        _overlay_application(state, row, payments)
+        _overlay_application(state, row, payments, policy.reply_days)
     state.desks = dict(read_staff(tabs).desks)
     for row in payments:
         if row.get("状態", "").strip() == "支払済":

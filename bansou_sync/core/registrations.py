@@ -18,11 +18,11 @@ from bansou_sync.core.policy import Policy
 
 MEMBERSHIPS = ("会員", "会員の紹介", "どちらでもない")
 MEMBER, REFERRED = MEMBERSHIPS[0], MEMBERSHIPS[1]
-REQUIRED_OTHER = ("name", "phone", "membership", "consent")
 
 
 def may_apply(reg: Registration) -> bool:
-    """P6: a member, or referred by one with the referrer named; the others may register
+    """Part of P6 (``judge.supporter_reasons``): a member, or referred by one with the
+    referrer named; the others may register
     (the course) but every application of theirs is refused."""
     return reg.membership == MEMBER or (reg.membership == REFERRED and bool(reg.referrer))
 
@@ -67,7 +67,10 @@ def read_registration(raw: RawResponse, seq: int) -> Registration:
 
 
 def find_original(reg: Registration, book: Book) -> Registration | None:
-    """The earliest earlier registration this one duplicates (P7), if any."""
+    """P7 「登録は、お一人につき1回のみ」: the earliest earlier registration this one
+    duplicates, if any — by normalised email, or by name (spaces removed) and phone
+    digits (``book.identities``). A duplicate gets no ID; its person is re-sent the ID of
+    the original (and a duplicate of a duplicate points to that same original)."""
     earlier = [
         first
         for key in identities(reg)
@@ -97,7 +100,6 @@ def confirmed_notice(reg: Registration, book: Book, event_key: str) -> Notice:
             "registered_at": stamp(reg.submitted_at),
             "may_apply": may_apply(reg),  # no 覚書 promise to one who cannot apply
         },
-        response_at=reg.submitted_at,
     )
 
 
@@ -136,7 +138,6 @@ def admit(raw: RawResponse, book: Book, policy: Policy) -> list[Notice]:
                     "existing_id": original.supporter_id,
                     "may_apply": may_apply(original),  # no form link to one who cannot apply
                 },
-                response_at=reg.submitted_at,
             )
         ]
     reg = assign_id(reg, book, policy)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bansou_sync.core import normalize as n
@@ -24,22 +24,8 @@ ALLOWED = {
 def accept(app: Application, book: Book, policy: Policy, now: datetime) -> Application:
     """→ accepted: the honorarium (the lower one without a duration) and its batch (P11)."""
     today = to_jst(now).date()
-    cutoff, pay_date = schedule_payment(
-        today,
-        to_jst(app.effective_submitted_at).date(),
-        basis=policy.cutoff_basis,
-        cutoff_day=policy.cutoff_day,
-        pay_day=policy.pay_day,
-        last_pay_date=policy.last_pay_date,
-        late_business_days=policy.late_acceptance_business_days,
-    )
-    amount = accepted_amount(
-        app.minutes,
-        short_yen=policy.short_yen,
-        long_yen=policy.long_yen,
-        min_minutes=policy.min_minutes,
-        long_from=policy.long_from_minutes,
-    )
+    cutoff, pay_date = schedule_payment(today, to_jst(app.effective_submitted_at).date(), policy)
+    amount = accepted_amount(app.minutes, policy)
     return book.update(
         app,
         status=AppStatus.ACCEPTED,
@@ -127,8 +113,3 @@ def decide(
         reminded=False,
     )
     return Outcome([application_notice("application_deficient", app, book, policy, event)])
-
-
-def replace_memo(app: Application, memo: str, book: Book) -> None:
-    if memo != app.memo:
-        book.put_application(replace(app, memo=memo))

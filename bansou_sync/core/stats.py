@@ -184,7 +184,7 @@ _AT = {column: i for i, column in enumerate(COLUMNS)}
 
 @dataclass
 class Tally:
-    """What ``tables_of`` counts, kept up to date one frame row at a time (issue 5).
+    """What ``tables_of`` counts, kept up to date one frame row at a time.
 
     The service keeps one between cycles (``app.projector``): adding and removing the
     rows of the applications that changed costs O(changed), and ``tables`` costs
@@ -204,7 +204,7 @@ class Tally:
     )
     # per person kind ("supporter", "client") and section's column: how many rows each
     # (label, person) pair gives, and how many distinct people each label has — kept
-    # together so a cell's people cost O(1) per row (issue 5: a 60,000-row backfill)
+    # together so a cell's people cost O(1) per row, however many rows there are
     pairs: dict[str, dict[str, Counter[tuple[str, str]]]] = field(
         default_factory=lambda: {p: {c: Counter() for _, c, _ in SECTIONS} for p in PEOPLE}
     )
@@ -334,7 +334,7 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
 
 def stats_rows(
     state: State,
-    min_cell: int = 5,
+    min_cell: int,
     keywords: KeywordMap = DEFAULT_KEYWORDS,
     nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> list[list[str | int]]:

@@ -169,3 +169,43 @@ def test_responses_before_notify_after_are_judged_but_not_emailed(tmp_path: Path
         ("registration_confirmed", "BN-0002"),
     ]
     assert not any(re.search(r"user1@", str(m["To"])) for m in project.emails())
+
+
+def printed_deadline(message) -> str:
+    """The reply deadline as the deficiency email prints it, as an ISO date."""
+    found = re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日\(.\) まで", body(message))
+    assert found, body(message)
+    year, month, day = (int(part) for part in found.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def test_a_notice_that_waited_to_be_sent_prints_the_deadline_the_rule_enforces(
+    tmp_path: Path,
+) -> None:
+    """P9's window opens when the notice leaves: one held back a day by the per-address
+    limit prints send day + 7, the sheet shows that same date, and the application
+    expires only when that day is over."""
+    project = Project(tmp_path)
+    project.write_config(mail={"per_recipient_daily_limit": 1})
+    project.write_registrations(
+        [registration("2022/07/01 10:00:00", "伴走 1郎", "user1@example.com")]
+    )
+    project.write_applications(
+        [application("2022/07/01 11:30:00", **USER[1], support_date="2022/06/30", end_time="")]
+    )
+    project.once("2022-07-01 11:00")  # the registration's confirmation: user1's one for today
+    project.once("2022-07-01 12:00")  # judged deficient; its notice waits for the address
+    assert project.emails_of("application_deficient") == []
+    assert project.app("A-000001")["再回答期限"] == "", "no deadline before the notice leaves"
+    project.once("2022-07-02 10:59")
+    assert project.emails_of("application_deficient") == []
+
+    project.once("2022-07-02 11:30")  # a day after the confirmation: the notice leaves
+    [notice] = project.emails_of("application_deficient")
+    shown = project.app("A-000001")["再回答期限"]
+    assert printed_deadline(notice) == shown == "2022-07-09"
+
+    project.once("2022-07-09 23:59")
+    assert project.app("A-000001")["状態コード"] == "deficient"
+    project.once("2022-07-10 00:00")
+    assert project.app("A-000001")["状態コード"] == "expired"

@@ -16,7 +16,7 @@ from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TI
 from bansou_sync.adapters.forms_api import FormsApiSource
 from bansou_sync.adapters.google_auth import FORMS_CLOSE, FORMS_READ, GoogleAccess
 from bansou_sync.adapters.retry import RetryPolicy
-from bansou_sync.core.calendar import is_late
+from bansou_sync.core.calendar import jst_date, submission_deadline
 from bansou_sync.emulator.server import Emulator, start_emulator
 from bansou_sync.errors import SourceUnavailable
 
@@ -199,8 +199,9 @@ def test_a_submission_late_on_the_utc_day_keeps_its_utc_time_and_is_late_in_toky
     assert raw.submitted_at.utcoffset() == timedelta(0)
     # 2022-06-26 00:30 in Tokyo: the deadline for support on 2022-05-26 (06-25) has passed,
     # though it is still 06-25 in UTC
-    assert is_late(date(2022, 5, 26), raw.submitted_at)
-    assert not is_late(date(2022, 5, 26), raw.submitted_at - timedelta(hours=1))
+    deadline = submission_deadline(date(2022, 5, 26))
+    assert jst_date(raw.submitted_at) > deadline
+    assert jst_date(raw.submitted_at - timedelta(hours=1)) == deadline
 
 
 def test_thirty_percent_injected_faults_give_the_same_responses(

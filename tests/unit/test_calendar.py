@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -11,10 +12,8 @@ from bansou_sync.core.calendar import (
     business_days_before,
     cutoff_for,
     is_business_day,
-    is_late,
     pay_date_for_cutoff,
     previous_business_day,
-    release_cutoff,
     reminder_due,
     reply_deadline,
     reply_deadline_passed,
@@ -22,8 +21,24 @@ from bansou_sync.core.calendar import (
     submission_deadline,
     to_jst,
 )
+from bansou_sync.core.policy import DEFAULT, Policy
 
 D = date
+CUTOFF_DAY, PAY_DAY, LAST_PAY_DATE = DEFAULT.cutoff_day, DEFAULT.pay_day, DEFAULT.last_pay_date
+REPLY_DAYS, HOUR, DAYS_BEFORE = (
+    DEFAULT.reply_days,
+    DEFAULT.reminder_hour,
+    DEFAULT.reminder_days_before,
+)
+
+
+def is_late(support: date, submitted_at: datetime) -> bool:
+    """P2 as the judge applies it: the submission's JST date after the deadline."""
+    return to_jst(submitted_at).date() > submission_deadline(support)
+
+
+def submission_basis(last_pay_date: date | None = None) -> Policy:
+    return replace(DEFAULT, cutoff_basis="submission", last_pay_date=last_pay_date)
 
 
 def jst(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -150,16 +165,16 @@ def test_late_flips_exactly_at_midnight_jst_after_the_deadline(support: date) ->
 
 
 def test_reply_deadline_is_seven_days_after_the_notice_in_tokyo() -> None:
-    assert reply_deadline(jst(2022, 7, 1, 10)) == D(2022, 7, 8)
+    assert reply_deadline(jst(2022, 7, 1, 10), REPLY_DAYS) == D(2022, 7, 8)
 
 
 def test_reply_deadline_counts_from_the_jst_date_of_a_utc_notice_time() -> None:
     # 2022-07-01 15:30 UTC is already 7/2 in Tokyo.
-    assert reply_deadline(utc(2022, 7, 1, 15, 30)) == D(2022, 7, 9)
+    assert reply_deadline(utc(2022, 7, 1, 15, 30), REPLY_DAYS) == D(2022, 7, 9)
 
 
 def test_reply_deadline_crosses_the_year_end() -> None:
-    assert reply_deadline(jst(2022, 12, 28, 9)) == D(2023, 1, 4)
+    assert reply_deadline(jst(2022, 12, 28, 9), REPLY_DAYS) == D(2023, 1, 4)
 
 
 def test_reply_deadline_has_not_passed_during_its_last_day() -> None:
@@ -173,18 +188,18 @@ def test_reply_deadline_has_passed_at_midnight_jst_after_it() -> None:
 
 
 def test_reminder_is_not_due_before_0900_two_days_before_the_deadline() -> None:
-    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 7, 8, 59))
-    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 6, 23, 0))
+    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 7, 8, 59), HOUR, DAYS_BEFORE)
+    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 6, 23, 0), HOUR, DAYS_BEFORE)
 
 
 def test_reminder_is_due_from_0900_jst_two_days_before_the_deadline() -> None:
-    assert reminder_due(D(2022, 7, 9), jst(2022, 7, 7, 9, 0))
-    assert reminder_due(D(2022, 7, 9), utc(2022, 7, 7, 0, 0))  # = 09:00 JST
+    assert reminder_due(D(2022, 7, 9), jst(2022, 7, 7, 9, 0), HOUR, DAYS_BEFORE)
+    assert reminder_due(D(2022, 7, 9), utc(2022, 7, 7, 0, 0), HOUR, DAYS_BEFORE)  # = 09:00 JST
 
 
 def test_reminder_stays_due_until_the_deadline_passes() -> None:
-    assert reminder_due(D(2022, 7, 9), jst(2022, 7, 9, 23, 59))
-    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 10, 0, 0))
+    assert reminder_due(D(2022, 7, 9), jst(2022, 7, 9, 23, 59), HOUR, DAYS_BEFORE)
+    assert not reminder_due(D(2022, 7, 9), jst(2022, 7, 10, 0, 0), HOUR, DAYS_BEFORE)
 
 
 def test_reminder_hour_and_days_before_are_configurable() -> None:
@@ -280,12 +295,12 @@ def test_business_days_before_leaves_exactly_n_business_days_between(d: date, n:
 def test_cutoff_is_the_20th_of_the_month_or_of_the_next_after_the_20th(
     day: date, cutoff: date
 ) -> None:
-    assert cutoff_for(day) == cutoff
+    assert cutoff_for(day, CUTOFF_DAY) == cutoff
 
 
 def test_a_cutoff_day_past_the_month_end_means_the_last_day() -> None:
-    assert cutoff_for(D(2023, 2, 10), cutoff_day=31) == D(2023, 2, 28)
-    assert cutoff_for(D(2023, 3, 31), cutoff_day=31) == D(2023, 3, 31)
+    assert cutoff_for(D(2023, 2, 10), 31) == D(2023, 2, 28)
+    assert cutoff_for(D(2023, 3, 31), 31) == D(2023, 3, 31)
 
 
 @pytest.mark.parametrize(
@@ -299,38 +314,38 @@ def test_a_cutoff_day_past_the_month_end_means_the_last_day() -> None:
     ],
 )
 def test_pay_date_follows_the_acceptance_date(accepted: date, cutoff: date, pay: date) -> None:
-    assert schedule_payment(accepted, accepted) == (cutoff, pay)
+    assert schedule_payment(accepted, accepted, DEFAULT) == (cutoff, pay)
 
 
 def test_pay_date_for_a_cutoff_is_the_10th_of_the_next_month() -> None:
-    assert pay_date_for_cutoff(D(2022, 7, 20)) == D(2022, 8, 10)
+    assert pay_date_for_cutoff(D(2022, 7, 20), PAY_DAY, LAST_PAY_DATE) == D(2022, 8, 10)
 
 
 def test_pay_date_on_a_bank_new_year_holiday_moves_into_december() -> None:
-    assert pay_date_for_cutoff(D(2024, 12, 20), pay_day=3) == D(2024, 12, 30)
+    assert pay_date_for_cutoff(D(2024, 12, 20), 3, LAST_PAY_DATE) == D(2024, 12, 30)
 
 
 def test_pay_date_after_the_last_pay_date_is_moved_to_it() -> None:
     last = D(2023, 3, 31)  # Friday
-    assert pay_date_for_cutoff(D(2023, 2, 20), last_pay_date=last) == D(2023, 3, 10)
-    assert pay_date_for_cutoff(D(2023, 3, 20), last_pay_date=last) == last
+    assert pay_date_for_cutoff(D(2023, 2, 20), PAY_DAY, last) == D(2023, 3, 10)
+    assert pay_date_for_cutoff(D(2023, 3, 20), PAY_DAY, last) == last
 
 
 def test_a_last_pay_date_on_a_weekend_moves_back_to_a_business_day() -> None:
     saturday = D(2023, 4, 1)
-    assert pay_date_for_cutoff(D(2023, 3, 20), last_pay_date=saturday) == D(2023, 3, 31)
+    assert pay_date_for_cutoff(D(2023, 3, 20), PAY_DAY, saturday) == D(2023, 3, 31)
 
 
 def test_submission_basis_uses_the_submission_cutoff_when_accepted_in_time() -> None:
     # Pay 7/8; three business days before it is 7/5.
-    assert schedule_payment(D(2022, 7, 5), D(2022, 6, 15), basis="submission") == (
+    assert schedule_payment(D(2022, 7, 5), D(2022, 6, 15), submission_basis()) == (
         D(2022, 6, 20),
         D(2022, 7, 8),
     )
 
 
 def test_submission_basis_moves_a_late_acceptance_to_the_next_batch() -> None:
-    assert schedule_payment(D(2022, 7, 6), D(2022, 6, 15), basis="submission") == (
+    assert schedule_payment(D(2022, 7, 6), D(2022, 6, 15), submission_basis()) == (
         D(2022, 7, 20),
         D(2022, 8, 10),
     )
@@ -338,7 +353,7 @@ def test_submission_basis_moves_a_late_acceptance_to_the_next_batch() -> None:
 
 def test_submission_basis_keeps_moving_until_the_acceptance_fits() -> None:
     # 7/20 batch pays 8/10 (prepare by 8/5), too early; 8/20 batch pays 9/9 (by 9/6).
-    assert schedule_payment(D(2022, 9, 1), D(2022, 6, 15), basis="submission") == (
+    assert schedule_payment(D(2022, 9, 1), D(2022, 6, 15), submission_basis()) == (
         D(2022, 8, 20),
         D(2022, 9, 9),
     )
@@ -346,23 +361,26 @@ def test_submission_basis_keeps_moving_until_the_acceptance_fits() -> None:
 
 def test_submission_basis_stops_at_the_last_pay_date() -> None:
     result = schedule_payment(
-        D(2023, 3, 30), D(2023, 2, 15), basis="submission", last_pay_date=D(2023, 3, 31)
+        D(2023, 3, 30), D(2023, 2, 15), submission_basis(last_pay_date=D(2023, 3, 31))
     )
     assert result == (D(2023, 3, 20), D(2023, 3, 31))
 
 
 def test_acceptance_basis_ignores_the_submission_date() -> None:
-    assert schedule_payment(D(2022, 7, 6), D(2022, 5, 30)) == (D(2022, 7, 20), D(2022, 8, 10))
+    assert schedule_payment(D(2022, 7, 6), D(2022, 5, 30), DEFAULT) == (
+        D(2022, 7, 20),
+        D(2022, 8, 10),
+    )
 
 
 def test_an_unknown_cutoff_basis_is_refused() -> None:
     with pytest.raises(ValueError, match="cutoff basis"):
-        schedule_payment(D(2022, 7, 6), D(2022, 6, 15), basis="approval")
+        schedule_payment(D(2022, 7, 6), D(2022, 6, 15), replace(DEFAULT, cutoff_basis="approval"))
 
 
 @given(any_date)
 def test_pay_dates_are_always_business_days_after_the_cutoff(accepted: date) -> None:
-    cutoff, pay = schedule_payment(accepted, accepted)
+    cutoff, pay = schedule_payment(accepted, accepted, DEFAULT)
     assert is_business_day(pay)
     assert accepted <= cutoff < pay
     assert (pay - cutoff).days <= 21
@@ -373,9 +391,9 @@ def test_submission_basis_always_leaves_time_to_prepare_the_transfer(
     submitted: date, delay: int
 ) -> None:
     accepted = submitted + timedelta(days=delay)
-    cutoff, pay = schedule_payment(accepted, submitted, basis="submission")
+    cutoff, pay = schedule_payment(accepted, submitted, submission_basis())
     assert is_business_day(pay)
-    assert cutoff >= cutoff_for(submitted)
+    assert cutoff >= cutoff_for(submitted, CUTOFF_DAY)
     assert accepted <= business_days_before(pay, 3)
 
 
@@ -384,12 +402,14 @@ def test_submission_basis_always_leaves_time_to_prepare_the_transfer(
 
 def test_held_example_is_released_into_the_august_batch_paid_on_friday_9_september() -> None:
     accepted = D(2022, 7, 18)
-    cutoff, _ = schedule_payment(accepted, accepted)
+    cutoff, _ = schedule_payment(accepted, accepted, DEFAULT)
     assert cutoff == D(2022, 7, 20)
-    released = release_cutoff(D(2022, 7, 25))
+    released = cutoff_for(D(2022, 7, 25), CUTOFF_DAY)  # the ticks' day (core/payments)
     assert released == D(2022, 8, 20)
-    assert pay_date_for_cutoff(released) == D(2022, 9, 9)  # 9/10 is a Saturday
+    assert pay_date_for_cutoff(released, PAY_DAY, LAST_PAY_DATE) == D(
+        2022, 9, 9
+    )  # 9/10 is a Saturday
 
 
 def test_ticks_read_on_a_cutoff_day_join_that_days_batch() -> None:
-    assert release_cutoff(D(2022, 8, 20)) == D(2022, 8, 20)
+    assert cutoff_for(D(2022, 8, 20), CUTOFF_DAY) == D(2022, 8, 20)

@@ -335,14 +335,6 @@ def test_deficiency_without_form_url_says_how_to_resubmit(renderer: Renderer) ->
     assert "https://" not in body
 
 
-def test_deficiency_queued_before_its_deadline_is_known_counts_a_week_from_sending(
-    renderer: Renderer,
-) -> None:
-    context = {**SAMPLES["application_deficient"][0], "reply_deadline": ""}
-    _, body = renderer.render("application_deficient", context, sent_on="2022-07-01")
-    assert "2022年7月8日(金) まで" in body
-
-
 def test_a_staff_return_reads_as_the_secretariats_request(renderer: Renderer) -> None:
     returned = [{"code": "returned", "text": "差戻し: 実施時間を確認してください"}]
     context = {**SAMPLES["application_deficient"][0], "returned": True, "reasons": returned}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from builders import Office, app, codes, d, kinds, members
 
-from bansou_sync.core.intake import reply_deadline_of
+from bansou_sync.core.calendar import reply_deadline
 from bansou_sync.core.model import AppStatus
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import application_rows
@@ -28,7 +28,9 @@ def test_the_reply_deadline_is_blank_until_the_notice_is_sent_then_seven_days_la
     assert office.a("A-000001").status == AppStatus.DEFICIENT
     assert application_rows(office.state, office.policy)[0][DEADLINE_COL] == ""
     office.deliver("2022-06-26 00:10")
-    assert reply_deadline_of(office.a("A-000001"), office.policy) == d("2022-07-03")
+    assert reply_deadline(office.a("A-000001").reply_clock, office.policy.reply_days) == d(
+        "2022-07-03"
+    )
     assert application_rows(office.state, office.policy)[0][DEADLINE_COL] == "2022-07-03"
 
 
@@ -164,7 +166,7 @@ def test_with_muted_notices_the_clock_starts_when_the_application_is_judged() ->
     a = office.a("A-000001")
     assert a.status == AppStatus.DEFICIENT
     assert [n for n in plan.notices if n.ref == "A-000001"] == []
-    assert reply_deadline_of(a, office.policy) == d("2022-06-29")
+    assert reply_deadline(a.reply_clock, office.policy.reply_days) == d("2022-06-29")
     later = office.cycle("2022-06-30 10:00")
     assert office.a("A-000001").status == AppStatus.EXPIRED
     assert [n for n in later.notices if n.ref == "A-000001"] == []
