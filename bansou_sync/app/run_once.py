@@ -76,7 +76,7 @@ def run_cycle(
     ledger = services.ledger
     if not dry_run:  # before anything it could not record: no read, no send, no write
         ledger.check_room(services.min_free_bytes)
-    read = read_inputs(services, warm, now, dry_run)
+    read = read_inputs(services, warm, now, dry_run)  # ledger, forms, sheet
     planned = _plan(services, warm, read, now, dry_run)
     plan = planned.plan
     items = _mail_to_queue(services, read, planned, now, dry_run)
@@ -111,12 +111,18 @@ def run_cycle(
     if dry_run:
         summary.tabs = {t.name: len(t.rows) for t in project(services, plan.state, warm.projector)}
         return summary
+    # after commit: send, then write the sheet from the state the ledger holds
     final = _send(services, warm, read, plan, now, summary, event_tabs)
     idle = not (plan.changed or queued or plan.problems)
     ledger.record_cycle(
-        now, "成功", summary.new_registrations, summary.new_applications, summary.sent,
-        " / ".join(summary.problems)[:500], idle,
-    )  # fmt: skip
+        now,
+        "成功",
+        summary.new_registrations,
+        summary.new_applications,
+        summary.sent,
+        " / ".join(summary.problems)[:500],
+        idle,
+    )
     _write(services, warm, read, planned, final, event_tabs, summary)
     return summary
 
