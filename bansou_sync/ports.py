@@ -37,6 +37,12 @@ class ResponseSource(Protocol):
         """Stop ``form`` accepting responses; False when the backend cannot (staff are asked)."""
         ...
 
+    @property
+    def problems(self) -> list[str]:
+        """Rows or responses the latest ``fetch`` of each form skipped, each with its row
+        or response ID and why (never the answers), for the 同期 tab."""
+        ...
+
 
 @dataclass(frozen=True)
 class StaffRow:

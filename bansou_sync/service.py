@@ -16,6 +16,7 @@ on to the next one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -31,7 +32,8 @@ from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.failures import run_cycle_reporting
 from bansou_sync.app.lock import ledger_lock
-from bansou_sync.app.run_once import Services
+from bansou_sync.app.services import Services
+from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import ScheduleSettings, Settings
 from bansou_sync.core.calendar import JST
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 # Tests only: cycles every N seconds instead of schedule.interval_minutes.
 INTERVAL_ENV = "BANSOU_INTERVAL_SECONDS"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+COLLECT_EVERY = 60  # cycles: an hour of a service cycling every minute
+_settled = 0  # cycles settled in this process
 
 
 def make_trigger(schedule: ScheduleSettings, interval: timedelta | None = None) -> Any:
@@ -160,9 +164,28 @@ def _interval_override() -> timedelta | None:
     return timedelta(seconds=float(seconds)) if seconds else None
 
 
+def settle_heap() -> None:
+    """After a cycle: take what survived it (the state, the projection, the caches kept in
+    ``WarmCycle``: millions of objects for a long history) out of the garbage collector's
+    full passes, which otherwise walk all of it whenever enough new objects survive — at
+    an unpredictable moment, e.g. in the middle of the next read. Every
+    ``COLLECT_EVERY`` cycles the frozen objects are collected once, so cyclic garbage
+    frozen in between is not kept for ever. A process concern: the service's, not the
+    cycle's."""
+    global _settled
+    _settled += 1
+    if _settled % COLLECT_EVERY == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
 def _cycle(services: Services, backup: BackupPlan) -> Callable[[datetime], None]:
+    warm = WarmCycle()  # the caches kept from one cycle to the next, for the service's life
+
     def cycle(now: datetime) -> None:
-        summary = run_cycle_reporting(services, now, backup=backup)
+        summary = run_cycle_reporting(services, now, backup=backup, warm=warm)
+        settle_heap()
         log.info(
             "cycle done",
             extra={

@@ -1,8 +1,9 @@
 """One benchmark worker: one history size at one emulator latency, in its own process.
 
 The daemon side is the product as a running service builds it — ``load_config`` →
-``bootstrap.build_services`` → ``run_cycle`` with the same ``Services`` cycle after
-cycle (so ``forms.get`` and the OAuth tokens are paid once, as in ``bansou-sync run``).
+``bootstrap.build_services`` → ``run_cycle`` with the same ``Services`` and ``WarmCycle``
+cycle after cycle (so ``forms.get`` and the OAuth tokens are paid once, as in
+``bansou-sync run``).
 Around each ``run_cycle``: wall time (``perf_counter``) and CPU time of this process
 (``process_time``; the emulator is another process), minus the mail step
 (``deliver``: render, send, mark), which is timed apart. Requests come from the
@@ -28,9 +29,11 @@ import yaml
 
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app import run_once
+from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import load_config
 from bansou_sync.core.calendar import JST
+from bansou_sync.service import settle_heap
 from bench import data
 from bench.emu_proc import (
     BASELINE_RESPONSES,
@@ -178,13 +181,15 @@ class Worker:
         settings = load_config(write_config(folder, emu, self.gmail))
         self.ledger = Ledger.open(Path(settings.state.path))
         self.services = build_services(settings, self.ledger)
+        self.warm = WarmCycle()  # kept from cycle to cycle, as ``bansou-sync run`` does
 
     def cycle(self, name: str, now: datetime, profile: Path | None = None) -> Phase:
         self.emu.reset_counters()
         emulator = self.emu.cpu_seconds()
         with MailClock() as mail, profiled(profile):
             wall, cpu = time.perf_counter(), time.process_time()
-            summary = run_once.run_cycle(self.services, now)
+            summary = run_once.run_cycle(self.services, now, warm=self.warm)
+            settle_heap()  # as the service does after each cycle
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         emulator = self.emu.cpu_seconds() - emulator
         counters = self.emu.counters()

@@ -14,6 +14,7 @@ from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.credential_watch import expiry_warning, trouble_text
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.run_once import CycleSummary, Services, run_cycle
+from bansou_sync.app.warm import WarmCycle
 from bansou_sync.core.calendar import JST, stamp, to_jst
 from bansou_sync.core.model import Notice
 from bansou_sync.core.projection import sync_rows
@@ -31,11 +32,12 @@ def run_cycle_reporting(
     *,
     dry_run: bool = False,
     backup: BackupPlan | None = None,
+    warm: WarmCycle | None = None,
 ) -> CycleSummary:
     """One cycle; a failure — expected or not — is recorded, then raised again. After a
     success, the daily ledger backup (whose failure is reported but fails nothing)."""
     try:
-        summary = run_cycle(services, now, dry_run=dry_run)
+        summary = run_cycle(services, now, dry_run=dry_run, warm=warm)
     except Exception as exc:
         if not dry_run:
             _record_failure(services, to_jst(now), exc)

@@ -1,8 +1,9 @@
-"""The status sheet's projection, kept in memory by the service between cycles (issue 5).
+"""The status sheet's projection, kept in memory by the service between cycles
+(``app.warm.WarmCycle``).
 
-``run_once.project`` rebuilds every row of every tab from the whole state: O(history)
-each cycle. A ``Projector`` gives the same rows (the tests compare the two) but
-recomputes only the rows whose records changed since its previous call: records are
+``app.tabs.project`` without a projector rebuilds every row of every tab from the whole
+state: O(history) each cycle. A ``Projector`` gives the same rows (the tests compare
+the two) but recomputes only the rows whose records changed since its previous call: records are
 frozen, so "changed" is "not the same object", found with one dict lookup per record.
 Rows it did not recompute are the *same list objects* as last time, which lets the
 Google sheet adapter skip digesting them (``google_sheet_plan.RowMemo``).

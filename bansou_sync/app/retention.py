@@ -12,16 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bansou_sync.adapters import feature_tables as tables
 from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.services import Services
+from bansou_sync.app.tabs import project
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.retention import plan_purge, staff_columns_to_clear
-
-if TYPE_CHECKING:  # run_once imports this module
-    from bansou_sync.app.run_once import Services
 
 
 def drop_purged(
@@ -55,8 +53,6 @@ def run_purge(
     dry_run: bool = False,
     backup_dir: Path | None = None,
 ) -> PurgeReport:
-    from bansou_sync.app.run_once import project
-
     now = to_jst(now)
     ledger = services.ledger
     state = ledger.load_state()

@@ -58,7 +58,7 @@ class Book:
         self.accepted: dict[str, Application] = {}
         self.statuses: Counter[str] = Counter()  # applications by status code
         # (applications, registrations) put since the book was made or resumed: what a
-        # cycle changed of the two big tables, so the shell re-projects only those rows
+        # cycle changed of the two big tables, for the shell's projection
         self.touched: tuple[set[str], set[str]] = (set(), set())
         self.deficient_at: dict[tuple[str, str, date], dict[str, Application]] = {}
         self._deadline_of: Callable[[Application], date | None] | None = None
@@ -74,7 +74,7 @@ class Book:
     def resume(self, state: State) -> Book:
         """This book again for the next cycle, on ``state``: a state with the content of
         ``self.state`` (the one committed at the end of the cycle that used this book), so
-        the indexes still hold and are not rebuilt from every record."""
+        the indexes still hold and are not rebuilt from the whole history."""
         self.state = state.copy()
         self.pins = {}
         self.touched = (set(), set())

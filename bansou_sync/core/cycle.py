@@ -50,7 +50,6 @@ class CyclePlan:
     problems: list[str] = field(default_factory=list)
     close_form: bool = False
     changed: bool = False
-    book: Book | None = None  # the book whose state is ``state``, for the next cycle
 
 
 def seen_mark(raw: RawResponse) -> str:
@@ -116,8 +115,9 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             continue
         old = book.state.desks.get(supporter_id)
         if old is None and desk == BLANK_DESK:
-            continue  # nothing typed for one without a desk is the same as no desk, so
-            # a blank 伴走者 row never stores a desk
+            # nothing typed for one without a desk is the same as no desk (every reader
+            # takes a missing desk for a blank one): a blank desk is not stored
+            continue
         old = old or BLANK_DESK
         unread = staff.unread.get(supporter_id)
         if unread:  # a tick cell not understood: what the ledger had stays (issue 10 §4)
@@ -135,8 +135,8 @@ def _apply_decisions(
     staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
 ) -> None:
     apps = book.state.applications
-    # only rows that say something the ledger does not know yet (one pass, then sorted):
-    # a decision acts once, so most rows of the 申請 tab hold decisions already taken
+    # only rows that say something the ledger does not know yet are sorted and decided:
+    # most rows of 申請 hold decisions already taken
     news = [
         (app_no, value)
         for app_no, value in staff.decisions.items()
@@ -205,14 +205,25 @@ def _vanished(responses: Sequence[RawResponse], form: str, state: State) -> list
     return [f"{form}: 以前の回答 {len(gone)} 件が見つかりません(回答ID {sample} …)"]
 
 
-def plan_cycle(
-    state: State, inputs: CycleInput, policy: Policy, book: Book | None = None
-) -> CyclePlan:
-    """``book``: the book of the previous cycle, whose state was committed and has the
-    content of ``state`` (a running service keeps it: its indexes are not rebuilt)."""
+def plan_cycle(state: State, inputs: CycleInput, policy: Policy) -> CyclePlan:
+    """Everything one cycle decides, from ``state``, the responses and staff input in
+    ``inputs`` and ``policy``: the new state, the notices to send, the problems."""
+    return plan_indexed(state, inputs, policy, None)[0]
+
+
+def plan_indexed(
+    state: State, inputs: CycleInput, policy: Policy, index: Book | None
+) -> tuple[CyclePlan, Book]:
+    """``plan_cycle``, also taking and returning the index the rules look things up in
+    (a ``Book``), so that a caller who keeps it need not have it rebuilt from the whole
+    history. ``index``: one returned by this function, whose book state has the content
+    of ``state`` (the caller vouches for that: here it is only used); None builds one.
+    The plan is the same either way."""
     now = to_jst(inputs.now)
-    book = book.resume(state) if book is not None and not inputs.pins else Book(state, inputs.pins)
-    plan = CyclePlan(state=book.state, book=book)
+    book = (
+        index.resume(state) if index is not None and not inputs.pins else Book(state, inputs.pins)
+    )
+    plan = CyclePlan(state=book.state)
     plan.problems += inputs.staff.problems
     _apply_desks(inputs.staff, book, policy, plan)
 
@@ -280,4 +291,4 @@ def plan_cycle(
     if digest is not None:
         plan.notices.append(digest)
     plan.changed = book.state != state
-    return plan
+    return plan, book

@@ -19,6 +19,7 @@ from emulated import ROOT, google_example_config
 
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app import run_once
+from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import load_config
 from bansou_sync.core.calendar import JST
@@ -116,22 +117,23 @@ def test_a_warm_service_ends_where_cold_starts_end(
     settings = load_config(warm_config)
     warm_ledger = Ledger.open(Path(settings.state.path))
     warm = build_services(settings, warm_ledger)
+    kept = WarmCycle()  # the warm service's caches; each cold start gets none
     plans: list[tuple[str, bool]] = []  # per plan made: whose, and given a kept book
     who = ["warm"]
-    planner = run_once.plan_cycle
+    planner = run_once.plan_indexed
 
     def counted(*args: Any) -> Any:
-        plans.append((who[0], len(args) > 3 and args[3] is not None))
+        plans.append((who[0], args[3] is not None))
         return planner(*args)
 
-    monkeypatch.setattr(run_once, "plan_cycle", counted)
+    monkeypatch.setattr(run_once, "plan_indexed", counted)
     try:
         for step, now in enumerate(_moments()):
             if step % 5 == 4:
                 for book in BOOKS.values():
                     _decide(emulator, book, step)
             who[0] = "warm"
-            run_once.run_cycle(warm, now)
+            run_once.run_cycle(warm, now, warm=kept)
             who[0] = "cold"
             cold_settings = load_config(cold_config)
             with Ledger.open(Path(cold_settings.state.path)) as cold_ledger:

@@ -18,7 +18,7 @@ from bansou_sync.adapters.outbox_dir import OutboxDir
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.render import Renderer, default_templates_dir
-from bansou_sync.app.run_once import project
+from bansou_sync.app.tabs import project
 from bansou_sync.core.model import AppStatus
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
@@ -48,7 +48,7 @@ def make_message(app_no: str, now: datetime | None = None) -> EmailMessage:
 
 
 def full_projection(ledger: Ledger, state: State, policy: Policy) -> dict[str, list[list[object]]]:
-    # no ``projector`` attribute: ``project`` takes its full, from-scratch path
+    # no projector given: ``project`` takes its full, from-scratch path
     services = SimpleNamespace(ledger=ledger, policy=policy, emergency=False)
     return {t.name: [list(r) for r in t.rows] for t in project(services, state)}  # type: ignore[arg-type]
 

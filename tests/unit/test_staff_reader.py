@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bansou_sync.app.quiet import StaffReader
+from bansou_sync.app.warm import StaffReader
 from bansou_sync.core.staff import read_staff
 from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS
 

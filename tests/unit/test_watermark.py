@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from bansou_sync.app.run_once import OVERLAP, watermark
+from bansou_sync.app.inputs import OVERLAP, watermark
 from bansou_sync.core.state import State
 
 JST = timezone(timedelta(hours=9))

@@ -1,37 +1,48 @@
-"""What a running service remembers between cycles so that a cycle with nothing new
-costs almost nothing, however long the history (issue 5).
+"""What a running service keeps between cycles, behind one object: ``WarmCycle``.
 
-A cycle's plan (``core.cycle.plan_cycle``) is a pure function of the state, the new
-responses, what staff typed and the time. The time matters only at hour boundaries:
-every rule that looks at the clock compares dates or whole hours (reply deadlines and
-holds by JST date, the reminder at ``reminder_hour``, the digest at ``digest_hour``).
-So when a plan changed nothing and queued nothing, a later cycle in the same JST hour
-with the same state (the ledger's ``state_generation``), the same staff input (the same
-object: the sheet adapter parses an unchanged read once) and no pending response would
-plan exactly the same nothing — its problems included — and is not planned again. The
-first cycle of each hour plans in full.
+``run_cycle`` takes it as an argument; the service (``service.py``) keeps one for its
+whole life and a cold start — ``bansou-sync once``, a restart — passes a fresh one: the
+same steps, every cache rebuilt. Everything here is a cache, never a truth: the result
+of a cycle is the same with a fresh ``WarmCycle`` (tests/integration/test_warm_service.py
+compares a warm service with cold starts of every cycle).
 
-The per-state memos (watermarks, notices waiting for a send time, status counts) are
-recomputed whenever the generation changes. Everything here is a cache: a new
-``Quiet`` (a restart) only costs one full cycle.
+What it keeps:
+
+* the ledger's ``state_generation`` (it changes with every commit, by any process) to
+  know whether what was computed from a state still holds: the newest submission seen
+  per form, the notices waiting for a send time, the generation whose state holds every
+  send time (``delivered``);
+* the book (``core.book.Book``) of the last plan: the indexes of the committed state,
+  handed back to ``core.cycle.plan_indexed`` so they are not rebuilt from the whole
+  history;
+* the sheet's projection (``app.projector.Projector``) and the staff input of the last
+  read (``StaffReader``: only the rows the sheet adapter did not give back unchanged
+  are read again);
+* the last *quiet* plan — one that changed, queued and closed nothing. A plan is a pure
+  function of the state, the new responses, what staff typed and the time, and the time
+  matters only at hour boundaries: every rule that looks at the clock compares JST dates
+  or whole hours (reply deadlines and holds by date, the reminder at ``reminder_hour``,
+  the digest at ``digest_hour``; tests/unit/test_hour_granular_plans.py checks every
+  rule over moments inside an hour). So a later cycle in the same JST hour with the same
+  state (generation), the same staff input (the same object) and no pending response
+  would plan exactly the same nothing — its problems included — and is not planned
+  again. The first cycle of each hour plans in full.
 """
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bansou_sync.app.projector import Projector
 from bansou_sync.core.book import Book
 from bansou_sync.core.staff import READERS, Found, StaffInput, assemble
 from bansou_sync.core.state import State
 
 Hour = tuple[date, int]
-COLLECT_EVERY = 60  # cycles: an hour of a daemon polling every minute
-_settled = 0  # cycles settled in this process
 
 
 def hour_of(now: datetime) -> Hour:
@@ -99,7 +110,11 @@ def _patched(
 
 
 @dataclass
-class Quiet:
+class WarmCycle:
+    """The caches a running service keeps between cycles (see the module docstring)."""
+
+    # the sheet's rows, recomputed only where records changed
+    projector: Projector = field(default_factory=Projector)
     # the last plan that changed nothing: its generation, hour, staff input and problems
     generation: int | None = None
     hour: Hour | None = None
@@ -120,20 +135,6 @@ class Quiet:
     # per state generation: values computed from the whole state
     memo_generation: int | None = None
     memo: dict[str, Any] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        """Take what survived the cycle (the state, the projection, the caches: millions
-        of objects at 60,000 applications) out of the garbage collector's full passes,
-        which otherwise walk all of it, half a second each, whenever enough new objects
-        survive — e.g. in the middle of decoding the next read. Every ``COLLECT_EVERY``
-        cycles the frozen objects are collected once, so cyclic garbage frozen in
-        between is not kept for ever."""
-        global _settled
-        _settled += 1
-        if _settled % COLLECT_EVERY == 0:
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
 
     def latest_seen(
         self, generation: int | None, compute: Callable[[], dict[str, datetime | None]]

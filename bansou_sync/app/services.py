@@ -1,0 +1,38 @@
+"""What a cycle talks to, wired by ``bootstrap``: the ports, the policy and the limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.credential_watch import TokenAge
+from bansou_sync.app.events import EventServices
+from bansou_sync.app.render import Renderer
+from bansou_sync.core.policy import Policy
+from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
+
+
+@dataclass
+class Services:
+    """Everything a cycle talks to, wired by ``bootstrap``."""
+
+    source: ResponseSource
+    sheet: StatusSheet
+    mailer: Mailer
+    ledger: Ledger
+    renderer: Renderer
+    policy: Policy
+    client_key: bytes
+    mail_domain: str
+    daily_limit: int = 500
+    per_recipient_limit: int | None = 50  # mail.per_recipient_daily_limit
+    surge_limit: int = 1000  # intake.surge_limit
+    pace_seconds: float = 0.0
+    emergency: bool = False  # the 緊急支援費 form is configured (app.emergency_cycle)
+    token_age: TokenAge | None = None  # an OAuth testing app's refresh token to watch
+    min_free_bytes: int = 50 * 2**20  # state.min_free_mb: below it a cycle does nothing
+    events: EventServices | None = None  # courses and events (app.events)
+    # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
+    first_cycle_limit: int | None = None
+    progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
