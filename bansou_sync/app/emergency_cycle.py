@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bansou_sync.adapters import feature_tables as tables
-from bansou_sync.adapters.ledger import OutboxItem
 from bansou_sync.app.outbox import to_items
 from bansou_sync.core import emergency
 from bansou_sync.core.state import State
-from bansou_sync.ports import TabRows
+from bansou_sync.ports import OutboxItem, TabRows
 
 if TYPE_CHECKING:  # run_once imports this module
     from bansou_sync.app.run_once import Services

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bansou_sync.adapters import feature_tables as tables
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.retention import plan_purge, staff_columns_to_clear
+from bansou_sync.ports import Ledger
 
 if TYPE_CHECKING:  # run_once imports this module
     from bansou_sync.app.run_once import Services

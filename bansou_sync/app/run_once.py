@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app import emergency_cycle, surge
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.credential_watch import TokenAge
@@ -43,7 +42,15 @@ from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
 from bansou_sync.errors import GuardTripped
-from bansou_sync.ports import Mailer, ResponseSource, SheetSnapshot, StatusSheet, TabRows
+from bansou_sync.ports import (
+    Ledger,
+    Mailer,
+    OutboxItem,
+    ResponseSource,
+    SheetSnapshot,
+    StatusSheet,
+    TabRows,
+)
 
 log = logging.getLogger(__name__)
 
