@@ -235,14 +235,6 @@ class OutboxStore(LedgerConnection):
                 (message_id, draft_id),
             )
 
-    def sent_at_of(self, message_ids: Sequence[str]) -> dict[str, datetime]:
-        rows = self._rows_in(
-            "SELECT message_id, sent_at FROM outbox WHERE status = 'sent' AND message_id",
-            [],
-            message_ids,
-        )
-        return {m: codec.load_datetime(s) for m, s in rows}
-
     def sent_times(self, kind: str, event_keys: Sequence[str]) -> dict[str, datetime]:
         """When each message of ``kind`` queued for one of ``event_keys`` was sent."""
         rows = self._rows_in(
