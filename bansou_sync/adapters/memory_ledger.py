@@ -123,7 +123,7 @@ class MemoryLedger(MemoryTables):
             context = json.loads(json.dumps(item.context, ensure_ascii=False))
             fresh[item.message_id] = (seq, replace(item, to=tuple(item.to), context=context))
             seq += 1
-        self._outbox_written = True
+        self._outbox_written = self._before is not None  # else committed at once
         for watch in self._watches:
             watch.touched.update(item.message_id for item in items)
         self._data.outbox.update(fresh)
@@ -203,7 +203,7 @@ class MemoryLedger(MemoryTables):
         self._move(message_id, "review", error=why)
 
     def _move(self, message_id: str, status: str, attempts_added: int = 0, **changes: Any) -> None:
-        self._outbox_written = True
+        self._outbox_written = self._before is not None  # else committed at once
         for watch in self._watches:
             watch.touched.add(message_id)
         if message_id not in self._data.outbox:
@@ -215,8 +215,6 @@ class MemoryLedger(MemoryTables):
             )
         moved = replace(item, status=status, attempts=item.attempts + attempts_added, **changes)
         self._data.outbox[message_id] = (seq, moved)
-        if self._before is None:
-            self._outbox_written = False  # committed at once, as the file's small commit
 
     def _sent_since(self, t: datetime) -> list[OutboxItem]:
         since = utc_key(t)
@@ -258,7 +256,7 @@ class MemoryLedger(MemoryTables):
 
     def release_held(self) -> int:
         held = self._held()
-        self._outbox_written = True
+        self._outbox_written = self._before is not None  # else committed at once
         for message_id in held:
             seq, item = self._data.outbox[message_id]
             self._data.outbox[message_id] = (seq, replace(item, send_after=None))
