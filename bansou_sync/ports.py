@@ -356,10 +356,6 @@ class Ledger(Protocol):
         ids: Mapping[str, list[str]],
     ) -> None: ...
 
-    def purges(self) -> list[dict[str, Any]]:
-        """Every purge, oldest first: run_at, scope, counts (kind → n), ids (kind → IDs)."""
-        ...
-
     def scrub_outbox(self) -> int:
         """Remove recipients and rendering context from every email; one not yet sent
         can no longer be, so it is marked failed. Returns how many were scrubbed."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from bansou_sync.core.emergency import EmergencyRequest
 from bansou_sync.ports import Ledger
@@ -32,11 +31,6 @@ def record_purge(
     ids: Mapping[str, list[str]],
 ) -> None:
     ledger.record_purge(at, scope, counts, ids)
-
-
-def purges(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every purge, oldest first: run_at, scope, counts (kind → n), ids (kind → IDs)."""
-    return ledger.purges()
 
 
 def scrub_outbox(ledger: Ledger) -> int:

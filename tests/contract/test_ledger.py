@@ -723,7 +723,8 @@ def test_a_purge_blanks_the_personal_data_of_mail_and_sign_ups(ledger: LedgerPor
     assert by_id["<m2@bansou>"].context == {}
 
 
-def test_tombstones_and_the_purge_record_are_kept(ledger: LedgerPort) -> None:
+def test_tombstones_and_the_purge_record_are_kept(ledger: Ledger | MemoryLedger) -> None:
+    # ``purges`` is no part of the port (the app only writes the record): both keep it
     ledger.add_tombstones(["registration|resp-r1", "application|resp-a1"], T0)
     ledger.add_tombstones(["registration|resp-r1"], T0 + timedelta(days=1))
     assert ledger.tombstones() == {"registration|resp-r1", "application|resp-a1"}
@@ -745,3 +746,12 @@ def test_emergency_requests_are_saved_when_they_change(ledger: LedgerPort) -> No
     changed = dict(first, **{"E-0001": replace(emergency(1), granted_yen=3000)})
     ledger.save_emergency_requests(first, changed)
     assert ledger.emergency_requests()["E-0001"].granted_yen == 3000
+
+
+def test_vacuum_is_refused_inside_a_transaction_and_keeps_the_data(ledger: LedgerPort) -> None:
+    save(ledger, State(), full_state())
+    with ledger.transaction(), pytest.raises(LedgerError, match="inside a transaction"):
+        ledger.vacuum()
+    ledger.vacuum()
+    ledger.check_room(0)  # room enough for a cycle
+    assert ledger.load_state() == full_state()
