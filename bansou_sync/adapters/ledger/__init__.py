@@ -16,6 +16,8 @@ Only the composition root (``bootstrap``) and the CLI open it; the app sees the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bansou_sync.adapters.ledger.backup import Backup
 from bansou_sync.adapters.ledger.cycle_log import MAX_CYCLES, CycleLog
 from bansou_sync.adapters.ledger.features import FeatureTables
@@ -48,3 +50,9 @@ __all__ = [
 
 class Ledger(StateStore, OutboxStore, CycleLog, FeatureTables, Backup):
     """The ledger file; open it with ``Ledger.open(path)`` or ``Ledger.open_readonly``."""
+
+
+if TYPE_CHECKING:
+    from bansou_sync.ports import Ledger as LedgerPort
+
+    _PORT: type[LedgerPort] = Ledger  # mypy checks that it keeps the port's shape
