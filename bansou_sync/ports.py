@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bansou_sync.core.emergency import EmergencyRequest
-from bansou_sync.core.events import Signup
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.staff import RepeatedKey
-from bansou_sync.core.state import State
+
+if TYPE_CHECKING:  # annotations only: importing the port loads no rule module
+    from bansou_sync.core.emergency import EmergencyRequest
+    from bansou_sync.core.events import Signup
+    from bansou_sync.core.state import State
 
 
 class ResponseSource(Protocol):
