@@ -341,11 +341,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bansou_sync.app.status import open_readonly, print_status, read_status
+    from bansou_sync.app.status import print_status, read_status
 
     settings = load_config(args.config)
     setup_logging(settings, quiet_on_terminal=True)
-    with open_readonly(Path(settings.state.path)) as ledger:
+    with Ledger.open_readonly(Path(settings.state.path)) as ledger:
         status = read_status(ledger, policy_from(settings), args.now or datetime.now(JST))
     print_status(status, console)
     return 0

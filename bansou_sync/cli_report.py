@@ -72,14 +72,14 @@ def add_parser(sub: Any, with_config: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from bansou_sync.app.status import open_readonly
+    from bansou_sync.adapters.ledger import Ledger
 
     settings = load_config(args.config)
     policy = policy_from(settings)
     start = args.start or settings.period.start.strftime("%Y-%m")
     end = args.end or settings.period.end.strftime("%Y-%m")
     span = rep.period(start, end)
-    with open_readonly(Path(settings.state.path)) as ledger:
+    with Ledger.open_readonly(Path(settings.state.path)) as ledger:
         state = ledger.load_state()
     made_on: date = datetime.now(JST).date()
     report = rep.build(

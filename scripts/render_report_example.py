@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.test_cli_report import staff_accepts_and_pays  # noqa: E402
 
+from bansou_sync.adapters.ledger import Ledger  # noqa: E402
 from bansou_sync.app import report as rep  # noqa: E402
-from bansou_sync.app.status import open_readonly  # noqa: E402
 from bansou_sync.cli import main as cli  # noqa: E402
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS  # noqa: E402
 
@@ -39,7 +39,7 @@ def main() -> None:
         cli(["once", "--config", str(config), "--now", "2023-03-16 12:00"])
         staff_accepts_and_pays(status, "pay")
         cli(["once", "--config", str(config), "--now", "2023-04-11 12:00"])
-        with open_readonly(folder / "out" / "ledger.sqlite3") as ledger:
+        with Ledger.open_readonly(folder / "out" / "ledger.sqlite3") as ledger:
             state = ledger.load_state()
     report = rep.build(
         state, DEFAULT_KEYWORDS, 5, rep.period("2022-05", "2023-02"), date(2023, 4, 12)

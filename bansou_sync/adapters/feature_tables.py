@@ -1,38 +1,26 @@
-"""The ledger tables of issue 6's staff tools (migration 3 in ``ledger.MIGRATIONS``).
+"""The ledger tables of issue 6's staff tools, as functions over the ledger port.
 
-purged              tombstones: ``form|response_id`` of every purged response, so the
-                    daemon never imports it again (``bansou_sync.app.retention``)
-purges              the record of each purge: when, which scope, counts and IDs
-emergency_requests  緊急支援費 requests (``core.emergency``), one JSON payload each
-
-Each function joins an open ``Ledger.transaction()`` or runs a small one of its own.
+The tables themselves (``purged``, ``purges``, ``emergency_requests``) and their SQL live
+in ``bansou_sync.adapters.ledger.features``; each is a method of ``ports.Ledger``, so
+the in-memory ledger keeps them too. These functions are the older spelling, kept for
+their callers: each joins an open ``transaction()`` or runs a small one of its own.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
-from bansou_sync.adapters import ledger_codec as codec
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.core.emergency import EmergencyRequest
-from bansou_sync.errors import LedgerError
+from bansou_sync.ports import Ledger
 
 
 def tombstones(ledger: Ledger) -> frozenset[str]:
-    with ledger.writing("read the purged responses") as conn:
-        return frozenset(str(row[0]) for row in conn.execute("SELECT key FROM purged"))
+    return ledger.tombstones()
 
 
 def add_tombstones(ledger: Ledger, keys: Iterable[str], at: datetime) -> None:
-    stamp = codec.dump_datetime(at)
-    with ledger.writing("record the purged responses") as conn:
-        conn.executemany(
-            "INSERT INTO purged (key, purged_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-            [(key, stamp) for key in keys],
-        )
+    ledger.add_tombstones(keys, at)
 
 
 def record_purge(
@@ -42,98 +30,31 @@ def record_purge(
     counts: Mapping[str, int],
     ids: Mapping[str, list[str]],
 ) -> None:
-    with ledger.writing("record the purge") as conn:
-        conn.execute(
-            "INSERT INTO purges (run_at, scope, counts, ids) VALUES (?, ?, ?, ?)",
-            (
-                codec.dump_datetime(at),
-                scope,
-                json.dumps(dict(counts), ensure_ascii=False, sort_keys=True),
-                json.dumps(dict(ids), ensure_ascii=False, sort_keys=True),
-            ),
-        )
-
-
-def purges(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every purge, oldest first: run_at, scope, counts (kind → n), ids (kind → IDs)."""
-    with ledger.writing("read the purge record") as conn:
-        rows = conn.execute("SELECT run_at, scope, counts, ids FROM purges ORDER BY id").fetchall()
-    return [
-        {"run_at": r[0], "scope": r[1], "counts": json.loads(r[2]), "ids": json.loads(r[3])}
-        for r in rows
-    ]
+    ledger.record_purge(at, scope, counts, ids)
 
 
 def scrub_outbox(ledger: Ledger) -> int:
     """Remove recipients and rendering context (names, amounts) from every queued or sent
     email; a message not yet sent can no longer be, so it is marked failed."""
-    with ledger.writing("remove personal data from the outbox") as conn:
-        count = conn.execute(
-            "UPDATE outbox SET recipients = '[]', context = '{}'"
-            " WHERE recipients != '[]' OR context != '{}'"
-        ).rowcount
-        conn.execute(
-            "UPDATE outbox SET status = 'failed', error = 'purged'"
-            " WHERE status IN ('pending', 'sending', 'review')"
-        )
-    ledger.outbox_rewritten()  # a service's メール tab is rebuilt from every message
-    return int(count)
+    return ledger.scrub_outbox()
 
 
 def emergency_requests(ledger: Ledger) -> dict[str, EmergencyRequest]:
-    with ledger.writing("read the emergency requests") as conn:
-        rows = conn.execute(
-            "SELECT request_no, payload FROM emergency_requests ORDER BY request_no"
-        ).fetchall()
-    try:
-        return {str(no): codec.loads(EmergencyRequest, payload) for no, payload in rows}
-    except (LedgerError, ValueError) as exc:
-        raise LedgerError(
-            f"ledger {ledger.path}: an emergency request cannot be read: {exc}"
-        ) from exc
+    return ledger.emergency_requests()
 
 
 def save_emergency_requests(
     ledger: Ledger, old: Mapping[str, EmergencyRequest], new: Mapping[str, EmergencyRequest]
 ) -> None:
-    changed = [(no, r.response_id, codec.dumps(r)) for no, r in new.items() if old.get(no) != r]
-    with ledger.writing("save the emergency requests") as conn:
-        conn.executemany(
-            "INSERT INTO emergency_requests (request_no, response_id, payload) VALUES (?, ?, ?)"
-            " ON CONFLICT (request_no) DO UPDATE SET payload = excluded.payload",
-            changed,
-        )
+    ledger.save_emergency_requests(old, new)
 
 
 def outbox_with_personal(ledger: Ledger) -> int:
     """Emails whose recipients or context a purge would remove (for ``--dry-run``)."""
-    with ledger.writing("count the outbox") as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM outbox WHERE recipients != '[]' OR context != '{}'"
-        ).fetchone()
-    return int(row[0])
+    return ledger.outbox_with_personal()
 
 
 def event_signups_with_personal(ledger: Ledger, *, scrub: bool) -> list[str]:
     """Receipts (``event_id/response_id``) of course and event sign-ups that still hold a
     name or an email; with ``scrub`` those are blanked (the sign-up itself stays)."""
-    where = "json_extract(payload, '$.name') != '' OR json_extract(payload, '$.email') != ''"
-    with ledger.writing("remove personal data from the event sign-ups") as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_signups'"
-        ).fetchone()
-        if not exists:
-            return []
-        found = [
-            f"{event}/{response}"
-            for event, response in conn.execute(
-                f"SELECT event_id, response_id FROM event_signups WHERE {where}"
-                " ORDER BY event_id, response_id"
-            )
-        ]
-        if scrub:
-            conn.execute(
-                "UPDATE event_signups SET payload = json_set(payload, '$.name', '',"
-                f" '$.email', '') WHERE {where}"
-            )
-    return found
+    return ledger.event_signups_with_personal(scrub=scrub)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.errors import BansouError
+from bansou_sync.ports import Ledger
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"ledger-(\d{8})\.sqlite3")

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bansou_sync.adapters import feature_tables as tables
-from bansou_sync.adapters.ledger import OutboxItem
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.services import Services
 from bansou_sync.core import emergency
 from bansou_sync.core.state import State
-from bansou_sync.ports import TabRows
+from bansou_sync.ports import OutboxItem, TabRows
 
 OVERLAP = timedelta(minutes=10)  # as run_once's watermark: clocks lag, pages arrive unsorted
 

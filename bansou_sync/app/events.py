@@ -16,10 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bansou_sync.adapters import ledger_codec as codec
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import CONSENT_TITLE
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.render import message_id
 from bansou_sync.config_events import EventSettings
@@ -43,7 +41,7 @@ from bansou_sync.core.model import Notice, Problem, RawResponse, RegistrationSta
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import TabLayout
 from bansou_sync.errors import SourceUnavailable
-from bansou_sync.ports import ResponseSource, TabRows
+from bansou_sync.ports import Ledger, ResponseSource, TabRows
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +131,7 @@ def run_events(
         return []
     problems = [] if problems is None else problems
     supporters = _supporters(state)
-    stored = _load(ledger)
+    stored = ledger.event_signups()
     tabs: list[TabRows] = []
     survey: list[list[str | int]] | None = [] if events.surveys else None
     changed: list[Signup] = []
@@ -172,7 +170,7 @@ def run_events(
         tabs.append(TabRows(SURVEY_TAB, survey))
     items = to_items(notices, mail_domain, now)
     with ledger.transaction(commit=not dry_run):
-        _save(ledger, changed)
+        ledger.save_event_signups(changed)
         ledger.enqueue(items)
     log.info("events: %d sign-ups changed, %d notices", len(changed), len(items))
     return tabs
@@ -203,14 +201,7 @@ def _already_sent(
         for rid in response_ids
         for kind in EMAIL_KINDS
     }
-    held: set[str] = set()
-    ids = list(wanted)
-    with ledger.writing("read the queued event emails") as conn:
-        for start in range(0, len(ids), 500):  # only these IDs: the outbox grows forever
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT message_id FROM outbox WHERE message_id IN ({marks})"
-            held.update(str(row[0]) for row in conn.execute(sql, chunk))
+    held = ledger.queued(wanted)  # only these IDs: the outbox grows forever
     found: dict[str, tuple[str, ...]] = {}
     for mid in sorted(held, key=lambda m: EMAIL_KINDS.index(wanted[m][1])):
         rid, kind = wanted[mid]
@@ -256,21 +247,3 @@ def _survey_answer(response: RawResponse, ids: IdPattern) -> SurveyAnswer:
         supporter_id="" if isinstance(supporter, Problem) else supporter,
         choices={name: n.fold(response.text(name)) for name in SURVEY_QUESTIONS},
     )
-
-
-def _load(ledger: Ledger) -> dict[str, dict[str, Signup]]:
-    stored: dict[str, dict[str, Signup]] = {}
-    with ledger.writing("read the event sign-ups") as conn:
-        rows = conn.execute("SELECT event_id, response_id, payload FROM event_signups").fetchall()
-    for event_id, response_id, payload in rows:
-        stored.setdefault(str(event_id), {})[str(response_id)] = codec.loads(Signup, payload)
-    return stored
-
-
-def _save(ledger: Ledger, signups: Sequence[Signup]) -> None:
-    with ledger.writing("save the event sign-ups") as conn:
-        conn.executemany(
-            "INSERT INTO event_signups (event_id, response_id, payload) VALUES (?, ?, ?)"
-            " ON CONFLICT (event_id, response_id) DO UPDATE SET payload = excluded.payload",
-            [(s.event_id, s.response_id, codec.dumps(s)) for s in signups],
-        )

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app import emergency_cycle
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.retention import drop_purged
@@ -23,7 +22,7 @@ from bansou_sync.core.recovery import needs_rebuild, rebuild
 from bansou_sync.core.staff import STAFF_TABS, StaffInput, read_staff, settle_repeats
 from bansou_sync.core.state import State
 from bansou_sync.errors import GuardTripped
-from bansou_sync.ports import ResponseSource, SheetSnapshot
+from bansou_sync.ports import Ledger, OutboxItem, ResponseSource, SheetSnapshot
 
 log = logging.getLogger(__name__)
 

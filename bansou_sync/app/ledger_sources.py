@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.errors import GuardTripped
+from bansou_sync.ports import Ledger
 
 SOURCES_FLAG = "sources"
 

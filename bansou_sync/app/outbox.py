@@ -18,13 +18,12 @@ from email.message import EmailMessage
 
 from jinja2 import TemplateError
 
-from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.render import STAFF_KINDS, Renderer, message_id
 from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.model import Notice
 from bansou_sync.errors import BansouError, PermanentMailError, TemporaryMailError
-from bansou_sync.ports import Mailer
+from bansou_sync.ports import Ledger, Mailer, OutboxItem
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 50  # a log line per this many sent: a long backlog in the journal

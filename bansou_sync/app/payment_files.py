@@ -28,7 +28,7 @@ from typing import Protocol
 from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.adapters.bank_details import CsvBankDetails, SheetBankDetails
 from bansou_sync.adapters.bank_master import ZenginDirectory
-from bansou_sync.app.status import open_readonly
+from bansou_sync.adapters.ledger import Ledger as SqliteLedger
 from bansou_sync.config import Settings
 from bansou_sync.config_payments import PayerSettings
 from bansou_sync.core.ids import IdPattern
@@ -224,7 +224,7 @@ def write_payment_files(
     payer = payer_from(payments.payer, directory)
     source = source or details_source(settings)
     folder = Path(out or payments.files_dir)
-    with open_readonly(Path(settings.state.path)) as ledger:
+    with SqliteLedger.open_readonly(Path(settings.state.path)) as ledger:
         rows = rows_from(ledger.load_state())
     dates = choose_dates(rows, folder, wanted)
     if not dates:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from bansou_sync.adapters.ledger import Ledger, MailEntry, OutboxWatch
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.model import Application, AppStatus, Registration
 from bansou_sync.core.policy import Policy
@@ -41,7 +40,7 @@ from bansou_sync.core.projection import (
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import COLUMNS, Tally, frame_row, publish
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
-from bansou_sync.ports import TabRows
+from bansou_sync.ports import Ledger, MailEntry, OutboxWatch, TabRows
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

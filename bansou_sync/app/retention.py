@@ -14,12 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bansou_sync.adapters import feature_tables as tables
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.services import Services
 from bansou_sync.app.tabs import project
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.retention import plan_purge, staff_columns_to_clear
+from bansou_sync.ports import Ledger
 
 
 def drop_purged(

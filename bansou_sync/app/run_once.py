@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bansou_sync.adapters.ledger import OutboxItem
 from bansou_sync.app import emergency_cycle, surge
 from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.events import run_events
@@ -34,7 +33,7 @@ from bansou_sync.core.cycle import CycleInput, CyclePlan, pending, plan_indexed
 from bansou_sync.core.digest import noted
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import SYNC
-from bansou_sync.ports import TabRows
+from bansou_sync.ports import OutboxItem, TabRows
 
 log = logging.getLogger(__name__)
 

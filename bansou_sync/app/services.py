@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices
 from bansou_sync.app.render import Renderer
 from bansou_sync.core.policy import Policy
-from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
+from bansou_sync.ports import Ledger, Mailer, ResponseSource, StatusSheet
 
 
 @dataclass

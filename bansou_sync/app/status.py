@@ -1,29 +1,26 @@
 """`bansou-sync status`: the service's health and what waits for staff, in the terminal.
 
-Read-only: the ledger is opened with SQLite's ``mode=ro`` and the cycle lock is not
-taken, so it works beside a running service. What waits for staff comes from
+Read-only: the CLI opens the ledger with ``Ledger.open_readonly`` and the cycle lock is
+not taken, so it works beside a running service. What waits for staff comes from
 ``core.digest.waiting_items`` — the same lists the daily digest email carries.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync.adapters.ledger import HELD_UNTIL, Ledger, OutboxItem
 from bansou_sync.app.failures import COUNT, SINCE
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.digest import waiting_items
 from bansou_sync.core.policy import Policy
-from bansou_sync.errors import LedgerError
 from bansou_sync.logging_setup import mask
+from bansou_sync.ports import HELD_UNTIL, Ledger, OutboxItem
 
 SHOWN = 30  # rows per section; the status Sheet has them all
 
@@ -37,22 +34,6 @@ class Status:
     waiting: dict[str, Any]  # waiting_items(): the digest's sections and budget
     pending_mail: list[OutboxItem]
     failed_mail: list[OutboxItem]  # failed for good, or left for staff to check
-
-
-def open_readonly(path: Path) -> Ledger:
-    """The ledger at ``path``, read-only (no migration, no file created)."""
-    if not path.is_file():
-        raise LedgerError(
-            f"台帳がありません。まず bansou-sync once を実行してください / no ledger at {path} yet"
-            " (run bansou-sync once first)"
-        )
-    try:
-        conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0, isolation_level=None
-        )
-    except sqlite3.Error as exc:
-        raise LedgerError(f"ledger {path}: cannot open it read-only: {exc}") from exc
-    return Ledger(path, conn)
 
 
 def read_status(ledger: Ledger, policy: Policy, now: datetime) -> Status:

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bansou_sync.adapters.ledger import HELD_UNTIL, Ledger, OutboxItem
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.render import STAFF_KINDS
 from bansou_sync.core.calendar import stamp
@@ -27,6 +26,7 @@ from bansou_sync.core.normalize import is_ticked
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import SYNC
+from bansou_sync.ports import HELD_UNTIL, Ledger, OutboxItem
 
 RELEASE_COLUMN = SYNC.staff[0]  # 一斉送信を許可, the 同期 tab's staff tick
 

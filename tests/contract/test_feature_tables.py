@@ -23,7 +23,7 @@ def test_tombstones_and_the_purge_record_survive_reopening_the_ledger(tmp_path: 
         )
     with Ledger.open(path) as ledger:
         assert tables.tombstones(ledger) == {"registration|r1", "application|a1"}
-        [record] = tables.purges(ledger)
+        [record] = ledger.purges()
         assert (record["scope"], record["counts"], record["ids"]) == (
             "privacy",
             {"registration": 1},

@@ -1,4 +1,11 @@
-"""The SQLite ledger: state round-trips, transactions, the outbox, the cycles log."""
+"""The ledger port: state, transactions, the outbox, the cycles log, the feature tables.
+
+One suite, run against the SQLite ledger and the in-memory one (the ``ledger`` fixture
+is both). What only a file has — reopening, permissions, migrations, SQLite's own
+errors, the rows it writes, another process seeing a commit, backups — is tested on the
+SQLite ledger alone (the ``sqlite_ledger`` fixture, or ``Ledger.open`` on a path): the
+in-memory ledger has no file, so there is nothing of it to test there.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bansou_sync.adapters import ledger_codec
-from bansou_sync.adapters.ledger import APPLICATION_ID, MIGRATIONS, Ledger, OutboxItem
+from bansou_sync.adapters.ledger import APPLICATION_ID, MIGRATIONS, Ledger
+from bansou_sync.adapters.memory_ledger import MemoryLedger
+from bansou_sync.core.emergency import EmergencyRequest
+from bansou_sync.core.events import Signup, SignupStatus
 from bansou_sync.core.model import (
     Application,
     AppStatus,
@@ -24,6 +34,8 @@ from bansou_sync.core.model import (
 )
 from bansou_sync.core.state import BatchMark, State
 from bansou_sync.errors import LedgerError
+from bansou_sync.ports import HELD_UNTIL, OutboxItem
+from bansou_sync.ports import Ledger as LedgerPort
 
 JST = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2022, 6, 1, 10, 0, tzinfo=JST)
@@ -94,7 +106,7 @@ def full_state() -> State:
     )
 
 
-def save(ledger: Ledger, old: State, new: State) -> None:
+def save(ledger: LedgerPort, old: State, new: State) -> None:
     with ledger.transaction():
         ledger.save_state(old, new)
 
@@ -118,7 +130,16 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ledger(path: Path) -> Iterator[Ledger]:
+def sqlite_ledger(path: Path) -> Iterator[Ledger]:
+    with Ledger.open(path) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def ledger(request: pytest.FixtureRequest, path: Path) -> Iterator[LedgerPort]:
+    if request.param == "memory":
+        yield MemoryLedger()
+        return
     with Ledger.open(path) as opened:
         yield opened
 
@@ -158,31 +179,33 @@ def test_a_naive_datetime_is_refused() -> None:
         ledger_codec.dumps(application(1, judged_at=datetime(2022, 6, 1, 10, 0)))
 
 
-def test_save_state_writes_only_what_changed(ledger: Ledger) -> None:
+def test_save_state_writes_only_what_changed(sqlite_ledger: Ledger) -> None:
     old = full_state()
-    save(ledger, State(), old)
+    save(sqlite_ledger, State(), old)
     new = old.copy()
     new.applications["A-000001"] = replace(old.applications["A-000001"], revision=1)
     del new.registrations["resp-r2"]
     new.counters["seq"] = 103
     new.flags["form_closed"] = "yes"
 
-    before = ledger.total_changes
-    save(ledger, old, new)
+    before = sqlite_ledger.total_changes
+    save(sqlite_ledger, old, new)
 
-    assert ledger.total_changes - before == 4  # one update, one delete, one update, one insert
-    assert ledger.load_state() == new
+    assert (
+        sqlite_ledger.total_changes - before == 4
+    )  # one update, one delete, one update, one insert
+    assert sqlite_ledger.load_state() == new
 
 
-def test_save_state_with_nothing_changed_writes_nothing(ledger: Ledger) -> None:
+def test_save_state_with_nothing_changed_writes_nothing(sqlite_ledger: Ledger) -> None:
     state = full_state()
-    save(ledger, State(), state)
-    before = ledger.total_changes
-    save(ledger, state, state.copy())
-    assert ledger.total_changes == before
+    save(sqlite_ledger, State(), state)
+    before = sqlite_ledger.total_changes
+    save(sqlite_ledger, state, state.copy())
+    assert sqlite_ledger.total_changes == before
 
 
-def test_save_state_outside_a_transaction_is_refused(ledger: Ledger) -> None:
+def test_save_state_outside_a_transaction_is_refused(ledger: LedgerPort) -> None:
     with pytest.raises(LedgerError, match="transaction"):
         ledger.save_state(State(), full_state())
 
@@ -190,7 +213,7 @@ def test_save_state_outside_a_transaction_is_refused(ledger: Ledger) -> None:
 # -- transactions -----------------------------------------------------------------------
 
 
-def test_an_exception_inside_a_transaction_leaves_nothing(ledger: Ledger) -> None:
+def test_an_exception_inside_a_transaction_leaves_nothing(ledger: LedgerPort) -> None:
     with pytest.raises(RuntimeError), ledger.transaction():
         ledger.save_state(State(), full_state())
         ledger.enqueue([item(1)])
@@ -199,7 +222,7 @@ def test_an_exception_inside_a_transaction_leaves_nothing(ledger: Ledger) -> Non
     assert ledger.outbox_items() == []
 
 
-def test_a_dry_run_transaction_leaves_nothing(ledger: Ledger) -> None:
+def test_a_dry_run_transaction_leaves_nothing(ledger: LedgerPort) -> None:
     with ledger.transaction(commit=False):
         ledger.save_state(State(), full_state())
         assert ledger.enqueue([item(1)]) == 1
@@ -208,7 +231,7 @@ def test_a_dry_run_transaction_leaves_nothing(ledger: Ledger) -> None:
     assert ledger.pending() == []
 
 
-def test_transactions_do_not_nest(ledger: Ledger) -> None:
+def test_transactions_do_not_nest(ledger: LedgerPort) -> None:
     with ledger.transaction(), pytest.raises(LedgerError, match="nest"), ledger.transaction():
         pass
 
@@ -216,7 +239,7 @@ def test_transactions_do_not_nest(ledger: Ledger) -> None:
 # -- outbox -----------------------------------------------------------------------------
 
 
-def test_the_same_message_is_never_queued_twice(ledger: Ledger) -> None:
+def test_the_same_message_is_never_queued_twice(ledger: LedgerPort) -> None:
     with ledger.transaction():
         assert ledger.enqueue([item(1), item(2)]) == 2
     with ledger.transaction():
@@ -225,13 +248,13 @@ def test_the_same_message_is_never_queued_twice(ledger: Ledger) -> None:
     assert ledger.pending()[0].kind == "application_received"
 
 
-def test_an_outbox_item_round_trips(ledger: Ledger) -> None:
+def test_an_outbox_item_round_trips(ledger: LedgerPort) -> None:
     queued = item(1, send_after=T0 + timedelta(hours=1))
     ledger.enqueue([queued])
     assert ledger.outbox_items() == [queued]
 
 
-def test_pending_is_oldest_first_by_time_then_by_insertion(ledger: Ledger) -> None:
+def test_pending_is_oldest_first_by_time_then_by_insertion(ledger: LedgerPort) -> None:
     utc_earlier = datetime(2022, 6, 1, 0, 30, tzinfo=UTC)  # 09:30 JST, before T0
     ledger.enqueue([item(1), item(2), item(3, created=utc_earlier), item(4)])
     assert [i.ref for i in ledger.pending()] == ["A-000003", "A-000001", "A-000002", "A-000004"]
@@ -244,13 +267,13 @@ def test_pending_is_oldest_first_by_time_then_by_insertion(ledger: Ledger) -> No
     ]
 
 
-def test_pending_due_at_leaves_deferred_messages_for_later(ledger: Ledger) -> None:
+def test_pending_due_at_leaves_deferred_messages_for_later(ledger: LedgerPort) -> None:
     ledger.enqueue([item(1), item(2, send_after=T0 + timedelta(hours=2))])
     assert [i.ref for i in ledger.pending(due_at=T0)] == ["A-000001"]
     assert len(ledger.pending(due_at=T0 + timedelta(hours=2))) == 2
 
 
-def test_the_outbox_state_machine(ledger: Ledger) -> None:
+def test_the_outbox_state_machine(ledger: LedgerPort) -> None:
     ledger.enqueue([item(1), item(2), item(3), item(4)])
     sent_at = T0 + timedelta(minutes=1)
 
@@ -277,12 +300,12 @@ def test_the_outbox_state_machine(ledger: Ledger) -> None:
     )
     assert [i.message_id for i in ledger.pending()] == ["<m2@bansou>"]
     assert ledger.in_sending() == []
-    assert ledger.sent_at_of(["<m1@bansou>", "<m2@bansou>", "<unknown>"]) == {
-        "<m1@bansou>": sent_at
+    assert ledger.sent_times("application_received", ["resp-a1", "resp-a2", "unknown"]) == {
+        "resp-a1": sent_at
     }
 
 
-def test_a_sent_message_never_moves_again(ledger: Ledger) -> None:
+def test_a_sent_message_never_moves_again(ledger: LedgerPort) -> None:
     ledger.enqueue([item(1)])
     ledger.mark_sending("<m1@bansou>")
     ledger.mark_sent("<m1@bansou>", T0)
@@ -292,7 +315,7 @@ def test_a_sent_message_never_moves_again(ledger: Ledger) -> None:
         ledger.mark_sent("<never-queued>", T0)
 
 
-def test_a_temporary_failure_can_defer_the_retry(ledger: Ledger) -> None:
+def test_a_temporary_failure_can_defer_the_retry(ledger: LedgerPort) -> None:
     ledger.enqueue([item(1)])
     ledger.mark_sending("<m1@bansou>")
     ledger.mark_failed("<m1@bansou>", "quota", permanent=False, retry_after=T0 + timedelta(hours=1))
@@ -300,14 +323,14 @@ def test_a_temporary_failure_can_defer_the_retry(ledger: Ledger) -> None:
     assert len(ledger.pending(due_at=T0 + timedelta(hours=1))) == 1
 
 
-def test_a_mark_commits_on_its_own_outside_a_transaction(ledger: Ledger, path: Path) -> None:
-    ledger.enqueue([item(1)])
-    ledger.mark_sending("<m1@bansou>")
+def test_a_mark_commits_on_its_own_outside_a_transaction(sqlite_ledger: Ledger, path: Path) -> None:
+    sqlite_ledger.enqueue([item(1)])
+    sqlite_ledger.mark_sending("<m1@bansou>")
     with Ledger.open(path) as other:  # a crash now: another process sees the mark
         assert [i.message_id for i in other.in_sending()] == ["<m1@bansou>"]
 
 
-def test_sent_count_since_counts_a_rolling_window(ledger: Ledger) -> None:
+def test_sent_count_since_counts_a_rolling_window(ledger: LedgerPort) -> None:
     ledger.enqueue([item(n) for n in range(1, 5)])
     for n, hours in ((1, 0), (2, 20), (3, 25)):
         ledger.mark_sending(f"<m{n}@bansou>")
@@ -321,7 +344,7 @@ def test_sent_count_since_counts_a_rolling_window(ledger: Ledger) -> None:
 # -- cycles log -------------------------------------------------------------------------
 
 
-def cycle(ledger: Ledger, minute: int, idle: bool, result: str = "ok") -> None:
+def cycle(ledger: LedgerPort, minute: int, idle: bool, result: str = "ok") -> None:
     started = T0 + timedelta(minutes=minute)
     ledger.record_cycle(started, result, 0 if idle else 1, 0, 0, "", idle)
 
@@ -352,7 +375,7 @@ def test_an_idle_cycle_replaces_the_newest_row_only_when_that_row_is_idle(
     }
 
 
-def test_the_cycles_log_keeps_the_newest_500_rows(ledger: Ledger) -> None:
+def test_the_cycles_log_keeps_the_newest_500_rows(ledger: LedgerPort) -> None:
     for minute in range(503):
         cycle(ledger, minute, idle=False)
     rows = ledger.cycles(limit=1000)
@@ -421,20 +444,20 @@ def test_a_ledger_from_a_newer_version_is_refused(path: Path) -> None:
         Ledger.open(path)
 
 
-def test_a_read_only_ledger_says_so(ledger: Ledger) -> None:
-    ledger._conn.execute("PRAGMA query_only = ON")  # as a read-only file would answer
+def test_a_read_only_ledger_says_so(sqlite_ledger: Ledger) -> None:
+    sqlite_ledger._conn.execute("PRAGMA query_only = ON")  # as a read-only file would answer
     with pytest.raises(LedgerError, match="read-only"):
-        save(ledger, State(), full_state())
-    assert ledger.load_state() == State()
+        save(sqlite_ledger, State(), full_state())
+    assert sqlite_ledger.load_state() == State()
 
 
-def test_a_full_disk_says_so(ledger: Ledger) -> None:
-    pages = ledger._conn.execute("PRAGMA page_count").fetchone()[0]
-    ledger._conn.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk would answer
+def test_a_full_disk_says_so(sqlite_ledger: Ledger) -> None:
+    pages = sqlite_ledger._conn.execute("PRAGMA page_count").fetchone()[0]
+    sqlite_ledger._conn.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk would answer
     big = State(flags={f"flag{n}": "x" * 1000 for n in range(200)})
     with pytest.raises(LedgerError, match="disk is full"):
-        save(ledger, State(), big)
-    assert ledger.load_state() == State()
+        save(sqlite_ledger, State(), big)
+    assert sqlite_ledger.load_state() == State()
 
 
 def test_a_reopened_ledger_keeps_its_data(path: Path) -> None:
@@ -448,11 +471,11 @@ def test_a_reopened_ledger_keeps_its_data(path: Path) -> None:
         assert len(ledger.cycles()) == 1
 
 
-def test_a_backup_is_a_private_consistent_copy(ledger: Ledger, tmp_path: Path) -> None:
-    save(ledger, State(), full_state())
-    ledger.enqueue([item(1)])
+def test_a_backup_is_a_private_consistent_copy(sqlite_ledger: Ledger, tmp_path: Path) -> None:
+    save(sqlite_ledger, State(), full_state())
+    sqlite_ledger.enqueue([item(1)])
     target = tmp_path / "backups" / "ledger-2022-06-01.sqlite3"
-    ledger.backup_to(target)
+    sqlite_ledger.backup_to(target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with Ledger.open(target) as copy:
         assert copy.load_state() == full_state()
@@ -465,3 +488,270 @@ def test_a_closed_ledger_refuses_work_with_a_ledger_error(path: Path) -> None:
     ledger.close()  # closing twice is harmless
     with pytest.raises(LedgerError):
         ledger.load_state()
+
+
+def test_an_in_memory_ledger_has_no_file_to_back_up(tmp_path: Path) -> None:
+    ledger = MemoryLedger()
+    with pytest.raises(LedgerError, match="no file"):
+        ledger.backup_to(tmp_path / "copy.sqlite3")
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+# -- the port, beyond what the daemon's first version needed ------------------------------
+
+
+def test_save_state_writes_the_differences_and_keeps_the_rest(ledger: LedgerPort) -> None:
+    save(ledger, State(), full_state())
+    save(ledger, State(), State(flags={"form_closed": "yes"}))  # old: what the caller knew
+    held = ledger.load_state()
+    assert held.flags == {"budget_warned": "2022-06-30", "form_closed": "yes"}
+    assert held.registrations == full_state().registrations
+    later = held.copy()
+    del later.registrations["resp-r1"]
+    save(ledger, held, later)
+    assert list(ledger.load_state().registrations) == ["resp-r2"]
+
+
+def test_a_loaded_state_is_a_copy_the_caller_may_change(ledger: LedgerPort) -> None:
+    save(ledger, State(), full_state())
+    loaded = ledger.load_state()
+    loaded.flags["scribbled"] = "x"
+    assert "scribbled" not in ledger.load_state().flags
+
+
+def test_the_state_generation_changes_exactly_when_the_state_does(ledger: LedgerPort) -> None:
+    ledger.load_state()
+    first = ledger.state_generation
+    ledger.load_state()
+    assert ledger.state_generation == first
+    with ledger.transaction():
+        ledger.enqueue([item(1)])  # the outbox is not the state
+    ledger.load_state()
+    assert ledger.state_generation == first
+    save(ledger, State(), State(flags={"a": "1"}))
+    ledger.load_state()
+    assert ledger.state_generation is not None and ledger.state_generation != first
+
+
+def test_a_failed_transaction_undoes_every_kind_of_write(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1)])
+    with pytest.raises(RuntimeError), ledger.transaction():
+        ledger.enqueue([item(2)])
+        ledger.mark_sending("<m1@bansou>")
+        cycle(ledger, 0, idle=False)
+        ledger.save_event_signups([signup(1)])
+        ledger.add_tombstones(["registration|resp-r1"], T0)
+        ledger.save_emergency_requests({}, {"E-0001": emergency(1)})
+        raise RuntimeError("the cycle failed half-way")
+    assert [(i.message_id, i.status) for i in ledger.outbox_items()] == [("<m1@bansou>", "pending")]
+    assert ledger.cycles() == []
+    assert ledger.event_signups() == {}
+    assert ledger.tombstones() == frozenset()
+    assert ledger.emergency_requests() == {}
+
+
+def test_a_mark_outside_a_transaction_is_not_undone_by_a_later_rollback(
+    ledger: LedgerPort,
+) -> None:
+    ledger.enqueue([item(1)])
+    ledger.mark_sending("<m1@bansou>")
+    with ledger.transaction(commit=False):
+        ledger.mark_failed("<m1@bansou>", "421", permanent=False)
+    assert [i.message_id for i in ledger.in_sending()] == ["<m1@bansou>"]
+
+
+def test_queued_names_only_the_messages_the_outbox_holds(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1), item(2)])
+    ledger.mark_sending("<m2@bansou>")
+    ledger.mark_sent("<m2@bansou>", T0)
+    assert ledger.queued(["<m1@bansou>", "<m2@bansou>", "<m9@bansou>"]) == {
+        "<m1@bansou>",
+        "<m2@bansou>",
+    }
+    assert ledger.queued([]) == set()
+
+
+def test_items_by_id_keep_the_order_asked_and_leave_unknown_ones_out(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1), item(2), item(3)])
+    found = ledger.items_by_id(["<m3@bansou>", "<m9@bansou>", "<m1@bansou>"])
+    assert [i.ref for i in found] == ["A-000003", "A-000001"]
+
+
+def test_pending_heads_skip_deferred_messages_and_the_kinds_left_out(ledger: LedgerPort) -> None:
+    ledger.enqueue(
+        [
+            item(1),
+            item(2, kind="digest", to=("staff@example.org",)),
+            item(3, send_after=T0 + timedelta(hours=1)),
+            item(4, created=T0 - timedelta(minutes=1)),
+        ]
+    )
+    heads = list(ledger.pending_heads(T0, except_kinds=("digest",)))
+    assert heads == [
+        ("<m4@bansou>", ("volunteer4@example.org",)),
+        ("<m1@bansou>", ("volunteer1@example.org",)),
+    ]
+    assert [i.ref for i in ledger.pending(kinds=["digest"])] == ["A-000002"]
+    assert ledger.pending_count() == 4
+    assert ledger.has_mail() and not ledger.has_mail(besides=["application_received", "digest"])
+
+
+def test_sent_mail_is_counted_per_recipient_whatever_the_case(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1), item(2, to=("Volunteer1@Example.org",)), item(3)])
+    for n in (1, 2):
+        ledger.mark_sending(f"<m{n}@bansou>")
+        ledger.mark_sent(f"<m{n}@bansou>", T0 + timedelta(hours=n))
+    assert ledger.sent_per_recipient_since(T0) == {"volunteer1@example.org": 2}
+    assert ledger.sent_per_recipient_since(T0 + timedelta(hours=2)) == {"volunteer1@example.org": 1}
+    assert ledger.sent_count_since(T0) == 2
+
+
+def test_held_mail_waits_until_staff_release_it(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1, send_after=HELD_UNTIL), item(2, send_after=HELD_UNTIL), item(3)])
+    assert ledger.held_count() == 2
+    assert [i.ref for i in ledger.pending(due_at=T0)] == ["A-000003"]
+    assert ledger.release_held() == 2
+    assert ledger.held_count() == 0
+    assert len(ledger.pending(due_at=T0)) == 3
+
+
+def test_a_watch_sees_every_message_first_then_only_what_changed(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1), item(2)])
+    watch = ledger.watch_outbox()
+    first = ledger.changed_mail(watch)
+    assert first.everything
+    assert sorted(e.message_id for e in first.entries) == ["<m1@bansou>", "<m2@bansou>"]
+    assert ledger.changed_mail(watch).entries == []
+    ledger.mark_sending("<m2@bansou>")
+    ledger.mark_sent("<m2@bansou>", T0)
+    ledger.enqueue([item(3)])
+    later = ledger.changed_mail(watch)
+    assert not later.everything
+    assert sorted((e.message_id, e.status) for e in later.entries) == [
+        ("<m2@bansou>", "sent"),
+        ("<m3@bansou>", "pending"),
+    ]
+    sent = next(e for e in later.entries if e.message_id == "<m2@bansou>")
+    assert sent.sent_at == T0 and sent.to == ("volunteer2@example.org",)
+
+
+def test_a_rolled_back_queueing_makes_the_watch_read_everything_again(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1)])
+    watch = ledger.watch_outbox()
+    ledger.changed_mail(watch)
+    with ledger.transaction(commit=False):
+        ledger.enqueue([item(2)])
+    again = ledger.changed_mail(watch)
+    assert again.everything
+    assert [e.message_id for e in again.entries] == ["<m1@bansou>"]
+
+
+def test_a_failed_cycle_and_a_later_error_are_written_on_the_newest_row(
+    ledger: LedgerPort,
+) -> None:
+    cycle(ledger, 0, idle=True)
+    assert not ledger.fail_cycle(T0 + timedelta(minutes=5), "E-SHEET")  # not the one logged
+    assert ledger.fail_cycle(T0, "E-SHEET")
+    ledger.add_cycle_error("backup failed")
+    newest = ledger.cycles(limit=1)[0]
+    assert (newest["result"], newest["errors"], newest["idle"]) == (
+        "失敗",
+        "E-SHEET / backup failed",
+        False,
+    )
+
+
+# -- course and event sign-ups, retention, emergency requests -----------------------------
+
+
+def signup(n: int, **changes: object) -> Signup:
+    record = Signup(
+        event_id="course-1",
+        response_id=f"resp-e{n}",
+        number=n,
+        submitted_at=T0,
+        supporter_id=f"BN-{n:04d}",
+        name=f"試験 花子{n}",
+        email=f"volunteer{n}@example.org",
+        status=SignupStatus.CONFIRMED,
+        notified=("event_confirmed",),
+    )
+    return replace(record, **changes)  # type: ignore[arg-type]
+
+
+def emergency(n: int) -> EmergencyRequest:
+    return EmergencyRequest(
+        request_no=f"E-{n:04d}",
+        response_id=f"resp-x{n}",
+        submitted_at=T0,
+        last_submitted_at=T0,
+        supporter_id="BN-0001",
+        client_code="C-0001",
+        cases=("A-000001",),
+        requested_yen=5000,
+        purposes=("交通費",),
+        status="pending",
+        reasons=(),
+    )
+
+
+def test_event_signups_round_trip_and_update_in_place(ledger: LedgerPort) -> None:
+    ledger.save_event_signups([signup(1), signup(2), signup(3, event_id="course-2")])
+    ledger.save_event_signups([signup(1, status=SignupStatus.CANCELLED)])
+    stored = ledger.event_signups()
+    assert list(stored) == ["course-1", "course-2"]
+    assert list(stored["course-1"]) == ["resp-e1", "resp-e2"]
+    assert stored["course-1"]["resp-e1"] == signup(1, status=SignupStatus.CANCELLED)
+    assert stored["course-2"]["resp-e3"] == signup(3, event_id="course-2")
+
+
+def test_a_purge_blanks_the_personal_data_of_mail_and_sign_ups(ledger: LedgerPort) -> None:
+    ledger.enqueue([item(1), item(2)])
+    ledger.mark_sending("<m1@bansou>")
+    ledger.mark_sent("<m1@bansou>", T0)
+    ledger.save_event_signups([signup(1), signup(2, name="", email="")])
+    assert ledger.outbox_with_personal() == 2
+    assert ledger.event_signups_with_personal(scrub=False) == ["course-1/resp-e1"]
+    assert ledger.event_signups_with_personal(scrub=True) == ["course-1/resp-e1"]
+    assert ledger.event_signups_with_personal(scrub=False) == []
+    assert ledger.event_signups()["course-1"]["resp-e1"].number == 1  # the sign-up stays
+    assert ledger.scrub_outbox() == 2
+    assert ledger.outbox_with_personal() == 0
+    by_id = {i.message_id: i for i in ledger.outbox_items()}
+    assert (by_id["<m1@bansou>"].status, by_id["<m1@bansou>"].to) == ("sent", ())
+    assert (by_id["<m2@bansou>"].status, by_id["<m2@bansou>"].error) == ("failed", "purged")
+    assert by_id["<m2@bansou>"].context == {}
+
+
+def test_tombstones_and_the_purge_record_are_kept(ledger: Ledger | MemoryLedger) -> None:
+    # ``purges`` is no part of the port (the app only writes the record): both keep it
+    ledger.add_tombstones(["registration|resp-r1", "application|resp-a1"], T0)
+    ledger.add_tombstones(["registration|resp-r1"], T0 + timedelta(days=1))
+    assert ledger.tombstones() == {"registration|resp-r1", "application|resp-a1"}
+    ledger.record_purge(T0, "privacy", {"registration": 1}, {"registration": ["BN-0001"]})
+    assert ledger.purges() == [
+        {
+            "run_at": ledger_codec.dump_datetime(T0),
+            "scope": "privacy",
+            "counts": {"registration": 1},
+            "ids": {"registration": ["BN-0001"]},
+        }
+    ]
+
+
+def test_emergency_requests_are_saved_when_they_change(ledger: LedgerPort) -> None:
+    first = {"E-0002": emergency(2), "E-0001": emergency(1)}
+    ledger.save_emergency_requests({}, first)
+    assert list(ledger.emergency_requests()) == ["E-0001", "E-0002"]
+    changed = dict(first, **{"E-0001": replace(emergency(1), granted_yen=3000)})
+    ledger.save_emergency_requests(first, changed)
+    assert ledger.emergency_requests()["E-0001"].granted_yen == 3000
+
+
+def test_vacuum_is_refused_inside_a_transaction_and_keeps_the_data(ledger: LedgerPort) -> None:
+    save(ledger, State(), full_state())
+    with ledger.transaction(), pytest.raises(LedgerError, match="inside a transaction"):
+        ledger.vacuum()
+    ledger.vacuum()
+    ledger.check_room(0)  # room enough for a cycle
+    assert ledger.load_state() == full_state()

@@ -7,7 +7,8 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from bansou_sync.app.status import open_readonly, read_status
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app.status import read_status
 from bansou_sync.bootstrap import policy_from
 from bansou_sync.config import load_config
 from bansou_sync.core.calendar import JST
@@ -74,7 +75,7 @@ def test_status_prints_the_last_cycle_failures_and_what_waits_for_staff(
 def test_status_lists_what_the_digest_listed_on_the_same_morning(project: Project) -> None:
     busy_project(project)
     settings = load_config(project.config_path)
-    with open_readonly(project.ledger_path) as ledger:
+    with Ledger.open_readonly(project.ledger_path) as ledger:
         sent = [i for i in ledger.outbox_items() if i.kind == "staff_digest"]
         status = read_status(ledger, policy_from(settings), datetime(2022, 7, 1, 12, tzinfo=JST))
 

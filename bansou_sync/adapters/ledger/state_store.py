@@ -1,0 +1,122 @@
+"""The ``State`` tables: one row per record, key columns plus a JSON payload
+(``ledger_codec``), written by difference and kept resident between cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bansou_sync.adapters import ledger_codec as codec
+from bansou_sync.adapters.ledger.connection import LedgerConnection
+from bansou_sync.adapters.ledger.schema import RECOVER_HINT
+from bansou_sync.core.model import Application, Registration, SupporterDesk
+from bansou_sync.core.state import BatchMark, State
+from bansou_sync.errors import LedgerError
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one ``State`` dict is stored: its key column and the columns beside it."""
+
+    attr: str
+    name: str
+    key: str
+    columns: tuple[str, ...]
+    to_row: Callable[[Any], tuple[Any, ...]]
+    from_row: Callable[[Sequence[Any]], Any]
+
+
+def _records(attr: str, name: str, key: str, cls: type[Any], *index: str) -> _Table:
+    return _Table(
+        attr,
+        name,
+        key,
+        (*index, "payload"),
+        to_row=lambda record: (*(getattr(record, i) for i in index), codec.dumps(record)),
+        from_row=lambda row: codec.loads(cls, row[-1]),
+    )
+
+
+def _values(attr: str, name: str, key: str, column: str) -> _Table:
+    return _Table(attr, name, key, (column,), lambda v: (v,), lambda row: row[0])
+
+
+_TABLES = (
+    _records("registrations", "registrations", "response_id", Registration, "supporter_id"),
+    _records("applications", "applications", "app_no", Application, "response_id"),
+    _values("clients", "clients", "hash", "code"),
+    _records("desks", "desks", "supporter_id", SupporterDesk),
+    _records("batches", "batches", "key", BatchMark),
+    _values("counters", "counters", "name", "value"),
+    _values("seen", "seen", "key", "last_submitted"),
+    _values("flags", "flags", "name", "value"),
+)
+
+
+class StateStore(LedgerConnection):
+    @property
+    def state_generation(self) -> int | None:
+        """Equal between two ``load_state`` calls exactly when the state they return is the
+        same (the resident state was kept); None when there is no resident state. A
+        service uses it to skip work that depends only on the state."""
+        return self._generation if self._resident is not None else None
+
+    def load_state(self) -> State:
+        """The state the ledger holds (a copy: callers may change its dicts)."""
+        if not self._in_transaction and self._resident is not None:
+            with self._guard("read the state"):
+                version = self._scalar("PRAGMA data_version")
+            if version == self._resident_version:
+                return self._resident.copy()
+        state = State()
+        with self._writing("read the state", begin="BEGIN"):  # one snapshot of all tables
+            version = self._scalar("PRAGMA data_version")
+            for table in _TABLES:
+                records = getattr(state, table.attr)
+                sql = f"SELECT {table.key}, {', '.join(table.columns)} FROM {table.name}"
+                for row in self._conn.execute(sql + " ORDER BY rowid"):
+                    try:
+                        records[row[0]] = table.from_row(row[1:])
+                    except LedgerError as exc:
+                        raise LedgerError(
+                            f"ledger {self.path}: {table.name} {row[0]}: {exc}; {RECOVER_HINT}"
+                        ) from exc
+        if not self._in_transaction:  # inside one, it may hold changes not yet committed
+            self._resident, self._resident_version = state.copy(), version
+            self._generation += 1
+        return state
+
+    def save_state(self, old: State, new: State) -> None:
+        """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""
+        if not self._in_transaction:
+            raise LedgerError("save_state must run inside Ledger.transaction()")
+        with self._guard("save the state"):
+            for table in _TABLES:
+                before: dict[str, Any] = getattr(old, table.attr)
+                after: dict[str, Any] = getattr(new, table.attr)
+                gone = [k for k in before if k not in after]
+                # records are frozen: the same object is the same record (the cheap test
+                # first, so an unchanged history costs a lookup per record, not a compare)
+                fresh = [
+                    (k, v)
+                    for k, v in after.items()
+                    if before.get(k, _ABSENT) is not v and (k not in before or before[k] != v)
+                ]
+                if not (gone or fresh):
+                    continue
+                self._uncommitted.append((table.attr, gone, fresh))
+                # encoded as written, not all first: a backfill writes tens of thousands
+                changed = ((k, *table.to_row(v)) for k, v in fresh)
+                self._conn.executemany(
+                    f"DELETE FROM {table.name} WHERE {table.key} = ?", [(k,) for k in gone]
+                )
+                updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns)
+                marks = ", ".join("?" * (len(table.columns) + 1))
+                self._conn.executemany(
+                    f"INSERT INTO {table.name} ({table.key}, {', '.join(table.columns)})"
+                    f" VALUES ({marks}) ON CONFLICT ({table.key}) DO UPDATE SET {updates}",
+                    changed,
+                )
