@@ -399,6 +399,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     summary.statuses = +book.statuses if book is not None else status_counts(plan.state)
     if plan.book is None:
         quiet.keep_book(generation, book)  # taken only to count: still this state's
+    closed: list[str] = []  # sign-ups read after their event began: in the next digest
     event_tabs = run_events(  # courses and events; their problems join the cycle's
         services.events,
         ledger,
@@ -408,6 +409,7 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         now,
         dry_run=dry_run,
         problems=plan.problems,
+        closed=closed,
     )
     log.info(
         "cycle planned: %d new registrations, %d new applications, %d notices",
@@ -462,6 +464,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
     )
     if report.parked:  # the next staff digest lists what was parked as failed
         final = noted(final, "problems", report.parked)
+    if closed:
+        final = noted(final, "events", closed)
     if final is not plan.state:
         quiet.take_book(None)  # its state is not the one committed now
         before = ledger.state_generation
