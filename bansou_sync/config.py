@@ -210,6 +210,7 @@ class BudgetSettings(Section):
     total_yen: PosInt = 20_000_000
     warn_ratio: Annotated[float, BeforeValidator(check.ratio)] = 0.8
     close_form: Flag = False
+    emergency_in_total: Flag = True  # emergency grants count against total_yen (P8)
 
 
 class RulesSettings(Section):
