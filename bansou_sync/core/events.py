@@ -329,10 +329,16 @@ def _seat(spec: EventSpec, result: dict[str, Signup], now: datetime) -> None:
 def _close(result: dict[str, Signup], arrived: list[str], now: datetime) -> None:
     """Sign-ups sent before the start but first read after it (the daemon was stopped,
     or the form was answered minutes before): the sign-up period is over, so they are
-    told so — not put on a waiting list that will never move (issue 13 §5)."""
+    told so — not put on a waiting list that will never move (issue 13 §5). A sign-up
+    the outbox already wrote to (the ledger was lost and rebuilt) keeps what it was told."""
     for response_id in arrived:
         current = result[response_id]
-        if current.status is SignupStatus.WAITLISTED:
+        if current.status is not SignupStatus.WAITLISTED:
+            continue
+        told = set(current.notified)
+        if told & {"event_confirmed", "event_moved_up"}:
+            result[response_id] = replace(current, status=SignupStatus.CONFIRMED, updated_at=now)
+        elif not told:
             result[response_id] = replace(
                 current,
                 status=SignupStatus.CLOSED,

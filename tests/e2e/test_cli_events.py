@@ -366,3 +366,17 @@ def test_sign_ups_first_read_after_the_start_are_told_the_period_was_over_and_st
     assert "伴走 2郎" not in text
     project.once("2022-08-21 10:00")
     assert ref_kinds(project) == []  # told once
+
+
+def test_a_ledger_lost_after_the_start_is_rebuilt_without_telling_anyone_the_period_was_over(
+    project: Project,
+) -> None:
+    setup(project)
+    project.once("2022-08-01 12:00")
+    before = statuses(project, COURSE_TAB)
+    project.new_emails()
+    for path in project.ledger_path.parent.glob("ledger.sqlite3*"):
+        path.unlink()
+    project.once("2022-08-20 14:00")
+    assert statuses(project, COURSE_TAB) == before
+    assert ref_kinds(project) == []

@@ -240,6 +240,19 @@ def test_a_sign_up_sent_before_the_start_but_read_after_it_gets_no_waiting_list_
     assert again.notices == []
 
 
+def test_after_a_lost_ledger_a_sign_up_already_told_keeps_its_seat_and_hears_nothing() -> None:
+    later = COURSE.starts_at + timedelta(hours=2)
+    sent = {"r1": ("event_confirmed",), "r3": ("event_waitlisted",)}
+    new = [answers(n, f"BN-{n:04d}") for n in (1, 3, 4)]
+    plan = plan_event(COURSE, {}, new, SUPPORTERS, frozenset(), later, sent)
+    assert statuses(plan) == {
+        "course-2022-08/001": "confirmed",
+        "course-2022-08/002": "waitlisted",
+        "course-2022-08/003": "closed",  # never heard from us: the period was over
+    }
+    assert mails(plan) == [("event_closed", "course-2022-08/003")]
+
+
 def test_staff_see_the_closed_sign_ups_of_this_cycle_and_their_tab_row() -> None:
     first = run(COURSE, {}, [answers(1, "BN-0001")])
     later = COURSE.starts_at + timedelta(minutes=5)
