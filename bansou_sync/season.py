@@ -202,7 +202,7 @@ def report_lines(where: dict[str, Path], ended: dict[str, int]) -> list[str]:
     """What the demo prints: how the season ended and where each output is."""
     return [
         "",
-        f"{FIRST:%Y年%-m月%-d日}から{LAST:%Y年%-m月%-d日}までを、事務局の作業を台本どおりに"
+        f"{_japanese(FIRST)}から{_japanese(LAST)}までを、事務局の作業を台本どおりに"
         "行いながら再現しました(架空データ)。",
         f"The season {FIRST} to {LAST} was replayed with a scripted member of staff"
         " (fictitious data).",
@@ -221,11 +221,22 @@ def report_lines(where: dict[str, Path], ended: dict[str, int]) -> list[str]:
     ]
 
 
+def _japanese(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m bansou_sync.season FOLDER ROOT``: the demo (scripts/demo)."""
     args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("使い方 / usage: python -m bansou_sync.season FOLDER REPOSITORY", file=sys.stderr)
+        return 2
     folder, root = Path(args[0]).resolve(), Path(args[1]).resolve()
-    where = demo(folder, root)
+    try:
+        where = demo(folder, root)
+    except RuntimeError as exc:  # the CLI has already said why on stderr
+        print(f"デモを完了できませんでした / the demo stopped: {exc}", file=sys.stderr)
+        return 1
     print("\n".join(report_lines(where, counts(where["status"]))))
     return 0
 
