@@ -41,6 +41,7 @@ def policy_from(settings: Settings) -> Policy:
         budget_total_yen=s.budget.total_yen,
         warn_ratio=s.budget.warn_ratio,
         close_form=s.budget.close_form,
+        emergency_in_budget=s.budget.emergency_in_total,
         auto_accept=s.rules.auto_accept,
         client_cap_counts=s.rules.client_cap_counts,
         min_minutes=s.rules.min_minutes,

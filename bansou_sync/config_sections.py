@@ -168,6 +168,7 @@ class BudgetSettings(Section):
     total_yen: PosInt = DEFAULT.budget_total_yen
     warn_ratio: Annotated[float, BeforeValidator(check.ratio)] = DEFAULT.warn_ratio
     close_form: Flag = DEFAULT.close_form
+    emergency_in_total: Flag = DEFAULT.emergency_in_budget  # grants count against total_yen (P8)
 
 
 class RulesSettings(Section):

@@ -5,9 +5,9 @@
 
 The emails are those of the reference programme (``reference/``) replayed with
 ``config.example.yaml`` and the scripted member of staff of the golden test
-(tests/e2e/test_reference_golden.py, about two minutes), read back from the outbox:
-for each kind, the first message of each distinct shape (its ■ headings), at most
-three. Kinds the reference season never sends (the staff alerts, the emergency grant,
+(``bansou_sync.season``, about two minutes), read back from the outbox: for each
+kind, the first message of each distinct shape (its ■ headings), at most three.
+Kinds the reference season never sends (the staff alerts, the emergency grant,
 courses and events) are rendered from fictitious samples written below, so the
 secretariat can proofread every word. ``--outbox DIR`` reads an outbox already
 replayed; ``--check`` exits 1 when docs/emails.md is not current (the golden test runs
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
-import importlib.util
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -61,6 +60,7 @@ KINDS: dict[str, str] = {
     "event_reminder": "講座・イベント: 前日のご案内 / event: reminder",
     "event_cancelled": "講座・イベント: キャンセル受付 / event: cancelled",
     "event_refused": "講座・イベント: 受付不可 / event: refused",
+    "event_closed": "講座・イベント: 受付終了後に届いた申込 / event: sign-up period over",
     "staff_digest": "事務局ダイジェスト(毎朝) / daily staff digest",
     "budget_warning": "予算の警告 / budget warning",
     "form_close_request": "フォームを手動で締め切る依頼 / close the form by hand",
@@ -91,6 +91,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             "event_reminder",
             "event_cancelled",
             "event_refused",
+            "event_closed",
         )
     },
     "budget_warning": {
@@ -240,13 +241,9 @@ def document(outbox: Path) -> str:
 
 
 def replayed_outbox(folder: Path) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "golden", ROOT / "tests" / "e2e" / "test_reference_golden.py"
-    )
-    assert spec is not None and spec.loader is not None
-    golden = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(golden)
-    return golden.replay(folder) / "out" / "outbox"
+    from bansou_sync import season
+
+    return season.replay(folder, ROOT) / "out" / "outbox"
 
 
 def main(argv: list[str] | None = None) -> int:

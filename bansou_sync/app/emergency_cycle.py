@@ -62,7 +62,9 @@ def step(
         next_number=max([n for n in numbers if isinstance(n, int)], default=0) + 1,
     )
     granted = state.copy()
-    granted.flags[emergency.GRANTED_FLAG] = str(plan.granted_yen)
+    # P8 counts the grants only when they share the honoraria budget (budget.emergency_in_total)
+    shared = plan.granted_yen if services.policy.emergency_in_budget else 0
+    granted.flags[emergency.GRANTED_FLAG] = str(shared)
     return Step(
         state=granted,
         before=known,

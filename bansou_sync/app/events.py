@@ -34,7 +34,9 @@ from bansou_sync.core.events import (
     Signup,
     Supporter,
     event_key,
+    late_signups,
     plan_event,
+    reason_text,
 )
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.model import Notice, Problem, RawResponse, RegistrationStatus
@@ -120,13 +122,15 @@ def run_events(
     *,
     dry_run: bool = False,
     problems: list[str] | None = None,
+    closed: list[str] | None = None,
 ) -> list[TabRows]:
     """One cycle of every configured event; returns the rows of their tabs.
 
     A form that cannot be read is never taken for "no sign-ups": that event (or the
     アンケート tab) is left as it is this cycle and the problem is appended to
     ``problems`` (shown in 同期), so one unshared course form does not hold up the
-    programme's own mail."""
+    programme's own mail. Sign-ups closed this cycle because their event had begun are
+    appended to ``closed`` (受付番号 and ID, for the staff digest)."""
     if events is None or not events.specs:
         return []
     problems = [] if problems is None else problems
@@ -152,6 +156,8 @@ def run_events(
         sent = _already_sent(ledger, spec.event_id, [a.response_id for a in new], mail_domain)
         plan = plan_event(spec, known, new, supporters, ticks.cancelled, now, sent)
         changed += [s for rid, s in plan.signups.items() if known.get(rid) != s]
+        if closed is not None:
+            closed += [closed_line(spec, s) for s in late_signups(plan.signups, known)]
         notices += plan.notices
         tabs.append(TabRows(spec.tab_name, event_rows(plan.signups)))
         if spec.event_id not in events.surveys or survey is None:
@@ -174,6 +180,11 @@ def run_events(
         ledger.enqueue(items)
     log.info("events: %d sign-ups changed, %d notices", len(changed), len(items))
     return tabs
+
+
+def closed_line(spec: EventSpec, signup: Signup) -> str:
+    who = f" ({signup.supporter_id})" if signup.supporter_id else ""
+    return f"{spec.tab_name}: {signup.receipt}{who} {reason_text(signup.reasons[0])}"
 
 
 def _fetch(

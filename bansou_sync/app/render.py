@@ -101,6 +101,7 @@ OPTIONAL_KEYS: Mapping[str, Mapping[str, Any]] = {
     "deficiency_expired": {"late_resubmission": ""},
     "payment_held": {"items": [], "total_text": "", "pay_date": ""},
     "payment_released": {"items": []},
+    "staff_digest": {"pay_batch": None, "unpaid": [], "incomplete": [], "events": []},
 }
 KINDS: tuple[str, ...] = tuple(CONTEXT_KEYS)
 STAFF_KINDS: tuple[str, ...] = (

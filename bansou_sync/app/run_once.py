@@ -97,6 +97,7 @@ def run_cycle(
     del items
     read.fetched.clear()
     plan.notices.clear()
+    closed: list[str] = []  # sign-ups read after their event began: in the next digest
     event_tabs = run_events(  # courses and events; their problems join the cycle's
         services.events,
         ledger,
@@ -106,12 +107,13 @@ def run_cycle(
         now,
         dry_run=dry_run,
         problems=plan.problems,
+        closed=closed,
     )
     if dry_run:
         summary.tabs = {t.name: len(t.rows) for t in project(services, plan.state, warm.projector)}
         return summary
     # after commit: send, then write the sheet from the state the ledger holds
-    final = _send(services, warm, read, plan, now, summary, event_tabs)
+    final = _send(services, warm, read, plan, now, summary, event_tabs, closed)
     idle = not (plan.changed or queued or plan.problems)
     ledger.record_cycle(
         now,
@@ -252,6 +254,7 @@ def _send(
     now: datetime,
     summary: CycleSummary,
     event_tabs: list[TabRows],
+    closed: list[str],
 ) -> State:
     """Send what is queued (the plan's mail and any left over), then record the send
     times of deficiency notices (P9's clock): the state the ledger holds at the end."""
@@ -295,6 +298,8 @@ def _send(
         final = record_deliveries(ledger, plan.state, waiting)
     if report.parked:  # the next staff digest lists what was parked as failed
         final = noted(final, "problems", report.parked)
+    if closed:
+        final = noted(final, "events", closed)
     if final is not plan.state:
         warm.take_book(None)  # its state is not the one committed now
         before = ledger.state_generation

@@ -108,10 +108,45 @@ def print_status(status: Status, console: Console) -> None:
     )
     _section(
         console,
+        "支払予定日を過ぎた未チェックの支払 / batches past their pay date, not ticked 支払済",
+        [
+            (b["pay_date"], str(b["payees"]), f"{b['total_yen']:,}", " ".join(b["supporter_ids"]))
+            for b in w["unpaid"]
+        ],
+        "支払予定日 / pay date",
+        "人数 / payees",
+        "金額 / yen",
+        "伴走ネットID / supporters",
+    )
+    coming = w["pay_batch"]
+    _section(
+        console,
+        "次回の支払 / coming pay batch",
+        [
+            (
+                coming["pay_date"],
+                str(coming["payees"]),
+                str(coming["count"]),
+                f"{coming['total_yen']:,}",
+            )
+        ]
+        if coming
+        else [],
+        "支払予定日 / pay date",
+        "人数 / payees",
+        "件数 / applications",
+        "金額 / yen",
+    )
+    _section(
+        console,
         "謝金の保留 / held payments",
-        [(h["supporter_id"], h["cutoff"]) for h in w["held"]],
+        [
+            (h["supporter_id"], h["cutoff"], f"{h['reason']}: {'・'.join(h['missing'])}")
+            for h in w["held"]
+        ],
         "伴走ネットID / supporter",
         "締め日 / cutoff",
+        "理由 / reason",
     )
     _section(
         console,
@@ -119,7 +154,15 @@ def print_status(status: Status, console: Console) -> None:
         [(r["supporter_id"],) for r in w["needs_review"]],
         "伴走ネットID / supporter",
     )
+    _section(
+        console,
+        "回答が欠けている登録 / registrations with an answer missing",
+        [(r["supporter_id"], "、".join(r["missing"])) for r in w["incomplete"]],
+        "伴走ネットID / supporter",
+        "未回答 / missing",
+    )
     for key, title in (
+        ("events", "開始後に受付処理した行事の申込 / event sign-ups read after the start"),
         ("duplicates", "重複登録 / duplicate registrations"),
         ("overrides", "ルールを上書きした承認 / rule overrides"),
         ("problems", "同期で見つかった問題 / problems found"),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import figures
 from bansou_sync.core.calendar import reply_deadline, stamp, to_jst
-from bansou_sync.core.model import AppStatus, Notice, RegistrationStatus
+from bansou_sync.core.model import Application, AppStatus, Notice, RegistrationStatus
+from bansou_sync.core.payments import documents_missing
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
 
@@ -46,7 +48,19 @@ SECTIONS = (
     "duplicates",
     "problems",
     "overrides",
+    "unpaid",
+    "events",
 )
+# "pay_batch" (the coming batch) and "incomplete" (registrations with an answer missing)
+# are listed whenever a digest goes out but are never the reason to send one: they would
+# otherwise mail staff every day
+# the registration answers whose absence leaves a registration active (SPEC §4)
+ANSWERS = {
+    "name": "氏名",
+    "phone": "電話番号",
+    "membership": "移住連との関係",
+    "consent": "個人情報の取扱いへの同意",
+}
 
 
 def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
@@ -74,28 +88,84 @@ def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
             if a.status == AppStatus.PENDING_REVIEW
         ],
         "near_deadline": near,
-        "held": [
-            {"supporter_id": sid, "cutoff": cutoff}
-            for cutoff, sid in sorted(
-                {
-                    (a.cutoff.isoformat(), a.supporter_id or "")
-                    for a in apps
-                    if a.status == AppStatus.ACCEPTED and a.held and a.cutoff
-                }
-            )
-        ],
+        "held": held_items(book, apps),
         "needs_review": [
             {"supporter_id": r.supporter_id}
             for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
             if r.status == RegistrationStatus.NEEDS_REVIEW
         ],
+        "incomplete": [
+            {"supporter_id": r.supporter_id, "missing": [ANSWERS.get(f, f) for f in r.missing]}
+            for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
+            if r.status == RegistrationStatus.ACTIVE and r.missing and r.supporter_id
+        ],
         "duplicates": queue.get("duplicates", []),
         "problems": queue.get("problems", []),
         "overrides": queue.get("overrides", []),
+        "events": queue.get("events", []),
+        "pay_batch": coming_batch(apps, local.date()),
+        "unpaid": unpaid_batches(apps, local.date()),
         "budget": {
             k: figures(book, policy)[k] for k in ("total_yen", "committed_yen", "ratio_percent")
         },
     }
+
+
+def held_items(book: Book, apps: Sequence[Application]) -> list[dict[str, Any]]:
+    """P12 holds by (締め日, 伴走ネットID), with the reason code and the documents missing."""
+    held = sorted(
+        {
+            (a.cutoff.isoformat(), a.supporter_id or "")
+            for a in apps
+            if a.status == AppStatus.ACCEPTED and a.held and a.cutoff
+        }
+    )
+    return [
+        {
+            "supporter_id": sid,
+            "cutoff": cutoff,
+            "reason": "payment_held",
+            "missing": documents_missing(book, sid) if sid else [],
+        }
+        for cutoff, sid in held
+    ]
+
+
+def _scheduled(apps: Sequence[Application]) -> dict[date, list[Application]]:
+    """Accepted applications with a pay date (not held, not yet paid), by pay date."""
+    batches: dict[date, list[Application]] = defaultdict(list)
+    for app in apps:
+        if app.status == AppStatus.ACCEPTED and not app.held and app.pay_date:
+            batches[app.pay_date].append(app)
+    return batches
+
+
+def _batch(pay_date: date, apps: Sequence[Application]) -> dict[str, Any]:
+    return {
+        "pay_date": pay_date.isoformat(),
+        "payees": len({a.supporter_id for a in apps}),
+        "rows": len({(a.cutoff, a.supporter_id) for a in apps}),
+        "count": len(apps),
+        "total_yen": sum(a.honorarium or 0 for a in apps),
+    }
+
+
+def coming_batch(apps: Sequence[Application], today: date) -> dict[str, Any] | None:
+    """The next pay batch (today's included): date, payees, applications and total."""
+    batches = _scheduled(apps)
+    coming = [d for d in batches if d >= today]
+    return _batch(min(coming), batches[min(coming)]) if coming else None
+
+
+def unpaid_batches(apps: Sequence[Application], today: date) -> list[dict[str, Any]]:
+    """Batches past their pay date whose 支払 rows are not ticked 支払済, with the IDs."""
+    batches = _scheduled(apps)
+    return [
+        _batch(day, batches[day])
+        | {"supporter_ids": sorted({a.supporter_id or "" for a in batches[day]})}
+        for day in sorted(batches)
+        if day < today
+    ]
 
 
 def due_digest(book: Book, policy: Policy, now: datetime) -> Notice | None:

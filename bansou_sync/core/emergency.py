@@ -9,7 +9,8 @@ unmatched     A request that matches no case (or cannot be read): it still gets 
               nothing is dropped silently.
 decision      What staff type in 緊急支援: 決定 (承認 / 却下) and 金額 (yen). Both are
               read back every cycle; the granted amounts count against the budget (P8)
-              through ``State.flags[GRANTED_FLAG]``, which ``Book`` adds to committed.
+              through ``State.flags[GRANTED_FLAG]``, which ``Book`` adds to committed
+              (unless ``budget.emergency_in_total: false``: another fund).
 
 The request's free text stays in the form (staff read it there); the ledger, the tab
 and the email carry IDs, codes, amounts and categories only.

@@ -39,6 +39,7 @@ class SignupStatus(enum.StrEnum):
     REFUSED = "refused"
     DUPLICATE = "duplicate"
     CANCEL_REQUEST = "cancel_request"
+    CLOSED = "closed"  # the sign-up period (until the start) was over: no seat, no line
 
 
 STATUS_LABELS = {
@@ -48,6 +49,7 @@ STATUS_LABELS = {
     SignupStatus.REFUSED: "受付不可",
     SignupStatus.DUPLICATE: "重複",
     SignupStatus.CANCEL_REQUEST: "取消の届出",
+    SignupStatus.CLOSED: "受付終了",
 }
 HOLDING = frozenset({SignupStatus.CONFIRMED, SignupStatus.WAITLISTED})
 EMAIL_KINDS = (
@@ -57,6 +59,7 @@ EMAIL_KINDS = (
     "event_reminder",
     "event_cancelled",
     "event_refused",
+    "event_closed",  # after SPEC's kinds: the sign-up period was over (issue 13 §5)
 )
 
 REASON_TEXTS = {
@@ -68,6 +71,7 @@ REASON_TEXTS = {
     "unreadable:email": "メールアドレスを読み取れません",
     "no_consent": "個人情報の取扱いへの同意がありません",
     "event_closed": "開始時刻を過ぎてからのお申し込みです",
+    "read_after_start": "開始時刻より前に送信されましたが、受付処理が開始時刻の後になりました",
     "already_signed_up": "同じ方のお申し込みがすでにあります",
     "cancel_unmatched": "取り消すお申し込みが見つかりません",
     "cancelled_by_staff": "事務局がキャンセルしました",
@@ -190,6 +194,8 @@ def read_signup(
     if answers.submitted_at >= spec.starts_at and not answers.cancel:
         reasons.append("event_closed")
     status = SignupStatus.REFUSED if reasons else SignupStatus.WAITLISTED
+    if reasons == ["event_closed"]:  # nothing else wrong: told the period was over
+        status = SignupStatus.CLOSED
     if answers.cancel:
         status = SignupStatus.CANCEL_REQUEST
         reasons = []
@@ -237,6 +243,8 @@ def plan_event(
     _mark_duplicates(result, [s.response_id for s in arrived], now)
     if now < spec.starts_at:  # once it has begun, nobody is seated or moved up any more
         _seat(spec, result, now)
+    else:
+        _close(result, [s.response_id for s in arrived], now)
     return EventPlan(result, _notices(spec, result, now))
 
 
@@ -318,6 +326,37 @@ def _seat(spec: EventSpec, result: dict[str, Signup], now: datetime) -> None:
         taken += 1
 
 
+def _close(result: dict[str, Signup], arrived: list[str], now: datetime) -> None:
+    """Sign-ups sent before the start but first read after it (the daemon was stopped,
+    or the form was answered minutes before): the sign-up period is over, so they are
+    told so — not put on a waiting list that will never move (issue 13 §5). A sign-up
+    the outbox already wrote to (the ledger was lost and rebuilt) keeps what it was told."""
+    for response_id in arrived:
+        current = result[response_id]
+        if current.status is not SignupStatus.WAITLISTED:
+            continue
+        told = set(current.notified)
+        if told & {"event_confirmed", "event_moved_up"}:
+            result[response_id] = replace(current, status=SignupStatus.CONFIRMED, updated_at=now)
+        elif not told:
+            result[response_id] = replace(
+                current,
+                status=SignupStatus.CLOSED,
+                reasons=("read_after_start",),
+                updated_at=now,
+            )
+
+
+def late_signups(signups: Mapping[str, Signup], before: Mapping[str, Signup]) -> list[Signup]:
+    """The sign-ups this cycle closed because the event had begun (for staff: the tab
+    and the digest)."""
+    return [
+        s
+        for rid, s in sorted(signups.items(), key=lambda kv: kv[1].number)
+        if s.status is SignupStatus.CLOSED and rid not in before
+    ]
+
+
 def waiting_positions(signups: Mapping[str, Signup]) -> dict[str, int]:
     waiting = sorted(
         (s for s in signups.values() if s.status is SignupStatus.WAITLISTED),
@@ -336,6 +375,8 @@ def _notices(spec: EventSpec, result: dict[str, Signup], now: datetime) -> list[
         sent = set(signup.notified)
         if signup.status is SignupStatus.REFUSED and "event_refused" not in sent:
             due.append("event_refused")
+        elif signup.status is SignupStatus.CLOSED and "event_closed" not in sent:
+            due.append("event_closed")
         elif signup.status is SignupStatus.WAITLISTED and "event_waitlisted" not in sent:
             due.append("event_waitlisted")
         elif signup.status is SignupStatus.CONFIRMED:

@@ -28,6 +28,7 @@ class Policy:
     budget_total_yen: int = 20_000_000
     warn_ratio: float = 0.8
     close_form: bool = False
+    emergency_in_budget: bool = True  # budget.emergency_in_total: grants count in P8
     auto_accept: bool = False
     client_cap_counts: CapCounts = "occasions"
     min_minutes: int = 60

@@ -326,3 +326,57 @@ def test_an_unreadable_event_form_is_reported_and_holds_up_nothing_else(project:
     assert [r["伴走ネットID"] for r in project.tab("伴走者")] == [
         f"BN-{n:04d}" for n in (1, 2, 3, 4)
     ]
+
+
+def test_sign_ups_first_read_after_the_start_are_told_the_period_was_over_and_staff_see_them(
+    project: Project,
+) -> None:
+    """The daemon was stopped over the course's start (issue 13 §5): the sign-ups sent
+    before it and read after it get no seat and no waiting-list promise; the tab and the
+    next digest show them."""
+    setup(project)
+    project.once("2022-08-20 14:00")
+    assert statuses(project, COURSE_TAB) == {
+        "course-2022-08/001": "closed",
+        "course-2022-08/002": "closed",
+        "course-2022-08/003": "closed",
+        "course-2022-08/004": "refused",  # an unknown ID stays a refusal with its reason
+    }
+    row = project.row(COURSE_TAB, "受付番号", "course-2022-08/001")
+    assert row["状態"] == "受付終了"
+    assert row["理由"].startswith("read_after_start: ")
+    assert row["待ち順"] == ""
+    assert [k for k, _, _ in ref_kinds(project)] == [
+        "event_closed",
+        "event_closed",
+        "event_closed",
+        "event_refused",
+    ]
+    closed = body(project.emails_of("event_closed")[0])
+    assert "開始時刻を過ぎてから" in closed
+    assert "キャンセル待ちにもなっておりません" in closed
+    assert "定員に達している" not in closed
+    assert not project.emails_of("event_waitlisted")
+
+    project.once("2022-08-21 09:00")
+    (digest,) = [m for m in project.new_emails() if m["X-Bansou-Kind"] == "staff_digest"]
+    text = body(digest)
+    assert "開始後に受付処理した申込 3件" in text
+    assert "講座_course-2022-08: course-2022-08/002 (BN-0002) read_after_start" in text
+    assert "伴走 2郎" not in text
+    project.once("2022-08-21 10:00")
+    assert ref_kinds(project) == []  # told once
+
+
+def test_a_ledger_lost_after_the_start_is_rebuilt_without_telling_anyone_the_period_was_over(
+    project: Project,
+) -> None:
+    setup(project)
+    project.once("2022-08-01 12:00")
+    before = statuses(project, COURSE_TAB)
+    project.new_emails()
+    for path in project.ledger_path.parent.glob("ledger.sqlite3*"):
+        path.unlink()
+    project.once("2022-08-20 14:00")
+    assert statuses(project, COURSE_TAB) == before
+    assert ref_kinds(project) == []

@@ -148,3 +148,31 @@ def test_a_course_runs_on_the_forms_api_the_google_sheet_and_gmail(
     assert event_mail(emulator, seen) == []
     sent = emulator.gmail.sent()
     assert len({m.header("Message-ID") for m in sent}) == len(sent)
+
+
+def test_a_sign_up_read_after_the_start_is_closed_in_the_sheet_and_by_gmail(
+    google_project: Project, emulator: Emulator
+) -> None:
+    project = google_project
+    emulator.forms.add_responses(form_id("registration"), [member(n) for n in (1, 2)])
+    emulator.forms.add_responses(
+        form_id("event_course"),
+        [signup(1, "2022-07-20T01:00:00.000Z"), signup(2, "2022-08-20T04:00:00.000Z")],
+    )
+    seen: set[str] = set()
+    project.cli("init-sheet", "--config", str(project.config_path))
+    project.once("2022-08-20 14:00")  # both read after the 13:30 start; one sent 13:00
+    rows = tab_values(emulator, project, TAB)
+    assert [(r["受付番号"], r["状態"], r["状態コード"]) for r in rows] == [
+        ("course-2022-08/001", "受付終了", "closed"),
+        ("course-2022-08/002", "受付終了", "closed"),
+    ]
+    assert rows[0]["理由"].startswith("read_after_start: ")
+    assert event_mail(emulator, seen) == [
+        ("event_closed", "course-2022-08/001", "user1@example.com"),
+        ("event_closed", "course-2022-08/002", "user2@example.com"),
+    ]
+    project.once("2022-08-21 09:00")
+    assert event_mail(emulator, seen) == []
+    digests = [m for m in emulator.gmail.sent() if m.header("X-Bansou-Kind") == "staff_digest"]
+    assert "course-2022-08/001 (BN-0001) read_after_start" in digests[-1].text()

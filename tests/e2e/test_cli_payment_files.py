@@ -1,6 +1,6 @@
 """``bansou-sync payment-files`` through the real CLI on the reference programme.
 
-The reference programme runs daily (as ``test_reference_golden`` runs it: reviews on
+The reference programme runs daily (as ``test_reference_golden`` runs it, with the staff of ``bansou_sync.season``: reviews on
 Mondays, documents ticked two weeks after registration) up to 2022-07-07, the day
 before its first pay date, so the 2022-07-08 batch is due and not yet paid. The
 treasurer's bank details are ``reference/bank_details.csv`` (fictitious; four rows wrong
@@ -27,8 +27,7 @@ import yaml
 from bansou_sync.cli import main
 from bansou_sync.core.zengin import to_zengin_kana
 from bansou_sync.emulator.server import Emulator
-
-from .test_reference_golden import staff_work
+from bansou_sync.season import staff_work
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PAY = "2022-07-08"

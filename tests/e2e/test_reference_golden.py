@@ -2,92 +2,35 @@
 reviewed golden result.
 
 Daily cycles from the first day of the programme to a month after its end, through
-the real CLI (in-process, for speed), with a deterministic member of staff between
-cycles: reviews on Mondays, documents received two weeks after registration (later for
-some supporters, so payments are held and released), transfers ticked on pay day.
+the real CLI (in-process, for speed), with the deterministic member of staff of
+``bansou_sync.season`` between cycles (the same driver ``scripts/demo`` uses).
 The final status tabs and the list of emails sent are compared with
 ``tests/golden/reference/``; ``BANSOU_UPDATE_GOLDEN=1`` rewrites them for review.
 """
 
 from __future__ import annotations
 
-import csv
 import email
 import email.policy
 import importlib.util
-import io
 import os
-import shutil
 from collections import Counter
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bansou_sync.cli import main
+from bansou_sync import season
+from bansou_sync.season import read_tab
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "reference"
 TABS = ("伴走者", "申請", "支払", "メール", "統計")
-FIRST, LAST = date(2022, 5, 25), date(2023, 3, 31)
 
 
-def read_tab(folder: Path, tab: str) -> list[dict[str, str]]:
-    path = folder / f"{tab}.csv"
-    if not path.exists():
-        return []
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-
-
-def write_tab(folder: Path, tab: str, rows: list[dict[str, str]]) -> None:
-    if not rows:
-        return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    (folder / f"{tab}.csv").write_text(buffer.getvalue(), encoding="utf-8-sig")
-
-
-def number(key: str) -> int:
-    return int(key.rsplit("-", 1)[1])
-
-
-def staff_work(status: Path, today: date) -> None:
-    """What the secretariat does on ``today`` before the noon cycle."""
-    supporters = read_tab(status, "伴走者")
-    for row in supporters:
-        registered = date.fromisoformat(row["登録日時"][:10])
-        late = number(row["伴走ネットID"]) % 7 == 0  # their documents come back late
-        if today >= registered + timedelta(days=45 if late else 14):
-            row["覚書受領"] = row["口座届出受領"] = "TRUE"
-    write_tab(status, "伴走者", supporters)
-    if today.weekday() == 0:
-        applications = read_tab(status, "申請")
-        for row in applications:
-            received = date.fromisoformat(row["受信日時"][:10])
-            if row["状態コード"] != "pending_review" or today < received + timedelta(days=2):
-                continue
-            n = number(row["申請番号"])
-            if n % 29 == 0:
-                row["審査"] = "却下"
-                row["却下理由(伴走者へ)"] = (
-                    "同じ支援について、すでに別の申請を受付完了としています。"
-                )
-            elif n % 17 == 0 and not row["審査"]:
-                row["審査"], row["審査メモ"] = "差戻し", "同行先の記載をお願いします"
-            else:
-                row["審査"] = "承認"
-        write_tab(status, "申請", applications)
-    payments = read_tab(status, "支払")
-    for row in payments:
-        if (
-            row["状態"] == "予定"
-            and row["支払予定日"]
-            and date.fromisoformat(row["支払予定日"]) <= today
-        ):
-            row["支払済"] = "TRUE"
-    write_tab(status, "支払", payments)
+def replay(folder: Path) -> Path:
+    """The reference programme, day by day with the scripted staff, in ``folder``
+    (also used by scripts/gen_emails_doc.py to render docs/emails.md)."""
+    return season.replay(folder, ROOT)
 
 
 def mail_log(outbox: Path) -> list[str]:
@@ -96,24 +39,6 @@ def mail_log(outbox: Path) -> list[str]:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         lines.append(f"{message['X-Bansou-Kind']}\t{message['X-Bansou-Ref']}\t{message['To']}")
     return lines
-
-
-def replay(folder: Path) -> Path:
-    """The reference programme, day by day with the scripted staff, in ``folder``
-    (also used by scripts/gen_emails_doc.py to render docs/emails.md)."""
-    shutil.copytree(ROOT / "reference", folder / "reference")
-    config = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-    (folder / "config.yaml").write_text(config, encoding="utf-8")
-    os.environ["BANSOU_CLIENT_KEY"] = "golden-test-key"
-    status = folder / "out" / "status"
-    today = FIRST
-    while today <= LAST:
-        if status.exists():
-            staff_work(status, today)
-        moment = datetime(today.year, today.month, today.day, 12, 0).isoformat(sep=" ")[:16]
-        assert main(["once", "--config", str(folder / "config.yaml"), "--now", moment]) == 0
-        today += timedelta(days=1)
-    return folder
 
 
 @pytest.fixture(scope="module")

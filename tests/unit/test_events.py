@@ -17,6 +17,7 @@ from bansou_sync.core.events import (
     Signup,
     SignupStatus,
     Supporter,
+    late_signups,
     plan_event,
 )
 
@@ -211,14 +212,59 @@ def test_once_the_event_has_begun_nobody_is_seated_or_moved_up() -> None:
         MEETING, first.signups, [answers(3)], now=start, cancelled=frozenset({"soudan-2022-09/001"})
     )
     assert statuses(after)["soudan-2022-09/002"] == "waitlisted"
-    assert statuses(after)["soudan-2022-09/003"] == "waitlisted"
+    assert statuses(after)["soudan-2022-09/003"] == "closed"  # read after the start
     assert after.signups["r1"].status is SignupStatus.CANCELLED  # cancelling still works
     assert ("event_moved_up", "soudan-2022-09/002") not in mails(after)
 
 
-def test_a_sign_up_sent_after_the_start_is_refused_as_closed() -> None:
+def test_a_sign_up_sent_after_the_start_is_told_the_sign_up_period_was_over() -> None:
     plan = run(MEETING, {}, [answers(1, submitted_at=MEETING.starts_at)], now=MEETING.starts_at)
     assert plan.signups["r1"].reasons == ("event_closed",)
+    assert statuses(plan) == {"soudan-2022-09/001": "closed"}
+    assert mails(plan) == [("event_closed", "soudan-2022-09/001")]
+
+
+def test_a_sign_up_sent_before_the_start_but_read_after_it_gets_no_waiting_list_message() -> None:
+    """The daemon was stopped over the start: a free seat is not given any more, and the
+    volunteer is told the period was over — never 「定員に達しているためキャンセル待ち」."""
+    later = COURSE.starts_at + timedelta(hours=2)
+    plan = run(COURSE, {}, [answers(1, "BN-0001"), answers(2, "BN-0002")], now=later)
+    assert statuses(plan) == {"course-2022-08/001": "closed", "course-2022-08/002": "closed"}
+    assert {s.reasons for s in plan.signups.values()} == {("read_after_start",)}
+    assert mails(plan) == [
+        ("event_closed", "course-2022-08/001"),
+        ("event_closed", "course-2022-08/002"),
+    ]
+    assert all(n.kind != "event_waitlisted" for n in plan.notices)
+    again = run(COURSE, plan.signups, [], now=later + timedelta(hours=1))
+    assert again.notices == []
+
+
+def test_after_a_lost_ledger_a_sign_up_already_told_keeps_its_seat_and_hears_nothing() -> None:
+    later = COURSE.starts_at + timedelta(hours=2)
+    sent = {"r1": ("event_confirmed",), "r3": ("event_waitlisted",)}
+    new = [answers(n, f"BN-{n:04d}") for n in (1, 3, 4)]
+    plan = plan_event(COURSE, {}, new, SUPPORTERS, frozenset(), later, sent)
+    assert statuses(plan) == {
+        "course-2022-08/001": "confirmed",
+        "course-2022-08/002": "waitlisted",
+        "course-2022-08/003": "closed",  # never heard from us: the period was over
+    }
+    assert mails(plan) == [("event_closed", "course-2022-08/003")]
+
+
+def test_staff_see_the_closed_sign_ups_of_this_cycle_and_their_tab_row() -> None:
+    first = run(COURSE, {}, [answers(1, "BN-0001")])
+    later = COURSE.starts_at + timedelta(minutes=5)
+    plan = run(COURSE, first.signups, [answers(2, "BN-0002")], now=later)
+    assert [s.receipt for s in late_signups(plan.signups, first.signups)] == ["course-2022-08/002"]
+    row = event_rows(plan.signups)[1]
+    assert row[5:8] == [
+        "受付終了",
+        "closed",
+        "read_after_start: 開始時刻より前に送信されましたが、受付処理が開始時刻の後になりました",
+    ]
+    assert statuses(plan)["course-2022-08/001"] == "confirmed"  # a seat given before stays
 
 
 def test_lowering_the_capacity_takes_no_confirmed_seat_back() -> None:

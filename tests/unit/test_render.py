@@ -229,6 +229,7 @@ EVENT_EXPECTED = {
     "event_reminder": ["明日の開催"],
     "event_cancelled": ["キャンセルを承りました"],
     "event_refused": ["この伴走ネットIDは登録されていません", "伴走ネットID(例: BN-0001)"],
+    "event_closed": ["受付は開始時刻まで", "キャンセル待ちにもなっておりません"],
 }
 EVENT_SAMPLES = {
     kind: (
