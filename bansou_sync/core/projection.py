@@ -19,11 +19,24 @@ from bansou_sync.core.model import (
     AppStatus,
     Reason,
     Registration,
+    RegistrationStatus,
 )
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import cell
 from bansou_sync.core.state import State
-from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS, SYNC, TabLayout
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    DUPLICATE_OF,
+    EMAIL_TYPED,
+    MAILS,
+    MISSING,
+    PAYMENTS,
+    RESUBMISSION_OF,
+    REVIEW_WHY,
+    SUPPORTERS,
+    SYNC,
+    TabLayout,
+)
 
 Cell = str | int
 MAIL_STATES = {
@@ -110,8 +123,37 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
             "状態コード": reg.status.value,
             "申請件数": count,
             "謝金累計": paid,
+            REVIEW_WHY: review_why(reg),
+            EMAIL_TYPED: reg.email_typed,
+            DUPLICATE_OF: reg.duplicate_of or "",
+            MISSING: missing_cell(reg),
         },
     )
+
+
+# the registration form's questions (SPEC §3) by the field names of Registration.missing
+MISSING_LABELS = {
+    "name": "氏名",
+    "phone": "電話番号",
+    "membership": "移住連との関係",
+    "consent": "個人情報の取扱いへの同意",
+}
+
+
+def missing_cell(reg: Registration) -> str:
+    """The answers a registration left blank (SPEC §4: listed for staff), in form order."""
+    return "・".join(MISSING_LABELS.get(f, f) for f in reg.missing)
+
+
+def review_why(reg: Registration) -> str:
+    """Why a 要確認 row waits for staff, in staff's words (SPEC §4: no usable email)."""
+    if reg.status != RegistrationStatus.NEEDS_REVIEW:
+        return ""
+    if not reg.email_typed:
+        told = "メールアドレスの回答がありません"
+    else:
+        told = "入力されたメールアドレスが宛先として使えません(入力されたメールアドレス欄を参照)"
+    return f"{told}。連絡先訂正に正しいアドレスを入力すると、登録確認メールが送られます"
 
 
 def application_rows(state: State, policy: Policy) -> list[list[Cell]]:
@@ -150,6 +192,13 @@ def application_row(app: Application, policy: Policy) -> list[Cell]:
             "謝金額": amount,
             "支払予定日": day(app.pay_date) if pays else "",
             "最終更新": stamp(app.updated_at),
+            "開始時刻": app.start_time,
+            "終了時刻": app.end_time,
+            "相談内容": "、".join(app.topics),
+            "同行先": "、".join(app.destinations),
+            "つながった公的支援": "、".join(app.outcomes),
+            "支援の内容": app.narrative,
+            RESUBMISSION_OF: app.resubmission_of or "",
         },
     )
 

@@ -63,6 +63,7 @@ def read_registration(raw: RawResponse, seq: int) -> Registration:
         wants_course=n.clean_text(raw.text("wants_course")),
         consent=consent,
         missing=missing,
+        email_typed=raw.text("email").strip(),
     )
 
 

@@ -56,7 +56,11 @@ def set_up_book(data_rows: int = 0) -> dict[str, Any]:
                     "sheetId": sheet_id,
                     "title": layout.name,
                     "index": sheet_id,
-                    "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1},
+                    "gridProperties": {
+                        "rowCount": 1000,
+                        "columnCount": max(26, len(layout.headers)),
+                        "frozenRowCount": 1,
+                    },
                 },
                 "protectedRanges": protected,
                 "conditionalFormats": style.colour_rules(layout, sheet_id),
@@ -168,9 +172,10 @@ def test_tabs_in_the_wrong_order_are_moved_not_recreated() -> None:
 
 def test_protection_covers_the_header_row_and_each_run_of_daemon_columns() -> None:
     assert style.protected_rects(APPLICATIONS) == [
-        style.Rect(0, 1, 0, 19),
+        style.Rect(0, 1, 0, 30),
         style.Rect(1, None, 0, 15),  # 審査, 審査メモ: staff
         style.Rect(1, None, 17, 18),  # 却下理由(伴走者へ) after 最終更新: staff
+        style.Rect(1, None, 19, 26),  # what staff judge by, 元申請番号; then the corrections
     ]
     assert style.protected_rects(ALL_TABS[3]) == [style.Rect(0, None, 0, 6)]
 
