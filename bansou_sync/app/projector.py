@@ -31,8 +31,10 @@ from bansou_sync.core.projection import (
     Cell,
     application_row,
     id_order,
+    listed,
     mail_row,
     payment_row,
+    row_key,
     supporter_contribution,
     supporter_row,
     sync_rows,
@@ -268,7 +270,7 @@ class Projector:
             return
         rows: dict[str, tuple[Registration, int, int, Row]] = {}
         for key, reg in state.registrations.items():
-            if not reg.supporter_id:
+            if not listed(reg):  # a duplicate has a row too (issue 13 §1)
                 continue
             count = memo.counts.get(reg.supporter_id, 0)
             paid = memo.paid.get(reg.supporter_id, 0)
@@ -278,12 +280,13 @@ class Projector:
             else:
                 rows[key] = (reg, count, paid, supporter_row(reg, count, paid))
         memo.supporter_rows = rows
-        ordered = sorted(rows.items(), key=lambda r: id_order(r[1][0].supporter_id or ""))
+        ordered = sorted(rows.items(), key=lambda r: id_order(row_key(r[1][0])))
         memo.supporters = [r[1][3] for r in ordered]
         memo.supporter_at = {key: i for i, (key, _) in enumerate(ordered)}
         memo.regs_of = {}
         for key, (reg, *_) in rows.items():
-            memo.regs_of.setdefault(reg.supporter_id or "", []).append(key)
+            if reg.supporter_id:
+                memo.regs_of.setdefault(reg.supporter_id, []).append(key)
 
     def _payments(self, state: State, fresh: list[str], gone: set[str], names: bool) -> None:
         memo = self._memo

@@ -36,6 +36,7 @@ from bansou_sync.core.tabs import (
     SUPPORTERS,
     SYNC,
     TabLayout,
+    duplicate_row_key,
 )
 
 Cell = str | int
@@ -88,11 +89,24 @@ def supporter_rows(state: State) -> list[list[Cell]]:
         sid, count, yen = supporter_contribution(app)
         counts[sid] += count
         paid[sid] += yen
-    regs = [r for r in state.registrations.values() if r.supporter_id]
+    regs = [r for r in state.registrations.values() if listed(r)]
     return [
         supporter_row(reg, counts[reg.supporter_id or ""], paid[reg.supporter_id or ""])
-        for reg in sorted(regs, key=lambda r: id_order(r.supporter_id or ""))
+        for reg in sorted(regs, key=lambda r: id_order(row_key(r)))
     ]
+
+
+def listed(reg: Registration) -> bool:
+    """Whether a registration has a 伴走者 row: one with an ID, and a duplicate (issue 13
+    §1: staff see it beside the registration it repeats, not only in the digest)."""
+    return bool(reg.supporter_id or reg.duplicate_of)
+
+
+def row_key(reg: Registration) -> str:
+    """The 伴走ネットID cell of a registration's row (``listed`` ones only)."""
+    if reg.supporter_id:
+        return reg.supporter_id
+    return duplicate_row_key(reg.duplicate_of or "", reg.seq)
 
 
 def id_order(key: str) -> tuple[int, str]:
@@ -112,7 +126,7 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
     return _row(
         SUPPORTERS,
         {
-            "伴走ネットID": reg.supporter_id or "",
+            "伴走ネットID": row_key(reg),
             "登録日時": stamp(reg.submitted_at),
             "氏名": reg.name,
             "メールアドレス": reg.email or "",

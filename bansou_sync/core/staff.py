@@ -8,7 +8,13 @@ from typing import Any
 
 from bansou_sync.core import normalize as n
 from bansou_sync.core.model import Problem, SupporterDesk
-from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS, VOLUNTEER_REASON
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    PAYMENTS,
+    SUPPORTERS,
+    VOLUNTEER_REASON,
+    is_duplicate_row,
+)
 from bansou_sync.core.untrusted import one_line
 
 Rows = Sequence[Mapping[str, str]]
@@ -64,8 +70,8 @@ def desk_of(row: Mapping[str, str]) -> Found | None:
     """One 伴走者 row's staff columns: (ID, (desk, problems, unread tick fields)); None
     for a row without an ID."""
     supporter_id = row.get("伴走ネットID", "").strip()
-    if not supporter_id:
-        return None
+    if not supporter_id or is_duplicate_row(supporter_id):
+        return None  # a duplicate's row is for reading; 重複解除 goes on the original's
     problems: list[str] = []
     correction = n.read_email(row.get("連絡先訂正", ""))
     if isinstance(correction, Problem):

@@ -28,6 +28,17 @@ DUPLICATE_OF = "重複元ID"
 MISSING = "未回答"
 MEMBERSHIP_CHECK = "会員区分(確認)"
 MEMBERSHIP_CHOICES = ("会員", "会員の紹介", "非会員")
+DUPLICATE_MARK = "(重複"  # a duplicate registration's row key: ``BN-0003(重複57)``
+
+
+def duplicate_row_key(original_id: str, seq: int) -> str:
+    """The 伴走ネットID cell of a duplicate registration's row (P7: it owns no ID): the ID
+    it repeats and its order of arrival, so it sorts beside the original and stays put."""
+    return f"{original_id}{DUPLICATE_MARK}{seq})"
+
+
+def is_duplicate_row(key: str) -> bool:
+    return DUPLICATE_MARK in key
 
 
 @dataclass(frozen=True)
