@@ -272,8 +272,8 @@ class Projector:
         for key, reg in state.registrations.items():
             if not listed(reg):  # a duplicate has a row too (issue 13 §1)
                 continue
-            count = memo.counts.get(reg.supporter_id, 0)
-            paid = memo.paid.get(reg.supporter_id, 0)
+            count = memo.counts.get(reg.supporter_id or "", 0)
+            paid = memo.paid.get(reg.supporter_id or "", 0)
             known = memo.supporter_rows.get(key)
             if known is not None and known[0] is reg and known[1:3] == (count, paid):
                 rows[key] = known
