@@ -25,6 +25,7 @@ from bansou_sync.core.model import (
 )
 from bansou_sync.core.payments import apply_paid_ticks, run_holds
 from bansou_sync.core.policy import Policy
+from bansou_sync.core.projection import incomplete_item
 from bansou_sync.core.review import accept, accepted_notice, decide
 from bansou_sync.core.staff import StaffInput
 from bansou_sync.core.state import State
@@ -233,6 +234,8 @@ def plan_cycle(
                         "existing_id": reg.duplicate_of,
                     },
                 )
+            elif reg.missing and reg.supporter_id:
+                note(book, "incomplete", incomplete_item(reg))
         else:
             plan.notices += registrations.edit(raw, existing, book)
         book.state.seen[key] = seen_mark(raw)

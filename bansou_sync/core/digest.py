@@ -45,6 +45,7 @@ SECTIONS = (
     "held",
     "needs_review",
     "duplicates",
+    "incomplete",
     "problems",
     "overrides",
 )
@@ -91,6 +92,9 @@ def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
             if r.status == RegistrationStatus.NEEDS_REVIEW
         ],
         "duplicates": queue.get("duplicates", []),
+        # registered since the last digest with answers missing (SPEC §4); the 伴走者
+        # tab's 未回答 column keeps showing them
+        "incomplete": queue.get("incomplete", []),
         "problems": queue.get("problems", []),
         "overrides": queue.get("overrides", []),
         "budget": {

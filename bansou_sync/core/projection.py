@@ -159,6 +159,11 @@ def missing_cell(reg: Registration) -> str:
     return "・".join(MISSING_LABELS.get(f, f) for f in reg.missing)
 
 
+def incomplete_item(reg: Registration) -> dict[str, str]:
+    """A registration with answers missing, as the staff digest lists it."""
+    return {"supporter_id": reg.supporter_id or "", "missing": missing_cell(reg)}
+
+
 def review_why(reg: Registration) -> str:
     """Why a 要確認 row waits for staff, in staff's words (SPEC §4: no usable email)."""
     if reg.status != RegistrationStatus.NEEDS_REVIEW:
