@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from bansou_sync.cli import main
+from bansou_sync.core.tabs import is_duplicate_row
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "reference"
@@ -57,6 +58,8 @@ def staff_work(status: Path, today: date) -> None:
     """What the secretariat does on ``today`` before the noon cycle."""
     supporters = read_tab(status, "伴走者")
     for row in supporters:
+        if is_duplicate_row(row["伴走ネットID"]):
+            continue  # a duplicate's row (issue 13 §1): its papers are the original's
         registered = date.fromisoformat(row["登録日時"][:10])
         late = number(row["伴走ネットID"]) % 7 == 0  # their documents come back late
         if today >= registered + timedelta(days=45 if late else 14):
