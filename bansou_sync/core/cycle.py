@@ -10,13 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bansou_sync.core import intake, registrations
+from bansou_sync.core import corrections, intake, registrations
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import check_budget
 from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.deadlines import expire_lapsed, run_deadlines
 from bansou_sync.core.digest import due_digest, note
 from bansou_sync.core.model import (
+    Application,
     AppStatus,
     Notice,
     RawResponse,
@@ -109,7 +110,9 @@ def _cut_problem(raw: RawResponse, record: str | None) -> str:
 BLANK_DESK = SupporterDesk()  # what every reader of desks takes a missing one for
 
 
-def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan) -> None:
+def _apply_desks(
+    staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
+) -> None:
     for supporter_id, desk in staff.desks.items():
         reg = book.by_id.get(supporter_id)
         if reg is None:
@@ -130,6 +133,37 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             plan.notices += registrations.activate_if_ready(
                 reg, book, f"correction:{supporter_id}:{desk.contact_correction}"
             )
+        if desk.membership_check and desk.membership_check != old.membership_check:
+            confirmed = corrections.read_membership_check(desk.membership_check)
+            if confirmed is None:
+                plan.problems.append(
+                    corrections.membership_unread(supporter_id, desk.membership_check)
+                )
+            else:
+                current = book.by_id.get(supporter_id, reg)
+                plan.notices += corrections.confirm_membership(
+                    current, confirmed, book, policy, now
+                )
+
+
+def _apply_fixes(
+    staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
+) -> None:
+    """Corrections typed on 申請 rows (issue 13 §1), each acted on once."""
+    apps = book.state.applications
+    for app_no in sorted(apps.keys() & (staff.fixes.keys() | _with_fixes(apps))):
+        cells = staff.fixes.get(app_no, ("", "", "", ""))
+        app = apps[app_no]
+        if corrections.seen_of(cells) == app.correction_seen:
+            continue
+        notices, problems = corrections.correct_application(app, cells, book, policy, now)
+        plan.notices += notices
+        plan.problems += problems
+
+
+def _with_fixes(apps: Mapping[str, Application]) -> set[str]:
+    """Applications whose correction cells were read before (emptied ones are news)."""
+    return {no for no, app in apps.items() if app.correction_seen}
 
 
 def _apply_decisions(
@@ -215,7 +249,7 @@ def plan_cycle(
     book = book.resume(state) if book is not None and not inputs.pins else Book(state, inputs.pins)
     plan = CyclePlan(state=book.state, book=book)
     plan.problems += inputs.staff.problems
-    _apply_desks(inputs.staff, book, policy, plan)
+    _apply_desks(inputs.staff, book, policy, plan, now)
 
     for raw in pending(inputs.registrations, state, now):
         key = f"registration|{raw.response_id}"
@@ -244,6 +278,7 @@ def plan_cycle(
             plan.problems.append(_cut_problem(raw, kept.supporter_id if kept else None))
 
     _apply_decisions(inputs.staff, book, policy, plan, now)
+    _apply_fixes(inputs.staff, book, policy, plan, now)
 
     for raw in pending(inputs.applications, state, now):
         key = f"application|{raw.response_id}"

@@ -9,7 +9,10 @@ from typing import Any
 from bansou_sync.core import normalize as n
 from bansou_sync.core.model import Problem, SupporterDesk
 from bansou_sync.core.tabs import (
+    APP_FIXES,
     APPLICATIONS,
+    FIX_REASON,
+    MEMBERSHIP_CHECK,
     PAYMENTS,
     SUPPORTERS,
     VOLUNTEER_REASON,
@@ -31,6 +34,8 @@ class StaffInput:
     # value stays for those (issue 10 §4)
     unread: dict[str, frozenset[str]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)  # 申請番号 → 却下理由(伴走者へ)
+    # 申請番号 → (開始時刻(訂正), 終了時刻(訂正), 謝金額(訂正), 訂正理由), for rows with any
+    fixes: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ def desk_of(row: Mapping[str, str]) -> Found | None:
         course=row.get("講座受講", "").strip(),
         contact_correction=correction_value,
         note=row.get("メモ", ""),
+        membership_check=row.get(MEMBERSHIP_CHECK, "").strip(),
         memo_received=ticks["memo_received"],
         account_received=ticks["account_received"],
         release_duplicates=ticks["release_duplicates"],
@@ -105,7 +111,13 @@ def decision_of(row: Mapping[str, str]) -> Found | None:
     app_no = row.get("申請番号", "").strip()
     if not app_no:
         return None
-    return app_no, (row.get("審査", ""), row.get("審査メモ", ""), row.get(VOLUNTEER_REASON, ""))
+    fixes = tuple(row.get(h, "") for h in (*APP_FIXES, FIX_REASON))
+    return app_no, (
+        row.get("審査", ""),
+        row.get("審査メモ", ""),
+        row.get(VOLUNTEER_REASON, ""),
+        fixes,
+    )
 
 
 def paid_of(row: Mapping[str, str]) -> Found | None:
@@ -143,10 +155,13 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
     paid = by_tab.get(PAYMENTS.name, {})
     decisions: dict[str, tuple[str, str]] = {}
     reasons: dict[str, str] = {}
-    for app_no, (cell, memo, reason) in by_tab.get(APPLICATIONS.name, {}).items():
+    fixes: dict[str, tuple[str, str, str, str]] = {}
+    for app_no, (cell, memo, reason, fix) in by_tab.get(APPLICATIONS.name, {}).items():
         decisions[app_no] = (cell, memo)
         if reason.strip():
             reasons[app_no] = reason.strip()
+        if any(c.strip() for c in fix):
+            fixes[app_no] = fix
     return StaffInput(
         {supporter_id: desk for supporter_id, (desk, _, _) in desks.items()},
         decisions,
@@ -157,6 +172,7 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
         ),
         {supporter_id: unread for supporter_id, (_, _, unread) in desks.items() if unread},
         reasons,
+        fixes,
     )
 
 
