@@ -32,9 +32,9 @@ from bansou_sync.core.projection import (
     application_row,
     id_order,
     listed,
+    listing_order,
     mail_row,
     payment_row,
-    row_key,
     supporter_contribution,
     supporter_row,
     sync_rows,
@@ -280,7 +280,8 @@ class Projector:
             else:
                 rows[key] = (reg, count, paid, supporter_row(reg, count, paid))
         memo.supporter_rows = rows
-        ordered = sorted(rows.items(), key=lambda r: id_order(row_key(r[1][0])))
+        order = listing_order([reg for reg, *_ in rows.values()])
+        ordered = sorted(rows.items(), key=lambda r: order[r[1][0].response_id])
         memo.supporters = [r[1][3] for r in ordered]
         memo.supporter_at = {key: i for i, (key, _) in enumerate(ordered)}
         memo.regs_of = {}

@@ -90,10 +90,30 @@ def supporter_rows(state: State) -> list[list[Cell]]:
         counts[sid] += count
         paid[sid] += yen
     regs = [r for r in state.registrations.values() if listed(r)]
+    order = listing_order(regs)
     return [
         supporter_row(reg, counts[reg.supporter_id or ""], paid[reg.supporter_id or ""])
-        for reg in sorted(regs, key=lambda r: id_order(row_key(r)))
+        for reg in sorted(regs, key=lambda r: order[r.response_id])
     ]
+
+
+ListingKey = tuple[tuple[int, str], int]
+
+
+def listing_order(regs: Sequence[Registration]) -> dict[str, ListingKey]:
+    """The 伴走者 rows' order by response: by ID, each duplicate after the last ID issued
+    before it arrived. A row is only ever added after the rows already there, so the
+    Google sheet (which appends new keys) and the CSV tab keep the same order."""
+    keys: dict[str, ListingKey] = {}
+    latest = (0, "")
+    for reg in sorted(regs, key=lambda r: r.seq):
+        if reg.supporter_id:
+            keys[reg.response_id] = (id_order(reg.supporter_id), 0)
+            if reg.released_from is None:
+                latest = max(latest, id_order(reg.supporter_id))
+        else:
+            keys[reg.response_id] = (latest, reg.seq)
+    return keys
 
 
 def listed(reg: Registration) -> bool:
