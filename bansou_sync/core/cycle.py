@@ -17,7 +17,6 @@ from bansou_sync.core.calendar import stamp, to_jst
 from bansou_sync.core.deadlines import expire_lapsed, run_deadlines
 from bansou_sync.core.digest import due_digest, note
 from bansou_sync.core.model import (
-    Application,
     AppStatus,
     Notice,
     RawResponse,
@@ -151,7 +150,10 @@ def _apply_fixes(
 ) -> None:
     """Corrections typed on 申請 rows (issue 13 §1), each acted on once."""
     apps = book.state.applications
-    for app_no in sorted(apps.keys() & (staff.fixes.keys() | _with_fixes(apps))):
+    # rows read this cycle only (``staff.decisions`` has one entry per 申請 row read): a
+    # row not read, or held back as a conflict, is not an emptied correction
+    read = [no for no in staff.decisions if no in apps]
+    for app_no in sorted(no for no in read if no in staff.fixes or apps[no].correction_seen):
         cells = staff.fixes.get(app_no, ("", "", "", ""))
         app = apps[app_no]
         if corrections.seen_of(cells) == app.correction_seen:
@@ -159,11 +161,6 @@ def _apply_fixes(
         notices, problems = corrections.correct_application(app, cells, book, policy, now)
         plan.notices += notices
         plan.problems += problems
-
-
-def _with_fixes(apps: Mapping[str, Application]) -> set[str]:
-    """Applications whose correction cells were read before (emptied ones are news)."""
-    return {no for no, app in apps.items() if app.correction_seen}
 
 
 def _apply_decisions(

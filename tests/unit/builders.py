@@ -164,7 +164,11 @@ class Office:
             registrations=list(self.registrations),
             applications=list(self.applications),
             staff=StaffInput(
-                dict(self.desks), dict(self.decisions), dict(self.paid), fixes=dict(self.fixes)
+                dict(self.desks),
+                # every 申請 row read has a decision entry, blank when nothing is typed
+                {**{no: ("", "") for no in self.fixes}, **self.decisions},
+                dict(self.paid),
+                fixes=dict(self.fixes),
             ),
             client_key=KEY,
         )

@@ -112,3 +112,18 @@ def test_an_amount_that_is_not_a_number_of_yen_is_reported() -> None:
     plan = office.cycle("2022-06-03 10:00")
     assert any("謝金額(訂正)を金額(円)として読めません" in p for p in plan.problems)
     assert office.a("A-000001").honorarium == 6000
+
+
+def test_a_row_not_read_is_not_an_emptied_correction_and_nothing_is_applied_twice() -> None:
+    office = members(1)
+    office.applications.append(app("2022-06-02 09:00", "BN-0001", "2022-06-01", "10:00", "10:30"))
+    office.cycle("2022-06-02 10:00")
+    office.fixes["A-000001"] = ("", "12:00", "", "メールで訂正")
+    office.cycle("2022-06-03 10:00")
+
+    typed = office.fixes.pop("A-000001")  # the row is not read in this cycle
+    office.cycle("2022-06-04 10:00")
+    office.fixes["A-000001"] = typed  # read again, as it was
+    office.cycle("2022-06-05 10:00")
+
+    assert len(office.a("A-000001").corrections) == 1
