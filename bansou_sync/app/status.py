@@ -138,6 +138,13 @@ def print_status(status: Status, console: Console) -> None:
         [(r["supporter_id"],) for r in w["needs_review"]],
         "伴走ネットID / supporter",
     )
+    _section(
+        console,
+        "未回答のある登録(前回のダイジェスト以降) / registrations with missing answers",
+        [(r["supporter_id"], r["missing"]) for r in w.get("incomplete", [])],
+        "伴走ネットID / supporter",
+        "未回答 / missing",
+    )
     for key, title in (
         ("duplicates", "重複登録 / duplicate registrations"),
         ("overrides", "ルールを上書きした承認 / rule overrides"),

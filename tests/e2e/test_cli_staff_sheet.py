@@ -55,6 +55,9 @@ def test_registrations_needing_staff_say_why_and_duplicates_and_missing_answers_
             registration("2022/06/02 9:00:00", "伴走 3郎", " USER1@example.com", phone="0903"),
         ]
     )
+    project.once("2022-06-02 07:00")  # before the digest's hour: it waits in status
+    status = project.cli("status", "--config", str(project.config_path)).stdout
+    assert "未回答のある登録" in status and "電話番号" in status
     project.once("2022-06-02 12:00")
 
     first, second = project.supporter("BN-0001"), project.supporter("BN-0002")
