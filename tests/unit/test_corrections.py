@@ -4,7 +4,7 @@ it replaced."""
 
 from __future__ import annotations
 
-from builders import Office, app, codes, kinds, members, reg
+from builders import Office, app, codes, edit_of, kinds, members, reg
 
 from bansou_sync.core.model import AppStatus, Notice, SupporterDesk
 
@@ -127,3 +127,19 @@ def test_a_row_not_read_is_not_an_emptied_correction_and_nothing_is_applied_twic
     office.cycle("2022-06-05 10:00")
 
     assert len(office.a("A-000001").corrections) == 1
+
+
+def test_a_confirmed_membership_survives_an_edit_of_the_registration_response() -> None:
+    office = Office()
+    first = reg("2022-05-20 10:00", "伴走 太郎", "s1@example.com", "どちらでもない")
+    office.registrations.append(first)
+    office.cycle("2022-05-20 10:30")
+    office.desks["BN-0001"] = SupporterDesk(membership_check="会員")
+    office.cycle("2022-05-21 07:00")
+
+    office.registrations[0] = edit_of(first, "2022-05-22 09:00", phone="090-1111-2222")
+    office.cycle("2022-05-22 10:00")
+
+    (registration,) = office.state.registrations.values()
+    assert registration.membership == "会員" and registration.phone_digits == "09011112222"
+    assert len(registration.corrections) == 1
