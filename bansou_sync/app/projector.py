@@ -31,6 +31,8 @@ from bansou_sync.core.projection import (
     Cell,
     application_row,
     id_order,
+    listed,
+    listing_order,
     mail_row,
     payment_row,
     supporter_contribution,
@@ -268,22 +270,24 @@ class Projector:
             return
         rows: dict[str, tuple[Registration, int, int, Row]] = {}
         for key, reg in state.registrations.items():
-            if not reg.supporter_id:
+            if not listed(reg):  # a duplicate has a row too (issue 13 §1)
                 continue
-            count = memo.counts.get(reg.supporter_id, 0)
-            paid = memo.paid.get(reg.supporter_id, 0)
+            count = memo.counts.get(reg.supporter_id or "", 0)
+            paid = memo.paid.get(reg.supporter_id or "", 0)
             known = memo.supporter_rows.get(key)
             if known is not None and known[0] is reg and known[1:3] == (count, paid):
                 rows[key] = known
             else:
                 rows[key] = (reg, count, paid, supporter_row(reg, count, paid))
         memo.supporter_rows = rows
-        ordered = sorted(rows.items(), key=lambda r: id_order(r[1][0].supporter_id or ""))
+        order = listing_order([reg for reg, *_ in rows.values()])
+        ordered = sorted(rows.items(), key=lambda r: order[r[1][0].response_id])
         memo.supporters = [r[1][3] for r in ordered]
         memo.supporter_at = {key: i for i, (key, _) in enumerate(ordered)}
         memo.regs_of = {}
         for key, (reg, *_) in rows.items():
-            memo.regs_of.setdefault(reg.supporter_id or "", []).append(key)
+            if reg.supporter_id:
+                memo.regs_of.setdefault(reg.supporter_id, []).append(key)
 
     def _payments(self, state: State, fresh: list[str], gone: set[str], names: bool) -> None:
         memo = self._memo

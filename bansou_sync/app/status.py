@@ -156,8 +156,8 @@ def print_status(status: Status, console: Console) -> None:
     )
     _section(
         console,
-        "回答が欠けている登録 / registrations with an answer missing",
-        [(r["supporter_id"], "、".join(r["missing"])) for r in w["incomplete"]],
+        "未回答のある登録(前回のダイジェスト以降) / registrations with missing answers",
+        [(r["supporter_id"], r["missing"]) for r in w.get("incomplete", [])],
         "伴走ネットID / supporter",
         "未回答 / missing",
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bansou_sync.core import intake, registrations
+from bansou_sync.core import corrections, intake, registrations
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import check_budget
 from bansou_sync.core.calendar import stamp, to_jst
@@ -25,6 +25,7 @@ from bansou_sync.core.model import (
 )
 from bansou_sync.core.payments import apply_paid_ticks, run_holds
 from bansou_sync.core.policy import Policy
+from bansou_sync.core.projection import incomplete_item
 from bansou_sync.core.review import accept, accepted_notice, decide
 from bansou_sync.core.staff import StaffInput
 from bansou_sync.core.state import State
@@ -107,7 +108,9 @@ def _cut_problem(raw: RawResponse, record: str | None) -> str:
 BLANK_DESK = SupporterDesk()  # what every reader of desks takes a missing one for
 
 
-def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan) -> None:
+def _apply_desks(
+    staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
+) -> None:
     for supporter_id, desk in staff.desks.items():
         reg = book.by_id.get(supporter_id)
         if reg is None:
@@ -129,6 +132,35 @@ def _apply_desks(staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan)
             plan.notices += registrations.activate_if_ready(
                 reg, book, f"correction:{supporter_id}:{desk.contact_correction}"
             )
+        if desk.membership_check and desk.membership_check != old.membership_check:
+            confirmed = corrections.read_membership_check(desk.membership_check)
+            if confirmed is None:
+                plan.problems.append(
+                    corrections.membership_unread(supporter_id, desk.membership_check)
+                )
+            else:
+                current = book.by_id.get(supporter_id, reg)
+                plan.notices += corrections.confirm_membership(
+                    current, confirmed, book, policy, now
+                )
+
+
+def _apply_fixes(
+    staff: StaffInput, book: Book, policy: Policy, plan: CyclePlan, now: datetime
+) -> None:
+    """Corrections typed on 申請 rows (issue 13 §1), each acted on once."""
+    apps = book.state.applications
+    # rows read this cycle only (``staff.decisions`` has one entry per 申請 row read): a
+    # row not read, or held back as a conflict, is not an emptied correction
+    read = [no for no in staff.decisions if no in apps]
+    for app_no in sorted(no for no in read if no in staff.fixes or apps[no].correction_seen):
+        cells = staff.fixes.get(app_no, ("", "", "", ""))
+        app = apps[app_no]
+        if corrections.seen_of(cells) == app.correction_seen:
+            continue
+        notices, problems = corrections.correct_application(app, cells, book, policy, now)
+        plan.notices += notices
+        plan.problems += problems
 
 
 def _apply_decisions(
@@ -225,7 +257,7 @@ def plan_indexed(
     )
     plan = CyclePlan(state=book.state)
     plan.problems += inputs.staff.problems
-    _apply_desks(inputs.staff, book, policy, plan)
+    _apply_desks(inputs.staff, book, policy, plan, now)
 
     for raw in pending(inputs.registrations, state, now):
         key = f"registration|{raw.response_id}"
@@ -244,6 +276,8 @@ def plan_indexed(
                         "existing_id": reg.duplicate_of,
                     },
                 )
+            elif reg.missing and reg.supporter_id:
+                note(book, "incomplete", incomplete_item(reg))
         else:
             plan.notices += registrations.edit(raw, existing, book)
         book.state.seen[key] = seen_mark(raw)
@@ -252,6 +286,7 @@ def plan_indexed(
             plan.problems.append(_cut_problem(raw, kept.supporter_id if kept else None))
 
     _apply_decisions(inputs.staff, book, policy, plan, now)
+    _apply_fixes(inputs.staff, book, policy, plan, now)
 
     for raw in pending(inputs.applications, state, now):
         key = f"application|{raw.response_id}"

@@ -46,21 +46,14 @@ SECTIONS = (
     "held",
     "needs_review",
     "duplicates",
+    "incomplete",
     "problems",
     "overrides",
     "unpaid",
     "events",
 )
-# "pay_batch" (the coming batch) and "incomplete" (registrations with an answer missing)
-# are listed whenever a digest goes out but are never the reason to send one: they would
-# otherwise mail staff every day
-# the registration answers whose absence leaves a registration active (SPEC §4)
-ANSWERS = {
-    "name": "氏名",
-    "phone": "電話番号",
-    "membership": "移住連との関係",
-    "consent": "個人情報の取扱いへの同意",
-}
+# "pay_batch" (the coming batch) is listed whenever a digest goes out but is never the
+# reason to send one: it would otherwise mail staff every day
 
 
 def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
@@ -94,12 +87,10 @@ def waiting_items(book: Book, policy: Policy, now: datetime) -> dict[str, Any]:
             for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
             if r.status == RegistrationStatus.NEEDS_REVIEW
         ],
-        "incomplete": [
-            {"supporter_id": r.supporter_id, "missing": [ANSWERS.get(f, f) for f in r.missing]}
-            for r in sorted(book.state.registrations.values(), key=lambda r: r.seq)
-            if r.status == RegistrationStatus.ACTIVE and r.missing and r.supporter_id
-        ],
         "duplicates": queue.get("duplicates", []),
+        # registered since the last digest with answers missing (SPEC §4); the 伴走者
+        # tab's 未回答 column keeps showing them
+        "incomplete": queue.get("incomplete", []),
         "problems": queue.get("problems", []),
         "overrides": queue.get("overrides", []),
         "events": queue.get("events", []),

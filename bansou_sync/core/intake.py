@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
@@ -115,6 +115,7 @@ def _verdict_fields(verdict: Verdict, now: datetime, notify: bool) -> dict[str, 
         "reasons": verdict.reasons,
         "minutes": verdict.minutes,
         "honorarium": verdict.honorarium,
+        "found_reasons": verdict.found,
         "judged_at": now,
         "updated_at": now,
         "notice_event": "",
@@ -202,7 +203,13 @@ def _answer_fields(
         "outcomes": facts.outcomes,
         "nationality": nationality(_value(facts.nationality) or "", policy.nationalities),
         "narrative": facts.narrative,
+        "start_time": _clock(facts.start),
+        "end_time": _clock(facts.end),
     }
+
+
+def _clock(value: time | Problem) -> str:
+    return "" if isinstance(value, Problem) else value.strftime("%H:%M")
 
 
 def _prefecture(book: Book, facts: ApplicationFacts) -> str:
@@ -241,7 +248,12 @@ def edit(
     )
     if not changed:
         book.put_application(
-            replace(updated, minutes=verdict.minutes, honorarium=verdict.honorarium)
+            replace(
+                updated,
+                minutes=verdict.minutes,
+                honorarium=verdict.honorarium,
+                found_reasons=verdict.found,
+            )
         )
         return [], None
     revision = app.revision + 1

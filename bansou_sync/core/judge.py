@@ -8,6 +8,7 @@ returns a ``Verdict``; the cycle applies it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -27,6 +28,7 @@ class Verdict:
     reasons: tuple[Reason, ...]
     minutes: int | None
     honorarium: int | None
+    found: tuple[Reason, ...] = ()  # every reason found, deficiencies under ineligible ones
 
 
 def _required(reasons: list[Reason], field: str, value: object) -> bool:
@@ -211,11 +213,20 @@ def judge(
         reasons += occasion_reasons(facts.supporter_id, client_code, facts, book, policy)
 
     amount = honorarium(minutes, policy)
-    ineligible = [r for r in reasons if is_ineligible(r.code.partition(":")[0])]
+    return classify(reasons, minutes, amount, book, policy)
+
+
+def classify(
+    reasons: Sequence[Reason], minutes: int | None, amount: int | None, book: Book, policy: Policy
+) -> Verdict:
+    """SPEC §2's outcome from every reason found: ineligible codes win, then deficiencies,
+    then the budget (P8). A staff correction re-judges through this too (core/corrections)."""
+    found = ordered(reasons)
+    ineligible = [r for r in found if is_ineligible(r.code.partition(":")[0])]
     if ineligible:
-        return Verdict(AppStatus.INELIGIBLE, ordered(ineligible), minutes, amount)
-    if reasons:
-        return Verdict(AppStatus.DEFICIENT, ordered(reasons), minutes, amount)
+        return Verdict(AppStatus.INELIGIBLE, ordered(ineligible), minutes, amount, found)
+    if found:
+        return Verdict(AppStatus.DEFICIENT, found, minutes, amount, found)
     if budget_closed(amount, book, policy):
-        return Verdict(AppStatus.INELIGIBLE, (Reason("budget_closed"),), minutes, amount)
-    return Verdict(AppStatus.PENDING_REVIEW, (), minutes, amount)
+        return Verdict(AppStatus.INELIGIBLE, (Reason("budget_closed"),), minutes, amount, found)
+    return Verdict(AppStatus.PENDING_REVIEW, (), minutes, amount, found)

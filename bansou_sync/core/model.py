@@ -146,6 +146,18 @@ class Reason:
     detail: str = ""  # e.g. the deadline date for late_submission, the memo for returned
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A correction staff made in the status sheet (issue 13 §1), kept with the value it
+    replaced: ``field`` is the column's name, ``at`` the cycle that first read it."""
+
+    field: str
+    previous: str
+    value: str
+    reason: str
+    at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     """A 伴走ネット登録 response as the ledger keeps it (answers already normalised)."""
@@ -172,6 +184,8 @@ class Registration:
     duplicate_of: str | None = None  # the existing ID a duplicate points to
     released_from: str | None = None  # ID this was a duplicate of before 重複解除
     confirmed: bool = False  # registration_confirmed planned
+    email_typed: str = ""  # the address as typed in the form (staff see a typo to fix it)
+    corrections: tuple[Correction, ...] = ()  # staff corrections, oldest first
 
 
 @dataclass(frozen=True)
@@ -185,6 +199,7 @@ class SupporterDesk:
     contact_correction: str | None = None  # 連絡先訂正, normalised email
     release_duplicates: bool = False  # 重複解除
     note: str = ""  # メモ
+    membership_check: str = ""  # 会員区分(確認): 会員 / 会員の紹介 / 非会員, as typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +244,16 @@ class Application:
     outcomes: tuple[str, ...] = ()
     nationality: str = ""  # normalised, for the anonymised counts only
     prefecture: str = ""  # the supporter's 活動地域 at judgement, for counts only
-    # 支援の内容, kept only to be reduced to categories by the keyword map (core/narrative);
-    # never published, logged or shown in a repr
+    # 支援の内容: reduced to categories by the keyword map (core/narrative) for the counts;
+    # shown to staff on the 申請 tab (staff-only), never published, logged or in a repr
     narrative: str = field(default="", repr=False)
+    start_time: str = ""  # 開始時刻 HH:MM as read ("" when missing or unreadable)
+    end_time: str = ""  # 終了時刻 HH:MM as read
+    # every reason the judgement found, before ineligible codes hid the deficiencies:
+    # a staff correction re-judges from these (issue 13 §1)
+    found_reasons: tuple[Reason, ...] = ()
+    corrections: tuple[Correction, ...] = ()  # staff corrections, oldest first
+    correction_seen: str = ""  # the correction cells last read (a correction acts once)
 
     @property
     def reply_clock(self) -> datetime | None:

@@ -18,11 +18,25 @@ from bansou_sync.core.model import (
     AppStatus,
     Reason,
     Registration,
+    RegistrationStatus,
 )
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.reasons import cell
 from bansou_sync.core.state import State
-from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS, SYNC, TabLayout
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    DUPLICATE_OF,
+    EMAIL_TYPED,
+    MAILS,
+    MISSING,
+    PAYMENTS,
+    RESUBMISSION_OF,
+    REVIEW_WHY,
+    SUPPORTERS,
+    SYNC,
+    TabLayout,
+    duplicate_row_key,
+)
 
 Cell = str | int
 MAIL_STATES = {
@@ -74,11 +88,44 @@ def supporter_rows(state: State) -> list[list[Cell]]:
         sid, count, yen = supporter_contribution(app)
         counts[sid] += count
         paid[sid] += yen
-    regs = [r for r in state.registrations.values() if r.supporter_id]
+    regs = [r for r in state.registrations.values() if listed(r)]
+    order = listing_order(regs)
     return [
         supporter_row(reg, counts[reg.supporter_id or ""], paid[reg.supporter_id or ""])
-        for reg in sorted(regs, key=lambda r: id_order(r.supporter_id or ""))
+        for reg in sorted(regs, key=lambda r: order[r.response_id])
     ]
+
+
+ListingKey = tuple[tuple[int, str], int]
+
+
+def listing_order(regs: Sequence[Registration]) -> dict[str, ListingKey]:
+    """The 伴走者 rows' order by response: by ID, each duplicate after the last ID issued
+    before it arrived. A row is only ever added after the rows already there, so the
+    Google sheet (which appends new keys) and the CSV tab keep the same order."""
+    keys: dict[str, ListingKey] = {}
+    latest = (0, "")
+    for reg in sorted(regs, key=lambda r: r.seq):
+        if reg.supporter_id:
+            keys[reg.response_id] = (id_order(reg.supporter_id), 0)
+            if reg.released_from is None:
+                latest = max(latest, id_order(reg.supporter_id))
+        else:
+            keys[reg.response_id] = (latest, reg.seq)
+    return keys
+
+
+def listed(reg: Registration) -> bool:
+    """Whether a registration has a 伴走者 row: one with an ID, and a duplicate (issue 13
+    §1: staff see it beside the registration it repeats, not only in the digest)."""
+    return bool(reg.supporter_id or reg.duplicate_of)
+
+
+def row_key(reg: Registration) -> str:
+    """The 伴走ネットID cell of a registration's row (``listed`` ones only)."""
+    if reg.supporter_id:
+        return reg.supporter_id
+    return duplicate_row_key(reg.duplicate_of or "", reg.seq)
 
 
 def id_order(key: str) -> tuple[int, str]:
@@ -98,7 +145,7 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
     return _row(
         SUPPORTERS,
         {
-            "伴走ネットID": reg.supporter_id or "",
+            "伴走ネットID": row_key(reg),
             "登録日時": stamp(reg.submitted_at),
             "氏名": reg.name,
             "メールアドレス": reg.email or "",
@@ -109,8 +156,42 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
             "状態コード": reg.status.value,
             "申請件数": count,
             "謝金累計": paid,
+            REVIEW_WHY: review_why(reg),
+            EMAIL_TYPED: reg.email_typed,
+            DUPLICATE_OF: reg.duplicate_of or "",
+            MISSING: missing_cell(reg),
         },
     )
+
+
+# the registration form's questions (SPEC §3) by the field names of Registration.missing
+MISSING_LABELS = {
+    "name": "氏名",
+    "phone": "電話番号",
+    "membership": "移住連との関係",
+    "consent": "個人情報の取扱いへの同意",
+}
+
+
+def missing_cell(reg: Registration) -> str:
+    """The answers a registration left blank (SPEC §4: listed for staff), in form order."""
+    return "・".join(MISSING_LABELS.get(f, f) for f in reg.missing)
+
+
+def incomplete_item(reg: Registration) -> dict[str, str]:
+    """A registration with answers missing, as the staff digest lists it."""
+    return {"supporter_id": reg.supporter_id or "", "missing": missing_cell(reg)}
+
+
+def review_why(reg: Registration) -> str:
+    """Why a 要確認 row waits for staff, in staff's words (SPEC §4: no usable email)."""
+    if reg.status != RegistrationStatus.NEEDS_REVIEW:
+        return ""
+    if not reg.email_typed:
+        told = "メールアドレスの回答がありません"
+    else:
+        told = "入力されたメールアドレスが宛先として使えません(入力されたメールアドレス欄を参照)"
+    return f"{told}。連絡先訂正に正しいアドレスを入力すると、登録確認メールが送られます"
 
 
 def application_rows(state: State, policy: Policy) -> list[list[Cell]]:
@@ -149,6 +230,13 @@ def application_row(app: Application, policy: Policy) -> list[Cell]:
             "謝金額": amount,
             "支払予定日": day(app.pay_date) if pays else "",
             "最終更新": stamp(app.updated_at),
+            "開始時刻": app.start_time,
+            "終了時刻": app.end_time,
+            "相談内容": "、".join(app.topics),
+            "同行先": "、".join(app.destinations),
+            "つながった公的支援": "、".join(app.outcomes),
+            "支援の内容": app.narrative,
+            RESUBMISSION_OF: app.resubmission_of or "",
         },
     )
 

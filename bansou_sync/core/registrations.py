@@ -63,6 +63,7 @@ def read_registration(raw: RawResponse, seq: int) -> Registration:
         wants_course=n.clean_text(raw.text("wants_course")),
         consent=consent,
         missing=missing,
+        email_typed=raw.text("email").strip(),
     )
 
 
@@ -163,7 +164,10 @@ def edit(raw: RawResponse, old: Registration, book: Book) -> list[Notice]:
         duplicate_of=old.duplicate_of,
         released_from=old.released_from,
         confirmed=old.confirmed,
+        corrections=old.corrections,
     )
+    if old.corrections:  # staff confirmed the membership (core/corrections): it stays
+        reg = replace(reg, membership=old.membership, referrer=old.referrer)
     if reg.status == RegistrationStatus.NEEDS_REVIEW and reg.email:
         reg = replace(reg, status=RegistrationStatus.ACTIVE)
     book.put_registration(reg)

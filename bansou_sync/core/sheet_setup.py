@@ -19,14 +19,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bansou_sync.core import sheet_style as style
+from bansou_sync.core.sheet_layout import plan_colours, plan_layout, range_key
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 
 GET_FIELDS = (
-    "properties(title),sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "properties(title),sheets(properties(sheetId,title,index,gridProperties(rowCount,"
+    "columnCount,frozenRowCount,frozenColumnCount)),"
     "protectedRanges(protectedRangeId,range,description,warningOnly,editors),"
-    "conditionalFormats(ranges,booleanRule),"
-    "data(startRow,startColumn,rowData(values(formattedValue,dataValidation,"
-    "userEnteredFormat/textFormat/bold))))"
+    "conditionalFormats(ranges,booleanRule),columnGroups(range,depth,collapsed),"
+    "data(startRow,startColumn,columnMetadata(pixelSize),rowData(values(formattedValue,"
+    "dataValidation,userEnteredFormat/textFormat/bold,userEnteredFormat/wrapStrategy))))"
 )
 SPARE_TITLES = ("Sheet1", "シート1")  # a new spreadsheet's first tab, reused when empty
 SET_UP = "見出し・固定・太字・保護・入力規則・色分けを設定しました / set the tab up"
@@ -63,14 +65,23 @@ class Tab:
     cells: Mapping[tuple[int, int], Mapping[str, Any]] = field(default_factory=dict)
     protected: tuple[Mapping[str, Any], ...] = ()
     formats: tuple[Mapping[str, Any], ...] = ()
+    frozen_columns: int = 0
+    widths: Mapping[int, int] = field(default_factory=dict)  # column → pixelSize
+    groups: tuple[
+        tuple[int, int, int, bool], ...
+    ] = ()  # column groups: start, end, depth, collapsed
 
     @classmethod
     def from_json(cls, sheet: Mapping[str, Any]) -> Tab:
         props = sheet.get("properties") or {}
         grid = props.get("gridProperties") or {}
         cells: dict[tuple[int, int], Mapping[str, Any]] = {}
+        widths: dict[int, int] = {}
         for data in sheet.get("data") or []:
             top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
+            for c, meta in enumerate(data.get("columnMetadata") or []):
+                if "pixelSize" in (meta or {}):
+                    widths[left + c] = int(meta["pixelSize"])
             for r, row in enumerate(data.get("rowData") or []):
                 for c, cell in enumerate(row.get("values") or []):
                     if cell:
@@ -84,6 +95,18 @@ class Tab:
             cells=cells,
             protected=tuple(sheet.get("protectedRanges") or ()),
             formats=tuple(sheet.get("conditionalFormats") or ()),
+            frozen_columns=int(grid.get("frozenColumnCount", 0)),
+            widths=widths,
+            groups=tuple(
+                (
+                    int(g["range"].get("startIndex", 0)),
+                    int(g["range"].get("endIndex", 0)),
+                    int(g.get("depth", 1)),
+                    bool(g.get("collapsed")),
+                )
+                for g in sheet.get("columnGroups") or ()
+                if (g.get("range") or {}).get("dimension") == "COLUMNS"
+            ),
         )
 
     def text(self, row: int, col: int) -> str:
@@ -219,10 +242,13 @@ def _plan_tab(
             }
         )
         lines.append(f"{name}: 見出し行を太字にしました / made the header row bold")
-    for plan in (_protections, _validations, _colours):
+    for plan in (_protections, _validations, plan_colours):
         more, said = plan(layout, tab, editors)
         requests += more
         lines += said
+    more, said = plan_layout(layout, tab)
+    requests += more
+    lines += [] if new else said
     return requests, write, lines
 
 
@@ -243,16 +269,6 @@ def _bold(cell: Mapping[str, Any] | None) -> bool:
     return bool((fmt.get("textFormat") or {}).get("bold"))
 
 
-def _range_key(grid_range: Mapping[str, Any]) -> tuple[int, int, Any, int, Any]:
-    return (
-        int(grid_range.get("sheetId", 0)),
-        int(grid_range.get("startRowIndex", 0)),
-        grid_range.get("endRowIndex"),
-        int(grid_range.get("startColumnIndex", 0)),
-        grid_range.get("endColumnIndex"),
-    )
-
-
 def _protections(
     layout: TabLayout, tab: Tab, editors: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -267,7 +283,7 @@ def _protections(
             (
                 p
                 for p in ours
-                if id(p) not in kept and _range_key(p.get("range") or {}) == _range_key(grid_range)
+                if id(p) not in kept and range_key(p.get("range") or {}) == range_key(grid_range)
             ),
             None,
         )
@@ -368,36 +384,6 @@ def row_rules(
         rect = style.Rect(start, end, column, column + 1).grid_range(sheet_id)
         requests.append({"setDataValidation": {"range": rect, "rule": rule}})
     return requests
-
-
-def _colour_key(rule: Mapping[str, Any]) -> tuple[Any, ...]:
-    boolean = rule.get("booleanRule") or {}
-    values = (boolean.get("condition") or {}).get("values") or [{}]
-    colour = (boolean.get("format") or {}).get("backgroundColor") or {}
-    ranges = tuple(_range_key(r)[:2] + _range_key(r)[3:] for r in rule.get("ranges") or [])
-    rgb = tuple(round(float(colour.get(c, 0)), 2) for c in ("red", "green", "blue"))
-    return ranges, values[0].get("userEnteredValue"), rgb
-
-
-def _colours(
-    layout: TabLayout, tab: Tab, editors: Sequence[str]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    wanted = style.colour_rules(layout, tab.sheet_id)
-    formulas = {_colour_key(rule)[1] for rule in wanted}
-    ours = [
-        (index, rule) for index, rule in enumerate(tab.formats) if _colour_key(rule)[1] in formulas
-    ]
-    if [_colour_key(r) for _, r in ours] == [_colour_key(r) for r in wanted]:
-        return [], []
-    requests: list[dict[str, Any]] = [
-        {"deleteConditionalFormatRule": {"sheetId": tab.sheet_id, "index": index}}
-        for index, _ in reversed(ours)
-    ]
-    requests += [
-        {"addConditionalFormatRule": {"rule": rule, "index": index}}
-        for index, rule in enumerate(wanted)
-    ]
-    return requests, [f"{layout.name}: 状態による色分けを設定しました / coloured rows by status"]
 
 
 def layout_problems(titles: Sequence[str], headers: Mapping[str, Sequence[Any]]) -> list[str]:

@@ -21,7 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bansou_sync.core.tabs import APPLICATIONS, DECISIONS, PAYMENTS, SUPPORTERS, TabLayout
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    DECISIONS,
+    MEMBERSHIP_CHECK,
+    MEMBERSHIP_CHOICES,
+    PAYMENTS,
+    SUPPORTERS,
+    TabLayout,
+)
 
 MARK = "bansou-sync"  # protected ranges whose description starts with this are ours
 PROTECTION_NOTE = f"{MARK}: 自動で書き込む列です。編集しないでください / written by bansou-sync"
@@ -45,6 +53,9 @@ def one_of(values: tuple[str, ...], message: str) -> dict[str, Any]:
 
 CHECKBOX: dict[str, Any] = {"condition": {"type": "BOOLEAN"}, "strict": True}
 DECISION = one_of(DECISIONS, "承認 / 差戻し / 却下 から選んでください")
+MEMBERSHIP = one_of(
+    MEMBERSHIP_CHOICES, "確認した会員区分を選んでください(会員 / 会員の紹介 / 非会員)"
+)
 GRANT = one_of(("承認", "却下"), "承認 / 却下 から選んでください")  # 緊急支援 決定 (core.emergency)
 A_DATE: dict[str, Any] = {
     "condition": {"type": "DATE_IS_VALID"},
@@ -95,6 +106,8 @@ def validations(layout: TabLayout) -> dict[int, dict[str, Any]]:
             rules[column] = CHECKBOX
         elif header == "審査":
             rules[column] = DECISION
+        elif header == MEMBERSHIP_CHECK:
+            rules[column] = MEMBERSHIP
         elif header == "決定":
             rules[column] = GRANT
         elif header == "覚書発送日":

@@ -8,7 +8,16 @@ from typing import Any
 
 from bansou_sync.core import normalize as n
 from bansou_sync.core.model import Problem, SupporterDesk
-from bansou_sync.core.tabs import APPLICATIONS, PAYMENTS, SUPPORTERS, VOLUNTEER_REASON
+from bansou_sync.core.tabs import (
+    APP_FIXES,
+    APPLICATIONS,
+    FIX_REASON,
+    MEMBERSHIP_CHECK,
+    PAYMENTS,
+    SUPPORTERS,
+    VOLUNTEER_REASON,
+    is_duplicate_row,
+)
 from bansou_sync.core.untrusted import one_line
 
 Rows = Sequence[Mapping[str, str]]
@@ -25,6 +34,8 @@ class StaffInput:
     # value stays for those (issue 10 §4)
     unread: dict[str, frozenset[str]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)  # 申請番号 → 却下理由(伴走者へ)
+    # 申請番号 → (開始時刻(訂正), 終了時刻(訂正), 謝金額(訂正), 訂正理由), for rows with any
+    fixes: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,30 @@ def unread_tick(tab: str, key: str, column: str, raw: str | None) -> str:
     )
 
 
+def duplicate_row_typed(key: str, typed: Sequence[str]) -> str:
+    return (
+        f"伴走者 {key}: 重複登録の行に記入された「{'・'.join(typed)}」は反映していません。"
+        f"重複解除は元のIDの行に、別の方の登録ならその行の重複解除にチェックしてください"
+        f" / what was typed on a duplicate registration's row ({', '.join(typed)}) is not"
+        f" applied: use the original ID's row"
+    )
+
+
 def desk_of(row: Mapping[str, str]) -> Found | None:
     """One 伴走者 row's staff columns: (ID, (desk, problems, unread tick fields)); None
     for a row without an ID."""
     supporter_id = row.get("伴走ネットID", "").strip()
     if not supporter_id:
         return None
+    if is_duplicate_row(supporter_id):
+        # a duplicate's row is for reading (issue 13 §1): what staff type there is not
+        # applied, and 同期 says where it belongs
+        typed = SUPPORTERS.staff_filled(row)
+        return (
+            (supporter_id, (None, (duplicate_row_typed(supporter_id, typed),), frozenset()))
+            if typed
+            else None
+        )
     problems: list[str] = []
     correction = n.read_email(row.get("連絡先訂正", ""))
     if isinstance(correction, Problem):
@@ -87,6 +116,7 @@ def desk_of(row: Mapping[str, str]) -> Found | None:
         course=row.get("講座受講", "").strip(),
         contact_correction=correction_value,
         note=row.get("メモ", ""),
+        membership_check=row.get(MEMBERSHIP_CHECK, "").strip(),
         memo_received=ticks["memo_received"],
         account_received=ticks["account_received"],
         release_duplicates=ticks["release_duplicates"],
@@ -99,7 +129,13 @@ def decision_of(row: Mapping[str, str]) -> Found | None:
     app_no = row.get("申請番号", "").strip()
     if not app_no:
         return None
-    return app_no, (row.get("審査", ""), row.get("審査メモ", ""), row.get(VOLUNTEER_REASON, ""))
+    fixes = tuple(row.get(h, "") for h in (*APP_FIXES, FIX_REASON))
+    return app_no, (
+        row.get("審査", ""),
+        row.get("審査メモ", ""),
+        row.get(VOLUNTEER_REASON, ""),
+        fixes,
+    )
 
 
 def paid_of(row: Mapping[str, str]) -> Found | None:
@@ -137,12 +173,15 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
     paid = by_tab.get(PAYMENTS.name, {})
     decisions: dict[str, tuple[str, str]] = {}
     reasons: dict[str, str] = {}
-    for app_no, (cell, memo, reason) in by_tab.get(APPLICATIONS.name, {}).items():
+    fixes: dict[str, tuple[str, str, str, str]] = {}
+    for app_no, (cell, memo, reason, fix) in by_tab.get(APPLICATIONS.name, {}).items():
         decisions[app_no] = (cell, memo)
         if reason.strip():
             reasons[app_no] = reason.strip()
+        if any(c.strip() for c in fix):
+            fixes[app_no] = fix
     return StaffInput(
-        {supporter_id: desk for supporter_id, (desk, _, _) in desks.items()},
+        {supporter_id: desk for supporter_id, (desk, _, _) in desks.items() if desk is not None},
         decisions,
         {key: tick for key, (tick, _) in paid.items() if tick is not None},
         (
@@ -151,6 +190,7 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
         ),
         {supporter_id: unread for supporter_id, (_, _, unread) in desks.items() if unread},
         reasons,
+        fixes,
     )
 
 

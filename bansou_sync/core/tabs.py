@@ -8,6 +8,38 @@ from dataclasses import dataclass
 # staff: the reason a 却下 email gives the volunteer (審査メモ stays internal, never sent)
 VOLUNTEER_REASON = "却下理由(伴走者へ)"
 
+# 申請: what staff judge by (SPEC §5 "Added columns", issue 13 §1), the form's own titles
+JUDGED_BY = ("開始時刻", "終了時刻", "相談内容", "同行先", "つながった公的支援", "支援の内容")
+RESUBMISSION_OF = "元申請番号"
+# 申請, staff: corrections of what the volunteer sent by email, applied only with a reason
+START_FIX, END_FIX, AMOUNT_FIX, FIX_REASON = (
+    "開始時刻(訂正)",
+    "終了時刻(訂正)",
+    "謝金額(訂正)",
+    "訂正理由",
+)
+APP_FIXES = (START_FIX, END_FIX, AMOUNT_FIX)
+
+# 伴走者: why a row needs staff, the address as typed, the ID a duplicate repeats, the
+# answers missing (SPEC §4), and staff's confirmation of the membership (issue 13 §1)
+REVIEW_WHY = "要確認の理由"
+EMAIL_TYPED = "入力されたメールアドレス"
+DUPLICATE_OF = "重複元ID"
+MISSING = "未回答"
+MEMBERSHIP_CHECK = "会員区分(確認)"
+MEMBERSHIP_CHOICES = ("会員", "会員の紹介", "非会員")
+DUPLICATE_MARK = "(重複"  # a duplicate registration's row key: ``BN-0003(重複57)``
+
+
+def duplicate_row_key(original_id: str, seq: int) -> str:
+    """The 伴走ネットID cell of a duplicate registration's row (P7: it owns no ID): the ID
+    it repeats and its order of arrival, so it sorts beside the original and stays put."""
+    return f"{original_id}{DUPLICATE_MARK}{seq})"
+
+
+def is_duplicate_row(key: str) -> bool:
+    return DUPLICATE_MARK in key
+
 
 @dataclass(frozen=True)
 class TabLayout:
@@ -47,9 +79,24 @@ SUPPORTERS = TabLayout(
         "連絡先訂正",
         "重複解除",
         "メモ",
+        # added after SPEC §5's columns (issue 13 §1)
+        REVIEW_WHY,
+        EMAIL_TYPED,
+        DUPLICATE_OF,
+        MISSING,
+        MEMBERSHIP_CHECK,
     ),
     key=("伴走ネットID",),
-    staff=("覚書発送日", "覚書受領", "口座届出受領", "講座受講", "連絡先訂正", "重複解除", "メモ"),
+    staff=(
+        "覚書発送日",
+        "覚書受領",
+        "口座届出受領",
+        "講座受講",
+        "連絡先訂正",
+        "重複解除",
+        "メモ",
+        MEMBERSHIP_CHECK,
+    ),
     checkboxes=("覚書受領", "口座届出受領", "重複解除"),
 )
 
@@ -76,9 +123,13 @@ APPLICATIONS = TabLayout(
         "最終更新",
         # added after SPEC §5's columns (SPEC §5 "Added columns")
         VOLUNTEER_REASON,
+        *JUDGED_BY,
+        RESUBMISSION_OF,
+        *APP_FIXES,
+        FIX_REASON,
     ),
     key=("申請番号",),
-    staff=("審査", "審査メモ", VOLUNTEER_REASON),
+    staff=("審査", "審査メモ", VOLUNTEER_REASON, *APP_FIXES, FIX_REASON),
 )
 
 PAYMENTS = TabLayout(

@@ -115,6 +115,8 @@ def _sheet_json(
         entry["protectedRanges"] = copy.deepcopy(sheet.protected_ranges)
     if sheet.basic_filter:
         entry["basicFilter"] = copy.deepcopy(sheet.basic_filter)
+    if sheet.column_groups:
+        entry["columnGroups"] = copy.deepcopy(sheet.column_groups)
     tab_level = [
         copy.deepcopy(m)
         for m in book.developer_metadata

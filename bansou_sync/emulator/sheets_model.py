@@ -67,6 +67,7 @@ class Sheet:
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
     dimension_properties: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    column_groups: list[dict[str, Any]] = field(default_factory=list)  # DimensionGroup JSON
     _rows: list[dict[int, Cell] | None] = field(default_factory=list, repr=False)
     # the transaction (see ``begin``): ids of the row dicts this transaction made (their
     # cells are its own), the dicts themselves (so an id is not reused), the saved state
@@ -289,6 +290,7 @@ class Sheet:
             copy.deepcopy(self.conditional_formats),
             copy.deepcopy(self.basic_filter),
             copy.deepcopy(self.dimension_properties),
+            copy.deepcopy(self.column_groups),
         )
         self._fresh = set()
         self._made = []
@@ -305,6 +307,7 @@ class Sheet:
                 self.conditional_formats,
                 self.basic_filter,
                 self.dimension_properties,
+                self.column_groups,
             ) = self._saved
         self.commit()
 

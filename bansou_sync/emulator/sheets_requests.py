@@ -444,6 +444,39 @@ def update_dimension_properties(spreadsheet: Spreadsheet, body: dict[str, Any]) 
     return {}
 
 
+def _group_span(dimension_range: dict[str, Any]) -> tuple[int, int]:
+    return int(dimension_range.get("startIndex", 0)), int(dimension_range["endIndex"])
+
+
+def add_dimension_group(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
+    """A column group (depth 1, expanded), as Google adds one; rows are not modelled.
+    Google refuses a group that already exists."""
+    dimension_range = body.get("range") or {}
+    sheet = grid_sheet(spreadsheet, dimension_range.get("sheetId"))
+    if dimension_range.get("dimension") != "COLUMNS":
+        raise RequestRefused("Only column groups are modelled by the emulator.")
+    span = _group_span(dimension_range)
+    if any(_group_span(g["range"]) == span for g in sheet.column_groups):
+        raise RequestRefused("Cannot add a group that already exists.")
+    group = {"range": copy.deepcopy(dimension_range), "depth": 1, "collapsed": False}
+    sheet.column_groups.append(group)
+    sheet.column_groups.sort(key=lambda g: _group_span(g["range"]))
+    return {"addDimensionGroup": {"dimensionGroups": copy.deepcopy(sheet.column_groups)}}
+
+
+def update_dimension_group(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
+    """Collapse or expand a group found by its range and depth."""
+    wanted = body.get("dimensionGroup") or {}
+    dimension_range = wanted.get("range") or {}
+    sheet = grid_sheet(spreadsheet, dimension_range.get("sheetId"))
+    span = _group_span(dimension_range)
+    for group in sheet.column_groups:
+        if _group_span(group["range"]) == span and group["depth"] == wanted.get("depth"):
+            copy_masked(group, wanted, body.get("fields") or "*")
+            return {}
+    raise RequestRefused("No grouping with that range and depth exists.")
+
+
 def set_basic_filter(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
     basic_filter = copy.deepcopy(body.get("filter") or {})
     sheet = grid_sheet(spreadsheet, (basic_filter.get("range") or {}).get("sheetId"))
@@ -532,6 +565,8 @@ REQUESTS: dict[str, Callable[[Spreadsheet, dict[str, Any]], Reply]] = {
     "appendDimension": append_dimension,
     "updateDimensionProperties": update_dimension_properties,
     "setBasicFilter": set_basic_filter,
+    "addDimensionGroup": add_dimension_group,
+    "updateDimensionGroup": update_dimension_group,
     "clearBasicFilter": clear_basic_filter,
     "createDeveloperMetadata": create_developer_metadata,
     "deleteDeveloperMetadata": delete_developer_metadata,

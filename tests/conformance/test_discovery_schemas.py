@@ -161,6 +161,43 @@ def _sheets_calls() -> list[Call]:
                     }
                 },
                 {
+                    "addDimensionGroup": {
+                        "range": {
+                            "sheetId": 0,
+                            "dimension": "COLUMNS",
+                            "startIndex": 1,
+                            "endIndex": 2,
+                        }
+                    }
+                },
+                {
+                    "updateDimensionGroup": {
+                        "dimensionGroup": {
+                            "range": {
+                                "sheetId": 0,
+                                "dimension": "COLUMNS",
+                                "startIndex": 1,
+                                "endIndex": 2,
+                            },
+                            "depth": 1,
+                            "collapsed": True,
+                        },
+                        "fields": "collapsed",
+                    }
+                },
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": 0,
+                            "dimension": "COLUMNS",
+                            "startIndex": 3,
+                            "endIndex": 4,
+                        },
+                        "properties": {"pixelSize": 220},
+                        "fields": "pixelSize",
+                    }
+                },
+                {
                     "sortRange": {
                         "range": {"sheetId": 0, "startRowIndex": 1},
                         "sortSpecs": [{"dimensionIndex": 0, "sortOrder": "DESCENDING"}],

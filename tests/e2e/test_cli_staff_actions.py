@@ -80,7 +80,11 @@ def test_undoing_a_duplicate_gives_the_second_person_an_id_of_their_own(project:
         ]
     )
     project.once("2022-06-03 12:00")
-    assert [r["伴走ネットID"] for r in project.tab("伴走者")] == ["BN-0001"]
+    # the duplicate owns no ID; its row points to the original (issue 13 §1)
+    assert [(r["伴走ネットID"], r["重複元ID"]) for r in project.tab("伴走者")] == [
+        ("BN-0001", ""),
+        ("BN-0001(重複2)", "BN-0001"),
+    ]
     assert kinds(project.new_volunteer_emails()) == [
         "registration_confirmed",
         "registration_duplicate",

@@ -155,13 +155,21 @@ class Office:
     desks: dict[str, SupporterDesk] = field(default_factory=dict)
     decisions: dict[str, tuple[str, str]] = field(default_factory=dict)
     paid: dict[str, bool] = field(default_factory=dict)
+    # 申請番号 → (開始時刻(訂正), 終了時刻(訂正), 謝金額(訂正), 訂正理由)
+    fixes: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
     def cycle(self, now: str | datetime) -> CyclePlan:
         inputs = CycleInput(
             now=at(now),
             registrations=list(self.registrations),
             applications=list(self.applications),
-            staff=StaffInput(dict(self.desks), dict(self.decisions), dict(self.paid)),
+            staff=StaffInput(
+                dict(self.desks),
+                # every 申請 row read has a decision entry, blank when nothing is typed
+                {**{no: ("", "") for no in self.fixes}, **self.decisions},
+                dict(self.paid),
+                fixes=dict(self.fixes),
+            ),
             client_key=KEY,
         )
         plan = plan_cycle(self.state, inputs, self.policy)

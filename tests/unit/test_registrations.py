@@ -9,6 +9,7 @@ from builders import Office, kinds, member, reg
 from bansou_sync.core.model import RegistrationStatus, SupporterDesk
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import supporter_rows
+from bansou_sync.core.tabs import SUPPORTERS
 
 
 def test_registrations_get_ids_in_submission_order_and_a_confirmation() -> None:
@@ -46,7 +47,11 @@ def test_same_email_in_another_case_with_spaces_is_a_duplicate_and_gets_the_old_
         ("taro@example.com",),
         "BN-0001",
     )
-    assert [r[0] for r in supporter_rows(office.state)] == ["BN-0001"]
+    # no ID of its own: its row points to the original (issue 13 §1)
+    rows = supporter_rows(office.state)
+    assert [r[0] for r in rows] == ["BN-0001", "BN-0001(重複2)"]
+    duplicate = dict(zip(SUPPORTERS.headers, rows[1], strict=True))
+    assert (duplicate["状態"], duplicate["重複元ID"]) == ("重複", "BN-0001")
 
 
 def test_same_name_and_phone_is_a_duplicate_mailed_to_the_earlier_address() -> None:

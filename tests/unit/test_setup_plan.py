@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, TITLES_BY_FORM
+from bansou_sync.core import sheet_layout
 from bansou_sync.core import sheet_style as style
 from bansou_sync.core.form_questions import (
     Question,
@@ -38,6 +39,9 @@ def set_up_book(data_rows: int = 0) -> dict[str, Any]:
             cells: list[dict[str, Any]] = [{} for _ in layout.headers]
             for column, rule in rules.items():
                 cells[column] = {"dataValidation": rule}
+            for column, header in enumerate(layout.headers):
+                if header in sheet_layout.WRAPPED:
+                    cells[column] = {**cells[column], "userEnteredFormat": {"wrapStrategy": "WRAP"}}
             if r <= data_rows:
                 cells[0] = {**cells[0], "formattedValue": f"key-{r}"}
             rows.append({"values": cells})
@@ -56,11 +60,37 @@ def set_up_book(data_rows: int = 0) -> dict[str, Any]:
                     "sheetId": sheet_id,
                     "title": layout.name,
                     "index": sheet_id,
-                    "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1},
+                    "gridProperties": {
+                        "rowCount": 1000,
+                        "columnCount": max(26, len(layout.headers)),
+                        "frozenRowCount": 1,
+                        "frozenColumnCount": sheet_layout.FROZEN_COLUMNS.get(layout.name, 0),
+                    },
                 },
                 "protectedRanges": protected,
                 "conditionalFormats": style.colour_rules(layout, sheet_id),
-                "data": [{"rowData": rows}],
+                "data": [
+                    {
+                        "rowData": rows,
+                        "columnMetadata": [
+                            {"pixelSize": sheet_layout.width_of(h)} for h in layout.headers
+                        ],
+                    }
+                ],
+                "columnGroups": [
+                    {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": layout.headers.index(h),
+                            "endIndex": layout.headers.index(h) + 1,
+                        },
+                        "depth": 1,
+                        "collapsed": True,
+                    }
+                    for h in sheet_layout.TECHNICAL
+                    if h in layout.headers
+                ],
             }
         )
     return {"sheets": sheets}
@@ -168,9 +198,10 @@ def test_tabs_in_the_wrong_order_are_moved_not_recreated() -> None:
 
 def test_protection_covers_the_header_row_and_each_run_of_daemon_columns() -> None:
     assert style.protected_rects(APPLICATIONS) == [
-        style.Rect(0, 1, 0, 19),
+        style.Rect(0, 1, 0, 30),
         style.Rect(1, None, 0, 15),  # 審査, 審査メモ: staff
         style.Rect(1, None, 17, 18),  # 却下理由(伴走者へ) after 最終更新: staff
+        style.Rect(1, None, 19, 26),  # what staff judge by, 元申請番号; then the corrections
     ]
     assert style.protected_rects(ALL_TABS[3]) == [style.Rect(0, None, 0, 6)]
 
@@ -236,3 +267,49 @@ def test_the_suggested_mapping_is_valid_yaml_with_unknown_questions_commented() 
     assert block["mapping"]["application"] == {"supporter_id": "0012"}
     assert '# ?: "ab"  # 感想' in text
     assert "# email: <questionId>" in text
+
+
+def test_init_sheet_freezes_the_key_column_and_collapses_the_technical_columns() -> None:
+    book = set_up_book(data_rows=3)
+    applications = book["sheets"][1]
+    applications["columnGroups"] = []
+    applications["properties"]["gridProperties"]["frozenColumnCount"] = 0
+
+    plan = plan_setup(book, EDITORS)
+
+    frozen, *groups = plan.requests
+    assert frozen["updateSheetProperties"]["properties"]["gridProperties"] == {
+        "frozenColumnCount": 1
+    }
+    assert [next(iter(r)) for r in groups] == ["addDimensionGroup", "updateDimensionGroup"] * 2
+    spans = [r["addDimensionGroup"]["range"]["startIndex"] for r in groups[::2]]
+    assert [APPLICATIONS.headers[i] for i in spans] == ["回答ID", "状態コード"]
+    assert all(r["updateDimensionGroup"]["dimensionGroup"]["collapsed"] for r in groups[1::2])
+    assert "申請: 申請番号 の列を固定しました / froze the key column" in plan.lines
+
+
+def test_long_japanese_text_columns_wrap_and_get_their_width() -> None:
+    book = set_up_book()
+    applications = book["sheets"][1]
+    del applications["data"][0]["columnMetadata"]
+    for row in applications["data"][0]["rowData"][1:]:
+        row["values"] = [
+            {k: v for k, v in c.items() if k != "userEnteredFormat"} for c in row["values"]
+        ]
+
+    plan = plan_setup(book, EDITORS)
+
+    wrapped = {
+        APPLICATIONS.headers[r["repeatCell"]["range"]["startColumnIndex"]]
+        for r in plan.requests
+        if "repeatCell" in r
+    }
+    assert wrapped == {h for h in APPLICATIONS.headers if h in sheet_layout.WRAPPED}
+    widths = {
+        APPLICATIONS.headers[r["updateDimensionProperties"]["range"]["startIndex"]]: r[
+            "updateDimensionProperties"
+        ]["properties"]["pixelSize"]
+        for r in plan.requests
+        if "updateDimensionProperties" in r
+    }
+    assert widths["支援の内容"] == 320 and widths["審査"] == 80 and len(widths) == 30
