@@ -33,6 +33,9 @@ def accepted_and_held(project: Project) -> None:
         ),
     )
     project.once("2022-06-06 12:00")
+    # the first digest lists the registration with a missing answer (once: the 伴走者
+    # tab's 未回答 column keeps showing it)
+    assert "BN-0003  未回答: 電話番号" in digest_text(project)
     project.review("A-000001", "承認")
     project.review("A-000002", "承認")
     project.tick("BN-0001")
@@ -50,7 +53,7 @@ def test_the_digest_shows_the_coming_batch_the_hold_and_the_incomplete_registrat
     assert "支払先 1名 / 申請 1件 / 合計 6,000円" in text
     assert "保留中の方が 1名" in text
     assert "BN-0002  締め日 2022年6月20日(月)  payment_held: 未着 覚書・謝金受取口座届出書" in text
-    assert "BN-0003  未回答: 電話番号" in text
+    assert "未回答" not in text  # listed in the first digest already
     assert "支払済」にチェックがない" not in text
     for name in ("伴走 1郎", "伴走 2郎", "伴走 3郎"):
         assert name not in text  # IDs and codes only
