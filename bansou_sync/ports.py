@@ -6,14 +6,18 @@ contract suite against it. The app only ever talks to these.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.staff import RepeatedKey
+
+if TYPE_CHECKING:
+    from bansou_sync.core.emergency import EmergencyRequest
 
 
 class ResponseSource(Protocol):
@@ -101,3 +105,57 @@ class Mailer(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+# Why Google stopped accepting the credentials, if that is what an error (or one it was
+# raised from) says: "invalid_grant", "unauthorized", "forbidden", or None for anything
+# else. The Google adapters know the libraries' errors (adapters.retry.credential_trouble);
+# the app only reads the answer.
+CredentialTrouble = Callable[[BaseException], "str | None"]
+
+# Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half
+# of one (adapters.atomic.write_atomically); OSError when it cannot.
+WriteFile = Callable[[Path, bytes], None]
+
+
+class FeatureTables(Protocol):
+    """The ledger's tables of the staff tools: tombstones and the record of purges
+    (app.retention), and the 緊急支援費 requests (app.emergency_cycle). Each call joins an
+    open ledger transaction or runs a small one of its own."""
+
+    def tombstones(self) -> frozenset[str]:
+        """``form|response_id`` of every purged response: never imported again."""
+        ...
+
+    def add_tombstones(self, keys: Iterable[str], at: datetime) -> None: ...
+
+    def record_purge(
+        self,
+        at: datetime,
+        scope: str,
+        counts: Mapping[str, int],
+        ids: Mapping[str, list[str]],
+    ) -> None: ...
+
+    def purges(self) -> list[dict[str, Any]]:
+        """Every purge, oldest first: run_at, scope, counts (kind → n), ids (kind → IDs)."""
+        ...
+
+    def scrub_outbox(self) -> int:
+        """Remove recipients and rendering context from every queued or sent email (a
+        message not yet sent is marked failed); how many emails held any."""
+        ...
+
+    def outbox_with_personal(self) -> int:
+        """Emails whose recipients or context a purge would remove."""
+        ...
+
+    def event_signups_with_personal(self, *, scrub: bool) -> list[str]:
+        """Course and event sign-ups still holding a name or email; blanked with ``scrub``."""
+        ...
+
+    def emergency_requests(self) -> dict[str, EmergencyRequest]: ...
+
+    def save_emergency_requests(
+        self, old: Mapping[str, EmergencyRequest], new: Mapping[str, EmergencyRequest]
+    ) -> None: ...

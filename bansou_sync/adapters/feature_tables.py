@@ -6,6 +6,7 @@ purges              the record of each purge: when, which scope, counts and IDs
 emergency_requests  緊急支援費 requests (``core.emergency``), one JSON payload each
 
 Each function joins an open ``Ledger.transaction()`` or runs a small one of its own.
+``LedgerFeatureTables`` is the ``ports.FeatureTables`` the app is given (by ``bootstrap``).
 """
 
 from __future__ import annotations
@@ -137,3 +138,45 @@ def event_signups_with_personal(ledger: Ledger, *, scrub: bool) -> list[str]:
                 f" '$.email', '') WHERE {where}"
             )
     return found
+
+
+class LedgerFeatureTables:
+    """``ports.FeatureTables`` over the SQLite ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def tombstones(self) -> frozenset[str]:
+        return tombstones(self.ledger)
+
+    def add_tombstones(self, keys: Iterable[str], at: datetime) -> None:
+        add_tombstones(self.ledger, keys, at)
+
+    def record_purge(
+        self,
+        at: datetime,
+        scope: str,
+        counts: Mapping[str, int],
+        ids: Mapping[str, list[str]],
+    ) -> None:
+        record_purge(self.ledger, at, scope, counts, ids)
+
+    def purges(self) -> list[dict[str, Any]]:
+        return purges(self.ledger)
+
+    def scrub_outbox(self) -> int:
+        return scrub_outbox(self.ledger)
+
+    def outbox_with_personal(self) -> int:
+        return outbox_with_personal(self.ledger)
+
+    def event_signups_with_personal(self, *, scrub: bool) -> list[str]:
+        return event_signups_with_personal(self.ledger, scrub=scrub)
+
+    def emergency_requests(self) -> dict[str, EmergencyRequest]:
+        return emergency_requests(self.ledger)
+
+    def save_emergency_requests(
+        self, old: Mapping[str, EmergencyRequest], new: Mapping[str, EmergencyRequest]
+    ) -> None:
+        save_emergency_requests(self.ledger, old, new)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bansou_sync.adapters import feature_tables as tables
 from bansou_sync.adapters.ledger import OutboxItem
 from bansou_sync.app.outbox import to_items
 from bansou_sync.core import emergency
 from bansou_sync.core.state import State
-from bansou_sync.ports import TabRows
+from bansou_sync.errors import BansouError
+from bansou_sync.ports import FeatureTables, TabRows
 
 if TYPE_CHECKING:  # run_once imports this module
     from bansou_sync.app.run_once import Services
@@ -50,7 +50,7 @@ def step(
 ) -> Step:
     if not services.emergency:
         return Step(state)
-    known = tables.emergency_requests(services.ledger)
+    known = _tables(services).emergency_requests()
     since = None
     if services.source.incremental and known:
         since = max(r.last_submitted_at for r in known.values()) - OVERLAP
@@ -78,12 +78,18 @@ def step(
 
 def save(services: Services, done: Step) -> None:
     if services.emergency:
-        tables.save_emergency_requests(services.ledger, done.before, done.after)
+        _tables(services).save_emergency_requests(done.before, done.after)
         services.ledger.enqueue(done.items)
 
 
 def tabs(services: Services) -> list[TabRows]:
     if not services.emergency:
         return []
-    requests = tables.emergency_requests(services.ledger)
+    requests = _tables(services).emergency_requests()
     return [TabRows(emergency.EMERGENCY_TAB.name, emergency.rows(requests))]
+
+
+def _tables(services: Services) -> FeatureTables:
+    if services.tables is None:
+        raise BansouError("emergency: this ledger keeps no emergency requests (Services.tables)")
+    return services.tables

@@ -14,21 +14,24 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bansou_sync.adapters import feature_tables as tables
-from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.retention import plan_purge, staff_columns_to_clear
+from bansou_sync.errors import BansouError
+from bansou_sync.ports import FeatureTables
 
 if TYPE_CHECKING:  # run_once imports this module
     from bansou_sync.app.run_once import Services
 
 
 def drop_purged(
-    ledger: Ledger, fetched: Mapping[str, list[RawResponse]]
+    tables: FeatureTables | None, fetched: Mapping[str, list[RawResponse]]
 ) -> dict[str, list[RawResponse]]:
-    """The fetched responses without purged ones: they are never imported again."""
-    dead = tables.tombstones(ledger)
+    """The fetched responses without purged ones: they are never imported again. A ledger
+    that keeps no tables (``None``) has purged nothing."""
+    if tables is None:
+        return dict(fetched)
+    dead = tables.tombstones()
     return {
         form: [r for r in responses if f"{form}|{r.response_id}" not in dead]
         for form, responses in fetched.items()
@@ -64,19 +67,22 @@ def run_purge(
     report = PurgeReport(plan.scope, dry_run, plan.counts, plan.ids)
     if not plan.scope:
         return report
+    tables = services.tables
+    if tables is None:
+        raise BansouError("purge: this ledger keeps no purge record (Services.tables)")
     if dry_run:
-        report.mail_records = tables.outbox_with_personal(ledger)
-        _add_ids(report, "event_signup", tables.event_signups_with_personal(ledger, scrub=False))
+        report.mail_records = tables.outbox_with_personal()
+        _add_ids(report, "event_signup", tables.event_signups_with_personal(scrub=False))
         return report
     with ledger.transaction():
         ledger.save_state(state, plan.state)
-        tables.add_tombstones(ledger, plan.tombstones, now)
-        report.mail_records = tables.scrub_outbox(ledger)
-        signups = tables.event_signups_with_personal(ledger, scrub=True)
+        tables.add_tombstones(plan.tombstones, now)
+        report.mail_records = tables.scrub_outbox()
+        signups = tables.event_signups_with_personal(scrub=True)
         _add_ids(report, "event_signup", signups)
         counts = {**report.counts, **({"mail": report.mail_records} if report.mail_records else {})}
         if set(counts) - {"accounts_name"}:  # something was removed
-            tables.record_purge(ledger, now, plan.scope, counts, plan.ids)
+            tables.record_purge(now, plan.scope, counts, plan.ids)
     ledger.vacuum()
     clear: Callable[[Mapping[str, Sequence[str]]], int] | None = getattr(
         services.sheet, "clear_columns", None

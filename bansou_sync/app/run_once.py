@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
 from bansou_sync.app import emergency_cycle, surge
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices, run_events
 from bansou_sync.app.first_run import check_first_cycle
@@ -42,8 +41,17 @@ from bansou_sync.core.staff import STAFF_TABS, read_staff, settle_repeats
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import GuardTripped
-from bansou_sync.ports import Mailer, ResponseSource, SheetSnapshot, StatusSheet, TabRows
+from bansou_sync.ports import (
+    CredentialTrouble,
+    FeatureTables,
+    Mailer,
+    ResponseSource,
+    SheetSnapshot,
+    StatusSheet,
+    TabRows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,10 @@ class Services:
     # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
     first_cycle_limit: int | None = None
     progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
+    # the ledger's purge and 緊急支援費 tables (adapters.feature_tables); None: none kept
+    tables: FeatureTables | None = None
+    # which errors mean Google refuses the credentials (adapters.retry.credential_trouble)
+    credential_trouble: CredentialTrouble | None = None
 
 
 @dataclass
@@ -267,7 +279,8 @@ def run_cycle(services: Services, now: datetime, *, dry_run: bool = False) -> Cy
         )
     latest = quiet.latest_seen(generation, lambda: {f: latest_seen(loaded, f) for f in FORMS})
     marks = {form: None if t is None else t - OVERLAP for form, t in latest.items()}
-    fetched = drop_purged(ledger, _fetch(services.source, state, marks))  # tombstones (purge)
+    # without the responses a purge tombstoned
+    fetched = drop_purged(services.tables, _fetch(services.source, state, marks))
     snapshot = services.sheet.read()
     crash_point("after_read")
     tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}

@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from bansou_sync.adapters.ledger import HELD_UNTIL, Ledger, OutboxItem
-from bansou_sync.app.failures import COUNT, SINCE
+from bansou_sync.app.failure_flags import COUNT, SINCE
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.digest import waiting_items
+from bansou_sync.core.masking import mask
 from bansou_sync.core.policy import Policy
 from bansou_sync.errors import LedgerError
-from bansou_sync.logging_setup import mask
 
 SHOWN = 30  # rows per section; the status Sheet has them all
 
