@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bansou_sync.adapters.csv_source import CsvSource
+from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
-from bansou_sync.adapters.retry import RetryPolicy
+from bansou_sync.adapters.retry import RetryPolicy, credential_trouble
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.app import events
 from bansou_sync.app.credential_watch import TokenAge
@@ -20,65 +22,18 @@ from bansou_sync.app.ledger_sources import claim_sources, fingerprint
 from bansou_sync.app.render import Letterhead, Renderer, default_templates_dir
 from bansou_sync.app.run_once import Services
 from bansou_sync.config import Settings
-from bansou_sync.core.categories import DEFAULT_NATIONALITIES, nationality_map
+from bansou_sync.config_events import EventSettings
+from bansou_sync.config_policy import policy_from as policy_from  # re-exported
+from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.emergency import EMERGENCY_TAB
+from bansou_sync.core.event_tabs import SURVEY_LAYOUT, event_layout
+from bansou_sync.core.events import EventSpec
 from bansou_sync.core.ids import IdPattern
-from bansou_sync.core.narrative import DEFAULT_KEYWORDS, keyword_map
-from bansou_sync.core.policy import Policy
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError
 from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
 
 FORMS = ("registration", "application")
-
-
-def policy_from(settings: Settings) -> Policy:
-    s = settings
-    return Policy(
-        period_start=s.period.start,
-        period_end=s.period.end,
-        intake_closes_on=s.intake.closes_on,
-        budget_total_yen=s.budget.total_yen,
-        warn_ratio=s.budget.warn_ratio,
-        close_form=s.budget.close_form,
-        emergency_in_budget=s.budget.emergency_in_total,
-        auto_accept=s.rules.auto_accept,
-        client_cap_counts=s.rules.client_cap_counts,
-        min_minutes=s.rules.min_minutes,
-        max_supporters_per_occasion=s.rules.max_supporters_per_occasion,
-        max_occasions_per_client=s.rules.max_occasions_per_client,
-        reply_days=s.rules.reply_days,
-        reminder_days_before=s.rules.reminder_days_before,
-        reminder_hour=s.rules.reminder_hour,
-        short_yen=s.honoraria.short_yen,
-        long_yen=s.honoraria.long_yen,
-        long_from_minutes=s.honoraria.long_from_minutes,
-        cutoff_basis=s.payments.cutoff_basis,
-        last_pay_date=s.payments.last_pay_date,
-        cutoff_day=s.payments.cutoff_day,
-        pay_day=s.payments.pay_day,
-        late_acceptance_business_days=s.payments.late_acceptance_business_days,
-        notify_after=s.mail.notify_after,
-        digest_hour=s.digest.hour,
-        staff_to=tuple(s.mail.staff_to),
-        resubmit_url=s.forms.application.url or "",
-        resubmit_entries=dict(s.forms.application.entries),
-        supporter_ids=IdPattern(s.ids.supporter.prefix, s.ids.supporter.digits),
-        application_ids=IdPattern(s.ids.application.prefix, s.ids.application.digits),
-        client_ids=IdPattern(s.ids.client.prefix, s.ids.client.digits),
-        min_cell=s.privacy.min_cell,
-        topic_keywords=(
-            DEFAULT_KEYWORDS
-            if s.privacy.topic_keywords is None
-            else keyword_map(s.privacy.topic_keywords)
-        ),
-        nationalities=(
-            DEFAULT_NATIONALITIES
-            if s.privacy.nationalities is None
-            else nationality_map(s.privacy.nationalities)
-        ),
-        after_failures=s.alerts.after_failures,
-    )
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -285,6 +240,7 @@ def build_services(
         first_cycle_limit=first_cycle_limit(
             real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
         ),
+        credential_trouble=credential_trouble,
     )
 
 
@@ -297,7 +253,7 @@ def token_age(settings: Settings) -> TokenAge | None:
 
 def status_layouts(settings: Settings) -> tuple[TabLayout, ...]:
     """Every tab of the status sheet: the main ones, then one per course or event."""
-    return (*sheet_layouts(settings), *events.layouts(settings.events))
+    return (*sheet_layouts(settings), *event_layouts(settings.events))
 
 
 def make_events(settings: Settings) -> events.EventServices | None:
@@ -308,14 +264,48 @@ def make_events(settings: Settings) -> events.EventServices | None:
 
     source = extra_form_source(
         settings.source.kind,
-        events.extra_forms(settings.events),
+        event_forms(settings.events),
         lambda: google_access(settings),
         retry_policy(settings),
     )
     return events.EventServices(
-        specs=tuple(events.spec_of(e) for e in settings.events),
+        specs=tuple(event_spec(e) for e in settings.events),
         source=source,
         surveys=frozenset(e.id for e in settings.events if e.survey is not None),
         supporter_ids=IdPattern(settings.ids.supporter.prefix, settings.ids.supporter.digits),
         min_cell=settings.privacy.min_cell,
     )
+
+
+def event_spec(event: EventSettings) -> EventSpec:
+    return EventSpec(
+        event_id=event.id,
+        kind=event.kind,
+        title=event.title,
+        starts_at=to_jst(event.starts_at),
+        place=event.place,
+        capacity=event.capacity,
+        requires_id=event.needs_id,
+        reminder_hour=event.reminder_hour,
+    )
+
+
+def event_forms(settings: Sequence[EventSettings]) -> list[ExtraForm]:
+    """Each event's sign-up form, and its survey form when it has one."""
+    forms: list[ExtraForm] = []
+    for event in settings:
+        for name, ref, titles in (
+            (events.signup_form(event.id), event.signup, events.SIGNUP_TITLES),
+            (events.survey_form(event.id), event.survey, events.SURVEY_TITLES),
+        ):
+            if ref is not None:
+                forms.append(
+                    ExtraForm(name, titles, ref.csv, ref.form_id, ref.sheet_id, ref.worksheet)
+                )
+    return forms
+
+
+def event_layouts(settings: Sequence[EventSettings]) -> tuple[TabLayout, ...]:
+    """The event tabs, and アンケート when some event has a survey."""
+    tabs = [event_layout(event_spec(e)) for e in settings]
+    return (*tabs, SURVEY_LAYOUT) if any(e.survey for e in settings) else tuple(tabs)

@@ -12,13 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-from bansou_sync.adapters.ledger import Ledger
-from bansou_sync.config import load_config
 from bansou_sync.errors import ConfigError
-
-console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 
 def add_parser(sub: Any, with_config: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -34,6 +28,12 @@ def add_parser(sub: Any, with_config: Callable[[argparse.ArgumentParser], None])
 
 
 def cmd_release_surge(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bansou_sync.adapters.ledger import Ledger
+    from bansou_sync.config import load_config
+
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
     settings = load_config(args.config)
     ledger_path = Path(settings.state.path)
     if not ledger_path.exists():

@@ -1,20 +1,24 @@
-"""``bansou-sync payment-files``: its arguments and what it prints (errors go to ``cli``)."""
+"""``bansou-sync payment-files``: its arguments, what it prints (errors go to ``cli``) and
+the wiring of ``app.payment_files``: the ledger's rows, the payer, the bank details and
+the bank master, all read from the configuration here."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from bansou_sync.errors import ConfigError
 
-from bansou_sync import logging_setup
-from bansou_sync.app.payment_files import Written, write_payment_files
-from bansou_sync.config import load_config
-from bansou_sync.core.money import yen
-from bansou_sync.core.payment_batches import HELD, PAID
+if TYPE_CHECKING:  # imported when the command runs, not for every command's --help
+    from rich.console import Console
+
+    from bansou_sync.app.payment_files import DetailsSource, Written
+    from bansou_sync.config import Settings
+    from bansou_sync.config_payments import PayerSettings
+    from bansou_sync.core.payment_batches import BankDirectory
+    from bansou_sync.core.zengin import Payer
 
 
 def _day(text: str) -> date:
@@ -55,13 +59,18 @@ def add_parser(sub: Any, with_config: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     return run(args, Console(highlight=False, soft_wrap=True))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from bansou_sync import logging_setup
+    from bansou_sync.config import load_config
+
     settings = load_config(args.config)
     logging_setup.configure(settings.logging.level, settings.logging.format)
-    results = write_payment_files(settings, args.batch, args.out)
+    results = payment_files(settings, args.batch, args.out)
     if not results:
         console.print(
             "新しい支払バッチはありません(作成済み、または支払予定がありません) / "
@@ -73,7 +82,100 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def payment_files(settings: Settings, wanted: date | None, out: Path | None) -> list[Written]:
+    """The files of each batch still to write (or of ``wanted``), wired from ``settings``."""
+    from bansou_sync.adapters.atomic import write_atomically
+    from bansou_sync.adapters.bank_master import ZenginDirectory
+    from bansou_sync.adapters.ledger import Ledger
+    from bansou_sync.app.payment_files import rows_from, write_payment_files
+    from bansou_sync.config_policy import policy_from
+
+    payments = settings.payments
+    if payments.payer is None:
+        raise ConfigError(
+            "payments.payer: payment-files には必須です(依頼人の口座) / is required for "
+            "payment-files (the account the transfers are paid from)"
+        )
+    directory = ZenginDirectory()
+    payer = payer_from(payments.payer, directory)
+    source = details_source(settings)
+    with Ledger.open_readonly(Path(settings.state.path)) as ledger:
+        rows = rows_from(ledger.load_state())
+    return write_payment_files(
+        rows,
+        Path(out or payments.files_dir),
+        wanted,
+        payer=payer,
+        source=source,
+        directory=directory,
+        ids=policy_from(settings).supporter_ids,
+        write=write_atomically,
+    )
+
+
+def payer_from(settings: PayerSettings, directory: BankDirectory) -> Payer:
+    """The header record's payer; unknown codes are configuration errors naming the key."""
+    bank = directory.bank(settings.bank_code)
+    branch = directory.branch(settings.bank_code, settings.branch_code) if bank else None
+    problems = []
+    if bank is None:
+        problems.append(
+            "payments.payer.bank_code: 全銀協の銀行コードにありません / is not a bank code in "
+            f"the zengin-code master data (got {settings.bank_code})"
+        )
+    elif branch is None:
+        problems.append(
+            "payments.payer.branch_code: その銀行の支店コードにありません / is not a branch of "
+            f"that bank in the zengin-code master data (got {settings.branch_code})"
+        )
+    if problems or bank is None or branch is None:
+        raise ConfigError(problems)
+    from bansou_sync.core.zengin import Payer, to_zengin_kana
+
+    return Payer(
+        client_code=settings.client_code,
+        name=settings.name,
+        bank_code=bank.code,
+        bank_name=to_zengin_kana(bank.kana) or "",
+        branch_code=branch.code,
+        branch_name=to_zengin_kana(branch.kana) or "",
+        account_type=settings.account_type,
+        account_number=settings.account_number,
+    )
+
+
+def details_source(settings: Settings) -> DetailsSource:
+    source = settings.payments.bank_details
+    if source is None:
+        raise ConfigError(
+            "payments.bank_details: payment-files には必須です(口座情報の読み取り元) / "
+            "is required for payment-files (where the bank details are kept)"
+        )
+    from bansou_sync.adapters.bank_details import CsvBankDetails, SheetBankDetails
+
+    if source.kind == "csv" and source.path is not None:
+        return CsvBankDetails(Path(source.path))
+    from bansou_sync.bootstrap import google_access, retry_policy
+
+    if settings.google.credentials_file is None:
+        raise ConfigError(
+            "google.credentials_file: payments.bank_details.kind が google のときは必須です / "
+            "is required when payments.bank_details.kind is google"
+        )
+    return SheetBankDetails(
+        google_access(settings),
+        source.spreadsheet_id or "",
+        source.worksheet,
+        retry_policy(settings),
+    )
+
+
 def _print(result: Written, console: Console) -> None:
+    from rich.table import Table
+
+    from bansou_sync.core.money import yen
+    from bansou_sync.core.payment_batches import HELD, PAID
+
     batch = result.batch
     console.print(f"[bold]支払予定日 / pay date {batch.pay_date.isoformat()}[/bold]")
     table = Table(show_header=True, header_style="bold")

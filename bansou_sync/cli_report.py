@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # imported when the command runs, not for every command's --help
+    from rich.console import Console
 
-from bansou_sync.app import report as rep
-from bansou_sync.bootstrap import policy_from
-from bansou_sync.config import load_config
-from bansou_sync.core.calendar import JST
+FORMATS = ("html", "xlsx", "pdf")  # app.report.FORMATS, without importing it for --help
 
 
 def _month(option: str) -> Any:
     def parse(text: str) -> str:
+        from bansou_sync.app import report as rep
+
         try:
             return rep.month(text, option)
         except rep.ReportError as exc:
@@ -51,7 +51,7 @@ def add_parser(sub: Any, with_config: Any) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=rep.FORMATS,
+        choices=FORMATS,
         default="html",
         help="出力形式 / output format (default: html)",
     )
@@ -72,7 +72,12 @@ def add_parser(sub: Any, with_config: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from bansou_sync.adapters.atomic import write_atomically
     from bansou_sync.adapters.ledger import Ledger
+    from bansou_sync.app import report as rep
+    from bansou_sync.config import load_config
+    from bansou_sync.config_policy import policy_from
+    from bansou_sync.core.calendar import JST
 
     settings = load_config(args.config)
     policy = policy_from(settings)
@@ -86,18 +91,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
         state, policy.topic_keywords, policy.min_cell, span, made_on, policy.nationalities
     )
     out = args.out or settings.base_dir / "out" / "reports" / f"report_{start}_{end}.{args.format}"
-    rep.write(report, args.format, out)
+    rep.write(report, args.format, out, write_atomically)
     console.print(f"報告書を作成しました / report written: {out}")
     console.print(
         f"支援の内容がどの分類にも当たらなかった申請 / narratives matching no keyword:"
         f" {len(report.unmatched)}"
     )
     if args.unmatched is not None:
-        rep.write_unmatched(report, args.unmatched)
+        rep.write_unmatched(report, args.unmatched, write_atomically)
         console.print(f"事務局用の一覧 / staff-only list: {args.unmatched}")
     return 0
 
 
 def command(args: argparse.Namespace) -> int:
     """The entry ``cli`` calls (it prints on the standard output)."""
+    from rich.console import Console
+
     return run(args, Console(highlight=False, soft_wrap=True))

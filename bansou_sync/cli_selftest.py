@@ -6,11 +6,6 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
-
-from bansou_sync.config import load_config
-from bansou_sync.core.calendar import JST
-
 
 def add_parser(sub: Any, with_config: Any) -> None:
     """Register the subcommand on ``cli``'s subparsers."""
@@ -35,6 +30,10 @@ def add_parser(sub: Any, with_config: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bansou_sync.config import load_config
+    from bansou_sync.core.calendar import JST
     from bansou_sync.setup_tools.selftest import run_selftest, save_verdict
     from bansou_sync.setup_tools.selftest_model import format_report
 

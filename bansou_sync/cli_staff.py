@@ -10,20 +10,15 @@ import argparse
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from bansou_sync.adapters.ledger import Ledger
-from bansou_sync.app.lock import ledger_lock
-from bansou_sync.app.retention import PurgeReport, run_purge
-from bansou_sync.config import load_config
-from bansou_sync.core.calendar import JST
-from bansou_sync.core.retention import ACCOUNTING, KINDS
 from bansou_sync.errors import ConfigError
 
-console = Console(stderr=False, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:  # imported when the command runs, not for every command's --help
+    from rich.console import Console
+
+    from bansou_sync.app.retention import PurgeReport
+
 SHOWN_IDS = 30  # IDs listed per kind; the rest are counted
 
 
@@ -63,7 +58,17 @@ def add_parsers(
     labels.add_argument("--now", type=parse_now, default=None, help="as for once")
 
 
-def _print_purge(report: PurgeReport) -> None:
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False, soft_wrap=True)
+
+
+def _print_purge(report: PurgeReport, console: Console) -> None:
+    from rich.table import Table
+
+    from bansou_sync.core.retention import ACCOUNTING, KINDS
+
     head = (
         "ドライラン(変更なし) / dry run, nothing changed"
         if report.dry_run
@@ -108,7 +113,12 @@ def _existing_ledger(path: Path) -> Path:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from bansou_sync.adapters.ledger import Ledger
+    from bansou_sync.app.lock import ledger_lock
+    from bansou_sync.app.retention import run_purge
     from bansou_sync.bootstrap import build_services
+    from bansou_sync.config import load_config
+    from bansou_sync.core.calendar import JST
 
     settings = load_config(args.config)
     privacy_until = settings.privacy.retain_until
@@ -129,19 +139,23 @@ def cmd_purge(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             backup_dir=Path(settings.state.backup_dir or ledger_path.parent / "backups"),
         )
+    console = _console()
     if not report.scope:
         console.print(
             f"保存期間中のため、削除するものはありません(privacy.retain_until: {privacy_until})"
             f" / nothing is due before {privacy_until}"
         )
         return 0
-    _print_purge(report)
+    _print_purge(report, console)
     return 0
 
 
 def cmd_labels(args: argparse.Namespace) -> int:
+    from bansou_sync.adapters.ledger import Ledger
     from bansou_sync.app.labels import sent_dates, write_labels
     from bansou_sync.bootstrap import make_sheet
+    from bansou_sync.config import load_config
+    from bansou_sync.core.calendar import JST
     from bansou_sync.core.labels import A4_12, labels_due
 
     settings = load_config(args.config)
@@ -152,6 +166,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
     run = labels_due(state.registrations.values(), sent_dates(make_sheet(settings)))
     folder = args.out or ledger_path.parent / "labels"
     files = write_labels(run, Path(folder), now.date())
+    console = _console()
     console.print(f"宛名 / labels: {files.count} 件 ({A4_12.name}, {files.pages} ページ / pages)")
     console.print(f"差し込み印刷用 CSV / mail-merge CSV: {files.csv}")
     console.print(f"ラベル PDF / label sheet PDF: {files.pdf}")

@@ -15,26 +15,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from bansou_sync.core.masking import EMAIL_MASK, PHONE_MASK, mask
+
+__all__ = ["EMAIL_MASK", "PHONE_MASK", "configure", "mask", "wants_json"]
+
 Format = Literal["auto", "text", "json"]
 
-EMAIL_MASK = "[email]"
-PHONE_MASK = "[phone]"
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
-# A Message-ID is <32 hex digits@domain> (app.render.message_id): an ID, not an address
-_MESSAGE_ID_LOCAL = re.compile(r"[0-9a-f]{32}")
-_PHONE = re.compile(
-    r"(?<![\w+-])(?:"
-    r"\+\d{1,3}[ -]?\(?\d{1,4}\)?(?:[ -]?\d{2,4}){2,3}"  # +81 90-1234-5678, +819012345678
-    r"|\(?0\d{1,4}\)?[ -]?\d{1,4}[ -]\d{4}"  # 090-1234-5678, 03 1234 5678, (03)1234-5678
-    r"|0\d{9,10}"  # 09012345678
-    r"|[０-９]{2,4}[‐－ー-][０-９]{2,4}[‐－ー-][０-９]{4}"  # full-width digits
-    r")(?![\w-])"
-)
 _OURS = "_bansou_sync_handler"
 # the attributes every LogRecord has; anything else came in through ``extra=``
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -42,16 +32,6 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "asctime",
     "taskName",
 }
-
-
-def mask(text: str) -> str:
-    """``text`` with anything that looks like an email address or phone number masked."""
-
-    def email(match: re.Match[str]) -> str:
-        local = match.group().partition("@")[0]
-        return match.group() if _MESSAGE_ID_LOCAL.fullmatch(local) else EMAIL_MASK
-
-    return _PHONE.sub(PHONE_MASK, _EMAIL.sub(email, text))
 
 
 class PrivacyFilter(logging.Filter):

@@ -6,7 +6,7 @@ contract suite against it. The app only ever talks to these.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -110,6 +110,17 @@ class Mailer(Protocol):
     def delivered(self, message_id: str) -> bool | None:
         """After a crash mid-send: was ``message_id`` delivered? None when it cannot tell."""
         ...
+
+
+# Why Google stopped accepting the credentials, if that is what an error (or one it was
+# raised from) says: "invalid_grant", "unauthorized", "forbidden", or None for anything
+# else. The Google adapters know the libraries' errors (adapters.retry.credential_trouble);
+# the app only reads the answer.
+CredentialTrouble = Callable[[BaseException], "str | None"]
+
+# Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half
+# of one (adapters.atomic.write_atomically); OSError when it cannot.
+WriteFile = Callable[[Path, bytes], None]
 
 
 # -- the ledger ----------------------------------------------------------------------

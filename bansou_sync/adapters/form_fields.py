@@ -7,11 +7,11 @@ no mapping in the configuration.
 
 from __future__ import annotations
 
+from bansou_sync.core.form_questions import CONSENT_TITLE
 from bansou_sync.core.reasons import APPLICATION_QUESTIONS
 
 FORM_TITLES = {"registration": "伴走ネット登録", "application": "伴走支援申請"}
 
-CONSENT_TITLE = "個人情報の取扱いに同意します"
 
 REGISTRATION_TITLES: dict[str, str] = {
     "name": "氏名",

@@ -90,8 +90,8 @@ from bansou_sync.adapters.google_sheet_reread import (
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.textfile import read_text
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
 

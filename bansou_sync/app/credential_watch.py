@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bansou_sync.adapters.retry import credential_trouble
 from bansou_sync.core.calendar import JST, stamp, to_jst
+from bansou_sync.ports import CredentialTrouble
 
 WARN_AFTER = timedelta(days=6)  # testing-app refresh tokens die at seven days
 
@@ -52,9 +52,12 @@ EXPLAINED = {
 }
 
 
-def trouble_text(exc: BaseException, worked_before: bool) -> str | None:
-    """The explanation for staff when ``exc`` means the credentials stopped working."""
-    kind = credential_trouble(exc)
+def trouble_text(
+    exc: BaseException, worked_before: bool, classify: CredentialTrouble | None
+) -> str | None:
+    """The explanation for staff when ``exc`` means the credentials stopped working, as
+    ``classify`` (the Google adapters' reading of the error) tells; None without one."""
+    kind = classify(exc) if classify is not None else None
     if kind is None or (kind == "forbidden" and not worked_before):
         return None
     return EXPLAINED[kind]

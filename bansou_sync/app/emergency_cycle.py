@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bansou_sync.adapters import feature_tables as tables
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.services import Services
 from bansou_sync.core import emergency
@@ -46,7 +45,7 @@ def step(
 ) -> Step:
     if not services.emergency:
         return Step(state)
-    known = tables.emergency_requests(services.ledger)
+    known = services.ledger.emergency_requests()
     since = None
     if services.source.incremental and known:
         since = max(r.last_submitted_at for r in known.values()) - OVERLAP
@@ -76,12 +75,12 @@ def step(
 
 def save(services: Services, done: Step) -> None:
     if services.emergency:
-        tables.save_emergency_requests(services.ledger, done.before, done.after)
+        services.ledger.save_emergency_requests(done.before, done.after)
         services.ledger.enqueue(done.items)
 
 
 def tabs(services: Services) -> list[TabRows]:
     if not services.emergency:
         return []
-    requests = tables.emergency_requests(services.ledger)
+    requests = services.ledger.emergency_requests()
     return [TabRows(emergency.EMERGENCY_TAB.name, emergency.rows(requests))]

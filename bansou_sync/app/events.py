@@ -2,7 +2,7 @@
 
 ``run_once`` calls ``run_events`` once per cycle, after its own transaction and before
 mail is delivered, so the event emails leave with the cycle's others. Each configured
-event's sign-up form (and survey form) is read through ``extra_forms``; ``core.events``
+event's sign-up form (and survey form) is read through the source the shell built (``bootstrap.make_events``); ``core.events``
 decides; the sign-ups and their queued emails are written in one ledger transaction
 (table ``event_signups``, migration 4); the rows for the event tabs and the アンケート
 tab are returned for the cycle's sheet write. With no ``events:`` configured it does
@@ -16,16 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bansou_sync.adapters.extra_forms import ExtraForm
-from bansou_sync.adapters.form_fields import CONSENT_TITLE
 from bansou_sync.app.outbox import to_items
 from bansou_sync.app.render import message_id
-from bansou_sync.config_events import EventSettings
 from bansou_sync.core import normalize as n
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.event_survey import SURVEY_QUESTIONS, SURVEY_TAB, SurveyAnswer, survey_rows
-from bansou_sync.core.event_tabs import SURVEY_LAYOUT, event_layout, event_rows, read_ticks
+from bansou_sync.core.event_tabs import event_rows, read_ticks
 from bansou_sync.core.events import (
     CANCEL_ANSWERS,
     EMAIL_KINDS,
@@ -38,10 +35,10 @@ from bansou_sync.core.events import (
     plan_event,
     reason_text,
 )
+from bansou_sync.core.form_questions import CONSENT_TITLE
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.model import Notice, Problem, RawResponse, RegistrationStatus
 from bansou_sync.core.state import State
-from bansou_sync.core.tabs import TabLayout
 from bansou_sync.errors import SourceUnavailable
 from bansou_sync.ports import Ledger, ResponseSource, TabRows
 
@@ -77,39 +74,6 @@ def signup_form(event_id: str) -> str:
 
 def survey_form(event_id: str) -> str:
     return f"survey:{event_id}"
-
-
-def spec_of(event: EventSettings) -> EventSpec:
-    return EventSpec(
-        event_id=event.id,
-        kind=event.kind,
-        title=event.title,
-        starts_at=to_jst(event.starts_at),
-        place=event.place,
-        capacity=event.capacity,
-        requires_id=event.needs_id,
-        reminder_hour=event.reminder_hour,
-    )
-
-
-def extra_forms(events: Sequence[EventSettings]) -> list[ExtraForm]:
-    forms: list[ExtraForm] = []
-    for event in events:
-        for name, ref, titles in (
-            (signup_form(event.id), event.signup, SIGNUP_TITLES),
-            (survey_form(event.id), event.survey, SURVEY_TITLES),
-        ):
-            if ref is not None:
-                forms.append(
-                    ExtraForm(name, titles, ref.csv, ref.form_id, ref.sheet_id, ref.worksheet)
-                )
-    return forms
-
-
-def layouts(events: Sequence[EventSettings]) -> tuple[TabLayout, ...]:
-    """The event tabs, and アンケート when some event has a survey."""
-    tabs = [event_layout(spec_of(e)) for e in events]
-    return (*tabs, SURVEY_LAYOUT) if any(e.survey for e in events) else tuple(tabs)
 
 
 def run_events(

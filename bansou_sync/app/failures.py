@@ -9,9 +9,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bansou_sync.adapters.retry import credential_trouble as credential_kind
 from bansou_sync.app.backup import BackupPlan
 from bansou_sync.app.credential_watch import expiry_warning, trouble_text
+from bansou_sync.app.failure_flags import ALERTED, COUNT, SINCE
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.run_once import CycleSummary, Services, run_cycle
 from bansou_sync.app.warm import WarmCycle
@@ -23,7 +23,6 @@ from bansou_sync.errors import BansouError
 from bansou_sync.ports import TabRows
 
 log = logging.getLogger(__name__)
-COUNT, SINCE, ALERTED = "failures", "failing_since", "failure_alerted"
 
 
 def run_cycle_reporting(
@@ -91,7 +90,7 @@ def _record_failure(services: Services, now: datetime, exc: Exception) -> None:
         since = flags.get(SINCE) or stamp(now)
         updates = {COUNT: str(failures), SINCE: since}
         worked_before = any(c["result"] == "成功" for c in ledger.cycles())
-        credential = trouble_text(exc, worked_before)
+        credential = trouble_text(exc, worked_before, services.credential_trouble)
         # credentials do not heal by waiting: they alert on the first failure
         due = failures >= services.policy.after_failures or credential is not None
         alert = due and not flags.get(ALERTED)
@@ -135,11 +134,12 @@ def _watch_credentials(services: Services, now: datetime, summary: CycleSummary)
     cycle itself succeeds) and a testing app's refresh token nearing its seventh day."""
     try:
         if summary.mail_error is not None:
-            credential = trouble_text(summary.mail_error, worked_before=True)
-            if credential is not None:
+            classify = services.credential_trouble
+            credential = trouble_text(summary.mail_error, True, classify)
+            if credential is not None and classify is not None:
                 # an alert through the mailer that refuses us would never arrive: the
                 # 同期 tab, the log and `bansou-sync status` carry it instead
-                log.error("Gmail refuses the credentials: %s", credential_kind(summary.mail_error))
+                log.error("Gmail refuses the credentials: %s", classify(summary.mail_error))
                 _report(services, f"Gmail: {credential}")
         watch = services.token_age
         key = watch.refresh_token_key() if watch is not None else None

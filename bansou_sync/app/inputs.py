@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bansou_sync.app import emergency_cycle
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.app.services import Services
 from bansou_sync.app.warm import WarmCycle, waiting_notices
@@ -21,6 +20,7 @@ from bansou_sync.core.model import RawResponse
 from bansou_sync.core.recovery import needs_rebuild, rebuild
 from bansou_sync.core.staff import STAFF_TABS, StaffInput, read_staff, settle_repeats
 from bansou_sync.core.state import State
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import GuardTripped
 from bansou_sync.ports import Ledger, OutboxItem, ResponseSource, SheetSnapshot
 

@@ -18,10 +18,10 @@ from email.message import EmailMessage
 
 from jinja2 import TemplateError
 
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.render import STAFF_KINDS, Renderer, message_id
 from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.model import Notice
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import BansouError, PermanentMailError, TemporaryMailError
 from bansou_sync.ports import Ledger, Mailer, OutboxItem
 

@@ -1,8 +1,9 @@
 """``bansou-sync payment-files``: the staff CSV and the 全銀 transfer file of each batch.
 
-Reads the ledger (read-only, safe beside a running service) for the 支払 rows, the
-treasurer's bank-details source for the accounts, and zengin-code for the bank master;
-plans each batch in the core and writes two files per batch into ``payments.files_dir``:
+Given the 支払 rows of the ledger (read read-only by the shell, safe beside a running
+service), the treasurer's bank-details source for the accounts and zengin-code's bank
+master (``cli_payments`` builds both from the configuration), it plans each batch in
+the core and writes two files per batch into ``payments.files_dir``:
 
 * ``支払_YYYY-MM-DD.csv`` — for staff: UTF-8 with BOM, CR LF, accounts masked;
 * ``zengin_YYYY-MM-DD.txt`` — for online banking: Shift_JIS, 120-byte records, CR LF.
@@ -25,12 +26,6 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from bansou_sync.adapters.atomic import write_atomically
-from bansou_sync.adapters.bank_details import CsvBankDetails, SheetBankDetails
-from bansou_sync.adapters.bank_master import ZenginDirectory
-from bansou_sync.adapters.ledger import Ledger as SqliteLedger
-from bansou_sync.config import Settings
-from bansou_sync.config_payments import PayerSettings
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.payment_batches import (
     PAID,
@@ -45,8 +40,9 @@ from bansou_sync.core.payment_batches import (
 from bansou_sync.core.projection import payment_rows
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import PAYMENTS
-from bansou_sync.core.zengin import Payer, to_zengin_kana, transfer_file
-from bansou_sync.errors import BansouError, ConfigError
+from bansou_sync.core.zengin import Payer, transfer_file
+from bansou_sync.errors import BansouError
+from bansou_sync.ports import WriteFile
 
 log = logging.getLogger(__name__)
 
@@ -74,59 +70,6 @@ class Written:
     staff_csv: Path
     transfer: Path | None  # None: nothing to transfer (every row held or paid)
     again: bool  # an earlier file of this pay date exists
-
-
-def payer_from(settings: PayerSettings, directory: BankDirectory) -> Payer:
-    """The header record's payer; unknown codes are configuration errors naming the key."""
-    bank = directory.bank(settings.bank_code)
-    branch = directory.branch(settings.bank_code, settings.branch_code) if bank else None
-    problems = []
-    if bank is None:
-        problems.append(
-            "payments.payer.bank_code: 全銀協の銀行コードにありません / is not a bank code in "
-            f"the zengin-code master data (got {settings.bank_code})"
-        )
-    elif branch is None:
-        problems.append(
-            "payments.payer.branch_code: その銀行の支店コードにありません / is not a branch of "
-            f"that bank in the zengin-code master data (got {settings.branch_code})"
-        )
-    if problems or bank is None or branch is None:
-        raise ConfigError(problems)
-    return Payer(
-        client_code=settings.client_code,
-        name=settings.name,
-        bank_code=bank.code,
-        bank_name=to_zengin_kana(bank.kana) or "",
-        branch_code=branch.code,
-        branch_name=to_zengin_kana(branch.kana) or "",
-        account_type=settings.account_type,
-        account_number=settings.account_number,
-    )
-
-
-def details_source(settings: Settings) -> DetailsSource:
-    source = settings.payments.bank_details
-    if source is None:
-        raise ConfigError(
-            "payments.bank_details: payment-files には必須です(口座情報の読み取り元) / "
-            "is required for payment-files (where the bank details are kept)"
-        )
-    if source.kind == "csv" and source.path is not None:
-        return CsvBankDetails(Path(source.path))
-    from bansou_sync.bootstrap import google_access, retry_policy
-
-    if settings.google.credentials_file is None:
-        raise ConfigError(
-            "google.credentials_file: payments.bank_details.kind が google のときは必須です / "
-            "is required when payments.bank_details.kind is google"
-        )
-    return SheetBankDetails(
-        google_access(settings),
-        source.spreadsheet_id or "",
-        source.worksheet,
-        retry_policy(settings),
-    )
 
 
 def rows_from(state: State) -> list[PaymentRow]:
@@ -207,41 +150,35 @@ def choose_dates(rows: Sequence[PaymentRow], folder: Path, wanted: date | None) 
 
 
 def write_payment_files(
-    settings: Settings,
-    wanted: date | None = None,
-    out: Path | None = None,
+    rows: Sequence[PaymentRow],
+    folder: Path,
+    wanted: date | None,
     *,
-    source: DetailsSource | None = None,
-    directory: BankDirectory | None = None,
+    payer: Payer,
+    source: DetailsSource,
+    directory: BankDirectory,
+    ids: IdPattern,
+    write: WriteFile,
 ) -> list[Written]:
-    payments = settings.payments
-    if payments.payer is None:
-        raise ConfigError(
-            "payments.payer: payment-files には必須です(依頼人の口座) / is required for "
-            "payment-files (the account the transfers are paid from)"
-        )
-    directory = directory or ZenginDirectory()
-    payer = payer_from(payments.payer, directory)
-    source = source or details_source(settings)
-    folder = Path(out or payments.files_dir)
-    with SqliteLedger.open_readonly(Path(settings.state.path)) as ledger:
-        rows = rows_from(ledger.load_state())
+    """Plan and write the files of each batch still to write (or of ``wanted``): the
+    shell gives the ledger's rows, the payer, where the bank details come from and how
+    a file is written (atomically)."""
     dates = choose_dates(rows, folder, wanted)
     if not dates:
         return []
-    details = index_details(source.read(), _policy_ids(settings))
+    details = index_details(source.read(), ids)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         results = []
         for pay_date in dates:
-            batch = plan_batch(pay_date, rows, details, directory, _policy_ids(settings))
+            batch = plan_batch(pay_date, rows, details, directory, ids)
             stem, again = _free_name(folder, pay_date)
             staff = folder / f"支払_{stem}.csv"
-            write_atomically(staff, staff_csv(batch))
+            write(staff, staff_csv(batch))
             transfer = None
             if batch.transfers:
                 transfer = folder / f"zengin_{stem}.txt"
-                write_atomically(transfer, transfer_file(payer, pay_date, batch.transfers))
+                write(transfer, transfer_file(payer, pay_date, batch.transfers))
             log.info(
                 "payment files written: pay_date=%s transfers=%d held=%d paid=%d",
                 pay_date.isoformat(),
@@ -256,9 +193,3 @@ def write_payment_files(
             f"files into {folder}: {exc.strerror}"
         ) from exc
     return results
-
-
-def _policy_ids(settings: Settings) -> IdPattern:
-    from bansou_sync.bootstrap import policy_from
-
-    return policy_from(settings).supporter_ids

@@ -21,12 +21,12 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
 from bansou_sync.core.narrative import KeywordMap
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import TOTAL, WITHHELD, Published, publish, tables, unmatched
 from bansou_sync.errors import BansouError
+from bansou_sync.ports import WriteFile
 
 Format = Literal["html", "xlsx", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "xlsx", "pdf")
@@ -104,25 +104,26 @@ def build(
     return Report(span, made_on, min_cell, tuple(rows), tuple(unmatched(state, keywords, months)))
 
 
-def write(report: Report, fmt: Format, out: Path) -> None:
+def write(report: Report, fmt: Format, out: Path, save: WriteFile) -> None:
+    """Render ``report`` as ``fmt`` and ``save`` it (the shell passes an atomic write)."""
     render = {"html": lambda r: html(r).encode("utf-8"), "xlsx": xlsx, "pdf": pdf}[fmt]
-    _write_bytes(out, render(report))
+    _write_bytes(out, render(report), save)
 
 
-def _write_bytes(out: Path, data: bytes) -> None:
+def _write_bytes(out: Path, data: bytes, save: WriteFile) -> None:
     try:
-        write_atomically(out, data)
+        save(out, data)
     except OSError as exc:
         raise ReportError(f"{out}: 書き込めません / cannot write: {exc.strerror}") from exc
 
 
-def write_unmatched(report: Report, out: Path) -> None:
+def write_unmatched(report: Report, out: Path, save: WriteFile) -> None:
     """Staff-only: which applications' narratives matched no keyword (IDs, never text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["申請番号"])
     writer.writerows([no] for no in report.unmatched)
-    _write_bytes(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
+    _write_bytes(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"), save)
 
 
 def shown(value: int | str) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from bansou_sync.adapters import feature_tables as tables
 from bansou_sync.app.services import Services
 from bansou_sync.app.tabs import project
 from bansou_sync.core.calendar import to_jst
@@ -26,7 +25,7 @@ def drop_purged(
     ledger: Ledger, fetched: Mapping[str, list[RawResponse]]
 ) -> dict[str, list[RawResponse]]:
     """The fetched responses without purged ones: they are never imported again."""
-    dead = tables.tombstones(ledger)
+    dead = ledger.tombstones()
     return {
         form: [r for r in responses if f"{form}|{r.response_id}" not in dead]
         for form, responses in fetched.items()
@@ -61,18 +60,18 @@ def run_purge(
     if not plan.scope:
         return report
     if dry_run:
-        report.mail_records = tables.outbox_with_personal(ledger)
-        _add_ids(report, "event_signup", tables.event_signups_with_personal(ledger, scrub=False))
+        report.mail_records = ledger.outbox_with_personal()
+        _add_ids(report, "event_signup", ledger.event_signups_with_personal(scrub=False))
         return report
     with ledger.transaction():
         ledger.save_state(state, plan.state)
-        tables.add_tombstones(ledger, plan.tombstones, now)
-        report.mail_records = tables.scrub_outbox(ledger)
-        signups = tables.event_signups_with_personal(ledger, scrub=True)
+        ledger.add_tombstones(plan.tombstones, now)
+        report.mail_records = ledger.scrub_outbox()
+        signups = ledger.event_signups_with_personal(scrub=True)
         _add_ids(report, "event_signup", signups)
         counts = {**report.counts, **({"mail": report.mail_records} if report.mail_records else {})}
         if set(counts) - {"accounts_name"}:  # something was removed
-            tables.record_purge(ledger, now, plan.scope, counts, plan.ids)
+            ledger.record_purge(now, plan.scope, counts, plan.ids)
     ledger.vacuum()
     clear: Callable[[Mapping[str, Sequence[str]]], int] | None = getattr(
         services.sheet, "clear_columns", None

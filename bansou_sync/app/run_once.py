@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bansou_sync.app import emergency_cycle, surge
-from bansou_sync.app.crashpoints import crash_point
 from bansou_sync.app.events import run_events
 from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.inputs import FORMS, Inputs, read_inputs, record_deliveries
@@ -33,6 +32,7 @@ from bansou_sync.core.cycle import CycleInput, CyclePlan, pending, plan_indexed
 from bansou_sync.core.digest import noted
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import SYNC
+from bansou_sync.crashpoints import crash_point
 from bansou_sync.ports import OutboxItem, TabRows
 
 log = logging.getLogger(__name__)

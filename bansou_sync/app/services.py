@@ -9,7 +9,7 @@ from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices
 from bansou_sync.app.render import Renderer
 from bansou_sync.core.policy import Policy
-from bansou_sync.ports import Ledger, Mailer, ResponseSource, StatusSheet
+from bansou_sync.ports import CredentialTrouble, Ledger, Mailer, ResponseSource, StatusSheet
 
 
 @dataclass
@@ -35,3 +35,5 @@ class Services:
     # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
     first_cycle_limit: int | None = None
     progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
+    # which errors mean Google refuses the credentials (adapters.retry.credential_trouble)
+    credential_trouble: CredentialTrouble | None = None

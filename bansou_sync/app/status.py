@@ -14,12 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bansou_sync.app.failures import COUNT, SINCE
+from bansou_sync.app.failure_flags import COUNT, SINCE
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.digest import waiting_items
+from bansou_sync.core.masking import mask
 from bansou_sync.core.policy import Policy
-from bansou_sync.logging_setup import mask
 from bansou_sync.ports import HELD_UNTIL, Ledger, OutboxItem
 
 SHOWN = 30  # rows per section; the status Sheet has them all

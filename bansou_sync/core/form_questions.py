@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+CONSENT_TITLE = "個人情報の取扱いに同意します"  # every form's consent question (SPEC §3)
+
 # SPEC §3: required answers. An application also needs 相談者コード or the whole triple.
 REQUIRED = {
     "registration": ("name", "email", "phone", "membership", "consent"),

@@ -20,6 +20,7 @@ from typing import Any
 
 from bansou_sync.core import sheet_style as style
 from bansou_sync.core.sheet_layout import plan_colours, plan_layout, range_key
+from bansou_sync.core.sheet_style import row_rules as row_rules  # where it was
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 
 GET_FIELDS = (
@@ -361,29 +362,6 @@ def _validations(
         kind = what.get(rule["condition"]["type"], "日付 / date")
         lines.append(f"{layout.name}: {layout.headers[column]} に入力規則 ({kind}) を設定しました")
     return requests, lines
-
-
-def row_rules(
-    layout: TabLayout,
-    sheet_id: int,
-    start: int,
-    end: int | None,
-    columns: Mapping[str, int] | None = None,
-) -> list[dict[str, Any]]:
-    """``setDataValidation`` of each staff column's rule (drop-down, checkbox, date) on
-    rows ``start``..``end`` (0-based, end exclusive; None: to the grid's end), for rows
-    the daemon adds: a rule set by init-sheet covers the rows the grid had then, and a
-    row inserted keeps one only if the neighbour Google copies it from had one (issue 11
-    §0). ``columns``: where each header is in the sheet (default: the layout's order)."""
-    where = columns if columns is not None else {h: i for i, h in enumerate(layout.headers)}
-    requests = []
-    for index, rule in style.validations(layout).items():
-        column = where.get(layout.headers[index])
-        if column is None:
-            continue
-        rect = style.Rect(start, end, column, column + 1).grid_range(sheet_id)
-        requests.append({"setDataValidation": {"range": rect, "rule": rule}})
-    return requests
 
 
 def layout_problems(titles: Sequence[str], headers: Mapping[str, Sequence[Any]]) -> list[str]:

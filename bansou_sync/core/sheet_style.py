@@ -18,6 +18,7 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,3 +162,26 @@ def colour_rules(layout: TabLayout, sheet_id: int) -> list[dict[str, Any]]:
         }
         for value, (r, g, b) in colours.items()
     ]
+
+
+def row_rules(
+    layout: TabLayout,
+    sheet_id: int,
+    start: int,
+    end: int | None,
+    columns: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """``setDataValidation`` of each staff column's rule (drop-down, checkbox, date) on
+    rows ``start``..``end`` (0-based, end exclusive; None: to the grid's end), for rows
+    the daemon adds: a rule set by init-sheet covers the rows the grid had then, and a
+    row inserted keeps one only if the neighbour Google copies it from had one (issue 11
+    §0). ``columns``: where each header is in the sheet (default: the layout's order)."""
+    where = columns if columns is not None else {h: i for i, h in enumerate(layout.headers)}
+    requests = []
+    for index, rule in validations(layout).items():
+        column = where.get(layout.headers[index])
+        if column is None:
+            continue
+        rect = Rect(start, end, column, column + 1).grid_range(sheet_id)
+        requests.append({"setDataValidation": {"range": rect, "rule": rule}})
+    return requests

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .server import Emulator
+if TYPE_CHECKING:  # the server imports this module to load its fixtures
+    from .server import Emulator
 
 
 class FixtureError(ValueError):

@@ -94,7 +94,7 @@ def run_selftest(
         )
     if "gmail" in used and not settings.mail.gmail_drafts:
         # without drafts the mailer asks only for gmail.send and never searches, so the
-        # search is neither needed nor allowed by the delegation (app.google_scopes)
+        # search is neither needed nor allowed by the delegation (setup_tools.google_scopes)
         why = (
             "mail.gmail_drafts が false のため検索を使いません / mail.gmail_drafts is false:"
             " the exactly-once search is not used"

@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bansou_sync.adapters import feature_tables as tables
 from bansou_sync.adapters.ledger import Ledger, OutboxItem
 
 NOW = datetime(2023, 9, 1, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -16,13 +15,11 @@ NOW = datetime(2023, 9, 1, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 def test_tombstones_and_the_purge_record_survive_reopening_the_ledger(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite3"
     with Ledger.open(path) as ledger, ledger.transaction():
-        tables.add_tombstones(ledger, ["registration|r1", "application|a1"], NOW)
-        tables.add_tombstones(ledger, ["registration|r1"], NOW)  # twice is once
-        tables.record_purge(
-            ledger, NOW, "privacy", {"registration": 1}, {"registration": ["BN-0001"]}
-        )
+        ledger.add_tombstones(["registration|r1", "application|a1"], NOW)
+        ledger.add_tombstones(["registration|r1"], NOW)  # twice is once
+        ledger.record_purge(NOW, "privacy", {"registration": 1}, {"registration": ["BN-0001"]})
     with Ledger.open(path) as ledger:
-        assert tables.tombstones(ledger) == {"registration|r1", "application|a1"}
+        assert ledger.tombstones() == {"registration|r1", "application|a1"}
         [record] = ledger.purges()
         assert (record["scope"], record["counts"], record["ids"]) == (
             "privacy",
@@ -58,12 +55,12 @@ def test_the_outbox_scrub_removes_recipients_and_context_and_stops_unsent_mail(
             ]
         )
         ledger.mark_sent("<m1@x>", NOW)
-        assert tables.outbox_with_personal(ledger) == 2
-        assert tables.scrub_outbox(ledger) == 2
+        assert ledger.outbox_with_personal() == 2
+        assert ledger.scrub_outbox() == 2
         items = {i.message_id: i for i in ledger.outbox_items()}
         assert {(i.to, json.dumps(i.context)) for i in items.values()} == {((), "{}")}
         assert (items["<m1@x>"].status, items["<m2@x>"].status) == ("sent", "failed")
-        assert tables.outbox_with_personal(ledger) == 0
+        assert ledger.outbox_with_personal() == 0
 
 
 def test_event_sign_ups_lose_their_name_and_email_but_stay(tmp_path: Path) -> None:
@@ -77,9 +74,9 @@ def test_event_sign_ups_lose_their_name_and_email_but_stay(tmp_path: Path) -> No
                     json.dumps({"name": "架空 花子", "email": "h@example.com", "number": 3}),
                 ),
             )
-        assert tables.event_signups_with_personal(ledger, scrub=False) == ["course-1/r9"]
-        assert tables.event_signups_with_personal(ledger, scrub=True) == ["course-1/r9"]
-        assert tables.event_signups_with_personal(ledger, scrub=False) == []
+        assert ledger.event_signups_with_personal(scrub=False) == ["course-1/r9"]
+        assert ledger.event_signups_with_personal(scrub=True) == ["course-1/r9"]
+        assert ledger.event_signups_with_personal(scrub=False) == []
         with ledger.writing("read") as conn:
             payload = json.loads(conn.execute("SELECT payload FROM event_signups").fetchone()[0])
         assert payload == {"name": "", "email": "", "number": 3}

@@ -22,9 +22,9 @@ from emulated import MAILBOX, form_id, google_backends, registration_response, r
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
-from bansou_sync.app.google_scopes import delegation_line, scopes_for
 from bansou_sync.config import load_config
 from bansou_sync.emulator.server import Emulator
+from bansou_sync.setup_tools.google_scopes import delegation_line, scopes_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "google-setup.md"

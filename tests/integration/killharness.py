@@ -61,11 +61,11 @@ import yaml
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.ledger import Ledger
-from bansou_sync.app.crashpoints import CRASH_EXIT
 from bansou_sync.app.tabs import project
 from bansou_sync.bootstrap import policy_from
 from bansou_sync.config import load_config
 from bansou_sync.core.tabs import ALL_TABS
+from bansou_sync.crashpoints import CRASH_EXIT
 
 JST = ZoneInfo("Asia/Tokyo")
 MAIN = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bansou_sync.app.crashpoints import CRASH_ENV, CRASH_EXIT
+from bansou_sync.crashpoints import CRASH_ENV, CRASH_EXIT
 
 REG_HEADER = (
     "タイムスタンプ,氏名,ふりがな,メールアドレス,電話番号,郵便番号,住所,移住連との関係,"

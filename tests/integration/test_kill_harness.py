@@ -25,7 +25,7 @@ from killharness import (
     replay_round,
 )
 
-from bansou_sync.app.crashpoints import POINTS
+from bansou_sync.crashpoints import POINTS
 
 # (backend, registrations, applications, steps, kills)
 RANDOM_KILLS = [

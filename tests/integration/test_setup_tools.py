@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from bansou_sync.adapters.google_auth import GoogleAccess
-from bansou_sync.app.doctor import Check, doctor, format_checks
-from bansou_sync.app.init_sheet import SheetSetupRefused, init_sheet, service_account_email
-from bansou_sync.app.inspect_form import inspect_form
 from bansou_sync.config import load_config
 from bansou_sync.core.tabs import ALL_TABS
 from bansou_sync.emulator.server import Emulator, start_emulator
+from bansou_sync.setup_tools.doctor import Check, doctor, format_checks
+from bansou_sync.setup_tools.init_sheet import SheetSetupRefused, init_sheet, service_account_email
+from bansou_sync.setup_tools.inspect_form import inspect_form
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "reference"

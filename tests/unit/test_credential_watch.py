@@ -42,8 +42,12 @@ def test_a_401_and_a_plain_403_are_credential_problems_but_a_rate_limit_403_is_n
 
 def test_a_403_alerts_only_when_the_resource_worked_before() -> None:
     exc = wrapped(http_error(403, "forbidden"))
-    assert trouble_text(exc, worked_before=False) is None
-    assert "403" in (trouble_text(exc, worked_before=True) or "")
+    assert trouble_text(exc, False, credential_trouble) is None
+    assert "403" in (trouble_text(exc, True, credential_trouble) or "")
+
+
+def test_without_a_classifier_no_error_reads_as_a_credential_problem() -> None:
+    assert trouble_text(wrapped(http_error(401)), True, None) is None
 
 
 def test_a_refresh_token_warns_from_its_sixth_day_and_names_the_day_it_dies() -> None:

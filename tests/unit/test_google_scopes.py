@@ -11,8 +11,8 @@ import yaml
 from bansou_sync.adapters.forms_api import FormsApiSource
 from bansou_sync.adapters.gmail import GmailMailer
 from bansou_sync.adapters.google_auth import GoogleAccess
-from bansou_sync.app.google_scopes import delegation_line, scopes_for
 from bansou_sync.config import Settings, load_config
+from bansou_sync.setup_tools.google_scopes import delegation_line, scopes_for
 
 AUTH = "https://www.googleapis.com/auth/"
 

@@ -22,6 +22,7 @@ from e2e.test_cli_report import html_text, pdf_text, xlsx_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.app import report as rep
 from bansou_sync.core.categories import (
     DEFAULT_NATIONALITIES,
@@ -139,7 +140,7 @@ def test_no_typed_text_reaches_the_html_xlsx_or_pdf_report(
         ("pdf", pdf_text),
     )
     for fmt, extract in formats:
-        rep.write(report, fmt, folder / f"r.{fmt}")
+        rep.write(report, fmt, folder / f"r.{fmt}", write_atomically)
         assert_nothing_typed(fmt, extract(folder / f"r.{fmt}"), typed)
         if fmt == "html":  # the markup as well as the text a browser shows
             assert_nothing_typed("html source", (folder / "r.html").read_text("utf-8"), typed)

@@ -25,14 +25,14 @@ from bansou_sync.adapters.google_auth import (
     unreadable_key_message,
 )
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
-from bansou_sync.app.doctor_checks import Check, questions_check
-from bansou_sync.app.google_scopes import delegation_line
-from bansou_sync.app.init_sheet import service_account_email
 from bansou_sync.config import Settings
 from bansou_sync.core.form_questions import Question, questions_of
 from bansou_sync.core.sheet_setup import layout_problems, quote
 from bansou_sync.core.tabs import ALL_TABS
 from bansou_sync.errors import BansouError
+from bansou_sync.setup_tools.doctor_checks import Check, questions_check
+from bansou_sync.setup_tools.google_scopes import delegation_line
+from bansou_sync.setup_tools.init_sheet import service_account_email
 
 FORMS = ("registration", "application")
 GMAIL_READ = GMAIL_CHECK[1]  # gmail.readonly: enough for getProfile

@@ -20,8 +20,14 @@ from bansou_sync.adapters.csv_source import TIMESTAMP_HEADERS, export_rows, norm
 from bansou_sync.adapters.form_fields import FORM_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.textfile import read_export_text, read_text
-from bansou_sync.app.doctor_checks import Check, format_checks, questions_check
-from bansou_sync.app.doctor_google import (
+from bansou_sync.app.first_run import placeholder_problem, reaches_people
+from bansou_sync.config import Settings
+from bansou_sync.core.form_questions import Question
+from bansou_sync.core.sheet_setup import layout_problems
+from bansou_sync.core.tabs import ALL_TABS
+from bansou_sync.errors import BansouError
+from bansou_sync.setup_tools.doctor_checks import Check, format_checks, questions_check
+from bansou_sync.setup_tools.doctor_google import (
     credential_checks,
     delegation_check,
     form_checks,
@@ -29,13 +35,7 @@ from bansou_sync.app.doctor_google import (
     response_sheet_checks,
     status_sheet_checks,
 )
-from bansou_sync.app.first_run import placeholder_problem, reaches_people
-from bansou_sync.app.google_scopes import scopes_for
-from bansou_sync.config import Settings
-from bansou_sync.core.form_questions import Question
-from bansou_sync.core.sheet_setup import layout_problems
-from bansou_sync.core.tabs import ALL_TABS
-from bansou_sync.errors import BansouError
+from bansou_sync.setup_tools.google_scopes import scopes_for
 
 FORMS = ("registration", "application")
 __all__ = ["Check", "doctor", "format_checks"]
