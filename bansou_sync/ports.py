@@ -86,6 +86,13 @@ class StatusSheet(Protocol):
         """
         ...
 
+    def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
+        """Blank the named columns (by tab, found by header name) below the header row:
+        the retention purge of staff columns that may hold personal data. A tab or column
+        the sheet does not have is skipped. Returns a count for the purge report: the cells
+        that held something (local files) or the columns cleared (Google)."""
+        ...
+
 
 class Mailer(Protocol):
     """Delivers one fully rendered message (Gmail API, SMTP, or a folder of .eml files)."""
