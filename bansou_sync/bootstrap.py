@@ -104,7 +104,11 @@ def make_source(settings: Settings) -> ResponseSource:
     if src.kind == "csv":
         assert src.registrations is not None and src.applications is not None
         paths = {"registration": src.registrations, "application": src.applications}
-        return CsvSource(paths | optional_forms(src, "emergency", "emergency"), titles)
+        return CsvSource(
+            paths | optional_forms(src, "emergency", "emergency"),
+            titles,
+            cache_path=Path(settings.state.path).parent / "source-cache.bin",
+        )
     if src.kind == "forms_api":
         from bansou_sync.adapters.forms_api import FormsApiSource
 
