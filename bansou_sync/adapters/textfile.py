@@ -22,7 +22,11 @@ def read_text(path: Path, *, error: type[BansouError] = SheetFormatError) -> str
     which knows whether a missing file is a problem. Line endings are left as they are
     (the csv module handles CR LF, also inside quoted cells).
     """
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), path, error=error)
+
+
+def decode_text(data: bytes, path: Path, *, error: type[BansouError] = SheetFormatError) -> str:
+    """``read_text`` of bytes already read from ``path``."""
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)
