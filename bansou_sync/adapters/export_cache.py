@@ -98,6 +98,11 @@ class ExportCache:
             write_atomically(self.path, marshal.dumps(_encode(self._reads)))
         except OSError as exc:  # a cache: the next process reads the export whole
             log.warning("export cache %s not written: %s", self.path.name, exc.strerror)
+            return
+        # kept on disk, not in memory: the cycle holds the responses only while it needs
+        # them (a new process, or this one's next read, loads them again: cheaper than a
+        # parse, and a cron-style cycle's peak memory does not carry a second copy)
+        self._reads = None
 
     def _load(self) -> dict[str, ExportRead]:
         if self.path is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import re
 import unicodedata
@@ -84,11 +85,10 @@ class LocalSheet(StatusSheet):
         self.folder = Path(folder)
         self.layouts = {layout.name: layout for layout in layouts}
         self.last_problems: list[str] = []  # what the latest write() kept or could not place
-        # per tab file, the bytes last read or written and what they parsed to: a cycle
-        # reads each file once (its write re-uses the read's parse while the file is
-        # unchanged) and a tab whose rows render to the bytes already there is not
-        # written again
-        self._files: dict[Path, tuple[bytes, _TabFile | None]] = {}
+        # per tab file, a digest of the bytes last read and what they parsed to: a cycle
+        # parses each file once (its write re-uses the read's parse while the bytes are
+        # unchanged), and a tab whose rows give the bytes already there is not rewritten
+        self._files: dict[Path, tuple[bytes, _TabFile]] = {}
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
@@ -229,7 +229,7 @@ class LocalSheet(StatusSheet):
         except OSError as exc:
             raise SheetError(f"{path} を読めません (cannot read): {exc.strerror}") from exc
         known = self._files.get(path)
-        if known is not None and known[1] is not None and known[0] == data:
+        if known is not None and known[0] == _digest(data):
             return known[1]
         try:
             records = list(csv.reader(io.StringIO(decode_text(data, path), newline="")))
@@ -238,7 +238,7 @@ class LocalSheet(StatusSheet):
                 f"{path} は CSV として読めません (not a CSV file): {exc}"
             ) from exc
         loaded = self._parse(layout, records)
-        self._files[path] = (data, loaded)
+        self._files[path] = (_digest(data), loaded)
         return loaded
 
     def _parse(self, layout: TabLayout, records: list[list[str]]) -> _TabFile:
@@ -289,13 +289,13 @@ class LocalSheet(StatusSheet):
         csv.writer(buffer, lineterminator="\r\n").writerows(records)
         data = buffer.getvalue().encode("utf-8-sig")
         known = self._files.get(path)
-        if known is not None and known[0] == data and _holds(path, data):
+        if known is not None and known[0] == _digest(data) and _holds(path, data):
             return
         try:
             write_atomically(path, data)
         except OSError as exc:
             raise SheetError(_cannot_write(path, exc)) from exc
-        self._files[path] = (data, None)  # parsed again when read: staff may edit it
+        self._files.pop(path, None)  # parsed again when read: staff may edit it
 
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -315,6 +315,10 @@ def _cannot_write(path: Path, exc: OSError) -> str:
             f"(cannot write): {exc.strerror}"
         )
     return f"{path} に書き込めません (cannot write): {exc.strerror}"
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _holds(path: Path, data: bytes) -> bool:
