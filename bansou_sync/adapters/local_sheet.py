@@ -283,19 +283,19 @@ class LocalSheet(StatusSheet):
 
     def _replace(self, path: Path, records: list[list[str]]) -> None:
         """Write ``records`` to ``path`` atomically: a reader sees the old file or the new.
-        Bytes the file holds already (as this process last read or wrote it) are not
-        written again."""
+        Bytes the file holds already (as the write's read found it) are not written
+        again. The parse is dropped either way: the next cycle reads the file afresh
+        (staff may edit it), and a cycle's memory does not keep every tab's rows."""
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(records)
         data = buffer.getvalue().encode("utf-8-sig")
-        known = self._files.get(path)
+        known = self._files.pop(path, None)
         if known is not None and known[0] == _digest(data) and _holds(path, data):
             return
         try:
             write_atomically(path, data)
         except OSError as exc:
             raise SheetError(_cannot_write(path, exc)) from exc
-        self._files.pop(path, None)  # parsed again when read: staff may edit it
 
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
