@@ -97,7 +97,9 @@ def google_access(settings: Settings) -> GoogleAccess:
     return GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
 
 
-def make_source(settings: Settings) -> ResponseSource:
+def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSource:
+    """``keep_reads``: a CSV export's last read is kept beside the ledger (False for a
+    dry run, which leaves nothing behind)."""
     src = settings.source
     mapping = {form: dict(getattr(src.mapping, form, {})) for form in TITLES_BY_FORM}
     titles = {form: {**TITLES_BY_FORM[form], **mapping[form]} for form in TITLES_BY_FORM}
@@ -107,7 +109,9 @@ def make_source(settings: Settings) -> ResponseSource:
         return CsvSource(
             paths | optional_forms(src, "emergency", "emergency"),
             titles,
-            cache_path=Path(settings.state.path).parent / "source-cache.bin",
+            cache_path=Path(settings.state.path).parent / "source-cache.bin"
+            if keep_reads
+            else None,
         )
     if src.kind == "forms_api":
         from bansou_sync.adapters.forms_api import FormsApiSource
@@ -264,7 +268,7 @@ def build_services(
     )
     sender = mail.from_address
     return Services(
-        source=make_source(settings),
+        source=make_source(settings, keep_reads=record_sources),
         sheet=make_sheet(settings),
         mailer=make_mailer(settings, ledger),
         ledger=ledger,

@@ -20,6 +20,10 @@ replaced bytes named).
 Answers stay strings exactly as in the cell (checkbox cells too: the core splits
 ``", "``), except that CR LF inside a quoted multi-line answer becomes LF. The table →
 responses part is shared with the linked responses Sheet (``form_rows``).
+
+An export whose bytes are those of the last complete read is not parsed again, and one
+that only grew is parsed from where that read ended (``export_cache``): either gives
+exactly what a whole read gives.
 """
 
 from __future__ import annotations
