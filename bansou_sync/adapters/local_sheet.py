@@ -55,7 +55,7 @@ _SLASH_DATE = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of every tab, kept from a cycle's read to its write
 class _FileRow:
     row_no: int  # as Excel numbers it: the header is row 1
     key: tuple[str, ...]
