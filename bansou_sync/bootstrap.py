@@ -26,8 +26,8 @@ from bansou_sync.config_events import EventSettings
 from bansou_sync.config_policy import policy_from as policy_from  # re-exported
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.emergency import EMERGENCY_TAB
+from bansou_sync.core.event_model import EventSpec
 from bansou_sync.core.event_tabs import SURVEY_LAYOUT, event_layout
-from bansou_sync.core.events import EventSpec
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError
@@ -53,14 +53,22 @@ def google_access(settings: Settings) -> GoogleAccess:
     return GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
 
 
-def make_source(settings: Settings) -> ResponseSource:
+def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSource:
+    """``keep_reads``: a CSV export's last read is kept beside the ledger (False for a
+    dry run, which leaves nothing behind)."""
     src = settings.source
     mapping = {form: dict(getattr(src.mapping, form, {})) for form in TITLES_BY_FORM}
     titles = {form: {**TITLES_BY_FORM[form], **mapping[form]} for form in TITLES_BY_FORM}
     if src.kind == "csv":
         assert src.registrations is not None and src.applications is not None
         paths = {"registration": src.registrations, "application": src.applications}
-        return CsvSource(paths | optional_forms(src, "emergency", "emergency"), titles)
+        return CsvSource(
+            paths | optional_forms(src, "emergency", "emergency"),
+            titles,
+            cache_path=Path(settings.state.path).parent / "source-cache.bin"
+            if keep_reads
+            else None,
+        )
     if src.kind == "forms_api":
         from bansou_sync.adapters.forms_api import FormsApiSource
 
@@ -216,7 +224,7 @@ def build_services(
     )
     sender = mail.from_address
     return Services(
-        source=make_source(settings),
+        source=make_source(settings, keep_reads=record_sources),
         sheet=make_sheet(settings),
         mailer=make_mailer(settings, ledger),
         ledger=ledger,

@@ -19,7 +19,7 @@ from bansou_sync.core.staff import RepeatedKey
 
 if TYPE_CHECKING:  # annotations only: importing the port loads no rule module
     from bansou_sync.core.emergency import EmergencyRequest
-    from bansou_sync.core.events import Signup
+    from bansou_sync.core.event_model import Signup
     from bansou_sync.core.state import State
 
 
@@ -97,6 +97,13 @@ class StatusSheet(Protocol):
         sheet holds now for its key (re-read at write time, so rows sorted, inserted or
         deleted by staff since ``read`` do not misplace anything).
         """
+        ...
+
+    def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
+        """Blank the named columns (by tab, found by header name) below the header row:
+        the retention purge of staff columns that may hold personal data. A tab or column
+        the sheet does not have is skipped. Returns a count for the purge report: the cells
+        that held something (local files) or the columns cleared (Google)."""
         ...
 
 

@@ -1,5 +1,8 @@
 """The benchmark of issue 5: ``scripts/bench [--quick] [--sizes 1k,6k] [--no-latency]``.
 
+``scripts/bench --suite embedded [--sizes 3k,30k]``: the embedded default in cron style
+(issue 14, ``bench.embedded``): results in ``embedded.json`` and ``embedded.md``.
+
 Each (size, latency) runs in its own worker process (``bench.measure``), so peak RSS
 is per size; the emulator runs in a child of that worker. Results go to
 ``bench/results/latest.json`` and ``latest.md``; a full run also refreshes the table,
@@ -44,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-latency", action="store_true", help="skip the 150 ms runs")
     parser.add_argument("--profile", action="store_true", help="pyinstrument, latency 0 runs")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--suite", choices=("google", "embedded"), default="google")
     args = parser.parse_args(argv)
+    if args.suite == "embedded":
+        return embedded_suite(args)
     sizes = ["1k"] if args.quick else args.sizes.split(",")
     latencies = [0.0] if args.quick or args.no_latency else [0.0, LATENCY]
     runs = []
@@ -83,6 +89,43 @@ def main(argv: list[str] | None = None) -> int:
         write_plot(result, ROOT / "docs" / "bench-cycle-cost.png")
         update_docs(ROOT / "docs" / "benchmarks.md", result, tables)
     return 0
+
+
+def embedded_suite(args: argparse.Namespace) -> int:
+    sizes = "3k" if args.quick else args.sizes if args.sizes != "1k,6k,60k" else "3k,30k"
+    command = [sys.executable, "-m", "bench.embedded", "--sizes", sizes]
+    if args.profile:
+        command += ["--profile", str(args.out / "profiles")]
+        (args.out / "profiles").mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit("bench.embedded failed")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result |= {"machine": machine(), "python": platform.python_version()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "embedded.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    table = embedded_table(result)
+    (args.out / "embedded.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+def embedded_table(result: dict[str, Any]) -> str:
+    lines = [
+        "| history (applications) | backfill CPU | idle cycle CPU | incremental (+100) CPU "
+        "| peak RSS (backfill) |",
+        "|---|---|---|---|---|",
+    ]
+    for run in result["runs"]:
+        cycles = {c["name"]: c for c in run["cycles"]}
+        lines.append(
+            f"| {run['applications']:,} | {cycles['backfill']['cpu_s']:.1f} s "
+            f"| {cycles['idle']['cpu_s']:.2f} s | {cycles['incremental']['cpu_s']:.2f} s "
+            f"| {cycles['backfill']['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

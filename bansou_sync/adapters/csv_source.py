@@ -20,6 +20,10 @@ replaced bytes named).
 Answers stay strings exactly as in the cell (checkbox cells too: the core splits
 ``", "``), except that CR LF inside a quoted multi-line answer becomes LF. The table →
 responses part is shared with the linked responses Sheet (``form_rows``).
+
+An export whose bytes are those of the last complete read is not parsed again, and one
+that only grew is parsed from where that read ended (``export_cache``): either gives
+exactly what a whole read gives.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from bansou_sync.adapters.export_cache import ExportCache, ExportRead, digest, mapping_key
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
 from bansou_sync.adapters.form_rows import (
     TIMESTAMP_HEADERS,
@@ -41,7 +46,7 @@ from bansou_sync.adapters.form_rows import (
     responses_from_rows,
     timestamp_column,
 )
-from bansou_sync.adapters.textfile import read_export_text
+from bansou_sync.adapters.textfile import decode_export
 from bansou_sync.core.model import RawResponse
 from bansou_sync.errors import SourceUnavailable
 from bansou_sync.ports import ResponseSource
@@ -65,10 +70,13 @@ class CsvSource(ResponseSource):
         self,
         paths: Mapping[str, Path],
         titles: Mapping[str, Mapping[str, str]] | None = None,
+        cache_path: Path | None = None,
     ) -> None:
         self.paths = {form: Path(path) for form, path in paths.items()}
         self.titles = dict(titles) if titles is not None else dict(TITLES_BY_FORM)
         self._problems: dict[str, list[str]] = {}
+        # the last complete read of each export: a read parses only what changed since
+        self._kept = ExportCache(cache_path)
 
     @property
     def problems(self) -> list[str]:
@@ -85,7 +93,20 @@ class CsvSource(ResponseSource):
         if path is None:
             raise SourceUnavailable(f"フォーム {form} の回答CSVファイルが設定されていません")
         self._refuse_shared_file(form, path)
-        records, replaced, cut_short = self._records(path)
+        data = self._bytes(path)
+        mapping = mapping_key(path, self.titles.get(form, {}))
+        kept = self._kept.get(form, mapping)
+        if kept is not None and kept.same_bytes(data):
+            self._problems[form] = list(kept.problems)
+            return list(kept.responses)
+        if kept is not None and kept.grown_from(data):
+            grown = self._read_grown(form, path, data, kept)
+            if grown is not None:
+                return grown
+        return self._read_whole(form, path, data, mapping)
+
+    def _read_whole(self, form: str, path: Path, data: bytes, mapping: str) -> list[RawResponse]:
+        records, replaced, cut_short, utf8 = self._records(path, data)
         header = records[0]
         if timestamp_column(header) is None:
             raise SourceUnavailable(
@@ -111,6 +132,67 @@ class CsvSource(ResponseSource):
                 f"{', '.join(rows[:10])}"
             )
         self._problems[form] = problems
+        if utf8 and not replaced and cut_short is None and not data.endswith(b"\r"):
+            self._kept.put(
+                form,
+                ExportRead(
+                    path=str(path),
+                    mapping=mapping,
+                    size=len(data),
+                    digest=digest(data),
+                    header=header,
+                    rows=len(records) - 1,
+                    seen=_occurrences(responses),
+                    responses=tuple(responses),
+                    problems=tuple(problems),
+                ),
+            )
+        return responses
+
+    def _read_grown(
+        self, form: str, path: Path, data: bytes, kept: ExportRead
+    ) -> list[RawResponse] | None:
+        """The kept read and the rows after its bytes, as a whole read would give them;
+        None when the file is no longer plain UTF-8 (read whole then)."""
+        try:
+            _, replaced = decode_export(data, path, error=SourceUnavailable)
+            tail = data[kept.size :].decode("utf-8")
+            records = export_rows(tail)
+        except (SourceUnavailable, UnicodeDecodeError, csv.Error):
+            return None
+        if replaced:
+            return None
+        cut_short = len(records) - 1 if records and _ends_mid_row(tail) else None
+        label = f"{FORM_TITLES.get(form, form)} ({path.name})"
+        seen = kept.seen_counter()
+        new, problems = responses_from_rows(
+            form,
+            kept.header,
+            records,
+            self.titles.get(form, {}),
+            label,
+            cut_short=cut_short,
+            first_row=kept.rows + 2,
+            seen=seen,
+        )
+        responses = [*kept.responses, *new]
+        problems = [*kept.problems, *problems]
+        self._problems[form] = problems
+        if cut_short is None and not data.endswith(b"\r"):
+            self._kept.put(
+                form,
+                ExportRead(
+                    path=kept.path,
+                    mapping=kept.mapping,
+                    size=len(data),
+                    digest=digest(data),
+                    header=kept.header,
+                    rows=kept.rows + len(records),
+                    seen=dict(seen),
+                    responses=tuple(responses),
+                    problems=tuple(problems),
+                ),
+            )
         return responses
 
     def _refuse_shared_file(self, form: str, path: Path) -> None:
@@ -125,11 +207,9 @@ class CsvSource(ResponseSource):
                     f"nothing was judged or sent this cycle"
                 )
 
-    def _records(self, path: Path) -> tuple[list[list[str]], int, int | None]:
-        """(rows, bytes replaced, index among the data rows of a last row cut short)."""
+    def _bytes(self, path: Path) -> bytes:
         try:
-            text, replaced = read_export_text(path, error=SourceUnavailable)
-            records = export_rows(text)
+            return path.read_bytes()
         except FileNotFoundError as exc:
             raise SourceUnavailable(
                 f"回答ファイル {path} がありません (response file not found)"
@@ -138,6 +218,13 @@ class CsvSource(ResponseSource):
             raise SourceUnavailable(
                 f"回答ファイル {path} を読めません (cannot read response file): {exc.strerror}"
             ) from exc
+
+    def _records(self, path: Path, data: bytes) -> tuple[list[list[str]], int, int | None, bool]:
+        """(rows, bytes replaced, index among the data rows of a last row cut short,
+        whether the file is UTF-8)."""
+        try:
+            text, replaced = decode_export(data, path, error=SourceUnavailable)
+            records = export_rows(text)
         except csv.Error as exc:
             raise SourceUnavailable(
                 f"回答ファイル {path} は CSV として読めません (not a CSV file): {exc}"
@@ -146,7 +233,7 @@ class CsvSource(ResponseSource):
             raise SourceUnavailable(
                 f"回答ファイル {path} に見出し行がありません (empty response file)"
             )
-        return records, replaced, _cut_short(text, records)
+        return records, replaced, _cut_short(text, records), not replaced and _is_utf8(data)
 
 
 FIELD_LIMIT = 2**30  # characters; the file is in memory already
@@ -164,6 +251,27 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except OSError:
         return False
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _occurrences(responses: list[RawResponse]) -> dict[str, int]:
+    """How often each timestamp occurred among ``responses`` (回答ID ``stamp#n``)."""
+    seen: dict[str, int] = {}
+    for response in responses:
+        stamp, _, number = response.response_id.rpartition("#")
+        seen[stamp] = max(seen.get(stamp, 0), int(number))
+    return seen
+
+
+def _ends_mid_row(text: str) -> bool:
+    return ends_inside_quotes(text) or not text.endswith(("\n", "\r"))
 
 
 def _cut_short(text: str, records: list[list[str]]) -> int | None:

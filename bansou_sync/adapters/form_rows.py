@@ -195,21 +195,26 @@ def responses_from_rows(
     label: str,
     *,
     cut_short: int | None = None,
+    first_row: int = 2,
+    seen: Counter[str] | None = None,
 ) -> tuple[list[RawResponse], list[str]]:
     """(responses, problems) of the data ``rows`` under ``header`` (row 1 of the table).
 
     ``cut_short``: the index in ``rows`` of a row known to be cut (an export that ends
     mid-row); it is held: left out and reported, to be read when a whole one arrives.
-    The caller has checked that ``header`` has a timestamp column."""
+    The caller has checked that ``header`` has a timestamp column. ``first_row`` and
+    ``seen`` continue an earlier read of the rows above (``rows`` are the ones that
+    follow): the row number of ``rows[0]``, and how often each timestamp occurred so far
+    (updated here), so that 回答ID and row numbers are those of a read of the whole table."""
     stamp_col = timestamp_column(header)
     assert stamp_col is not None
     columns = field_columns(header, titles)
     by_column = sorted(columns.items())
     problems: list[str] = []
-    seen: Counter[str] = Counter()
+    seen = Counter() if seen is None else seen
     responses: list[RawResponse] = []
     for index, row in enumerate(rows):
-        row_no = index + 2
+        row_no = index + first_row
         if not any(str(cell).strip() for cell in row):
             continue
         raw_stamp = str(row[stamp_col]) if stamp_col < len(row) else ""

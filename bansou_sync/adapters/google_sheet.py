@@ -25,8 +25,10 @@ so nothing here relies on that (issue 11 §2, docs/interpretations.md):
   to hold it (SPEC §5); what staff typed in it is reported in 同期, never applied.
 
 Staff columns are written as ``null`` (Google leaves those cells alone), values with
-``valueInputOption=RAW``. What to write is planned without I/O in ``google_sheet_plan``. Only rows whose daemon values changed since the last write are
-sent (``sheet_cache``). 統計 and 同期 have no staff columns and are rewritten in place.
+``valueInputOption=RAW``. What to write is planned without I/O in ``google_sheet_plan``
+and ``google_sheet_requests``, applied in ``google_sheet_apply``; the calls themselves and
+their errors are ``google_sheet_calls``'. Only rows whose daemon values changed since the
+last write are sent (``sheet_cache``). 統計 and 同期 have no staff columns and are rewritten in place.
 A cycle costs: 1 read; when rows change, 0-1 ``spreadsheets.batchUpdate`` (new tabs,
 rows, tags), 1 read through the tags and 1 ``values.batchUpdateByDataFilter`` (each
 chunked under ``CHUNK_BYTES``); 1 ``spreadsheets.batchUpdate`` when rows are removed; a
@@ -39,38 +41,17 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import google.auth.exceptions
-import gspread
-import requests
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
-from bansou_sync.adapters import retry
-from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
-from bansou_sync.adapters.google_sheet_check import (
-    holds,
-    row_of,
-    staff_typed,
-    written_key,
-)
-from bansou_sync.adapters.google_sheet_plan import (
-    IN_PLACE,
-    Meta,
-    Pending,
-    Plan,
-    chunks,
-    encode,
-    plan_in_place,
-    plan_keyed,
-    structure_requests,
-    tag,
-)
+from bansou_sync.adapters.google_auth import GoogleAccess
+from bansou_sync.adapters.google_sheet_apply import PlanApplier
+from bansou_sync.adapters.google_sheet_calls import DEFAULT_POLICY, header_of
+from bansou_sync.adapters.google_sheet_plan import IN_PLACE, Plan, plan_in_place, plan_keyed
 from bansou_sync.adapters.google_sheet_read import (
-    Key,
     TabState,
     full_ranges,
     grid_from_full,
@@ -87,17 +68,12 @@ from bansou_sync.adapters.google_sheet_reread import (
     reparse,
     reply_values,
 )
-from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
-from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
+from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
-
-T = TypeVar("T")
-DEFAULT_POLICY = RetryPolicy()
-
 
 FULL_CHECK_SECONDS = 3600  # issue 4: a full check of the daemon columns at most hourly
 
@@ -106,7 +82,7 @@ def clock() -> float:
     return time.time()
 
 
-class GoogleSheet(StatusSheet):
+class GoogleSheet(PlanApplier, StatusSheet):
     """``StatusSheet`` over a Google spreadsheet shared with the service account."""
 
     def __init__(
@@ -117,16 +93,11 @@ class GoogleSheet(StatusSheet):
         layouts: Sequence[TabLayout] = ALL_TABS,
         cache_path: Path | None = None,
     ) -> None:
-        self.access = access
-        self.spreadsheet_id = spreadsheet_id
-        self.policy = policy
+        super().__init__(access, spreadsheet_id, policy)
         self.layouts = {layout.name: layout for layout in layouts}
         self.cache_path = cache_path
         self.last_problems: list[str] = []  # what the latest write() could not place
-        self._client: gspread.Client | None = None
-        self._credentials: Any = None
         self._cache: RowCache | None = None
-        self._meta: Meta | None = None
         self._state: dict[str, TabState] | None = None
         # issue 5: per tab, the last narrow read's values and what they parsed to (or
         # what this process's last insertion makes them): the next read parses only
@@ -162,7 +133,7 @@ class GoogleSheet(StatusSheet):
         again = [
             name
             for name, ranges in replies.items()
-            if not full and not header_matches(self.layouts[name], _header(ranges))
+            if not full and not header_matches(self.layouts[name], header_of(ranges))
         ]
         if again:  # a header staff changed: find the columns by name
             replies.update(self._batch_get({n: full_ranges(self.layouts[n]) for n in again}))
@@ -205,25 +176,6 @@ class GoogleSheet(StatusSheet):
         if not missing:
             return self._batch_get(wanted)
         return self._batch_get({n: r for n, r in wanted.items() if n not in missing})
-
-    def _batch_get(
-        self, wanted: dict[str, list[str]], translate: bool = True
-    ) -> dict[str, list[dict[str, Any]]]:
-        ranges = [r for group in wanted.values() for r in group]
-        if not ranges:
-            return {}
-        params = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
-        client = self._gspread().http_client
-        reply = self._call(
-            "読み込み / read",
-            lambda: client.values_batch_get(self.spreadsheet_id, ranges, dict(params)),
-            translate,
-        )
-        found: list[dict[str, Any]] = list(reply.get("valueRanges") or [])
-        out: dict[str, list[dict[str, Any]]] = {}
-        for name, group in wanted.items():
-            out[name], found = found[: len(group)], found[len(group) :]
-        return out
 
     # -- writing ----------------------------------------------------------------------
 
@@ -318,7 +270,7 @@ class GoogleSheet(StatusSheet):
         heads = self._batch_get({t: [f"{quote(t)}!1:1"] for t in tabs})
         ranges = []
         for tab in tabs:
-            header = [str(v).strip() for v in _header(heads[tab])]
+            header = [str(v).strip() for v in header_of(heads[tab])]
             for name in columns[tab]:
                 if name in header:
                     column = letters(header.index(name))
@@ -332,307 +284,10 @@ class GoogleSheet(StatusSheet):
         self._state = None  # the next write reads again
         return len(ranges)
 
-    # -- applying ---------------------------------------------------------------------
-
-    def _apply_structure(self, plan: Plan) -> None:
-        adopt = [p for p in plan.tagged if p.adopt_row is not None]
-        if not (plan.add_sheets or plan.headers or adopt or plan.inserts or self._must_grow(plan)):
-            return
-        meta = self._meta or self._fetch_meta()
-        calls, after = structure_requests(plan, adopt, meta)
-        self._meta = None  # until every call succeeded, the grid is not known
-        for body, pendings in calls:
-            reply = self._batch_update(body)
-            ids = [
-                r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
-                for r in reply.get("replies") or []
-                if "createDeveloperMetadata" in r
-            ]
-            for pending, metadata_id in zip(pendings, ids, strict=True):
-                pending.metadata_id = int(metadata_id)
-        self._meta = after
-
-    def _must_grow(self, plan: Plan) -> bool:
-        rows = self._meta.row_counts if self._meta else {}
-        return any(need > rows.get(tab, 1000) for tab, need in plan.grow.items())
-
-    def _verify_tags(self, plan: Plan) -> None:
-        """Read every row about to be written or removed through its tag, in one request
-        (issue 11 §2): the row must hold the tag's key (a row inserted by this write: no
-        key yet). Whether Google moves row metadata when staff sort is not documented; a
-        tag left on another key's row is moved to the row that holds its key (found by
-        the key columns read again) and read again; nothing is written through a tag
-        until its row is known to hold its key."""
-        pendings = [p for p in plan.tagged if p.metadata_id is not None]
-        if not pendings:
-            return
-        rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
-        wrong = [p for p in pendings if not holds(p, rows.get(p.metadata_id or -1))]
-        if not wrong:
-            return
-        again = self._repoint(wrong, set(rows))
-        if again:
-            rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
-            for p in again:
-                if not holds(p, rows.get(p.metadata_id or -1)):
-                    self._not_now(p)
-
-    def _repoint(self, wrong: list[Pending], existing: set[int]) -> list[Pending]:
-        """Delete the tags found on the wrong row and tag the row holding the key now
-        (the key columns read again: staff may have moved rows since the cycle's read);
-        returns the rows tagged again (read once more before anything is written). A tag
-        that no longer exists went with a row staff deleted: if its key is nowhere now,
-        the row is made again by the next cycle, as before."""
-        meta = self._meta or self._fetch_meta()
-        movable = [p for p in wrong if not p.copy]  # a copy of a row: no other row to find
-        now = self._key_rows({p.tab: p.state for p in movable})
-        body: list[dict[str, Any]] = []
-        again: list[Pending] = []
-        for p in wrong:
-            if p.metadata_id in existing:
-                lookup = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
-                body.append({"deleteDeveloperMetadata": {"dataFilter": lookup}})
-            at = now.get((p.tab, p.key)) if p in movable else None
-            if at is None and p.metadata_id not in existing and not p.copy:
-                p.metadata_id = None  # deleted by staff, with its tag: nothing to report
-                continue
-            if at is None or p.tab not in meta.sheet_ids:
-                self._not_now(p)
-                continue
-            body.append(tag(meta.sheet_ids[p.tab], at, p))
-            again.append(p)
-        if not body:
-            return []
-        reply = self._batch_update(body)
-        ids = [
-            r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
-            for r in reply.get("replies") or []
-            if "createDeveloperMetadata" in r
-        ]
-        for p, metadata_id in zip(again, ids, strict=True):
-            p.metadata_id = int(metadata_id)
-        return again
-
-    def _key_rows(self, states: dict[str, TabState]) -> dict[tuple[str, Key], int]:
-        """Where each key is now (its first row), from one read of the key columns."""
-        if not states:
-            return {}
-        spans = {}
-        for name, state in states.items():
-            at = [state.columns[k] for k in state.layout.key]
-            spans[name] = (at, min(at))
-        replies = self._batch_get(
-            {
-                name: [f"{quote(name)}!{letters(first)}2:{letters(max(at))}"]
-                for name, (at, first) in spans.items()
-            }
-        )
-        found: dict[tuple[str, Key], int] = {}
-        for name, (at, first) in spans.items():
-            values = (replies.get(name) or [{}])[0].get("values") or []
-            for offset, row in enumerate(values, start=1):
-                key = tuple(str(row[c - first]).strip() if c - first < len(row) else "" for c in at)
-                if all(key):
-                    found.setdefault((name, key), offset)
-        return found
-
-    def _not_now(self, p: Pending) -> None:
-        p.metadata_id = None
-        done = (
-            "削除しませんでした(次回削除します)"
-            if p.remove
-            else "書き込みませんでした(次回書きます)"
-        )
-        self.last_problems.append(
-            f"{p.tab}: {' '.join(p.key)} の行が読み込み後に動いたため、今回は{done} / "
-            f"row moved, {'removed' if p.remove else 'written'} next cycle"
-        )
-
-    def _rows_through_tags(self, ids: list[int]) -> dict[int, tuple[int, list[Any]]]:
-        """Per tag id: the row (0-based) it is on now and that row's cells."""
-        found: dict[int, tuple[int, list[Any]]] = {}
-        lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
-        for filters in chunks(lookups):
-            body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
-            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
-            for matched in reply.get("valueRanges") or []:
-                value_range = matched.get("valueRange") or {}
-                row = row_of(str(value_range.get("range", "")))
-                values = value_range.get("values") or [[]]
-                for data_filter in matched.get("dataFilters") or []:
-                    lookup = data_filter.get("developerMetadataLookup") or {}
-                    if row is not None and "metadataId" in lookup:
-                        found[int(lookup["metadataId"])] = (row, list(values[0]))
-        return found
-
-    def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
-        """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
-        to hold them, bottom first; what staff had typed in them is reported, not applied.
-        Returns the tabs where rows were deleted."""
-        ready = [p for p in plan.removals if p.metadata_id is not None and p.found_at is not None]
-        for p in plan.removals:
-            if p.metadata_id is None and not p.copy:  # moved: tagged where it is next time
-                cache.put(p.tab, key_text(p.key), (None, ""))
-        if not ready:
-            return set()
-        meta = self._meta or self._fetch_meta()
-        ready.sort(key=lambda p: (p.tab, -(p.found_at or 0)))
-        body = []
-        for p in ready:
-            span = {"sheetId": meta.sheet_ids[p.tab], "dimension": "ROWS"}
-            span |= {"startIndex": p.found_at, "endIndex": (p.found_at or 0) + 1}
-            body.append({"deleteDimension": {"range": span}})
-        self._meta = None
-        self._batch_update(body)
-        for p in ready:
-            if not p.copy:
-                cache.drop(p.tab, key_text(p.key))
-            meta.row_counts[p.tab] = meta.row_counts.get(p.tab, 1001) - 1
-            typed = staff_typed(p.state, p.found)
-            if typed:
-                self.last_problems.append(removed_row_message(p.tab, p.key, typed))
-        self._meta = meta
-        return {p.tab for p in ready}
-
-    def _apply_values(self, plan: Plan, cache: RowCache) -> set[str]:
-        """Write the planned values; returns the tabs with a row that did not land."""
-
-        def through_tags() -> Iterator[dict[str, Any]]:  # made as sent: not all at once
-            yield from plan.values
-            for p in plan.rows:
-                if p.metadata_id is not None:
-                    by_tag = {"developerMetadataLookup": {"metadataId": p.metadata_id}}
-                    yield {"dataFilter": by_tag, "majorDimension": "ROWS", "values": [p.values]}
-
-        data = through_tags()
-        landed: set[int] = set()
-        by_id = {p.metadata_id: p for p in plan.rows if p.metadata_id is not None}
-        strayed: list[tuple[Pending, Key]] = []
-        for chunk in chunks(data):
-            # the rows as they are after the write, key cells included (never written
-            # through a tag): a write that still found another key's row is seen here
-            body = {"valueInputOption": "RAW", "data": chunk, "includeValuesInResponse": True}
-            try:
-                reply = self._post("values:batchUpdateByDataFilter", body, "書き込み / write")
-            except SheetError:
-                self._meta = None  # e.g. staff shrank the grid: learn it again next time
-                raise
-            for response in reply.get("responses") or []:
-                found = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
-                if "metadataId" not in found or not response.get("updatedRange"):
-                    continue
-                p = by_id.get(int(found["metadataId"]))
-                there = written_key(p, response.get("updatedData") or {})
-                if p is not None and there is not None and there != p.key:
-                    strayed.append((p, there))
-                    continue
-                landed.add(int(found["metadataId"]))
-        missed: set[str] = set()
-        for p, there in strayed:  # both rows are written again by the next cycle
-            cache.drop(p.tab, key_text(there))
-            self.last_problems.append(
-                f"{p.tab}: 書き込みの直前に行が並べ替えられ、{' '.join(p.key)} の値が "
-                f"{' '.join(there)} の行に入りました。次回の同期で両方の行を書き直します"
-                f"(スタッフ記入欄と{'・'.join(p.state.layout.key)}は変わっていません) / "
-                f"rows sorted just before the write: rewritten next cycle"
-            )
-        for p in plan.rows:
-            if p.metadata_id is not None and p.metadata_id in landed:
-                cache.put(p.tab, key_text(p.key), (p.metadata_id, p.digest))
-            else:  # staff deleted the row meanwhile, or its tag: place it again next time
-                cache.drop(p.tab, key_text(p.key))
-                missed.add(p.tab)
-        cache.in_place.update(plan.in_place)
-        return missed
-
-    # -- Google calls -----------------------------------------------------------------
-
-    def _gspread(self) -> gspread.Client:
-        if self._client is None:
-            self._credentials = self.access.credentials([SHEETS])
-            self._client = gspread_client(
-                self._credentials, self.access.api_base, self.policy.timeout_seconds
-            )
-        return self._client
-
     def _row_cache(self) -> RowCache:
         if self._cache is None:
             self._cache = RowCache.load(self.cache_path, self.spreadsheet_id)
         return self._cache
-
-    def _fetch_meta(self) -> Meta:
-        fields = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
-        client = self._gspread().http_client
-        reply = self._call(
-            "シート情報の取得 / get metadata",
-            lambda: client.fetch_sheet_metadata(self.spreadsheet_id, {"fields": fields}),
-        )
-        props = [s.get("properties") or {} for s in reply.get("sheets") or []]
-        self._meta = Meta(
-            {str(p.get("title")): int(p.get("sheetId", 0)) for p in props},
-            {
-                str(p.get("title")): int((p.get("gridProperties") or {}).get("rowCount", 0))
-                for p in props
-            },
-        )
-        return self._meta
-
-    def _batch_update(self, body: list[dict[str, Any]]) -> Any:
-        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}:batchUpdate"
-        return self._send(url, {"requests": body}, "行の追加 / add rows")
-
-    def _post(self, method: str, body: dict[str, Any], what: str) -> Any:
-        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}/{method}"
-        return self._send(url, body, what)
-
-    def _send(self, url: str, body: dict[str, Any], what: str) -> Any:
-        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted."""
-        client = self._gspread().http_client
-        data = encode(body)
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        return self._call(
-            what, lambda: client.request("post", url, data=data, headers=dict(headers)).json()
-        )
-
-    def _call(self, what: str, fn: Callable[[], T], translate: bool = True) -> T:
-        try:
-            return retry.call(fn, self.policy)
-        except APIError as exc:
-            if not translate:
-                raise
-            raise SheetError(self._message(what, exc)) from exc
-        except google.auth.exceptions.RefreshError as exc:
-            raise SheetError(
-                f"Google スプレッドシート {self.spreadsheet_id}: 認証に失敗しました。"
-                "google.credentials_file を確認してください / authentication failed: "
-                f"{token_error_text(exc) or exc}"
-            ) from exc
-        except (requests.RequestException, google.auth.exceptions.GoogleAuthError, OSError) as exc:
-            raise SheetError(
-                f"Google スプレッドシート {self.spreadsheet_id}: {what} に失敗しました"
-                f"(接続できません / cannot connect): {exc}"
-            ) from exc
-
-    def _message(self, what: str, exc: APIError) -> str:
-        status, reason, _ = retry.status_and_reason(exc)
-        sheet = f"Google スプレッドシート {self.spreadsheet_id}"
-        account = getattr(self._credentials, "service_account_email", None)
-        if status == 403:
-            who = f" {account}" if account else ""
-            return (
-                f"{sheet} を開けません: サービスアカウント{who} と共有されていません。"
-                f"シートの「共有」でこのアドレスを編集者として追加してください / "
-                f"the spreadsheet is not shared with the service account{who}: share it as Editor"
-            )
-        if status == 404:
-            return (
-                f"{sheet} が見つかりません。sheet.spreadsheet_id(シート URL の /d/ と /edit の間)"
-                f"を確認してください / spreadsheet not found: check sheet.spreadsheet_id"
-            )
-        if status == 401:
-            return f"{sheet}: 認証に失敗しました。google.credentials_file を確認してください / authentication failed"
-        detail = _google_message(exc) or reason
-        return f"{sheet}: {what} に失敗しました / failed (HTTP {status}): {detail}"
 
 
 def _baseline(parsed: Parsed | None, state: TabState | None) -> Parsed | None:
@@ -654,15 +309,3 @@ def _same_rows(
     if landed is None or landed[0] is not state or len(landed[1]) != len(rows):
         return False
     return all(map(operator.is_, landed[1], rows))
-
-
-def _header(ranges: list[dict[str, Any]]) -> list[Any]:
-    return list((ranges[0].get("values") or [[]])[0]) if ranges else []
-
-
-def _google_message(exc: APIError) -> str:
-    try:
-        error = exc.response.json().get("error", {})
-    except ValueError:
-        return ""
-    return str(error.get("message", "")) if isinstance(error, dict) else ""

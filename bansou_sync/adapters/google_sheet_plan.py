@@ -2,16 +2,13 @@
 
 ``plan_keyed`` / ``plan_in_place`` decide, per tab, which rows must be written (their
 digest changed), which are new (inserted and tagged) and which existing rows need a tag
-(adopted, then verified). ``structure_requests`` turns the plan into
-``spreadsheets.batchUpdate`` calls, ``range_write``/``chunks`` shape the one
-``values.batchUpdateByDataFilter`` write.
+(adopted, then verified). ``range_write`` shapes an in-place
+tab's writes; ``google_sheet_requests`` turns the plan into the requests sent.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import is_not
@@ -20,18 +17,9 @@ from typing import Any
 from bansou_sync.adapters.google_sheet_read import Key, TabState, quote
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
 from bansou_sync.adapters.sheet_value import sheet_value
-from bansou_sync.core.sheet_setup import row_rules
 from bansou_sync.core.tabs import STATS, SYNC, TabLayout
 
-TAG = "bansou.key"
 IN_PLACE = frozenset({STATS.name, SYNC.name})  # no staff columns, small: rewritten in place
-# Request bodies are sent as compact UTF-8 JSON (``encode``) and measured exactly. Google
-# sets no hard limit on a request's size but recommends 2 MB "to speed up requests";
-# bodies past 10 MiB are refused ("Request payload size exceeds the limit: 10485760
-# bytes"). Only a backfill comes near either: its bodies go up to 4 MB, so that a first
-# cycle at 60,000 applications stays within a minute's 60 write requests (issue 5).
-CHUNK_BYTES = 4_000_000
-INSERT_BLOCK = 4000  # new rows inserted and tagged per request block
 Value = str | int
 
 
@@ -245,75 +233,6 @@ def plan_in_place(
     plan.in_place[layout.name] = digests
 
 
-def structure_requests(
-    plan: Plan, adopt: list[Pending], meta: Meta
-) -> tuple[Iterator[tuple[list[dict[str, Any]], list[Pending]]], Meta]:
-    """The batchUpdate calls: new tabs, grid growth and adopted rows' tags first (at
-    the rows as read), then each block of new rows inserted *and* tagged in one call,
-    so a tag is never placed on a row staff moved. Also the grid they leave behind.
-
-    The calls are made as they are sent (a generator): a backfill's 130,000 tags are
-    never all in memory at once (issue 5)."""
-    ids = dict(meta.sheet_ids)
-    rows = dict(meta.row_counts)
-    head: list[dict[str, Any]] = []
-    for layout in plan.add_sheets:
-        ids[layout.name] = new_sheet_id(layout.name, set(ids.values()))
-        rows[layout.name] = 1000
-        grid = {"rowCount": 1000, "columnCount": max(26, len(layout.headers))}
-        props = {"sheetId": ids[layout.name], "title": layout.name, "gridProperties": grid}
-        head.append({"addSheet": {"properties": props}})
-        head += row_rules(layout, ids[layout.name], 1, None)  # staff columns' input rules
-    for layout in plan.headers:
-        cells = [{"userEnteredValue": {"stringValue": h}} for h in layout.headers]
-        start = {"sheetId": ids[layout.name], "rowIndex": 0, "columnIndex": 0}
-        header = {"start": start, "rows": [{"values": cells}], "fields": "userEnteredValue"}
-        head.append({"updateCells": header})
-    for tab, need in plan.grow.items():
-        if need > rows[tab]:
-            head.append(append_rows(ids[tab], need - rows[tab]))
-            rows[tab] = need
-    head += [tag(ids[p.tab], p.adopt_row, p) for p in adopt if p.adopt_row is not None]
-    starts = {tab: start for tab, (start, _) in plan.inserts.items()}
-    for tab, (_, new) in plan.inserts.items():
-        rows[tab] += len(new)
-    sheet_ids = dict(ids)
-
-    def blocks() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
-        yield head, adopt
-        for tab, (_, new) in plan.inserts.items():
-            for first in range(0, len(new), INSERT_BLOCK):
-                part = new[first : first + INSERT_BLOCK]
-                at = starts[tab] + first
-                span = {"sheetId": sheet_ids[tab], "dimension": "ROWS"}
-                span |= {"startIndex": at, "endIndex": at + len(part)}
-                body = [{"insertDimension": {"range": span, "inheritFromBefore": False}}]
-                body += [tag(sheet_ids[tab], at + i, p) for i, p in enumerate(part)]
-                body += key_cells_request(sheet_ids[tab], at, part)
-                state = part[0].state  # new rows keep their drop-downs and checkboxes
-                body += row_rules(state.layout, sheet_ids[tab], at, at + len(part), state.columns)
-                yield body, part
-
-    def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
-        call: list[dict[str, Any]] = []
-        tagged: list[Pending] = []
-        size = 0
-        for body, pendings in blocks():
-            if not body:
-                continue
-            body_bytes = body_size(body)
-            if call and size + body_bytes >= CHUNK_BYTES:
-                yield call, tagged
-                call, tagged, size = [], [], 0
-            call += body
-            tagged += pendings
-            size += body_bytes
-        if call:
-            yield call, tagged
-
-    return calls(), Meta(ids, rows)
-
-
 def as_text(value: Value) -> str:
     """The text a cell shows for ``value`` (what a read gives back; digested)."""
     if isinstance(value, bool):
@@ -344,69 +263,3 @@ def row_values(
 
 def range_write(a1: str, rows: list[list[Value | None]]) -> dict[str, Any]:
     return {"dataFilter": {"a1Range": a1}, "majorDimension": "ROWS", "values": rows}
-
-
-def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
-    value = json.dumps([pending.tab, *pending.key], ensure_ascii=False)
-    return row_metadata(sheet_id, row, TAG, value)
-
-
-def row_metadata(sheet_id: int, row: int, key: str, value: str) -> dict[str, Any]:
-    """The request that puts developer metadata ``key``=``value`` on one row."""
-    span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
-    metadata = {
-        "metadataKey": key,
-        "metadataValue": value,
-        "location": {"dimensionRange": span},
-        "visibility": "DOCUMENT",
-    }
-    return {"createDeveloperMetadata": {"developerMetadata": metadata}}
-
-
-def key_cells_request(sheet_id: int, at: int, part: list[Pending]) -> list[dict[str, Any]]:
-    """The key cells of rows inserted at ``at``, written in the request that inserts and
-    tags them: a new row holds its key from the moment it exists (strings, as RAW)."""
-    if not part:
-        return []
-    state = part[0].state
-    out = []
-    for index, header in enumerate(state.layout.key):
-        rows = [{"values": [{"userEnteredValue": {"stringValue": p.key[index]}}]} for p in part]
-        start = {"sheetId": sheet_id, "rowIndex": at, "columnIndex": state.columns[header]}
-        out.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
-    return out
-
-
-def append_rows(sheet_id: int, count: int) -> dict[str, Any]:
-    return {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": count}}
-
-
-def new_sheet_id(title: str, taken: set[int]) -> int:
-    candidate = zlib.crc32(title.encode()) & 0x3FFFFFFF or 1
-    while candidate in taken:
-        candidate = (candidate * 31 + 7) & 0x3FFFFFFF or 1
-    return candidate
-
-
-def encode(body: Any) -> bytes:
-    """A request body as sent: compact JSON in UTF-8 (half the bytes of the ASCII
-    escapes ``requests`` would make of Japanese text)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def body_size(body: Any) -> int:
-    return len(encode(body))
-
-
-def chunks(data: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    for item in data:
-        item_size = body_size(item) + 1
-        if chunk and size + item_size > CHUNK_BYTES:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(item)
-        size += item_size
-    if chunk:
-        yield chunk

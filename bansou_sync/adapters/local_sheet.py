@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.sheet_value import sheet_value
-from bansou_sync.adapters.textfile import read_text
+from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.crashpoints import crash_point
@@ -54,7 +55,7 @@ _SLASH_DATE = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of every tab, kept from a cycle's read to its write
 class _FileRow:
     row_no: int  # as Excel numbers it: the header is row 1
     key: tuple[str, ...]
@@ -84,6 +85,10 @@ class LocalSheet(StatusSheet):
         self.folder = Path(folder)
         self.layouts = {layout.name: layout for layout in layouts}
         self.last_problems: list[str] = []  # what the latest write() kept or could not place
+        # per tab file, a digest of the bytes last read and what they parsed to: a cycle
+        # parses each file once (its write re-uses the read's parse while the bytes are
+        # unchanged), and a tab whose rows give the bytes already there is not rewritten
+        self._files: dict[Path, tuple[bytes, _TabFile]] = {}
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
@@ -183,15 +188,18 @@ class LocalSheet(StatusSheet):
         extras = current.extra_headers
         out: list[list[str]] = [[*layout.headers, *extras]]
         written: set[tuple[str, ...]] = set()
+        render = _renderer()
+        cleaners = [(i, _cleaner(layout.headers[i])) for i in positions]
+        staff = [h in layout.staff for h in layout.headers]
         for values in given:
-            key = tuple(_clean(layout.headers[i], str(values[i])) for i in positions)
+            key = tuple(clean(str(values[i])) for i, clean in cleaners)
             found = by_key.get(key)
             cells = [
-                (found.cells[h] if found else "") if h in layout.staff else value
-                for h, value in zip(layout.headers, values, strict=True)
+                (found.cells[h] if found else "") if is_staff else value
+                for h, value, is_staff in zip(layout.headers, values, staff, strict=True)
             ]
             kept = [found.extra.get(h, "") if found else "" for h in extras]
-            out.append([_render(v) for v in [*cells, *kept]])
+            out.append([render(v) for v in [*cells, *kept]])
             written.add(key)
         for row in current.rows:
             if by_key.get(row.key) is row and row.key in written:
@@ -214,16 +222,26 @@ class LocalSheet(StatusSheet):
 
     def _load(self, layout: TabLayout) -> _TabFile | None:
         path = self.path(layout.name)
-        if not path.exists():
-            return None
         try:
-            records = list(csv.reader(io.StringIO(read_text(path), newline="")))
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise SheetError(f"{path} を読めません (cannot read): {exc.strerror}") from exc
+        known = self._files.get(path)
+        if known is not None and known[0] == _digest(data):
+            return known[1]
+        try:
+            records = list(csv.reader(io.StringIO(decode_text(data, path), newline="")))
         except csv.Error as exc:
             raise SheetFormatError(
                 f"{path} は CSV として読めません (not a CSV file): {exc}"
             ) from exc
+        loaded = self._parse(layout, records)
+        self._files[path] = (_digest(data), loaded)
+        return loaded
+
+    def _parse(self, layout: TabLayout, records: list[list[str]]) -> _TabFile:
         loaded = _TabFile()
         if not records:
             return loaded
@@ -248,9 +266,15 @@ class LocalSheet(StatusSheet):
             if name not in index:
                 loaded.problems.append(f"{layout.name}: 列「{name}」がありません")
         loaded.key_missing = any(k not in index for k in layout.key)
+        # worked out once per file, not per cell: a 30,000-row tab is read every cycle
+        where = [(h, index.get(h), _cleaner(h)) for h in layout.headers]
+        extra_where = [(h, p, _clean_text) for h, p in extra_index.items()]
         for row_no, record in enumerate(records[1:], start=2):
-            cells = {h: _cell(record, index.get(h), h) for h in layout.headers}
-            extra = {h: _cell(record, p, h) for h, p in extra_index.items()}
+            width = len(record)
+            cells = {
+                h: clean(record[p]) if p is not None and p < width else "" for h, p, clean in where
+            }
+            extra = {h: clean(record[p]) if p < width else "" for h, p, clean in extra_where}
             if not any(cells.values()) and not any(extra.values()):
                 continue
             key = tuple(cells[k] for k in layout.key)
@@ -258,11 +282,18 @@ class LocalSheet(StatusSheet):
         return loaded
 
     def _replace(self, path: Path, records: list[list[str]]) -> None:
-        """Write ``records`` to ``path`` atomically: a reader sees the old file or the new."""
+        """Write ``records`` to ``path`` atomically: a reader sees the old file or the new.
+        Bytes the file holds already (as the write's read found it) are not written
+        again. The parse is dropped either way: the next cycle reads the file afresh
+        (staff may edit it), and a cycle's memory does not keep every tab's rows."""
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(records)
+        data = buffer.getvalue().encode("utf-8-sig")
+        known = self._files.pop(path, None)
+        if known is not None and known[0] == _digest(data) and _holds(path, data):
+            return
         try:
-            write_atomically(path, buffer.getvalue().encode("utf-8-sig"))
+            write_atomically(path, data)
         except OSError as exc:
             raise SheetError(_cannot_write(path, exc)) from exc
 
@@ -286,10 +317,30 @@ def _cannot_write(path: Path, exc: OSError) -> str:
     return f"{path} に書き込めません (cannot write): {exc.strerror}"
 
 
-def _cell(record: list[str], position: int | None, header: str) -> str:
-    if position is None or position >= len(record):
-        return ""
-    return _clean(header, record[position])
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _renderer() -> Callable[[str | int], str]:
+    """``_render``, remembered per text: a tab repeats the same dates, labels and names."""
+    memo: dict[str, str] = {}
+
+    def render(value: str | int) -> str:
+        if type(value) is not str:
+            return _render(value)
+        out = memo.get(value)
+        if out is None:
+            out = memo[value] = _render(value)
+        return out
+
+    return render
 
 
 def _render(value: str | int) -> str:
@@ -301,12 +352,22 @@ def _render(value: str | int) -> str:
     return "'" + value if value.startswith(GUARDED) else value
 
 
-def _clean(header: str, value: str) -> str:
-    """A cell as bansou-sync wrote it: trimmed, guard removed, Excel's dates undone."""
+def _cleaner(header: str) -> Callable[[str], str]:
+    return _clean if header in DATE_COLUMNS else _clean_text
+
+
+def _clean_text(value: str) -> str:
+    """A cell as bansou-sync wrote it: trimmed, guard removed."""
     value = value.strip()
     if value.startswith("'") and value[1:].startswith(GUARDED):
         return value[1:]
-    if header in DATE_COLUMNS and (match := _SLASH_DATE.fullmatch(value)):
+    return value
+
+
+def _clean(value: str) -> str:
+    """A date or time cell as bansou-sync wrote it: also Excel's dates undone."""
+    value = _clean_text(value)
+    if "/" in value and (match := _SLASH_DATE.fullmatch(value)):
         day = f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
         if match["H"] is None:
             return day

@@ -13,7 +13,7 @@ from typing import Any
 from bansou_sync.adapters.ledger.cycle_log import MAX_CYCLES
 from bansou_sync.adapters.ledger_codec import dump_datetime, utc_key
 from bansou_sync.core.emergency import EmergencyRequest
-from bansou_sync.core.events import Signup
+from bansou_sync.core.event_model import Signup
 from bansou_sync.core.state import State
 from bansou_sync.ports import OutboxItem, OutboxWatch
 

@@ -22,7 +22,11 @@ def read_text(path: Path, *, error: type[BansouError] = SheetFormatError) -> str
     which knows whether a missing file is a problem. Line endings are left as they are
     (the csv module handles CR LF, also inside quoted cells).
     """
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), path, error=error)
+
+
+def decode_text(data: bytes, path: Path, *, error: type[BansouError] = SheetFormatError) -> str:
+    """``read_text`` of bytes already read from ``path``."""
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)
@@ -52,7 +56,13 @@ def read_export_text(path: Path, *, error: type[BansouError] = SheetFormatError)
     few bytes that are not UTF-8 is read with those bytes replaced (the caller names the
     rows holding them). A CP932 file read as UTF-8 fails on its header row alone (dozens
     of Japanese characters), far beyond ``_STRAY_BYTES``."""
-    data = path.read_bytes()
+    return decode_export(path.read_bytes(), path, error=error)
+
+
+def decode_export(
+    data: bytes, path: Path, *, error: type[BansouError] = SheetFormatError
+) -> tuple[str, int]:
+    """``read_export_text`` of bytes already read from ``path``."""
     limit = max(1, int(len(data) * _STRAY_SHARE))
     text: str | None
     try:

@@ -21,20 +21,18 @@ from bansou_sync.app.render import message_id
 from bansou_sync.core import normalize as n
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import to_jst
-from bansou_sync.core.event_survey import SURVEY_QUESTIONS, SURVEY_TAB, SurveyAnswer, survey_rows
-from bansou_sync.core.event_tabs import event_rows, read_ticks
-from bansou_sync.core.events import (
+from bansou_sync.core.event_model import (
     CANCEL_ANSWERS,
     EMAIL_KINDS,
     Answers,
     EventSpec,
     Signup,
     Supporter,
-    event_key,
-    late_signups,
-    plan_event,
     reason_text,
 )
+from bansou_sync.core.event_survey import SURVEY_QUESTIONS, SURVEY_TAB, SurveyAnswer, survey_rows
+from bansou_sync.core.event_tabs import event_rows, read_ticks
+from bansou_sync.core.events import event_key, late_signups, plan_event
 from bansou_sync.core.form_questions import CONSENT_TITLE
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.model import Notice, Problem, RawResponse, RegistrationStatus

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
 from bansou_sync.app.first_run import is_placeholder_url
-from bansou_sync.core.events import EMAIL_KINDS as EVENT_KINDS
+from bansou_sync.core.event_model import EMAIL_KINDS as EVENT_KINDS
 from bansou_sync.core.normalize import usable_address
 from bansou_sync.core.untrusted import one_line
 from bansou_sync.errors import ConfigError, PermanentMailError

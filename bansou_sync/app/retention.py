@@ -8,7 +8,7 @@ columns are rewritten from the purged ledger.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -73,11 +73,7 @@ def run_purge(
         if set(counts) - {"accounts_name"}:  # something was removed
             ledger.record_purge(now, plan.scope, counts, plan.ids)
     ledger.vacuum()
-    clear: Callable[[Mapping[str, Sequence[str]]], int] | None = getattr(
-        services.sheet, "clear_columns", None
-    )
-    if clear is not None:
-        report.staff_cells = clear(staff_columns_to_clear())
+    report.staff_cells = services.sheet.clear_columns(staff_columns_to_clear())
     services.sheet.write(project(services, ledger.load_state()))
     report.backups_removed = remove_backups(backup_dir) if backup_dir is not None else 0
     return report

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bansou_sync.core.events import Signup, SignupStatus
+from bansou_sync.core.event_model import Signup, SignupStatus
 from bansou_sync.core.stats import suppress
 
 SURVEY_TAB = "アンケート"

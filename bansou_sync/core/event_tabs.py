@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bansou_sync.core.calendar import stamp
+from bansou_sync.core.event_model import STATUS_LABELS, EventSpec, Signup, reason_text
 from bansou_sync.core.event_survey import SURVEY_HEADERS, SURVEY_TAB
-from bansou_sync.core.events import STATUS_LABELS, EventSpec, Signup, reason_text, waiting_positions
+from bansou_sync.core.events import waiting_positions
 from bansou_sync.core.normalize import read_tick
 from bansou_sync.core.staff import unread_tick
 from bansou_sync.core.tabs import TabLayout

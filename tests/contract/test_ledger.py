@@ -23,7 +23,7 @@ from bansou_sync.adapters import ledger_codec
 from bansou_sync.adapters.ledger import APPLICATION_ID, MIGRATIONS, Ledger
 from bansou_sync.adapters.memory_ledger import MemoryLedger
 from bansou_sync.core.emergency import EmergencyRequest
-from bansou_sync.core.events import Signup, SignupStatus
+from bansou_sync.core.event_model import Signup, SignupStatus
 from bansou_sync.core.model import (
     Application,
     AppStatus,

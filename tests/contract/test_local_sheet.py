@@ -357,3 +357,35 @@ def test_writing_leaves_no_temporary_files(tmp_path: Path) -> None:
     sheet.write([TabRows(t.name, []) for t in ALL_TABS])
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t.name}.csv" for t in ALL_TABS)
+
+
+def test_a_tab_whose_rows_give_the_bytes_already_there_is_not_written_again(
+    tmp_path: Path,
+) -> None:
+    LocalSheet(tmp_path).write([supporters(supporter(1), supporter(2))])
+    path = LocalSheet(tmp_path).path(SUPPORTERS.name)
+    before = path.stat()
+
+    sheet = LocalSheet(tmp_path)  # a new process: read, then write the same projection
+    sheet.read()
+    sheet.write([supporters(supporter(1), supporter(2))])
+
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    sheet.write([supporters(supporter(1), supporter(2, 氏名="伴走 二"))])
+    assert cells_by_key(LocalSheet(tmp_path))["BN-0002"]["氏名"] == "伴走 二"
+
+
+def test_a_staff_edit_of_the_same_length_between_read_and_write_is_kept(
+    tmp_path: Path,
+) -> None:
+    sheet = LocalSheet(tmp_path)
+    sheet.write([supporters(supporter(1), supporter(2))])
+    staff_types(sheet, "BN-0001", メモ="abc")
+    sheet.read()
+    staff_types(sheet, "BN-0001", メモ="xyz")  # same size: only the bytes tell
+
+    sheet.write([supporters(supporter(1), supporter(2))])
+
+    assert cells_by_key(LocalSheet(tmp_path))["BN-0001"]["メモ"] == "xyz"
+    assert cells_by_key(sheet)["BN-0001"]["メモ"] == "xyz"

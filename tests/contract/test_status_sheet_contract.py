@@ -233,6 +233,27 @@ def test_staff_columns_are_never_overwritten_even_when_the_rows_carry_values(
     assert cells["BN-0001"]["覚書受領"] == ""
 
 
+def test_clear_columns_blanks_only_the_named_staff_columns_and_skips_what_is_not_there(
+    backend: Backend,
+) -> None:
+    backend.sheet.write([supporters(1, 2)])
+    backend.staff_types(
+        SUPPORTERS.name, "BN-0001", メモ="スタッフのメモ", 連絡先訂正="new@example.com"
+    )
+    backend.staff_types(SUPPORTERS.name, "BN-0002", メモ="別のメモ", 覚書受領="TRUE")
+
+    cleared = backend.fresh().clear_columns(
+        {SUPPORTERS.name: ["メモ", "no such column"], "no such tab": ["メモ"]}
+    )
+
+    assert cleared > 0
+    cells = by_key(backend.fresh())
+    assert [cells[k]["メモ"] for k in ("BN-0001", "BN-0002")] == ["", ""]
+    assert cells["BN-0001"]["連絡先訂正"] == "new@example.com"
+    assert cells["BN-0002"]["覚書受領"] == "TRUE"
+    assert cells["BN-0002"]["氏名"] == "伴走 2"
+
+
 def test_rows_are_found_by_key_after_staff_sort_insert_and_delete_between_read_and_write(
     backend: Backend,
 ) -> None:

@@ -94,6 +94,7 @@ def test_dry_run_on_a_fresh_folder_creates_no_ledger(project: Project) -> None:
     project.register(1)
     project.once("2022-07-10 12:00", "--dry-run")
     assert not project.ledger_path.exists()
+    assert not (project.ledger_path.parent / "source-cache.bin").exists()
 
 
 def test_dry_run_after_a_real_run_changes_nothing(project: Project) -> None:

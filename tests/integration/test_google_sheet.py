@@ -12,8 +12,8 @@ import pytest
 
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
-from bansou_sync.adapters.google_sheet_plan import TAG
 from bansou_sync.adapters.google_sheet_read import letters
+from bansou_sync.adapters.google_sheet_requests import TAG
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.core.tabs import ALL_TABS, MAILS, SUPPORTERS, SYNC
 from bansou_sync.emulator.http import Request, Response

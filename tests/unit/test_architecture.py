@@ -40,11 +40,7 @@ ALLOWED: Mapping[str, set[str]] = {
 }
 
 # (rule, module) pairs that other branches of issue 12 fix
-AWAITING: dict[tuple[str, str], str] = {
-    ("size", "bansou_sync.adapters.google_sheet"): "sheet-split",
-    ("size", "bansou_sync.adapters.google_sheet_plan"): "sheet-split",
-    ("size", "bansou_sync.setup_tools.selftest_sheets"): "sheet-split",
-}
+AWAITING: dict[tuple[str, str], str] = {}
 
 
 def wrong_arrows() -> dict[str, list[str]]:

@@ -8,18 +8,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bansou_sync.core.event_survey import SurveyAnswer, survey_rows
-from bansou_sync.core.event_tabs import event_rows, read_ticks
-from bansou_sync.core.events import (
+from bansou_sync.core.event_model import (
     Answers,
     EventPlan,
     EventSpec,
     Signup,
     SignupStatus,
     Supporter,
-    late_signups,
-    plan_event,
 )
+from bansou_sync.core.event_survey import SurveyAnswer, survey_rows
+from bansou_sync.core.event_tabs import event_rows, read_ticks
+from bansou_sync.core.events import late_signups, plan_event
 
 JST = ZoneInfo("Asia/Tokyo")
 COURSE = EventSpec(

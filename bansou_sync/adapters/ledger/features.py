@@ -19,7 +19,7 @@ from typing import Any
 from bansou_sync.adapters import ledger_codec as codec
 from bansou_sync.adapters.ledger.connection import LedgerConnection
 from bansou_sync.core.emergency import EmergencyRequest
-from bansou_sync.core.events import Signup
+from bansou_sync.core.event_model import Signup
 from bansou_sync.errors import LedgerError
 
 _PERSONAL_SIGNUP = "json_extract(payload, '$.name') != '' OR json_extract(payload, '$.email') != ''"

@@ -1,0 +1,152 @@
+"""The Sheets API calls the status sheet makes (``google_sheet``): one gspread client,
+every call through ``retry.call``, Google's errors translated at this edge into
+``SheetError`` with a message staff can act on (sharing, spreadsheet ID, credentials)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import google.auth.exceptions
+import gspread
+import requests
+from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+
+from bansou_sync.adapters import retry
+from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
+from bansou_sync.adapters.google_sheet_plan import Meta
+from bansou_sync.adapters.google_sheet_requests import encode
+from bansou_sync.adapters.gspread_http import gspread_client
+from bansou_sync.adapters.retry import RetryPolicy
+from bansou_sync.errors import SheetError
+
+T = TypeVar("T")
+DEFAULT_POLICY = RetryPolicy()
+
+
+class SheetsCalls:
+    """The calls to one spreadsheet, and what the last metadata read said of its grid."""
+
+    def __init__(
+        self, access: GoogleAccess, spreadsheet_id: str, policy: RetryPolicy = DEFAULT_POLICY
+    ) -> None:
+        self.access = access
+        self.spreadsheet_id = spreadsheet_id
+        self.policy = policy
+        self._client: gspread.Client | None = None
+        self._credentials: Any = None
+        self._meta: Meta | None = None
+
+    def _gspread(self) -> gspread.Client:
+        if self._client is None:
+            self._credentials = self.access.credentials([SHEETS])
+            self._client = gspread_client(
+                self._credentials, self.access.api_base, self.policy.timeout_seconds
+            )
+        return self._client
+
+    def _batch_get(
+        self, wanted: dict[str, list[str]], translate: bool = True
+    ) -> dict[str, list[dict[str, Any]]]:
+        ranges = [r for group in wanted.values() for r in group]
+        if not ranges:
+            return {}
+        params = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+        client = self._gspread().http_client
+        reply = self._call(
+            "読み込み / read",
+            lambda: client.values_batch_get(self.spreadsheet_id, ranges, dict(params)),
+            translate,
+        )
+        found: list[dict[str, Any]] = list(reply.get("valueRanges") or [])
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, group in wanted.items():
+            out[name], found = found[: len(group)], found[len(group) :]
+        return out
+
+    def _fetch_meta(self) -> Meta:
+        fields = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
+        client = self._gspread().http_client
+        reply = self._call(
+            "シート情報の取得 / get metadata",
+            lambda: client.fetch_sheet_metadata(self.spreadsheet_id, {"fields": fields}),
+        )
+        props = [s.get("properties") or {} for s in reply.get("sheets") or []]
+        self._meta = Meta(
+            {str(p.get("title")): int(p.get("sheetId", 0)) for p in props},
+            {
+                str(p.get("title")): int((p.get("gridProperties") or {}).get("rowCount", 0))
+                for p in props
+            },
+        )
+        return self._meta
+
+    def _batch_update(self, body: list[dict[str, Any]]) -> Any:
+        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}:batchUpdate"
+        return self._send(url, {"requests": body}, "行の追加 / add rows")
+
+    def _post(self, method: str, body: dict[str, Any], what: str) -> Any:
+        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}/{method}"
+        return self._send(url, body, what)
+
+    def _send(self, url: str, body: dict[str, Any], what: str) -> Any:
+        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted."""
+        client = self._gspread().http_client
+        data = encode(body)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        return self._call(
+            what, lambda: client.request("post", url, data=data, headers=dict(headers)).json()
+        )
+
+    def _call(self, what: str, fn: Callable[[], T], translate: bool = True) -> T:
+        try:
+            return retry.call(fn, self.policy)
+        except APIError as exc:
+            if not translate:
+                raise
+            raise SheetError(self._message(what, exc)) from exc
+        except google.auth.exceptions.RefreshError as exc:
+            raise SheetError(
+                f"Google スプレッドシート {self.spreadsheet_id}: 認証に失敗しました。"
+                "google.credentials_file を確認してください / authentication failed: "
+                f"{token_error_text(exc) or exc}"
+            ) from exc
+        except (requests.RequestException, google.auth.exceptions.GoogleAuthError, OSError) as exc:
+            raise SheetError(
+                f"Google スプレッドシート {self.spreadsheet_id}: {what} に失敗しました"
+                f"(接続できません / cannot connect): {exc}"
+            ) from exc
+
+    def _message(self, what: str, exc: APIError) -> str:
+        status, reason, _ = retry.status_and_reason(exc)
+        sheet = f"Google スプレッドシート {self.spreadsheet_id}"
+        account = getattr(self._credentials, "service_account_email", None)
+        if status == 403:
+            who = f" {account}" if account else ""
+            return (
+                f"{sheet} を開けません: サービスアカウント{who} と共有されていません。"
+                f"シートの「共有」でこのアドレスを編集者として追加してください / "
+                f"the spreadsheet is not shared with the service account{who}: share it as Editor"
+            )
+        if status == 404:
+            return (
+                f"{sheet} が見つかりません。sheet.spreadsheet_id(シート URL の /d/ と /edit の間)"
+                f"を確認してください / spreadsheet not found: check sheet.spreadsheet_id"
+            )
+        if status == 401:
+            return f"{sheet}: 認証に失敗しました。google.credentials_file を確認してください / authentication failed"
+        detail = _google_message(exc) or reason
+        return f"{sheet}: {what} に失敗しました / failed (HTTP {status}): {detail}"
+
+
+def header_of(ranges: list[dict[str, Any]]) -> list[Any]:
+    return list((ranges[0].get("values") or [[]])[0]) if ranges else []
+
+
+def _google_message(exc: APIError) -> str:
+    try:
+        error = exc.response.json().get("error", {})
+    except ValueError:
+        return ""
+    return str(error.get("message", "")) if isinstance(error, dict) else ""
