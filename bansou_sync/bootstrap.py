@@ -36,6 +36,12 @@ from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
 FORMS = ("registration", "application")
 
 
+def source_cache_path(settings: Settings) -> Path:
+    """Where the CSV source keeps its last complete read of the exports (beside the
+    ledger; it holds what the exports hold, so ``purge`` deletes it)."""
+    return Path(settings.state.path).parent / "source-cache.bin"
+
+
 def retry_policy(settings: Settings) -> RetryPolicy:
     r = settings.google.retry
     return RetryPolicy(
@@ -65,9 +71,7 @@ def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSourc
         return CsvSource(
             paths | optional_forms(src, "emergency", "emergency"),
             titles,
-            cache_path=Path(settings.state.path).parent / "source-cache.bin"
-            if keep_reads
-            else None,
+            cache_path=source_cache_path(settings) if keep_reads else None,
         )
     if src.kind == "forms_api":
         from bansou_sync.adapters.forms_api import FormsApiSource

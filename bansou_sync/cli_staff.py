@@ -116,7 +116,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from bansou_sync.adapters.ledger import Ledger
     from bansou_sync.app.lock import ledger_lock
     from bansou_sync.app.retention import run_purge
-    from bansou_sync.bootstrap import build_services
+    from bansou_sync.bootstrap import build_services, source_cache_path
     from bansou_sync.config import load_config
     from bansou_sync.core.calendar import JST
 
@@ -139,6 +139,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             backup_dir=Path(settings.state.backup_dir or ledger_path.parent / "backups"),
         )
+        if report.scope and not args.dry_run:
+            # the export cache holds the exports' personal data: the next cycle reads the
+            # exports whole again (what is still in them is the secretariat's to delete)
+            source_cache_path(settings).unlink(missing_ok=True)
     console = _console()
     if not report.scope:
         console.print(

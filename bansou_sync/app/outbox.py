@@ -85,16 +85,21 @@ def _final_context(item: OutboxItem, sent_at: datetime, reply_days: int) -> dict
     return context
 
 
-def settle_interrupted(ledger: Ledger, mailer: Mailer) -> list[str]:
+def settle_interrupted(ledger: Ledger, mailer: Mailer, now: datetime) -> list[str]:
     """A message left in ``sending`` by a crash is checked before anything is resent:
     delivered → sent; certainly not delivered → pending again, or failed once it has
     been interrupted ``MAX_INTERRUPTED`` times; unknown → staff review. Returns what was
-    parked. A message in ``sending`` never holds back the others: it is not pending."""
+    parked. A message in ``sending`` never holds back the others: it is not pending.
+
+    A delivered one is recorded as sent ``now``: its send attempt came after it was
+    queued, and P9's reply window counts from the recorded send, so a deficiency notice
+    must not be recorded earlier than the send that printed its deadline — counting from
+    the queueing would expire the application before the date the volunteer was told."""
     parked = []
     for item in ledger.in_sending():
         answer = mailer.delivered(item.message_id)
         if answer is True:
-            ledger.mark_sent(item.message_id, item.created_at)
+            ledger.mark_sent(item.message_id, now)
         elif answer is False:
             final = item.attempts + 1 >= MAX_INTERRUPTED
             why = (
@@ -191,7 +196,7 @@ def deliver(
     refuses it for good) is parked as failed and the next one is sent; a temporary
     failure stops sending until the next cycle. ``progress(done, total)`` after each
     message (a long backlog shows how far it is)."""
-    parked = settle_interrupted(ledger, mailer)
+    parked = settle_interrupted(ledger, mailer, now)
     sent = 0
     failed = len(parked)
     error: BaseException | None = None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bansou_sync.core.categories import options, prefecture
-from bansou_sync.core.model import AppStatus
+from bansou_sync.core.model import AppStatus, Correction
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import VOLUNTEER_REASON
 
@@ -111,6 +111,8 @@ def plan_purge(
             referrer="",
             languages=(),
             prefecture=_prefecture_label(reg.prefecture),
+            email_typed="",
+            corrections=_without_reasons(reg.corrections),
         )
         if blank != reg:
             plan.add("registration", ident)
@@ -134,6 +136,7 @@ def plan_purge(
             topics=_option_labels("topics", app.topics),
             destinations=_option_labels("destinations", app.destinations),
             outcomes=_option_labels("outcomes", app.outcomes),
+            corrections=_without_reasons(app.corrections),
         )
         if blank_app != app:
             plan.add("application", app_no)
@@ -160,3 +163,9 @@ def staff_columns_to_clear() -> dict[str, tuple[str, ...]]:
     """Staff columns that may hold personal data, blanked in the status sheet by a purge
     (they are read back every cycle: left there, they would come back into the ledger)."""
     return {"伴走者": ("連絡先訂正", "メモ"), "申請": ("審査メモ", VOLUNTEER_REASON)}
+
+
+def _without_reasons(corrections: tuple[Correction, ...]) -> tuple[Correction, ...]:
+    """Staff corrections keep what changed and when; the reason staff typed is free text
+    (it may name a person), so it goes with the rest."""
+    return tuple(replace(c, reason="") for c in corrections)

@@ -165,7 +165,7 @@ def test_a_message_interrupted_again_and_again_is_parked_after_its_attempts(
     for _ in range(MAX_INTERRUPTED):  # the process dies mid-send, cycle after cycle
         assert statuses(ledger)["A-000002"] == "pending"
         ledger.mark_sending(poisoned.message_id)
-        parked = settle_interrupted(ledger, outbox)
+        parked = settle_interrupted(ledger, outbox, NOW)
 
     assert statuses(ledger)["A-000002"] == "failed"
     assert len(parked) == 1 and "A-000002" in parked[0]
@@ -375,3 +375,27 @@ def test_the_smtp_mailer_refuses_an_envelope_recipient_that_is_not_a_plain_addre
     with pytest.raises(PermanentMailError, match="plain email address"):
         mailer.send(message)
     assert recorder.received == []
+
+
+class DeliveredEverything:
+    """A mailer that, asked after a crash, finds every message delivered."""
+
+    def send(self, message: EmailMessage) -> None:
+        raise AssertionError("nothing is sent again")
+
+    def delivered(self, message_id: str) -> bool | None:
+        return True
+
+
+def test_a_message_delivered_before_a_crash_is_recorded_sent_when_settled_not_when_queued(
+    ledger: Ledger,
+) -> None:
+    # P9 counts the reply window from the recorded send: a notice queued days before its
+    # interrupted send must not be dated back to its queueing (it would expire early)
+    item = accepted("A-000003")
+    queue(ledger, item)
+    ledger.mark_sending(item.message_id)
+    later = item.created_at + timedelta(days=3)
+    assert settle_interrupted(ledger, DeliveredEverything(), later) == []
+    [settled] = ledger.outbox_items()
+    assert (settled.status, settled.sent_at) == ("sent", later)
