@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtp_server import LocalSmtp
 
 from bansou_sync.adapters.outbox_dir import OutboxDir
 from bansou_sync.adapters.smtp import SmtpMailer
@@ -151,11 +151,10 @@ class Server:
 
 def start(**kwargs: Any) -> Iterator[Server]:
     recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, **kwargs)
+    controller = LocalSmtp(recorder, **kwargs)
     controller.start()
     try:
-        yield Server(port, recorder)
+        yield Server(controller.port, recorder)
     finally:
         controller.stop()
 

@@ -11,7 +11,6 @@ against aiosmtpd on 127.0.0.1, Gmail against the local emulator.
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -22,8 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from emulated import key_file
+from smtp_server import LocalSmtp
 
 from bansou_sync.adapters.gmail import GmailMailer
 from bansou_sync.adapters.google_auth import GoogleAccess
@@ -197,13 +196,10 @@ class Recorder:
 @pytest.fixture
 def smtp() -> Iterator[tuple[SmtpMailer, Recorder]]:
     recorder = Recorder()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = LocalSmtp(recorder)
     controller.start()
     try:
-        yield SmtpMailer("127.0.0.1", port, security="none", timeout=5), recorder
+        yield SmtpMailer("127.0.0.1", controller.port, security="none", timeout=5), recorder
     finally:
         controller.stop()
 

@@ -3,8 +3,8 @@
 Each test gets a ``Project``: a folder with ``config.yaml`` (the embedded default:
 csv source, local sheet, outbox mailer, SQLite ledger), ``reg.csv`` and ``app.csv``
 written as Google Forms exports of the reference forms (SPEC §3), and helpers that run
-``python -m bansou_sync.cli once`` as a subprocess and read back what a member of staff
-would see: the status CSVs under ``out/status`` and the ``.eml`` files under
+``python -m bansou_sync.cli once`` (the real CLI's ``main``, in the test process:
+``tests/inprocess.py``) and read back what a member of staff would see: the status CSVs under ``out/status`` and the ``.eml`` files under
 ``out/outbox``. Staff actions are simulated by editing the status CSVs between runs.
 All data is fictitious (example.com, 090-0000-xxxx).
 """
@@ -17,7 +17,6 @@ import email.policy
 import io
 import os
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_cli
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator
@@ -182,14 +182,7 @@ class Project:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "BANSOU_CLIENT_KEY": "e2e-test-client-key-0123456789abcdef"}
         env.pop("COLUMNS", None)  # as under cron: no terminal width
-        result = subprocess.run(
-            [sys.executable, "-m", "bansou_sync.cli", *args],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_cli(args, cwd=self.root, env=env)  # in this process: tests/inprocess.py
         if check:
             assert result.returncode == 0, (
                 f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
+from inprocess import run_cli
+from smtp_server import LocalSmtp
 
 from .conftest import Project, registration
 
@@ -43,13 +43,10 @@ class Recorder:
 @pytest.fixture
 def smtp(project: Project) -> Iterator[tuple[Recorder, int]]:
     recorder = Recorder(project.status_dir)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = LocalSmtp(recorder)
     controller.start()
     try:
-        yield recorder, port
+        yield recorder, controller.port
     finally:
         controller.stop()
 
@@ -229,8 +226,6 @@ def test_a_ledger_moved_with_its_config_folder_keeps_its_sources_wherever_it_is_
     project: Project, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     import shutil
-    import subprocess
-    import sys
 
     project.register(2)
     project.once("2022-06-01 12:00")
@@ -239,13 +234,5 @@ def test_a_ledger_moved_with_its_config_folder_keeps_its_sources_wherever_it_is_
     elsewhere = tmp_path_factory.mktemp("elsewhere")  # not the config's folder
     env = {**os.environ, "BANSOU_CLIENT_KEY": "e2e-test-client-key-0123456789abcdef"}
     args = ["once", "--config", str(moved / "config.yaml"), "--now", "2022-06-01 12:10"]
-    again = subprocess.run(
-        [sys.executable, "-m", "bansou_sync.cli", *args],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = run_cli(args, cwd=elsewhere, env=env)
     assert again.returncode == 0, again.stderr

@@ -18,6 +18,7 @@ import gspread
 import pytest
 import yaml
 from emulated import MAILBOX, form_id, google_backends, registration_response, running_emulator
+from inprocess import run_cli
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess
@@ -47,14 +48,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bansou_sync.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BANSOU_CLIENT_KEY": "setup-test-key", **(env or {})},
-        timeout=180,
-        check=False,
-    )
+    return run_cli(args, env={**os.environ, "BANSOU_CLIENT_KEY": "setup-test-key", **(env or {})})
 
 
 def write(path: Path, data: dict[str, Any]) -> Path:

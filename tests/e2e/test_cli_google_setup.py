@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from emulated import form_id, forms_api_source, key_file
+from inprocess import run_cli
 
 from bansou_sync.core.tabs import ALL_TABS
 from bansou_sync.emulator.server import Emulator, start_emulator
@@ -56,15 +56,7 @@ def config(tmp_path: Path, emulator: Emulator) -> Path:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BANSOU_CLIENT_KEY": "setup-test-key"}
-    return subprocess.run(
-        [sys.executable, "-m", "bansou_sync.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(args, env={**os.environ, "BANSOU_CLIENT_KEY": "setup-test-key"})
 
 
 def test_init_sheet_lays_out_every_tab_and_a_second_run_changes_nothing(

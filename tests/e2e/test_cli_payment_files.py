@@ -15,7 +15,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_cli
 
 from bansou_sync.cli import main
 from bansou_sync.core.zengin import to_zengin_kana
@@ -64,14 +64,7 @@ def programme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    return subprocess.run(
-        [sys.executable, "-m", "bansou_sync.cli", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(args, cwd=folder, env=env)
 
 
 def configured(folder: Path, name: str, **payments: Any) -> Path:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,11 +92,26 @@ def test_a_full_reference_sync_logs_json_lines_with_no_name_email_or_phone(
         text=True,
         env=env,
     )
-    time.sleep(4)  # a few cycles
+    # stopped once it has run a cycle: on a busy machine (tests on parallel workers) its
+    # start-up alone may take seconds, and SIGTERM before its handler is set kills it
+    service_lines: list[str] = []
+    ran = threading.Event()
+
+    def read_log() -> None:
+        assert service.stderr is not None
+        for line in service.stderr:
+            service_lines.append(line)
+            if '"cycle done"' in line:
+                ran.set()
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    assert ran.wait(timeout=180), "the service finished no cycle:\n" + "".join(service_lines)
+    time.sleep(1.5)  # a cycle more, on the 1 s interval
     service.send_signal(signal.SIGTERM)
-    _, service_log = service.communicate(timeout=60)
-    assert service.returncode == 0
-    logs.append(service_log)
+    assert service.wait(timeout=60) == 0
+    reader.join(timeout=60)
+    logs.append("".join(service_lines))
     status = subprocess.run(
         [*cli, "status", "--config", str(config)], capture_output=True, text=True, env=env
     )

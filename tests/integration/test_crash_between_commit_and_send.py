@@ -6,10 +6,10 @@ import email
 import email.policy
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inprocess import run_cli
 
 from bansou_sync.crashpoints import CRASH_ENV, CRASH_EXIT
 
@@ -56,21 +56,9 @@ def run_once(folder: Path, crash_at: str | None = None) -> subprocess.CompletedP
     env.pop(CRASH_ENV, None)
     if crash_at:
         env[CRASH_ENV] = crash_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bansou_sync.cli",
-            "once",
-            "--config",
-            str(folder / "config.yaml"),
-            "--now",
-            "2022-06-10 12:00",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    # the crashing run in a subprocess (os._exit), the restarts in this process
+    return run_cli(
+        ["once", "--config", str(folder / "config.yaml"), "--now", "2022-06-10 12:00"], env=env
     )
 
 
