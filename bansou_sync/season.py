@@ -24,8 +24,6 @@ from pathlib import Path
 
 import yaml
 
-from bansou_sync.core.tabs import is_duplicate_row
-
 FIRST, LAST = date(2022, 5, 25), date(2023, 3, 31)
 NOON = 12
 
@@ -57,8 +55,8 @@ def staff_work(status: Path, today: date, unreturned: Collection[str] = ()) -> N
     ``unreturned``: 伴走ネットID whose 覚書 and 口座届出書 never come back (the demo)."""
     supporters = read_tab(status, "伴走者")
     for row in supporters:
-        if row["伴走ネットID"] in unreturned or is_duplicate_row(row["伴走ネットID"]):
-            continue  # papers never returned (the demo), or a duplicate's row
+        if row["伴走ネットID"] in unreturned:
+            continue  # papers never returned (the demo)
         registered = date.fromisoformat(row["登録日時"][:10])
         late = number(row["伴走ネットID"]) % 7 == 0  # their documents come back late
         if today >= registered + timedelta(days=45 if late else 14):

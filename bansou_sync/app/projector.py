@@ -30,9 +30,8 @@ from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
     Cell,
     application_row,
+    duplicates_by_original,
     id_order,
-    listed,
-    listing_order,
     mail_row,
     payment_row,
     supporter_contribution,
@@ -117,7 +116,8 @@ class _Memo:
     # 伴走者: per supporter ID, 申請件数 and 謝金累計; per registration, what its row shows
     counts: dict[str, int] = field(default_factory=dict)
     paid: dict[str, int] = field(default_factory=dict)
-    supporter_rows: dict[str, tuple[Registration, int, int, Row]] = field(default_factory=dict)
+    supporter_rows: dict[str, tuple[Registration, int, int, str, Row]] = field(default_factory=dict)
+    repeats: dict[str, str] = field(default_factory=dict)  # ID → its 重複登録 cell
     supporters: list[Row] = field(default_factory=list)
     supporter_at: dict[str, int] = field(default_factory=dict)  # registration → place
     regs_of: dict[str, list[str]] = field(default_factory=dict)  # supporter ID → registrations
@@ -264,30 +264,31 @@ class Projector:
                 for key in memo.regs_of.get(sid, ()):
                     reg = state.registrations[key]
                     count, paid = memo.counts.get(sid, 0), memo.paid.get(sid, 0)
-                    row = supporter_row(reg, count, paid)
-                    memo.supporter_rows[key] = (reg, count, paid, row)
+                    repeats = memo.repeats.get(sid, "")
+                    row = supporter_row(reg, count, paid, repeats)
+                    memo.supporter_rows[key] = (reg, count, paid, repeats, row)
                     memo.supporters[memo.supporter_at[key]] = row
             return
-        rows: dict[str, tuple[Registration, int, int, Row]] = {}
+        memo.repeats = duplicates_by_original(state.registrations.values())
+        rows: dict[str, tuple[Registration, int, int, str, Row]] = {}
         for key, reg in state.registrations.items():
-            if not listed(reg):  # a duplicate has a row too (issue 13 §1)
+            if not reg.supporter_id:  # a duplicate has no row (SPEC §4)
                 continue
-            count = memo.counts.get(reg.supporter_id or "", 0)
-            paid = memo.paid.get(reg.supporter_id or "", 0)
+            count = memo.counts.get(reg.supporter_id, 0)
+            paid = memo.paid.get(reg.supporter_id, 0)
+            repeats = memo.repeats.get(reg.supporter_id, "")
             known = memo.supporter_rows.get(key)
-            if known is not None and known[0] is reg and known[1:3] == (count, paid):
+            if known is not None and known[0] is reg and known[1:4] == (count, paid, repeats):
                 rows[key] = known
             else:
-                rows[key] = (reg, count, paid, supporter_row(reg, count, paid))
+                rows[key] = (reg, count, paid, repeats, supporter_row(reg, count, paid, repeats))
         memo.supporter_rows = rows
-        order = listing_order([reg for reg, *_ in rows.values()])
-        ordered = sorted(rows.items(), key=lambda r: order[r[1][0].response_id])
-        memo.supporters = [r[1][3] for r in ordered]
+        ordered = sorted(rows.items(), key=lambda r: id_order(r[1][0].supporter_id or ""))
+        memo.supporters = [r[1][4] for r in ordered]
         memo.supporter_at = {key: i for i, (key, _) in enumerate(ordered)}
         memo.regs_of = {}
         for key, (reg, *_) in rows.items():
-            if reg.supporter_id:
-                memo.regs_of.setdefault(reg.supporter_id, []).append(key)
+            memo.regs_of.setdefault(reg.supporter_id or "", []).append(key)
 
     def _payments(self, state: State, fresh: list[str], gone: set[str], names: bool) -> None:
         memo = self._memo

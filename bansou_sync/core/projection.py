@@ -6,7 +6,7 @@ Staff columns are emitted blank; the sheet adapter keeps what staff typed there.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -25,7 +25,7 @@ from bansou_sync.core.reasons import cell
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import (
     APPLICATIONS,
-    DUPLICATE_OF,
+    DUPLICATES,
     EMAIL_TYPED,
     MAILS,
     MISSING,
@@ -35,7 +35,6 @@ from bansou_sync.core.tabs import (
     SUPPORTERS,
     SYNC,
     TabLayout,
-    duplicate_row_key,
 )
 
 Cell = str | int
@@ -88,44 +87,41 @@ def supporter_rows(state: State) -> list[list[Cell]]:
         sid, count, yen = supporter_contribution(app)
         counts[sid] += count
         paid[sid] += yen
-    regs = [r for r in state.registrations.values() if listed(r)]
-    order = listing_order(regs)
+    repeats = duplicates_by_original(state.registrations.values())
     return [
-        supporter_row(reg, counts[reg.supporter_id or ""], paid[reg.supporter_id or ""])
-        for reg in sorted(regs, key=lambda r: order[r.response_id])
+        supporter_row(reg, counts[sid], paid[sid], repeats.get(sid, ""))
+        for reg in listed_in_order(state.registrations.values())
+        if (sid := reg.supporter_id or "")
     ]
 
 
-ListingKey = tuple[tuple[int, str], int]
+def listed_in_order(registrations: Iterable[Registration]) -> list[Registration]:
+    """The registrations with a 伴走者 row — those with an ID (SPEC §4: a duplicate has no
+    ID and no row) — in ID order."""
+    return sorted(
+        (r for r in registrations if r.supporter_id),
+        key=lambda r: id_order(r.supporter_id or ""),
+    )
 
 
-def listing_order(regs: Sequence[Registration]) -> dict[str, ListingKey]:
-    """The 伴走者 rows' order by response: by ID, each duplicate after the last ID issued
-    before it arrived. A row is only ever added after the rows already there, so the
-    Google sheet (which appends new keys) and the CSV tab keep the same order."""
-    keys: dict[str, ListingKey] = {}
-    latest = (0, "")
-    for reg in sorted(regs, key=lambda r: r.seq):
-        if reg.supporter_id:
-            keys[reg.response_id] = (id_order(reg.supporter_id), 0)
-            if reg.released_from is None:
-                latest = max(latest, id_order(reg.supporter_id))
-        else:
-            keys[reg.response_id] = (latest, reg.seq)
-    return keys
+def duplicates_by_original(registrations: Iterable[Registration]) -> dict[str, str]:
+    """The 重複登録 cell of each ID that later registrations repeat (P7 「登録は、お一人に
+    つき1回のみ」). SPEC §4 gives a duplicate no row of its own, so staff see it here,
+    beside the registration it repeats, when deciding on 重複解除 (issue 13 §1)."""
+    found: dict[str, list[Registration]] = {}
+    for reg in registrations:
+        if reg.status == RegistrationStatus.DUPLICATE and reg.duplicate_of:
+            found.setdefault(reg.duplicate_of, []).append(reg)
+    return {
+        original: " / ".join(duplicate_note(r) for r in sorted(regs, key=lambda r: r.seq))
+        for original, regs in found.items()
+    }
 
 
-def listed(reg: Registration) -> bool:
-    """Whether a registration has a 伴走者 row: one with an ID, and a duplicate (issue 13
-    §1: staff see it beside the registration it repeats, not only in the digest)."""
-    return bool(reg.supporter_id or reg.duplicate_of)
-
-
-def row_key(reg: Registration) -> str:
-    """The 伴走ネットID cell of a registration's row (``listed`` ones only)."""
-    if reg.supporter_id:
-        return reg.supporter_id
-    return duplicate_row_key(reg.duplicate_of or "", reg.seq)
+def duplicate_note(reg: Registration) -> str:
+    """One duplicate as staff compare it with the original: when, who, which address."""
+    parts = (f"{stamp(reg.submitted_at)} 受信", reg.name, reg.email or reg.email_typed)
+    return " ".join(p for p in parts if p)
 
 
 def id_order(key: str) -> tuple[int, str]:
@@ -141,11 +137,11 @@ def supporter_contribution(app: Application) -> tuple[str, int, int]:
     return (app.supporter_id, 1, (app.honorarium or 0) if pays else 0)
 
 
-def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
+def supporter_row(reg: Registration, count: int, paid: int, repeats: str) -> list[Cell]:
     return _row(
         SUPPORTERS,
         {
-            "伴走ネットID": row_key(reg),
+            "伴走ネットID": reg.supporter_id or "",
             "登録日時": stamp(reg.submitted_at),
             "氏名": reg.name,
             "メールアドレス": reg.email or "",
@@ -158,7 +154,7 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
             "謝金累計": paid,
             REVIEW_WHY: review_why(reg),
             EMAIL_TYPED: reg.email_typed,
-            DUPLICATE_OF: reg.duplicate_of or "",
+            DUPLICATES: repeats,
             MISSING: missing_cell(reg),
         },
     )

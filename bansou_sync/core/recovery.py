@@ -24,7 +24,7 @@ from bansou_sync.core.payments import batch_key
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.staff import StaffInput, read_staff
 from bansou_sync.core.state import BatchMark, State
-from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS, is_duplicate_row
+from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, SUPPORTERS
 
 Rows = Sequence[Mapping[str, str]]
 SENT = "送信済"
@@ -80,8 +80,8 @@ def _registration_pins(
     problems: list[str] = []
     for row in rows:
         supporter_id = row.get("伴走ネットID", "").strip()
-        if not supporter_id or is_duplicate_row(supporter_id):
-            continue  # a duplicate owns no ID: the replay finds it a duplicate again
+        if not supporter_id:
+            continue
         email = read_email(row.get("メールアドレス", ""))
         name = clean_text(row.get("氏名", ""))
         candidates = [

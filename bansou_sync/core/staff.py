@@ -16,7 +16,6 @@ from bansou_sync.core.tabs import (
     PAYMENTS,
     SUPPORTERS,
     VOLUNTEER_REASON,
-    is_duplicate_row,
 )
 from bansou_sync.core.untrusted import one_line
 
@@ -71,30 +70,12 @@ def unread_tick(tab: str, key: str, column: str, raw: str | None) -> str:
     )
 
 
-def duplicate_row_typed(key: str, typed: Sequence[str]) -> str:
-    return (
-        f"伴走者 {key}: 重複登録の行に記入された「{'・'.join(typed)}」は反映していません。"
-        f"重複解除は元のIDの行に、別の方の登録ならその行の重複解除にチェックしてください"
-        f" / what was typed on a duplicate registration's row ({', '.join(typed)}) is not"
-        f" applied: use the original ID's row"
-    )
-
-
 def desk_of(row: Mapping[str, str]) -> Found | None:
     """One 伴走者 row's staff columns: (ID, (desk, problems, unread tick fields)); None
     for a row without an ID."""
     supporter_id = row.get("伴走ネットID", "").strip()
     if not supporter_id:
         return None
-    if is_duplicate_row(supporter_id):
-        # a duplicate's row is for reading (issue 13 §1): what staff type there is not
-        # applied, and 同期 says where it belongs
-        typed = SUPPORTERS.staff_filled(row)
-        return (
-            (supporter_id, (None, (duplicate_row_typed(supporter_id, typed),), frozenset()))
-            if typed
-            else None
-        )
     problems: list[str] = []
     correction = n.read_email(row.get("連絡先訂正", ""))
     if isinstance(correction, Problem):
@@ -181,7 +162,7 @@ def assemble(by_tab: Mapping[str, Mapping[str, Any]]) -> StaffInput:
         if any(c.strip() for c in fix):
             fixes[app_no] = fix
     return StaffInput(
-        {supporter_id: desk for supporter_id, (desk, _, _) in desks.items() if desk is not None},
+        {supporter_id: desk for supporter_id, (desk, _, _) in desks.items()},
         decisions,
         {key: tick for key, (tick, _) in paid.items() if tick is not None},
         (

@@ -20,25 +20,15 @@ START_FIX, END_FIX, AMOUNT_FIX, FIX_REASON = (
 )
 APP_FIXES = (START_FIX, END_FIX, AMOUNT_FIX)
 
-# 伴走者: why a row needs staff, the address as typed, the ID a duplicate repeats, the
-# answers missing (SPEC §4), and staff's confirmation of the membership (issue 13 §1)
+# 伴走者: why a row needs staff, the address as typed, the registrations that repeat this
+# one (SPEC §4: a duplicate has no row of its own), the answers missing (SPEC §4), and
+# staff's confirmation of the membership (issue 13 §1)
 REVIEW_WHY = "要確認の理由"
 EMAIL_TYPED = "入力されたメールアドレス"
-DUPLICATE_OF = "重複元ID"
+DUPLICATES = "重複登録"
 MISSING = "未回答"
 MEMBERSHIP_CHECK = "会員区分(確認)"
 MEMBERSHIP_CHOICES = ("会員", "会員の紹介", "非会員")
-DUPLICATE_MARK = "(重複"  # a duplicate registration's row key: ``BN-0003(重複57)``
-
-
-def duplicate_row_key(original_id: str, seq: int) -> str:
-    """The 伴走ネットID cell of a duplicate registration's row (P7: it owns no ID): the ID
-    it repeats and its order of arrival, so it sorts beside the original and stays put."""
-    return f"{original_id}{DUPLICATE_MARK}{seq})"
-
-
-def is_duplicate_row(key: str) -> bool:
-    return DUPLICATE_MARK in key
 
 
 @dataclass(frozen=True)
@@ -82,7 +72,7 @@ SUPPORTERS = TabLayout(
         # added after SPEC §5's columns (issue 13 §1)
         REVIEW_WHY,
         EMAIL_TYPED,
-        DUPLICATE_OF,
+        DUPLICATES,
         MISSING,
         MEMBERSHIP_CHECK,
     ),

@@ -72,12 +72,14 @@ def test_a_sheet_write_failing_part_way_shows_one_sync_row_and_no_excel_hint_on_
     )
     real = local_sheet.write_atomically
 
-    def disk_fills_at_the_third_tab(path: Path, data: bytes) -> None:
-        if path.name == "支払.csv":
+    # 伴走者 (申請件数) is written, then the disk fills at 申請 (unchanged tabs are not
+    # rewritten, so the failure must come at a tab the new application changes)
+    def disk_fills_at_the_applications_tab(path: Path, data: bytes) -> None:
+        if path.name == "申請.csv":
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(local_sheet, "write_atomically", disk_fills_at_the_third_tab)
+    monkeypatch.setattr(local_sheet, "write_atomically", disk_fills_at_the_applications_tab)
     code = main(["once", "--config", str(project.config_path), "--now", "2022-07-05 12:00"])
 
     assert code != 0

@@ -80,10 +80,9 @@ def test_undoing_a_duplicate_gives_the_second_person_an_id_of_their_own(project:
         ]
     )
     project.once("2022-06-03 12:00")
-    # the duplicate owns no ID; its row points to the original (issue 13 §1)
-    assert [(r["伴走ネットID"], r["重複元ID"]) for r in project.tab("伴走者")] == [
-        ("BN-0001", ""),
-        ("BN-0001(重複2)", "BN-0001"),
+    # the duplicate owns no ID and no row (SPEC §4); the original's row shows it
+    assert [(r["伴走ネットID"], r["重複登録"]) for r in project.tab("伴走者")] == [
+        ("BN-0001", "2022-06-02 09:00 受信 伴走 太郎 taro.family@example.com"),
     ]
     assert kinds(project.new_volunteer_emails()) == [
         "registration_confirmed",

@@ -65,8 +65,8 @@ def test_registrations_needing_staff_say_why_and_duplicates_and_missing_answers_
     assert second["状態"] == "要確認"
     assert second["入力されたメールアドレス"] == "user2@example,com"
     assert "連絡先訂正" in second["要確認の理由"]
-    (duplicate,) = [r for r in project.tab("伴走者") if r["状態"] == "重複"]
-    assert duplicate["重複元ID"] == "BN-0001" and duplicate["氏名"] == "伴走 3郎"
+    assert [r["伴走ネットID"] for r in project.tab("伴走者")] == ["BN-0001", "BN-0002"]
+    assert first["重複登録"] == "2022-06-02 09:00 受信 伴走 3郎 user1@example.com"
     (digest,) = project.emails_of("staff_digest")
     text = digest.get_body().get_content()
     assert "未回答のある登録 1件" in text and "BN-0001  未回答: 電話番号" in text

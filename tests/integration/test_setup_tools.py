@@ -128,7 +128,8 @@ def test_init_sheet_on_a_spreadsheet_with_only_sheet1_creates_the_six_tabs_set_u
         (r["range"].get("startRowIndex", 0), r["range"].get("startColumnIndex", 0))
         for r in applications["protectedRanges"]
     }
-    assert protected == {(0, 0), (1, 0), (1, 17)}  # header row, A2:O, R2:R — not 審査/審査メモ
+    # header row, A2:O, R2:R, T2:Z — not 審査/審査メモ, 却下理由(伴走者へ) or the 訂正 columns
+    assert protected == {(0, 0), (1, 0), (1, 17), (1, 19)}
     formulas = [
         rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
         for rule in applications["conditionalFormats"]

@@ -91,19 +91,3 @@ def test_the_volunteer_reason_is_read_beside_the_decision_and_kept_apart_from_th
     got = read_staff({APPLICATIONS.name: rows})
     assert got.decisions == {"A-000001": ("却下", "内部"), "A-000002": ("承認", "")}
     assert got.reasons == {"A-000001": "重複"}
-
-
-def test_a_tick_typed_on_a_duplicate_registrations_row_is_reported_not_applied() -> None:
-    staff = read_staff(
-        {
-            "伴走者": [
-                {"伴走ネットID": "BN-0001(重複7)", "覚書受領": "TRUE", "重複解除": "FALSE"},
-                {"伴走ネットID": "BN-0002(重複9)", "覚書受領": "FALSE", "メモ": ""},
-            ]
-        }
-    )
-    assert staff.desks == {}
-    (line,) = staff.problems
-    assert line.startswith(
-        "伴走者 BN-0001(重複7): 重複登録の行に記入された「覚書受領」は反映していません"
-    )
