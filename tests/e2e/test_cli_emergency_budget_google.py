@@ -13,13 +13,15 @@ from typing import Any
 
 import gspread
 import pytest
-from emulated import form_id, form_response, google_backends, running_emulator
-
-from bansou_sync.adapters.form_fields import (
-    APPLICATION_TITLES,
-    EMERGENCY_TITLES,
-    REGISTRATION_TITLES,
+from emulated import (
+    form_id,
+    form_response,
+    google_backends,
+    registration_response,
+    running_emulator,
 )
+
+from bansou_sync.adapters.form_fields import APPLICATION_TITLES, EMERGENCY_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.emulator.server import Emulator
@@ -67,7 +69,7 @@ def application(n: int, created: str) -> dict[str, Any]:
         APPLICATION_TITLES,
         created,
         supporter_id=f"BN-000{n}",
-        name=f"架空 {n}子",
+        name=f"伴走 {n}郎",
         email=f"user{n}@example.com",
         support_date="2022-06-08",
         start_time="10:00",
@@ -91,22 +93,7 @@ def grant_then_apply(project: Project, emulator: Emulator, shared: bool | None) 
     project.write_config(**backends, budget=budget)
     project.cli("init-sheet", "--config", str(project.config_path))
     emulator.forms.add_responses(
-        form_id("registration"),
-        [
-            form_response(
-                REGISTRATION_TITLES,
-                f"2022-06-0{n}T01:00:00.000Z",
-                name=f"架空 {n}子",
-                email=f"user{n}@example.com",
-                phone=f"090-0000-000{n}",
-                postal_code="100-0001",
-                address=f"東京都千代田区架空町{n}-{n}",
-                membership="会員",
-                prefecture="東京都",
-                consent=["同意します"],
-            )
-            for n in (1, 2)
-        ],
+        form_id("registration"), [registration_response(1), registration_response(2)]
     )
     emulator.forms.add_responses(
         form_id("application"), [application(1, "2022-06-10T03:00:00.000Z")]
