@@ -127,6 +127,9 @@ def layout(items: list[Block]) -> list[Page]:
                 if room < min(MIN_ROWS, len(rows)) and pages[-1]:
                     new_page()
                     continue
+                left = len(rows) - room
+                if 0 < left < MIN_ROWS and room - (MIN_ROWS - left) >= MIN_ROWS:
+                    room -= MIN_ROWS - left  # no table ends with a few rows alone on a page
                 part = Table(block.title, tuple(rows[: max(room, 1)]), continued)
                 pages[-1].append((y, part))
                 y -= part.height

@@ -26,6 +26,7 @@ def test_every_block_fits_on_its_page_and_a_long_table_goes_on_as_continued() ->
     parts = [b for page in pages for _, b in page if isinstance(b, pdf.Table) and b.title == "国籍"]
     assert len(parts) >= 3 and [p.continued for p in parts] == [False] + [True] * (len(parts) - 1)
     assert sum(len(p.rows) for p in parts) == 90
+    assert all(len(p.rows) >= pdf.MIN_ROWS for p in parts)  # no few rows left alone
     # 月別 is charted: its chart follows its table
     order = [(type(b).__name__, getattr(b, "title", "")) for page in pages for _, b in page]
     assert order.index(("Chart", "月別")) == order.index(("Table", "月別")) + 1

@@ -154,7 +154,7 @@ def test_no_typed_text_reaches_the_html_xlsx_or_pdf_report(
             assert_nothing_typed("html source", (folder / "r.html").read_text("utf-8"), typed)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(offices())
 def test_a_map_never_colours_a_suppressed_prefecture_and_shades_by_published_cells_only(
     drawn: tuple[Office, list[str]],
