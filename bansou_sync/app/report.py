@@ -4,33 +4,40 @@ The ledger is the only input (opened read-only, so the report is the same whatev
 backends the daemon uses). Only ``core.stats.publish`` rows reach a file: counts, ``<5``
 and 秘匿 under category labels — never a name, address, narrative or ID. The list of
 applications whose narrative matched no keyword is a separate, staff-only CSV of
-申請番号.
+申請番号. The HTML and the PDF also carry two maps of Japan (``core/maps``: shades from
+published cells only; drawn by ``report_maps``); the PDF's pages are laid out as a
+handout by ``report_pdf``, the bar charts drawn by ``report_charts``.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bansou_sync.app import report_charts as charts
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
+from bansou_sync.core.maps import (
+    NETWORK_TITLE,
+    SUPPORTS_TITLE,
+    PrefectureMap,
+    choropleth,
+    network_cells,
+)
 from bansou_sync.core.narrative import KeywordMap
 from bansou_sync.core.state import State
-from bansou_sync.core.stats import TOTAL, WITHHELD, Published, publish, tables, unmatched
+from bansou_sync.core.stats import TOTAL, Published, publish, tables, unmatched
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import WriteFile
 
 Format = Literal["html", "xlsx", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "xlsx", "pdf")
-CHARTED = ("月別", "相談内容", "つながった公的支援", "支援内容の分類")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 TITLE = "伴走支援事業 統計報告 / Anonymised statistics"
 LEGEND = (
@@ -41,6 +48,7 @@ LEGEND = (
 
 
 FORMULA_START = ("=", "+", "-", "@")  # what Excel would read as the start of a formula
+SUPPORTS_SECTION = "活動地域"  # core.stats: applications by their supporter's prefecture
 
 
 class ReportError(BansouError):
@@ -79,6 +87,7 @@ class Report:
     min_cell: int
     rows: tuple[Published, ...]
     unmatched: tuple[str, ...]  # 申請番号, staff only: never rendered into the report
+    maps: tuple[PrefectureMap, ...] = ()  # drawn from published cells only (core/maps)
 
     def sections(self) -> list[tuple[str, list[Published]]]:
         grouped: dict[str, list[Published]] = {}
@@ -89,6 +98,10 @@ class Report:
     @property
     def legend(self) -> str:
         return LEGEND.format(n=self.min_cell)
+
+    @property
+    def title(self) -> str:
+        return TITLE
 
 
 def build(
@@ -101,7 +114,21 @@ def build(
 ) -> Report:
     months = (span.start, span.end)
     rows = publish(tables(state, keywords, months, nationalities), min_cell)
-    return Report(span, made_on, min_cell, tuple(rows), tuple(unmatched(state, keywords, months)))
+    no_match = tuple(unmatched(state, keywords, months))
+    return Report(span, made_on, min_cell, tuple(rows), no_match, maps(state, rows, span, min_cell))
+
+
+def maps(
+    state: State, rows: list[Published], span: Period, min_cell: int
+) -> tuple[PrefectureMap, ...]:
+    """The network (active volunteers registered by the period's end) and the supports
+    (the 活動地域 breakdown just published), each from published cells only."""
+    network = network_cells(state.registrations.values(), min_cell, until=span.end)
+    supports = {r.item: r.value for r in rows if r.section == SUPPORTS_SECTION}
+    return (
+        choropleth(NETWORK_TITLE, "人", network, min_cell),
+        choropleth(SUPPORTS_TITLE, "件", supports, min_cell),
+    )
 
 
 def write(report: Report, fmt: Format, out: Path, save: WriteFile) -> None:
@@ -126,74 +153,35 @@ def write_unmatched(report: Report, out: Path, save: WriteFile) -> None:
     _write_bytes(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"), save)
 
 
-def shown(value: int | str) -> str:
-    """A published value as people read it: 2,044,000 / <5 / 秘匿."""
-    return f"{value:,}" if isinstance(value, int) else value
-
-
-# --- charts -------------------------------------------------------------------------
-
-
-def _pyplot() -> Any:
-    """matplotlib with the IPAex Gothic font bundled by matplotlib-fontja (no download)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib_fontja
-
-    matplotlib_fontja.japanize()
-    matplotlib.rcParams["pdf.fonttype"] = 42  # embed TrueType: the PDF's text stays text
-    return plt
-
-
-def chart(title: str, rows: Sequence[Published], plt: Any) -> Any:
-    """A bar chart of one section; hidden cells get no bar, only their label."""
-    labels = [r.item for r in rows]
-    values = [r.value if isinstance(r.value, int) else 0 for r in rows]
-    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.32 * len(rows) + 1.0)))
-    bars = ax.barh(labels[::-1], values[::-1], color="#4C72B0")
-    for bar, row in zip(bars, rows[::-1], strict=True):
-        ax.annotate(
-            str(row.value),
-            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
-    ax.set_title(f"{title}(件数)")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-def _charts(report: Report, plt: Any) -> list[tuple[str, Any]]:
-    figures = []
-    for title, rows in report.sections():
-        if title in CHARTED and rows and rows[0].item != WITHHELD:
-            figures.append((title, chart(title, rows, plt)))
-    return figures
-
-
-def _png(fig: Any, plt: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+shown = charts.shown
 
 
 # --- the three formats ----------------------------------------------------------------
 
 
 def html(report: Report) -> str:
-    plt = _pyplot()
-    charts = [(title, _png(fig, plt)) for title, fig in _charts(report, plt)]
+    from bansou_sync.app import report_maps
+
+    plt = charts.pyplot()
+    drawn = [
+        (t, charts.png(charts.chart(t, rows, plt), plt))
+        for t, rows in charts.charted(report.sections())
+    ]
+    maps = [
+        {
+            "title": m.title,
+            "png": charts.png(report_maps.map_figure(m, plt), plt),
+            "alt": m.describe(),
+            "legend": report_maps.legend(m),
+            "off_map": [(k, shown(v)) for k, v in m.off_map],
+        }
+        for m in report.maps
+    ]
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
     )
     return env.get_template("report.html.j2").render(
-        report=report, title=TITLE, total=TOTAL, charts=charts, shown=shown
+        report=report, title=TITLE, total=TOTAL, charts=drawn, maps=maps, shown=shown
     )
 
 
@@ -233,10 +221,12 @@ def xlsx(report: Report) -> bytes:
 def pdf(report: Report) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
 
-    plt = _pyplot()
+    from bansou_sync.app import report_pdf
+
+    plt = charts.pyplot()
     buffer = io.BytesIO()
     with PdfPages(buffer, metadata={"Title": TITLE, "Creator": "bansou-sync"}) as pages:
-        for fig in pdf_figures(report, plt):
+        for fig in report_pdf.figures(report, plt):
             pages.savefig(fig)
             plt.close(fig)
     return buffer.getvalue()
@@ -244,51 +234,13 @@ def pdf(report: Report) -> bytes:
 
 def page_pngs(report: Report, dpi: int = 80) -> list[bytes]:
     """The PDF's pages as PNG images (for the staff documentation's example)."""
-    plt = _pyplot()
+    from bansou_sync.app import report_pdf
+
+    plt = charts.pyplot()
     images = []
-    for fig in pdf_figures(report, plt):
+    for fig in report_pdf.figures(report, plt):
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
         plt.close(fig)
         images.append(buffer.getvalue())
     return images
-
-
-def pdf_figures(report: Report, plt: Any) -> list[Any]:
-    """A4 pages: the tables as text (so a reader can copy and search them), then charts."""
-    figures = []
-    for page in text_pages(report):
-        fig = plt.figure(figsize=(8.27, 11.69))
-        y = 0.95
-        for text, value, size, indent in page:
-            fig.text(0.08 + indent, y, text, fontsize=size, va="top")
-            if value:
-                fig.text(0.62, y, value, fontsize=size, va="top", ha="right")
-            y -= 0.022 if size < 12 else 0.035
-        figures.append(fig)
-    for _, fig in _charts(report, plt):
-        fig.set_size_inches(8.27, min(11.0, fig.get_figheight() + 1))
-        figures.append(fig)
-    return figures
-
-
-Line = tuple[str, str, float, float]  # text, value (right-aligned), font size, indent
-
-
-def text_pages(report: Report, per_page: int = 38) -> list[list[Line]]:
-    lines: list[Line] = [
-        (TITLE, "", 15, 0),
-        (f"対象期間(支援実施月) / period: {report.period.label}", "", 10, 0),
-        (f"作成日 / made on: {report.made_on.isoformat()}", "", 10, 0),
-        (report.legend[: report.legend.index(" / ")], "", 8, 0),
-        (report.legend[report.legend.index(" / ") + 3 :], "", 8, 0),
-    ]
-    for title, rows in report.sections():
-        lines.append((title, "", 12, 0))
-        lines += [(row.item, shown(row.value), 10, 0.03) for row in rows]
-    pages: list[list[Line]] = []
-    for line in lines:
-        if not pages or len(pages[-1]) >= per_page:
-            pages.append([])
-        pages[-1].append(line)
-    return pages

@@ -11,13 +11,20 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.app import report as rep
+from bansou_sync.app import report_pdf
 from bansou_sync.cli import main
+from bansou_sync.core.calendar import JST
+from bansou_sync.core.maps import NETWORK_TITLE, SUPPORTS_TITLE
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS
 
 from .conftest import Project, application, registration
 
@@ -192,6 +199,71 @@ def test_staff_get_the_unmatched_narratives_as_application_numbers_only(
     rows = rows_of(reference_run / "unmatched.csv")
     assert rows[0] == ["申請番号"] and len(rows) > 1
     assert all(re.fullmatch(r"A-\d{6}", r[0]) for r in rows[1:])
+
+
+class _Images(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.alts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "img" and str(found.get("src", "")).startswith("data:image/png;base64,"):
+            self.alts.append(found.get("alt") or "")
+
+
+def image_alts(path: Path) -> list[str]:
+    parser = _Images()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.alts
+
+
+def map_alts(path: Path) -> list[str]:
+    return [a for a in image_alts(path) if a.endswith("。") and "の地図" in a]
+
+
+def test_the_html_shows_both_maps_with_their_prefectures_in_words_and_a_legend(
+    reference_run: Path,
+) -> None:
+    path = reference_run / "report.html"
+    network, supports = map_alts(path)
+    assert network.startswith(f"{NETWORK_TITLE}の地図") and "東京都" in network
+    assert supports.startswith(f"{SUPPORTS_TITLE}の地図")
+    # the reference network has prefectures of fewer than five volunteers: hidden, named so
+    assert "非公開(<5・秘匿): " in network and "福岡県" in network.split("非公開")[1]
+    text = html_text(path)
+    assert text.count("非公開(<5・秘匿): 少数、または逆算を防ぐため") == 2  # each map's legend
+    assert "5〜9人" in text and "0(なし)/ none" in text
+
+
+def test_the_pdf_is_an_a4_handout_numbered_with_the_period_and_date_on_every_page(
+    reference_run: Path,
+) -> None:
+    pages = PdfReader(reference_run / "report.pdf").pages
+    made_on = datetime.now(JST).date().isoformat()
+    assert len(pages) >= 5
+    for number, page in enumerate(pages, start=1):
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+        text = page.extract_text()
+        assert f"{number} / {len(pages)}" in text
+        assert "2022-05 〜 2023-02" in text and made_on in text
+    maps = pages[1].extract_text()
+    assert NETWORK_TITLE in maps and SUPPORTS_TITLE in maps and "非公開(<5・秘匿)" in maps
+    assert "件数" in pages[2].extract_text()  # the tables' header row
+
+
+def test_the_maps_page_shown_in_the_docs_is_the_one_the_report_draws(reference_run: Path) -> None:
+    """docs/report-example-maps.png is current: regenerate it with
+    scripts/render_report_example.py (the same programme, period and date)."""
+    with Ledger.open_readonly(reference_run / "out" / "ledger.sqlite3") as ledger:
+        state = ledger.load_state()
+    report = rep.build(
+        state, DEFAULT_KEYWORDS, 5, rep.period("2022-05", "2023-02"), date(2023, 4, 12)
+    )
+    page = rep.page_pngs(report, dpi=72)[report_pdf.maps_page(report)]
+    assert page == (ROOT / "docs" / "report-example-maps.png").read_bytes(), (
+        "docs/report-example-maps.png is not current: run scripts/render_report_example.py"
+    )
 
 
 # Issue 10 §2: what one volunteer types freely, as the issue found it published

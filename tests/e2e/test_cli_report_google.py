@@ -17,11 +17,13 @@ import pytest
 import yaml
 from emulated import form_id, google_example_config, key_file, running_emulator
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.cli import main
+from bansou_sync.core.maps import NETWORK_TITLE, SUPPORTS_TITLE
 from bansou_sync.emulator.server import start_emulator
 
 from .test_cli_report import (
@@ -33,6 +35,7 @@ from .test_cli_report import (
     OTHER_TOPIC,
     TYPED,
     html_text,
+    map_alts,
     personal_values,
     tokens,
 )
@@ -64,7 +67,11 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config.write_text((ROOT / "config.example.yaml").read_text("utf-8"), encoding="utf-8")
     assert main(["once", "--config", str(config), "--now", NOW]) == 0
     text = (folder / "out" / "status" / "統計.csv").read_text("utf-8-sig")
-    return {"stats": list(csv.reader(io.StringIO(text))), "xlsx": report(config, folder, "xlsx")}
+    return {
+        "stats": list(csv.reader(io.StringIO(text))),
+        "xlsx": report(config, folder, "xlsx"),
+        "html": report(config, folder, "html"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +98,7 @@ def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "stats": stats,
             "xlsx": report(config, folder, "xlsx"),
             "html": report(config, folder, "html"),
+            "pdf": report(config, folder, "pdf"),
         }
     finally:
         emu.stop()
@@ -114,6 +122,19 @@ def test_a_report_from_the_google_runs_ledger_has_the_embedded_defaults_counts(
 
     assert table(google["xlsx"]) == table(embedded["xlsx"])
     assert len(table(google["xlsx"])) > 50
+
+
+def test_the_google_runs_report_draws_the_embedded_defaults_maps_in_html_and_pdf(
+    embedded: dict[str, Any], google: dict[str, Any]
+) -> None:
+    """Issue 15 §2 on the Google backends: the same two maps, in words (the images' alt
+    text) as the embedded default draws them, and a PDF page holding both."""
+    alts = map_alts(google["html"])
+    assert len(alts) == 2 and alts == map_alts(embedded["html"])
+    assert alts[0].startswith(NETWORK_TITLE) and alts[1].startswith(SUPPORTS_TITLE)
+    pages = [page.extract_text() for page in PdfReader(google["pdf"]).pages]
+    assert [i for i, t in enumerate(pages) if NETWORK_TITLE in t and SUPPORTS_TITLE in t] == [1]
+    assert all(f"{n} / {len(pages)}" in t for n, t in enumerate(pages, start=1))
 
 
 def test_the_google_runs_report_holds_no_personal_data(google: dict[str, Any]) -> None:

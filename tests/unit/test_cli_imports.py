@@ -1,5 +1,6 @@
 """``bansou-sync --help`` and ``status`` stay quick: each command imports what it needs
-when it runs (issue 14), so the help loads no cycle, no Google library, no pandas."""
+when it runs (issue 14), so the help loads no cycle, no Google library, no pandas, and
+no map package (issue 15 §2)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ HEAVY = (
     "bansou_sync.app.run_once",
     "bansou_sync.app.payment_files",
     "bansou_sync.app.report",
+    "bansou_sync.app.report_charts",
+    "bansou_sync.app.report_maps",  # the maps: imported only when a report is drawn
+    "bansou_sync.app.report_pdf",
+    "japanmap",
     "bansou_sync.app.events",
 )
 

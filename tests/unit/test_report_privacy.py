@@ -24,12 +24,20 @@ from hypothesis import strategies as st
 
 from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.app import report as rep
+from bansou_sync.core import maps
 from bansou_sync.core.categories import (
     DEFAULT_NATIONALITIES,
     FALLBACKS,
     FORM_OPTIONS,
     PREFECTURES,
     nationality_labels,
+)
+from bansou_sync.core.maps import (
+    HIDDEN,
+    NETWORK_TITLE,
+    SUPPORTS_TITLE,
+    choropleth,
+    network_cells,
 )
 from bansou_sync.core.model import APP_LABELS
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, EMPTY, UNMATCHED
@@ -144,3 +152,31 @@ def test_no_typed_text_reaches_the_html_xlsx_or_pdf_report(
         assert_nothing_typed(fmt, extract(folder / f"r.{fmt}"), typed)
         if fmt == "html":  # the markup as well as the text a browser shows
             assert_nothing_typed("html source", (folder / "r.html").read_text("utf-8"), typed)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offices())
+def test_a_map_never_colours_a_suppressed_prefecture_and_shades_by_published_cells_only(
+    drawn: tuple[Office, list[str]],
+) -> None:
+    """Issue 15 §2: each map is drawn from its table's published cells alone (so two
+    datasets publishing the same cells draw the same map), and a prefecture is coloured
+    only when its published value is a count."""
+    office, _ = drawn
+    span = rep.period("2022-05", "2023-02")
+    report = rep.build(office.state, DEFAULT_KEYWORDS, MIN, span, date(2023, 4, 1))
+    network = network_cells(office.state.registrations.values(), MIN, until=span.end)
+    supports = {r.item: r.value for r in report.rows if r.section == "活動地域"}
+    assert report.maps == (
+        choropleth(NETWORK_TITLE, "人", network, MIN),
+        choropleth(SUPPORTS_TITLE, "件", supports, MIN),
+    )
+    for cells, shown_map in ((network, report.maps[0]), (supports, report.maps[1])):
+        counts = {k for k, v in cells.items() if isinstance(v, int)}
+        assert set(shown_map.coloured()) <= counts
+        assert all(v >= MIN for v in cells.values() if isinstance(v, int))
+        for name, shade in shown_map.shades:
+            if isinstance(cells.get(name), str) or shown_map.withheld:
+                assert shade == HIDDEN
+            elif name not in cells:
+                assert shade == maps.EMPTY
