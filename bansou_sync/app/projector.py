@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.model import Application, AppStatus, Registration
+from bansou_sync.core.network import Worked
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
     Cell,
@@ -128,6 +129,7 @@ class _Memo:
     stats: list[Row] = field(default_factory=list)
     frame_rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # 統計, by 申請番号
     tally: Tally = field(default_factory=Tally)  # 統計: the counts of frame_rows
+    network: Worked = field(default_factory=Worked)  # 統計: the 伴走ネット (issue 15 §2)
     mails: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # sort keys
     mail_rows: dict[str, Row] = field(default_factory=dict)
     mail_list: list[Row] = field(default_factory=list)
@@ -194,6 +196,8 @@ class Projector:
         if apps or gone_apps or regs or gone_regs:
             self._supporters(state, apps, gone_apps, bool(regs or gone_regs))
             self._payments(state, apps, gone_apps, bool(regs or gone_regs))
+        if apps or gone_apps or regs or gone_regs or not memo.primed:
+            memo.network.update(memo.apps, state, [*apps, *gone_apps], policy.min_cell)
         if hinted:  # the kept records follow the ones that changed
             memo.apps.update((k, state.applications[k]) for k in apps)
             memo.regs.update((k, state.registrations[k]) for k in regs)
@@ -210,7 +214,7 @@ class Projector:
             TabRows(APPLICATIONS.name, memo.applications.listed()),
             TabRows(PAYMENTS.name, memo.payments.listed()),
             TabRows(MAILS.name, self._mails(ledger)),
-            TabRows(STATS.name, memo.stats),
+            TabRows(STATS.name, memo.stats + memo.network.rows),
             TabRows(SYNC.name, sync_rows(cycles)),
         ]
 

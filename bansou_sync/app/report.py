@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
 from bansou_sync.core.narrative import KeywordMap
+from bansou_sync.core.network import network_rows
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import TOTAL, WITHHELD, Published, publish, tables, unmatched
 from bansou_sync.errors import BansouError
@@ -101,6 +102,7 @@ def build(
 ) -> Report:
     months = (span.start, span.end)
     rows = publish(tables(state, keywords, months, nationalities), min_cell)
+    rows += network_rows(state, min_cell, months)  # the 伴走ネット's sections (issue 15 §2)
     return Report(span, made_on, min_cell, tuple(rows), tuple(unmatched(state, keywords, months)))
 
 

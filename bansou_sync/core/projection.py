@@ -25,8 +25,10 @@ from bansou_sync.core.reasons import cell
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import (
     APPLICATIONS,
+    COURSE_WISH,
     DUPLICATE_OF,
     EMAIL_TYPED,
+    LANGUAGES,
     MAILS,
     MISSING,
     PAYMENTS,
@@ -160,6 +162,8 @@ def supporter_row(reg: Registration, count: int, paid: int) -> list[Cell]:
             EMAIL_TYPED: reg.email_typed,
             DUPLICATE_OF: reg.duplicate_of or "",
             MISSING: missing_cell(reg),
+            LANGUAGES: "、".join(reg.languages),
+            COURSE_WISH: reg.wants_course,
         },
     )
 

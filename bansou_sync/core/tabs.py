@@ -28,6 +28,8 @@ DUPLICATE_OF = "重複元ID"
 MISSING = "未回答"
 MEMBERSHIP_CHECK = "会員区分(確認)"
 MEMBERSHIP_CHOICES = ("会員", "会員の紹介", "非会員")
+# 伴走者: the network's answers, for staff planning courses (issue 15 §1)
+LANGUAGES, COURSE_WISH = "対応できる言語", "講座受講希望"
 DUPLICATE_MARK = "(重複"  # a duplicate registration's row key: ``BN-0003(重複57)``
 
 
@@ -85,6 +87,9 @@ SUPPORTERS = TabLayout(
         DUPLICATE_OF,
         MISSING,
         MEMBERSHIP_CHECK,
+        # issue 15 §1
+        LANGUAGES,
+        COURSE_WISH,
     ),
     key=("伴走ネットID",),
     staff=(
