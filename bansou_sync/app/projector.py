@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.model import Application, AppStatus, Registration
-from bansou_sync.core.network import Worked
+from bansou_sync.core.network import Kept
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
     Cell,
@@ -129,7 +129,7 @@ class _Memo:
     stats: list[Row] = field(default_factory=list)
     frame_rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # 統計, by 申請番号
     tally: Tally = field(default_factory=Tally)  # 統計: the counts of frame_rows
-    network: Worked = field(default_factory=Worked)  # 統計: the 伴走ネット (issue 15 §2)
+    network: Kept = field(default_factory=Kept)  # 統計: the 伴走ネット (issue 15 §2)
     mails: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # sort keys
     mail_rows: dict[str, Row] = field(default_factory=dict)
     mail_list: list[Row] = field(default_factory=list)
@@ -197,7 +197,7 @@ class Projector:
             self._supporters(state, apps, gone_apps, bool(regs or gone_regs))
             self._payments(state, apps, gone_apps, bool(regs or gone_regs))
         if apps or gone_apps or regs or gone_regs or not memo.primed:
-            memo.network.update(memo.apps, state, [*apps, *gone_apps], policy.min_cell)
+            memo.network.update(memo, state, {*apps, *gone_apps}, {*regs, *gone_regs}, policy)
         if hinted:  # the kept records follow the ones that changed
             memo.apps.update((k, state.applications[k]) for k in apps)
             memo.regs.update((k, state.registrations[k]) for k in regs)

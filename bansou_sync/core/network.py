@@ -36,9 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bansou_sync.core import categories as closed
-from bansou_sync.core.model import Application, AppStatus, RegistrationStatus
+from bansou_sync.core.model import Application, AppStatus, Registration, RegistrationStatus
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import WITHHELD, Published, tab_rows
@@ -86,15 +87,17 @@ def volunteers(state: State, months: Months | None = None) -> list[Volunteer]:
             continue
         if months is not None and reg.submitted_at.strftime("%Y-%m") > months[1]:
             continue
-        found.append(
-            Volunteer(
-                reg.supporter_id,
-                closed.prefecture(reg.prefecture),
-                tuple(closed.options("languages", reg.languages)),
-                closed.options("wants_course", (reg.wants_course,))[0],
-            )
-        )
+        found.append(_volunteer(reg))
     return found
+
+
+def _volunteer(reg: Registration) -> Volunteer:
+    return Volunteer(
+        reg.supporter_id or "",
+        closed.prefecture(reg.prefecture),
+        tuple(closed.options("languages", reg.languages)),
+        closed.options("wants_course", (reg.wants_course,))[0],
+    )
 
 
 def counts_worked(app: Application, months: Months | None = None) -> bool:
@@ -218,25 +221,79 @@ def worked_by_prefecture(
     return _section(network_rows(state, _min_cell(policy), months), NET_WORKED)
 
 
-@dataclass
-class Worked:
-    """Per supporter ID, how many applications make them one who worked, and the
-    伴走ネット rows last made from them: kept by ``app.projector`` between cycles, so a
-    cycle reads the registrations and the applications that changed, never all of them."""
+class Seen(Protocol):
+    """The records a ``Kept`` tally last counted (``app.projector``'s memo)."""
 
-    counts: dict[str, int] = field(default_factory=dict)
+    @property
+    def apps(self) -> Mapping[str, Application]: ...
+    @property
+    def regs(self) -> Mapping[str, Registration]: ...
+
+
+@dataclass
+class Kept:
+    """``network_tables``' counts, kept up to date one changed record at a time, and the
+    伴走ネット rows last made from them: ``app.projector`` keeps one between cycles, so a
+    cycle costs O(changed records), not O(registrations + applications). The result is
+    ``network_rows``' (the tests compare the kept and the full projection)."""
+
+    accepted: dict[str, int] = field(default_factory=dict)  # ID → applications that count
+    members: dict[str, Volunteer] = field(default_factory=dict)  # by response ID
+    response_of: dict[str, str] = field(default_factory=dict)  # ID → response ID
+    prefecture: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)
+    course: dict[str, int] = field(default_factory=dict)
+    worked_prefecture: dict[str, int] = field(default_factory=dict)
     rows: list[list[str | int]] = field(default_factory=list)
 
     def update(
-        self, old: Mapping[str, Application], state: State, keys: Iterable[str], min_cell: int
+        self, seen: Seen, state: State, apps: Iterable[str], regs: Iterable[str], policy: Policy
     ) -> None:
-        """``keys``: the applications that changed since ``old`` (the state last seen)."""
-        for key in keys:
-            for app, sign in ((old.get(key), -1), (state.applications.get(key), 1)):
-                if app is not None and app.supporter_id and counts_worked(app):
-                    n = self.counts.get(app.supporter_id, 0) + sign
-                    if n:
-                        self.counts[app.supporter_id] = n
-                    else:
-                        del self.counts[app.supporter_id]
-        self.rows = tab_rows(network_rows(state, min_cell, None, self.counts))
+        """``apps`` and ``regs``: the keys whose records changed since ``seen``."""
+        for key in regs:
+            old = self.members.pop(key, None)
+            if old is not None:
+                self._count(old, -1)
+                self.response_of.pop(old.supporter_id, None)
+            reg = state.registrations.get(key)
+            if reg is not None and reg.status == RegistrationStatus.ACTIVE and reg.supporter_id:
+                new = _volunteer(reg)
+                self.members[key], self.response_of[new.supporter_id] = new, key
+                self._count(new, 1)
+        for key in apps:
+            for app, sign in ((seen.apps.get(key), -1), (state.applications.get(key), 1)):
+                if app is None or not app.supporter_id or not counts_worked(app):
+                    continue
+                before = self.accepted.get(app.supporter_id, 0)
+                _bump(self.accepted, app.supporter_id, sign)
+                member = self.members.get(self.response_of.get(app.supporter_id, ""))
+                if member is not None and (before == 0) != (before + sign == 0):
+                    _bump(self.worked_prefecture, member.prefecture, sign)
+        active = len(self.members)
+        worked = sum(self.worked_prefecture.values())
+        tables = NetworkTables(
+            active=active,
+            worked=worked,
+            prefecture={p: self.prefecture[p] for p in closed.prefecture_order(self.prefecture)},
+            languages=_ordered("languages", self.languages),
+            course=_ordered("wants_course", self.course),
+            worked_prefecture=dict(self.worked_prefecture),
+        )
+        self.rows = tab_rows(publish_network(tables, policy.min_cell))
+
+    def _count(self, member: Volunteer, sign: int) -> None:
+        _bump(self.prefecture, member.prefecture, sign)
+        for language in member.languages:
+            _bump(self.languages, language, sign)
+        _bump(self.course, member.course, sign)
+        if self.accepted.get(member.supporter_id, 0):
+            _bump(self.worked_prefecture, member.prefecture, sign)
+
+
+def _bump(counts: dict[str, int], key: str, sign: int) -> None:
+    """Add ``sign``, dropping a key at zero (a label nobody gives is not counted)."""
+    n = counts.get(key, 0) + sign
+    if n:
+        counts[key] = n
+    else:
+        del counts[key]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from types import SimpleNamespace
 
 from builders import Office, app, member
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from test_suppression import pinned_cells
 
 from bansou_sync.core.categories import PREFECTURES, prefecture_order
-from bansou_sync.core.model import RawResponse
+from bansou_sync.core.model import AppStatus, RawResponse, RegistrationStatus
 from bansou_sync.core.network import (
     ACTIVE,
     HIDDEN_AREAS,
@@ -30,6 +31,7 @@ from bansou_sync.core.network import (
     NET_TOTAL,
     NET_WORKED,
     WORKED,
+    Kept,
     Volunteer,
     network_rows,
     network_tables,
@@ -38,8 +40,9 @@ from bansou_sync.core.network import (
     volunteers_by_prefecture,
     worked_by_prefecture,
 )
+from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import supporter_rows
-from bansou_sync.core.stats import WITHHELD, Published, stats_rows
+from bansou_sync.core.stats import WITHHELD, Published, stats_rows, tab_rows
 from bansou_sync.core.tabs import SUPPORTERS
 
 MIN = 5
@@ -319,3 +322,52 @@ def test_no_hidden_network_count_can_be_worked_out_from_everything_published(
             assert pinned_cells(cells, relation, t.active) == [], title
     # the worked table names a prefecture only where the network count is published
     assert all(k == HIDDEN_AREAS or isinstance(net.get(k), int) for k in worked if k != WITHHELD)
+
+
+# --- the kept tally (app.projector) ----------------------------------------------------
+
+REG_STATUSES = (RegistrationStatus.ACTIVE, RegistrationStatus.NEEDS_REVIEW)
+APP_STATUSES = (AppStatus.PENDING_REVIEW, AppStatus.ACCEPTED, AppStatus.PAID, AppStatus.REJECTED)
+change = st.one_of(
+    st.tuples(st.just("place"), st.integers(0, 9), st.sampled_from(PLACES)),
+    st.tuples(st.just("status"), st.integers(0, 9), st.sampled_from(REG_STATUSES)),
+    st.tuples(st.just("verdict"), st.integers(0, 11), st.sampled_from(APP_STATUSES)),
+    st.tuples(st.just("gone"), st.integers(0, 11), st.just(None)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(change, max_size=14))
+def test_the_kept_tally_gives_the_full_computations_rows_change_after_change(
+    changes: list[tuple[str, int, object]],
+) -> None:
+    office = Office()
+    office.registrations += [member(i, prefecture=PLACES[i % 4]) for i in range(1, 11)]
+    office.cycle("2022-05-21 10:00")
+    office.applications += [
+        app(f"2022-06-0{i % 9 + 1} 18:{i:02d}", f"BN-{i % 10 + 1:04d}", "2022-06-01", **client(i))
+        for i in range(12)
+    ]
+    office.cycle("2022-06-10 12:00")
+    kept, seen = Kept(), SimpleNamespace(apps={}, regs={})
+    state = office.state
+    kept.update(seen, state, set(state.applications), set(state.registrations), Policy())
+    regs, apps = sorted(state.registrations), sorted(state.applications)
+    for kind, at, value in changes:
+        new = state.copy()
+        if kind in ("place", "status"):
+            key = regs[at]
+            field_ = "prefecture" if kind == "place" else "status"
+            new.registrations[key] = replace(new.registrations[key], **{field_: value})
+            touched_apps, touched_regs = set(), {key}
+        else:
+            key = apps[at]
+            if kind == "gone":
+                new.applications.pop(key, None)
+            elif key in new.applications:
+                new.applications[key] = replace(new.applications[key], status=value)
+            touched_apps, touched_regs = {key}, set()
+        seen = SimpleNamespace(apps=dict(state.applications), regs=dict(state.registrations))
+        kept.update(seen, new, touched_apps, touched_regs, Policy())
+        state = new
+        assert kept.rows == tab_rows(network_rows(state, MIN))
