@@ -34,6 +34,7 @@ prefecture (for a map: a ``<5`` or 秘匿 cell is drawn as hidden, never by a nu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -93,10 +94,19 @@ def volunteers(state: State, months: Months | None = None) -> list[Volunteer]:
 
 def _volunteer(reg: Registration) -> Volunteer:
     return Volunteer(
-        reg.supporter_id or "",
-        closed.prefecture(reg.prefecture),
-        tuple(closed.options("languages", reg.languages)),
-        closed.options("wants_course", (reg.wants_course,))[0],
+        reg.supporter_id or "", *_labels(reg.prefecture, reg.languages, reg.wants_course)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _labels(
+    place: str, languages: tuple[str, ...], course: str
+) -> tuple[str, tuple[str, ...], str]:
+    """A registration's answers as their closed lists' labels (answers repeat: cached)."""
+    return (
+        closed.prefecture(place),
+        tuple(closed.options("languages", languages)),
+        closed.options("wants_course", (course,))[0],
     )
 
 
