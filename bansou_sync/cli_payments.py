@@ -14,6 +14,7 @@ from bansou_sync.errors import ConfigError
 if TYPE_CHECKING:  # imported when the command runs, not for every command's --help
     from rich.console import Console
 
+    from bansou_sync.app.annual_file import YearWritten
     from bansou_sync.app.payment_files import DetailsSource, Written
     from bansou_sync.config import Settings
     from bansou_sync.config_payments import PayerSettings
@@ -30,6 +31,13 @@ def _day(text: str) -> date:
         ) from exc
 
 
+def _year(text: str) -> int:
+    value = text.strip()
+    if not (value.isascii() and value.isdigit() and len(value) == 4):
+        raise argparse.ArgumentTypeError(f"年を読めません / cannot read {text!r} (例 e.g. 2022)")
+    return int(value)
+
+
 def add_parser(sub: Any, with_config: Any) -> None:
     """Register the subcommand on ``cli``'s subparsers."""
     parser = sub.add_parser(
@@ -41,13 +49,22 @@ def add_parser(sub: Any, with_config: Any) -> None:
         " 全銀協 総合振込 transfer file; bank details come from payments.bank_details only.",
     )
     with_config(parser)
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--batch",
         type=_day,
         default=None,
         metavar="YYYY-MM-DD",
         help="この支払予定日のバッチだけ(作成済みでも新しい番号で作成)/ only this pay date "
         "(written again under a new number if it exists); default: every batch not yet written",
+    )
+    which.add_argument(
+        "--year",
+        type=_year,
+        default=None,
+        metavar="YYYY",
+        help="この年に支払った謝金の伴走者別一覧(会計担当用CSV)だけを作成 / only the year's paid "
+        "honoraria per volunteer, for the accountant (no batch files)",
     )
     parser.add_argument(
         "--out",
@@ -70,6 +87,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     settings = load_config(args.config)
     logging_setup.configure(settings.logging.level, settings.logging.format)
+    if args.year is not None:
+        _print_year(year_file(settings, args.year, args.out), console)
+        return 0
     results = payment_files(settings, args.batch, args.out)
     if not results:
         console.print(
@@ -111,6 +131,37 @@ def payment_files(settings: Settings, wanted: date | None, out: Path | None) -> 
         ids=policy_from(settings).supporter_ids,
         write=write_atomically,
     )
+
+
+def year_file(settings: Settings, year: int, out: Path | None) -> YearWritten:
+    """The year's paid honoraria (no payer or bank details needed: only the ledger)."""
+    from bansou_sync.adapters.atomic import write_atomically
+    from bansou_sync.adapters.ledger import Ledger
+    from bansou_sync.app.annual_file import write_year_file
+
+    with Ledger.open_readonly(Path(settings.state.path)) as ledger:
+        state = ledger.load_state()
+    folder = Path(out or settings.payments.files_dir)
+    return write_year_file(state, year, folder, write_atomically)
+
+
+def _print_year(result: YearWritten, console: Console) -> None:
+    from bansou_sync.core.money import yen
+
+    figures = result.year
+    console.print(
+        f"{figures.year}年に支払った謝金 / honoraria paid in {figures.year}: "
+        f"{len(figures.lines)}人 / volunteers, {yen(figures.total)}",
+        markup=False,
+    )
+    console.print(f"会計担当用CSV / accountant's CSV: {result.path}", markup=False)
+    if figures.unpaid:
+        console.print(
+            f"[yellow]注意 / note:[/yellow] {figures.year}年に支払予定で、まだ「支払済」に"
+            f"なっていない申請が {figures.unpaid}件あります(一覧には入っていません) / "
+            f"{figures.unpaid} applications due in {figures.year} are not ticked 支払済 yet "
+            "and are not in the list"
+        )
 
 
 def payer_from(settings: PayerSettings, directory: BankDirectory) -> Payer:

@@ -2,17 +2,16 @@
 (``app.warm.WarmCycle``).
 
 ``app.tabs.project`` without a projector rebuilds every row of every tab from the whole
-state: O(history) each cycle. A ``Projector`` gives the same rows (the tests compare
-the two) but recomputes only the rows whose records changed since its previous call: records are
-frozen, so "changed" is "not the same object", found with one dict lookup per record.
+state. A ``Projector`` gives the same rows (the tests compare the two) but recomputes
+only the rows whose records changed since its previous call: records are frozen, so
+"changed" is "not the same object", found with one dict lookup per record.
 Rows it did not recompute are the *same list objects* as last time, which lets the
 Google sheet adapter skip digesting them (``google_sheet_plan.RowMemo``).
 
 It is a cache, never a truth: it holds nothing the ledger does not, any error drops it
 (the next call rebuilds from the state), and the メール tab asks the ledger which
 messages changed (``Ledger.changed_mail``: all of them again whenever another process
-wrote the ledger). New per-cycle work that adds a tab keyed by records should add a
-memo here the same way (rows by key, recomputed when the record object changes).
+wrote the ledger). A new tab keyed by records gets a memo here the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from typing import Any, TypeVar
 
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.model import Application, AppStatus, Registration
+from bansou_sync.core.network import Kept
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
     Cell,
@@ -128,6 +128,7 @@ class _Memo:
     stats: list[Row] = field(default_factory=list)
     frame_rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # 統計, by 申請番号
     tally: Tally = field(default_factory=Tally)  # 統計: the counts of frame_rows
+    network: Kept = field(default_factory=Kept)  # 統計: the 伴走ネット (issue 15 §2)
     mails: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # sort keys
     mail_rows: dict[str, Row] = field(default_factory=dict)
     mail_list: list[Row] = field(default_factory=list)
@@ -194,6 +195,8 @@ class Projector:
         if apps or gone_apps or regs or gone_regs:
             self._supporters(state, apps, gone_apps, bool(regs or gone_regs))
             self._payments(state, apps, gone_apps, bool(regs or gone_regs))
+        if apps or gone_apps or regs or gone_regs or not memo.primed:
+            memo.network.update(memo, state, {*apps, *gone_apps}, {*regs, *gone_regs}, policy)
         if hinted:  # the kept records follow the ones that changed
             memo.apps.update((k, state.applications[k]) for k in apps)
             memo.regs.update((k, state.registrations[k]) for k in regs)
@@ -210,7 +213,7 @@ class Projector:
             TabRows(APPLICATIONS.name, memo.applications.listed()),
             TabRows(PAYMENTS.name, memo.payments.listed()),
             TabRows(MAILS.name, self._mails(ledger)),
-            TabRows(STATS.name, memo.stats),
+            TabRows(STATS.name, memo.stats + memo.network.rows),
             TabRows(SYNC.name, sync_rows(cycles)),
         ]
 

@@ -23,14 +23,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bansou_sync.app import report_charts as charts
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
-from bansou_sync.core.maps import (
-    NETWORK_TITLE,
-    SUPPORTS_TITLE,
-    PrefectureMap,
-    choropleth,
-    network_cells,
-)
+from bansou_sync.core.maps import NETWORK_TITLE, SUPPORTS_TITLE, PrefectureMap, choropleth
 from bansou_sync.core.narrative import KeywordMap
+from bansou_sync.core.network import NET_PREFECTURE, network_rows, section_cells
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import TOTAL, Published, publish, tables, unmatched
 from bansou_sync.errors import BansouError
@@ -114,20 +109,18 @@ def build(
 ) -> Report:
     months = (span.start, span.end)
     rows = publish(tables(state, keywords, months, nationalities), min_cell)
+    rows += network_rows(state, min_cell, months)  # the 伴走ネット's sections (issue 15 §2)
     no_match = tuple(unmatched(state, keywords, months))
-    return Report(span, made_on, min_cell, tuple(rows), no_match, maps(state, rows, span, min_cell))
+    return Report(span, made_on, min_cell, tuple(rows), no_match, maps(rows, min_cell))
 
 
-def maps(
-    state: State, rows: list[Published], span: Period, min_cell: int
-) -> tuple[PrefectureMap, ...]:
-    """The network (active volunteers registered by the period's end) and the supports
-    (the 活動地域 breakdown just published), each from published cells only."""
-    network = network_cells(state.registrations.values(), min_cell, until=span.end)
-    supports = {r.item: r.value for r in rows if r.section == SUPPORTS_SECTION}
+def maps(rows: list[Published], min_cell: int) -> tuple[PrefectureMap, ...]:
+    """The network (active volunteers registered by the period's end, the 伴走ネット
+    活動地域 section) and the supports (the applications' 活動地域 section), each drawn from
+    the cells just published and nothing else."""
     return (
-        choropleth(NETWORK_TITLE, "人", network, min_cell),
-        choropleth(SUPPORTS_TITLE, "件", supports, min_cell),
+        choropleth(NETWORK_TITLE, "人", section_cells(rows, NET_PREFECTURE), min_cell),
+        choropleth(SUPPORTS_TITLE, "件", section_cells(rows, SUPPORTS_SECTION), min_cell),
     )
 
 

@@ -6,6 +6,7 @@ from bansou_sync.app import emergency_cycle
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.services import Services
 from bansou_sync.core.calendar import stamp
+from bansou_sync.core.network import network_rows
 from bansou_sync.core.projection import (
     application_rows,
     mail_rows,
@@ -14,7 +15,7 @@ from bansou_sync.core.projection import (
     sync_rows,
 )
 from bansou_sync.core.state import State
-from bansou_sync.core.stats import stats_rows
+from bansou_sync.core.stats import stats_rows, tab_rows
 from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
 from bansou_sync.ports import TabRows
 
@@ -47,7 +48,8 @@ def project(
                 services.policy.min_cell,
                 services.policy.topic_keywords,
                 services.policy.nationalities,
-            ),
+            )
+            + tab_rows(network_rows(state, services.policy.min_cell)),
         ),
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),

@@ -64,7 +64,25 @@ FORM_OPTIONS: dict[str, tuple[str, ...]] = {
         "なし",
     ),
 }
+# the registration form's fixed options (伴走ネット登録, SPEC §3; issue 15 §2)
+FORM_OPTIONS["languages"] = (
+    "日本語",
+    "やさしい日本語",
+    "英語",
+    "中国語",
+    "韓国語",
+    "ベトナム語",
+    "タガログ語",
+    "ポルトガル語",
+    "スペイン語",
+    "ネパール語",
+    "インドネシア語",
+    "ミャンマー語",
+    "その他",
+)
+FORM_OPTIONS["wants_course"] = ("はい", "いいえ")
 BLANK_OPTION = {"topics": UNKNOWN, "destinations": NONE, "outcomes": NONE}
+BLANK_OPTION |= {"languages": UNKNOWN, "wants_course": UNKNOWN}
 
 
 def _nfkc(text: str) -> str:
@@ -186,7 +204,7 @@ _PREF_SPELLINGS = _prefecture_spellings()
 def prefecture(answer: str) -> str:
     """One of the 47 prefectures, ``UNKNOWN`` when blank, else ``OTHER`` (module doc)."""
     text = _nfkc(answer or "")
-    if not text:
+    if not text or text == UNKNOWN:  # an application keeps its supporter's label: 不明 stays
         return UNKNOWN
     found = _PREF_SPELLINGS.get(_fold(_latin(text)))
     if found:
@@ -199,6 +217,19 @@ def prefecture(answer: str) -> str:
         if not any(name in rest for name in PREFECTURES):
             return starts[0]
     return OTHER
+
+
+def prefecture_order(labels: Iterable[str]) -> list[str]:
+    """Prefectures in JIS code order (北海道 … 沖縄県), then 不明, then その他 and
+    anything else (issue 15 §2: every table lists them so)."""
+    rank = {name: i for i, name in enumerate((*PREFECTURES, UNKNOWN, OTHER))}
+    return sorted(labels, key=lambda label: (rank.get(label, len(rank)), label))
+
+
+def option_order(column: str, labels: Iterable[str]) -> list[str]:
+    """A question's labels in the form's order, the fallbacks after them."""
+    rank = {name: i for i, name in enumerate((*FORM_OPTIONS[column], UNKNOWN, NONE))}
+    return sorted(labels, key=lambda label: (rank.get(label, len(rank)), label))
 
 
 # --- nationalities and regions --------------------------------------------------------

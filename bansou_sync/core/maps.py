@@ -15,22 +15,18 @@ gives each of the 47 prefectures (JIS order) its shade:
 
 その他 and 不明 have no place on a map; they are listed beside it as published.
 
-``network_cells`` is the network map's table: active volunteers (有効な登録) by their
-活動地域, each cell shown only when it counts at least ``min_cell`` volunteers, with the
-complementary suppression of ``core/suppression`` over their total.
+The network map's cells are ``core.network``'s 伴走ネット 活動地域 section, the supports
+map's the applications' 活動地域 section, both as ``app.report`` has just published them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
-from bansou_sync.core.categories import PREFECTURES, prefecture
-from bansou_sync.core.model import Registration, RegistrationStatus
+from bansou_sync.core.categories import PREFECTURES
 from bansou_sync.core.stats import WITHHELD
-from bansou_sync.core.suppression import SECRET, Relation, suppress_table
 
 HIDDEN, EMPTY = "hidden", "empty"
 MOST_BANDS = 6
@@ -143,30 +139,3 @@ def choropleth(title: str, unit: str, cells: Cells, min_cell: int) -> Prefecture
             shades.append((name, next(i for i, b in enumerate(classes) if value <= b.high)))
     off_map = tuple((k, v) for k, v in cells.items() if k not in PREFECTURES)
     return PrefectureMap(title, unit, classes, tuple(shades), off_map, min_cell)
-
-
-def jis_order(item: str) -> tuple[int, str]:
-    """Prefectures in JIS code order (北海道 … 沖縄県), anything else after them."""
-    return (PREFECTURES.index(item), "") if item in PREFECTURES else (len(PREFECTURES), item)
-
-
-def network_cells(
-    registrations: Iterable[Registration], min_cell: int, until: str | None = None
-) -> dict[str, int | str]:
-    """Active volunteers by 活動地域 as they may be published (module doc); ``until``
-    (YYYY-MM): only those registered by the end of that month."""
-    counts = Counter(
-        prefecture(r.prefecture)
-        for r in registrations
-        if r.status is RegistrationStatus.ACTIVE
-        and r.supporter_id
-        and (until is None or r.submitted_at.strftime("%Y-%m") <= until)
-    )
-    total = sum(counts.values())
-    if total < min_cell:
-        return {WITHHELD: SECRET}
-    ordered = {k: counts[k] for k in sorted(counts, key=jis_order)}
-    result = suppress_table(ordered, min_cell, total, Relation.PARTITION)
-    if result.withheld:
-        return {WITHHELD: SECRET}
-    return result.shown

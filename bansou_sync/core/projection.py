@@ -25,8 +25,10 @@ from bansou_sync.core.reasons import cell
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import (
     APPLICATIONS,
+    COURSE_WISH,
     DUPLICATES,
     EMAIL_TYPED,
+    LANGUAGES,
     MAILS,
     MISSING,
     PAYMENTS,
@@ -156,6 +158,8 @@ def supporter_row(reg: Registration, count: int, paid: int, repeats: str) -> lis
             EMAIL_TYPED: reg.email_typed,
             DUPLICATES: repeats,
             MISSING: missing_cell(reg),
+            LANGUAGES: "、".join(reg.languages),
+            COURSE_WISH: reg.wants_course,
         },
     )
 

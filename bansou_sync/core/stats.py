@@ -54,6 +54,7 @@ __all__ = [
     "publish",
     "stats_rows",
     "suppress",
+    "tab_rows",
     "tables",
 ]
 
@@ -303,7 +304,8 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
         if not broken_down:
             rows.append(Published(title, WITHHELD, SECRET))
             continue
-        result = suppress_table(section.counts, min_cell, n, section.relation, section.people)
+        counts = in_order(section.title, section.counts)
+        result = suppress_table(counts, min_cell, n, section.relation, section.people)
         if result.withheld:
             rows.append(Published(title, WITHHELD, SECRET))
             continue
@@ -332,14 +334,29 @@ def publish(t: Tables, min_cell: int) -> list[Published]:
     return totals + rows
 
 
+_COLUMN_OF = {title: column for title, column, _ in SECTIONS}
+
+
+def in_order(title: str, counts: dict[str, int]) -> dict[str, int]:
+    """A section's cells in the order they are shown: prefectures in JIS code order with
+    不明 and その他 last (issue 15 §2), the other sections by label."""
+    if _COLUMN_OF.get(title) != "prefecture":
+        return counts
+    return {label: counts[label] for label in closed.prefecture_order(counts)}
+
+
 def stats_rows(
     state: State,
     min_cell: int,
     keywords: KeywordMap = DEFAULT_KEYWORDS,
     nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> list[list[str | int]]:
-    """The 統計 tab: 区分 · 項目 · 件数."""
-    published = publish(tables(state, keywords, None, nationalities), min_cell)
+    """The 統計 tab's sections over applications: 区分 · 項目 · 件数 (the 伴走ネット's, over
+    registrations, follow them: ``core/network``)."""
+    return tab_rows(publish(tables(state, keywords, None, nationalities), min_cell))
+
+
+def tab_rows(published: Sequence[Published]) -> list[list[str | int]]:
     return [[p.section, p.item, p.value] for p in published]
 
 

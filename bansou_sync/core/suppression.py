@@ -45,17 +45,31 @@ class Suppressed:
 
 
 def bounds(
-    counts: Mapping[str, int], hidden: set[str], min_cell: int, total: int
+    counts: Mapping[str, int],
+    hidden: set[str],
+    min_cell: int,
+    total: int,
+    caps: Mapping[str, int] | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """What a reader knows of each hidden cell from its published label alone."""
-    return {k: (1, min_cell - 1) if counts[k] < min_cell else (min_cell, total) for k in hidden}
+    """What a reader knows of each hidden cell from its published label alone (and from
+    ``caps``: an upper bound another published figure gives, e.g. the volunteers of a
+    prefecture for those of them who worked)."""
+    limits = {k: (1, min_cell - 1) if counts[k] < min_cell else (min_cell, total) for k in hidden}
+    if caps:
+        limits = {k: (lo, min(hi, caps.get(k, hi))) for k, (lo, hi) in limits.items()}
+    return limits
 
 
 def ranges(
-    counts: Mapping[str, int], hidden: set[str], min_cell: int, total: int, relation: Relation
+    counts: Mapping[str, int],
+    hidden: set[str],
+    min_cell: int,
+    total: int,
+    relation: Relation,
+    caps: Mapping[str, int] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The exact range of values each hidden cell can take given everything published."""
-    limits = bounds(counts, hidden, min_cell, total)
+    limits = bounds(counts, hidden, min_cell, total, caps)
     if relation is Relation.NONE:
         return limits
     rest = total - sum(v for k, v in counts.items() if k not in hidden)
@@ -69,10 +83,16 @@ def ranges(
 
 
 def pinned(
-    counts: Mapping[str, int], hidden: set[str], min_cell: int, total: int, relation: Relation
+    counts: Mapping[str, int],
+    hidden: set[str],
+    min_cell: int,
+    total: int,
+    relation: Relation,
+    caps: Mapping[str, int] | None = None,
 ) -> bool:
     """Whether some hidden cell has only one value consistent with what is published."""
-    return any(lo >= hi for lo, hi in ranges(counts, hidden, min_cell, total, relation).values())
+    limits = ranges(counts, hidden, min_cell, total, relation, caps)
+    return any(lo >= hi for lo, hi in limits.values())
 
 
 def suppress_table(
@@ -81,18 +101,24 @@ def suppress_table(
     total: int,
     relation: Relation,
     people: Mapping[str, int] | None = None,
+    caps: Mapping[str, int] | None = None,
 ) -> Suppressed:
     """Hide small counts and cells of too few people (``people``: per cell, the fewer of
     its distinct supporters and clients), then enough others that none can be worked
-    out (module doc)."""
+    out (module doc; ``caps``: ``bounds``)."""
     hidden = {k for k, v in counts.items() if 0 < v < min_cell}
     if people is not None:
         hidden |= {k for k, v in counts.items() if v >= min_cell and people[k] < min_cell}
     if hidden and relation is not Relation.NONE:
-        others = sorted((v, k) for k, v in counts.items() if k not in hidden and v > 0)
-        while others and pinned(counts, hidden, min_cell, total, relation):
+        # a complement capped at min_cell would be pinned by its cap alone: never chosen
+        others = sorted(
+            (v, k)
+            for k, v in counts.items()
+            if k not in hidden and v > 0 and (caps or {}).get(k, total) > min_cell
+        )
+        while others and pinned(counts, hidden, min_cell, total, relation, caps):
             hidden.add(others.pop(0)[1])
-        if pinned(counts, hidden, min_cell, total, relation):
+        if pinned(counts, hidden, min_cell, total, relation, caps):
             return Suppressed(shown={}, withheld=True)
     shown: dict[str, int | str] = {}
     for key, value in counts.items():

@@ -29,6 +29,8 @@ DUPLICATES = "重複登録"
 MISSING = "未回答"
 MEMBERSHIP_CHECK = "会員区分(確認)"
 MEMBERSHIP_CHOICES = ("会員", "会員の紹介", "非会員")
+# 伴走者: the network's answers, for staff planning courses (issue 15 §1)
+LANGUAGES, COURSE_WISH = "対応できる言語", "講座受講希望"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ SUPPORTERS = TabLayout(
         DUPLICATES,
         MISSING,
         MEMBERSHIP_CHECK,
+        # issue 15 §1
+        LANGUAGES,
+        COURSE_WISH,
     ),
     key=("伴走ネットID",),
     staff=(

@@ -263,3 +263,52 @@ def test_missing_payer_settings_or_an_unknown_payer_bank_are_one_line_errors(
     result = cli(programme, "payment-files", "--config", absent.name, "--out", "out/absent")
     assert result.returncode == 1
     assert "payments.bank_details.path" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_years_paid_honoraria_per_volunteer_are_written_for_the_accountant(
+    programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 §3: the treasurer ticks 支払済 on the transferred rows of the first batch;
+    ``--year 2022`` then lists per volunteer what was paid that year, and only that."""
+    folder = tmp_path / "programme"
+    shutil.copytree(programme, folder)
+    status = folder / "out" / "status"
+    tab = list(csv.reader(io.StringIO((status / "支払.csv").read_text("utf-8-sig"))))
+    header = tab[0]
+    at = {name: header.index(name) for name in ("支払予定日", "伴走ネットID", "状態", "支払済")}
+    for row in tab[1:]:
+        if row[at["支払予定日"]] == FIRST_PAY and row[at["伴走ネットID"]] not in HOLDS:
+            row[at["支払済"]] = "TRUE"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(tab)
+    (status / "支払.csv").write_text(buffer.getvalue(), encoding="utf-8-sig")
+    monkeypatch.setenv("BANSOU_CLIENT_KEY", "payment-files-test-key")
+    assert main(["once", "--config", str(folder / "config.yaml"), "--now", "2022-07-09 12:00"]) == 0
+
+    result = cli(folder, "payment-files", "--config", "config.yaml", "--year", "2022")
+    assert result.returncode == 0, result.stderr
+    path = folder / "out" / "payments" / "謝金_年間_2022.csv"
+    assert path.stat().st_mode & 0o777 == 0o600  # owner-only, like the batch files
+    lines = read_csv(path)
+    paid = [r for r in payments_tab(folder) if r["状態"] == "支払済"]
+    assert paid and {r["支払予定日"] for r in paid} == {FIRST_PAY}
+    assert [r["伴走ネットID"] for r in lines] == [r["伴走ネットID"] for r in paid]
+    for line, row in zip(lines, paid, strict=True):
+        assert (line["氏名"], line["件数"]) == (row["氏名"], row["件数"])
+        assert (line["支払額合計(円)"], line["支払日"]) == (row["金額"], FIRST_PAY)
+    assert not set(HOLDS) & {r["伴走ネットID"] for r in lines}  # held: not paid
+    assert f"{len(lines)}人" in result.stdout and str(path.name) in result.stdout
+    assert "支払済" in result.stdout  # the held rows of 2022 are not ticked yet: said so
+
+    earlier = cli(folder, "payment-files", "--config", "config.yaml", "--year", "2021")
+    assert earlier.returncode == 0, earlier.stderr
+    assert read_csv(folder / "out" / "payments" / "謝金_年間_2021.csv") == []
+
+
+def test_a_year_that_is_not_four_digits_or_with_a_batch_is_refused_in_one_line(
+    programme: Path,
+) -> None:
+    for args in (("--year", "22"), ("--year", "2022", "--batch", FIRST_PAY)):
+        result = cli(programme, "payment-files", "--config", "config.yaml", *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr and "--year" in result.stderr

@@ -22,9 +22,12 @@ from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app import report as rep
 from bansou_sync.app import report_pdf
 from bansou_sync.cli import main
+from bansou_sync.core import network
 from bansou_sync.core.calendar import JST
+from bansou_sync.core.categories import prefecture_order
 from bansou_sync.core.maps import NETWORK_TITLE, SUPPORTS_TITLE
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS
+from bansou_sync.core.stats import WITHHELD
 
 from .conftest import Project, application, registration
 
@@ -187,6 +190,40 @@ def test_the_xlsx_has_the_same_rows_as_the_published_counts(reference_run: Path)
     assert all(isinstance(v, int) or v in ("<5", "秘匿") for v in table.values())
 
 
+def test_the_network_sections_reach_the_tab_and_every_format_in_jis_order(
+    reference_run: Path,
+) -> None:
+    """Issue 15 §2 on the embedded default: every volunteer accepted and paid, so the
+    table of those who worked is published too; prefectures in JIS code order."""
+    sheet = load_workbook(reference_run / "report.xlsx")["統計"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    rows = values[values.index(["区分", "項目", "件数"]) + 1 :]
+    for title in network.TITLES:
+        assert title in [r[0] for r in rows]
+        for fmt in ("html", "pdf"):
+            assert title in EXTRACT[fmt](reference_run / f"report.{fmt}")
+    table = {(s, i): v for s, i, v in rows}
+    supporters = rows_of(reference_run / "out" / "status" / "伴走者.csv")
+    active = [r for r in supporters[1:] if r[supporters[0].index("状態コード")] == "active"]
+    assert table[(network.NET_TOTAL, network.ACTIVE)] == len(active)
+    worked = [(i, v) for s, i, v in rows if s == network.NET_WORKED]
+    assert worked and worked[0][0] != WITHHELD
+    for title in (network.NET_PREFECTURE, network.NET_WORKED, "活動地域"):
+        places = [i for s, i, _ in rows if s == title and i != network.HIDDEN_AREAS]
+        assert places == prefecture_order(places), title
+    tab = rows_of(reference_run / "out" / "status" / "統計.csv")
+    assert [r for r in tab[1:] if r[0].startswith("伴走ネット")]
+
+
+def test_the_supporters_tab_shows_languages_and_course_wish_for_staff(
+    reference_run: Path,
+) -> None:
+    tab = rows_of(reference_run / "out" / "status" / "伴走者.csv")
+    assert tab[0][-2:] == ["対応できる言語", "講座受講希望"]
+    first = dict(zip(tab[0], next(r for r in tab[1:] if r[0] == "BN-0001"), strict=True))
+    assert (first["対応できる言語"], first["講座受講希望"]) == ("日本語、ネパール語", "いいえ")
+
+
 def test_the_html_embeds_charts_as_png_and_loads_nothing_from_outside(reference_run: Path) -> None:
     page = (reference_run / "report.html").read_text(encoding="utf-8")
     assert page.count('src="data:image/png;base64,') >= 3
@@ -316,7 +353,9 @@ def test_one_volunteers_typed_answers_appear_in_no_tab_or_report(tmp_path: Path)
     # five applications of one volunteer: not even their number is published
     table = {(r["区分"], r["項目"]): r["件数"] for r in project.tab("統計")}
     assert table[("合計", "申請件数")] == "秘匿"
-    assert {i for s, i in table if s != "合計"} == {"(少数のため非公開)"}
+    totals = ("合計", network.NET_TOTAL)
+    assert {i for s, i in table if s not in totals} == {"(少数のため非公開)"}
+    assert table[(network.NET_TOTAL, network.ACTIVE)] == "<5"  # one volunteer
     # staff still see what was typed, in the staff tabs
     assert project.supporter("BN-0001")["活動地域"] == ADDRESS
 

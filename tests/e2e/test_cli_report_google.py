@@ -23,6 +23,8 @@ from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TI
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.cli import main
+from bansou_sync.core import network
+from bansou_sync.core.categories import prefecture_order
 from bansou_sync.core.maps import NETWORK_TITLE, SUPPORTS_TITLE
 from bansou_sync.emulator.server import start_emulator
 
@@ -96,6 +98,7 @@ def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stats = book.worksheet("統計").get_all_values()
         yield {
             "stats": stats,
+            "supporters": book.worksheet("伴走者").get_all_records(),
             "xlsx": report(config, folder, "xlsx"),
             "html": report(config, folder, "html"),
             "pdf": report(config, folder, "pdf"),
@@ -111,6 +114,35 @@ def test_the_stats_tab_read_through_gspread_is_the_embedded_defaults(
     sections = {row[0] for row in google["stats"][1:]}
     assert {"同行先", "支援内容の分類", "月別", "国籍"} <= sections
     assert all(v.isdigit() or v in ("<5", "秘匿") for _, _, v in google["stats"][1:])
+
+
+def test_the_network_sections_read_through_gspread_are_the_embedded_defaults_in_jis_order(
+    embedded: dict[str, Any], google: dict[str, Any]
+) -> None:
+    """Issue 15 §2: the 伴走ネット's sections follow the application sections, on both."""
+    for stats in (google["stats"], embedded["stats"]):
+        titles = list(dict.fromkeys(row[0] for row in stats[1:]))
+        assert titles[-len(network.TITLES) :] == list(network.TITLES)
+        table = {(row[0], row[1]): row[2] for row in stats[1:]}
+        active = [r for r in google["supporters"] if r["状態コード"] == "active"]
+        assert table[(network.NET_TOTAL, network.ACTIVE)] == str(len(active))
+        places = [row[1] for row in stats[1:] if row[0] == network.NET_PREFECTURE]
+        assert places == prefecture_order(places) and places[0] == "群馬県"
+        tokyo = [r for r in active if r["活動地域"] == "東京都"]
+        assert table[(network.NET_PREFECTURE, "東京都")] == str(len(tokyo))
+        wish = [r for r in active if r["講座受講希望"] == "はい"]
+        assert table[(network.NET_COURSE, "はい")] == str(len(wish))
+        applied = [row[1] for row in stats[1:] if row[0] == "活動地域"]
+        assert applied == prefecture_order(applied)
+    assert google["stats"] == embedded["stats"]
+
+
+def test_the_supporters_tab_read_through_gspread_shows_languages_and_course_wish(
+    google: dict[str, Any],
+) -> None:
+    first = next(r for r in google["supporters"] if r["伴走ネットID"] == "BN-0001")
+    assert (first["対応できる言語"], first["講座受講希望"]) == ("日本語、ネパール語", "いいえ")
+    assert list(google["supporters"][0])[-2:] == ["対応できる言語", "講座受講希望"]
 
 
 def test_a_report_from_the_google_runs_ledger_has_the_embedded_defaults_counts(

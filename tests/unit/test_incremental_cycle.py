@@ -289,3 +289,51 @@ def test_a_few_messages_sent_among_many_keep_the_newest_first_order(tmp_path: Pa
     commit(ledger, office, plan.notices, "2022-06-02 09:00")
     check()
     ledger.close()
+
+
+def test_the_kept_network_sections_follow_registrations_and_accepted_applications(
+    tmp_path: Path,
+) -> None:
+    """Issue 15 §2: the 伴走ネット's counts change with registrations alone (a new
+    volunteer, an edited 活動地域) and with acceptances, and stay the full projection's."""
+    policy = Policy()
+    office = Office(policy=policy)
+    office.registrations += [member(i, prefecture="静岡県") for i in range(1, 7)]
+    office.cycle("2022-06-01 09:00")
+    ledger = Ledger.open(tmp_path / "ledger.sqlite3")
+    projector = Projector()
+    saved = ledger.load_state()
+
+    def save_and_check(state: State) -> list[list[object]]:
+        nonlocal saved
+        with ledger.transaction():
+            ledger.save_state(saved, state)
+        saved = ledger.load_state()
+        kept = kept_projection(projector, ledger, saved, policy)
+        assert kept == full_projection(ledger, saved, policy)
+        return kept["統計"]
+
+    tab = save_and_check(office.state)
+    assert ["伴走ネット 活動地域(人数)", "静岡県", 6] in tab
+    office.registrations.append(member(7, prefecture="静岡県"))  # a registration only
+    office.cycle("2022-06-02 09:00")
+    assert ["伴走ネット 活動地域(人数)", "静岡県", 7] in save_and_check(office.state)
+    state = saved.copy()
+    first = next(r for r in state.registrations.values() if r.supporter_id == "BN-0001")
+    state.registrations[first.response_id] = replace(first, prefecture="北海道")
+    tab = save_and_check(state)  # 1 and 6 of 7: the 6 is hidden too, or 7 − 6 tells the 1
+    assert ["伴走ネット 活動地域(人数)", "北海道", "<5"] in tab
+    assert ["伴走ネット 活動地域(人数)", "静岡県", "秘匿"] in tab
+    office.state = saved.copy()
+    office.applications += [
+        app(f"2022-06-03 10:0{i}", f"BN-{i:04d}", "2022-06-02", initials=f"K{i}")
+        for i in range(1, 7)
+    ]
+    office.cycle("2022-06-04 09:00")
+    save_and_check(office.state)
+    for app_no in sorted(office.state.applications):
+        office.decide(app_no, "承認")
+    office.cycle("2022-06-05 09:00")
+    tab = save_and_check(office.state)
+    assert ["伴走ネット 合計(人数)", "活動した伴走者(受付完了の申請あり)", 6] in tab
+    ledger.close()

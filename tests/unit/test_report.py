@@ -9,7 +9,8 @@ from builders import Office, app, members
 
 from bansou_sync.app import report as rep
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS
-from bansou_sync.core.stats import stats_rows
+from bansou_sync.core.network import network_rows
+from bansou_sync.core.stats import stats_rows, tab_rows
 
 
 def office_with(days: range) -> Office:
@@ -35,7 +36,8 @@ def test_a_report_over_every_month_has_exactly_the_tabs_rows() -> None:
     report = rep.build(
         office.state, DEFAULT_KEYWORDS, 5, rep.period("2022-05", "2023-02"), date(2023, 4, 1)
     )
-    assert [[r.section, r.item, r.value] for r in report.rows] == stats_rows(office.state, 5)
+    tab = stats_rows(office.state, 5) + tab_rows(network_rows(office.state, 5))
+    assert [[r.section, r.item, r.value] for r in report.rows] == tab
 
 
 def test_a_report_counts_only_the_support_months_asked_for() -> None:
@@ -44,7 +46,11 @@ def test_a_report_counts_only_the_support_months_asked_for() -> None:
         office.state, DEFAULT_KEYWORDS, 5, rep.period("2022-05", "2022-06"), date(2023, 4, 1)
     )
     assert ("合計", "申請件数", 0) in [(r.section, r.item, r.value) for r in report.rows]
-    assert all(r.item == "(少数のため非公開)" for r in report.rows if r.section != "合計")
+    assert all(
+        r.item == "(少数のため非公開)"
+        for r in report.rows
+        if r.section not in ("合計", "伴走ネット 合計(人数)")
+    )
 
 
 @pytest.mark.parametrize("text", ["2022-13", "2022/05", "22-05", ""])

@@ -21,10 +21,12 @@ from builders import Office, app, member
 from e2e.test_cli_report import html_text, pdf_text, xlsx_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_network import joined, joint_pins, section
+from test_suppression import pinned_cells
 
 from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.app import report as rep
-from bansou_sync.core import maps
+from bansou_sync.core import maps, network
 from bansou_sync.core.categories import (
     DEFAULT_NATIONALITIES,
     FALLBACKS,
@@ -32,16 +34,10 @@ from bansou_sync.core.categories import (
     PREFECTURES,
     nationality_labels,
 )
-from bansou_sync.core.maps import (
-    HIDDEN,
-    NETWORK_TITLE,
-    SUPPORTS_TITLE,
-    choropleth,
-    network_cells,
-)
-from bansou_sync.core.model import APP_LABELS
+from bansou_sync.core.maps import HIDDEN, NETWORK_TITLE, SUPPORTS_TITLE, choropleth
+from bansou_sync.core.model import APP_LABELS, AppStatus
 from bansou_sync.core.narrative import DEFAULT_KEYWORDS, EMPTY, UNMATCHED
-from bansou_sync.core.stats import SECTIONS, TOTAL, WITHHELD, stats_rows
+from bansou_sync.core.stats import SECTIONS, TOTAL, WITHHELD, Published, stats_rows, tab_rows
 
 MIN = 5
 MARKERS = "가나다라마바사아자차카타파하ЖЗИЙЛПФЦЧШЩЭЮЯжзийлпфцчшщэюяΔΘΛΞΠΣΦΨΩδθλξπσφψω"
@@ -54,8 +50,9 @@ CLOSED = (
     | frozenset(category for category, _ in DEFAULT_KEYWORDS)
     | {UNMATCHED, EMPTY, WITHHELD}
     | frozenset(APP_LABELS.values())
+    | {network.ACTIVE, network.WORKED, network.HIDDEN_AREAS}
 )
-TITLES = frozenset(title for title, _, _ in SECTIONS)
+TITLES = frozenset(title for title, _, _ in SECTIONS) | frozenset(network.TITLES)
 
 letters = st.characters(
     categories=("L", "N", "P", "S", "Zs"), exclude_characters="\r\n\x0b\x0c\x85\u2028\u2029"
@@ -76,8 +73,14 @@ def offices(draw: st.DrawFn) -> tuple[Office, list[str]]:
     pool = typed + draw(st.lists(st.sampled_from(KNOWN_SPELLINGS), max_size=2))
     supporters = draw(st.integers(min_value=1, max_value=8))
     office = Office()
+    languages = list(FORM_OPTIONS["languages"]) + pool
     office.registrations += [
-        member(i, prefecture=draw(st.sampled_from(pool))) for i in range(1, supporters + 1)
+        joined(
+            member(i, prefecture=draw(st.sampled_from(pool))),
+            languages=tuple(draw(st.lists(st.sampled_from(languages), max_size=2))),
+            wants_course=draw(st.sampled_from(["はい", "いいえ", "", *pool])),
+        )
+        for i in range(1, supporters + 1)
     ]
     office.cycle("2022-05-20 10:00")
     choices = list(FORM_OPTIONS["topics"]) + pool
@@ -98,6 +101,10 @@ def offices(draw: st.DrawFn) -> tuple[Office, list[str]]:
             )
         )
     office.cycle("2022-08-05 09:00")
+    for no, a in sorted(office.state.applications.items()):
+        if a.status == AppStatus.PENDING_REVIEW and draw(st.booleans()):
+            office.decide(no, "承認")  # 活動した伴走者: those with an accepted application
+    office.cycle("2022-08-06 09:00")
     return office, typed
 
 
@@ -123,13 +130,38 @@ def test_no_typed_text_reaches_the_stats_tab_and_every_label_is_from_a_closed_li
     drawn: tuple[Office, list[str]],
 ) -> None:
     office, typed = drawn
-    rows = stats_rows(office.state, MIN)
+    rows = stats_rows(office.state, MIN) + tab_rows(network.network_rows(office.state, MIN))
     assert_nothing_typed("統計", tab_text(rows), typed)
-    for section, item, _ in rows:
-        if section == TOTAL:
+    for title, item, _ in rows:
+        if title == TOTAL:
             continue
-        assert section in TITLES
+        assert title in TITLES
         assert item in CLOSED or re.fullmatch(r"\d{4}-\d{2}", str(item)), item
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offices())
+def test_no_suppressed_count_of_the_network_sections_can_be_worked_out(
+    drawn: tuple[Office, list[str]],
+) -> None:
+    """Issue 15 §2: the 伴走ネット's tables, against everything published with them."""
+    office, _ = drawn
+    rows = network.network_rows(office.state, MIN)
+    people = network.volunteers(office.state)
+    active = len(people)
+    worked = len(network.worked_ids(office.state.applications.values()))
+    net, done = section(rows, network.NET_PREFECTURE), section(rows, network.NET_WORKED)
+    if WITHHELD not in net:
+        if WITHHELD in done:
+            done, worked = {}, 0  # the worked table says nothing
+        assert joint_pins(net, done, active, worked) == []
+    for title, relation in ((network.NET_LANGUAGES, "cover"), (network.NET_COURSE, "partition")):
+        shown = section(rows, title)
+        if WITHHELD not in shown:
+            cells = [Published(title, k, v) for k, v in shown.items()]
+            assert pinned_cells(cells, relation, active) == [], title
+    for value in (v for r in rows if r.section != network.NET_TOTAL for v in [r.value]):
+        assert not isinstance(value, int) or value == 0 or value >= MIN
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -165,13 +197,13 @@ def test_a_map_never_colours_a_suppressed_prefecture_and_shades_by_published_cel
     office, _ = drawn
     span = rep.period("2022-05", "2023-02")
     report = rep.build(office.state, DEFAULT_KEYWORDS, MIN, span, date(2023, 4, 1))
-    network = network_cells(office.state.registrations.values(), MIN, until=span.end)
+    network_map = network.volunteers_by_prefecture(office.state, MIN, (span.start, span.end))
     supports = {r.item: r.value for r in report.rows if r.section == "活動地域"}
     assert report.maps == (
-        choropleth(NETWORK_TITLE, "人", network, MIN),
+        choropleth(NETWORK_TITLE, "人", network_map, MIN),
         choropleth(SUPPORTS_TITLE, "件", supports, MIN),
     )
-    for cells, shown_map in ((network, report.maps[0]), (supports, report.maps[1])):
+    for cells, shown_map in ((network_map, report.maps[0]), (supports, report.maps[1])):
         counts = {k for k, v in cells.items() if isinstance(v, int)}
         assert set(shown_map.coloured()) <= counts
         assert all(v >= MIN for v in cells.values() if isinstance(v, int))
