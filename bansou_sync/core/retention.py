@@ -3,7 +3,7 @@
 Two dates from the configuration:
 
 * after ``privacy.retain_until`` every piece of personal data goes: names, kana,
-  emails, phone numbers, postal codes, addresses, referrers, languages, staff notes and
+  emails, phone numbers, postal codes, addresses, referrers, staff notes and
   corrections, the keyed hashes of client (initials, birth year, nationality) — except
   what the accounts must keep: the name of each supporter who was paid (or is due to
   be), shown with ID, amount and date in 支払;
@@ -11,7 +11,8 @@ Two dates from the configuration:
 
 What stays is what is not personal: IDs, 申請番号, 相談者コード (the code, not the hash),
 statuses, dates, minutes, honoraria and the anonymised categories the 統計 tab counts —
-typed answers (活動地域, 「その他」 text) reduced to their labels (``core/categories``).
+typed answers (活動地域, 対応できる言語, 講座受講希望, 「その他」 text) reduced to their
+labels (``core/categories``), so the 伴走ネット sections count the same after a purge.
 Records are blanked, never deleted, so an ID or 申請番号 is never issued again, and each
 purged response becomes a *tombstone* (``form|response_id``) so the daemon never imports
 it again, even when the form still holds it or it is edited.
@@ -66,6 +67,10 @@ def _prefecture_label(answer: str) -> str:
     return prefecture(answer) if answer.strip() else ""
 
 
+def _course_label(answer: str) -> str:
+    return options("wants_course", (answer,))[0] if answer.strip() else ""
+
+
 def _option_labels(column: str, answers: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(options(column, answers)) if answers else ()
 
@@ -109,7 +114,8 @@ def plan_purge(
             postal_code="",
             address="",
             referrer="",
-            languages=(),
+            languages=_option_labels("languages", reg.languages),
+            wants_course=_course_label(reg.wants_course),
             prefecture=_prefecture_label(reg.prefecture),
             email_typed="",
             corrections=_without_reasons(reg.corrections),

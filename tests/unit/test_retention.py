@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from builders import Office, app, member, members, ticked
+from test_network import joined
 
 from bansou_sync.core.model import AppStatus, Registration, SupporterDesk
 from bansou_sync.core.retention import ACCOUNTING, PRIVACY, plan_purge, scope_on
@@ -143,3 +144,19 @@ def test_a_purge_reduces_typed_answers_to_the_labels_the_stats_count() -> None:
         ("その他",),
         (),
     )
+
+
+def test_a_purge_keeps_the_languages_and_course_wish_as_labels_so_the_network_counts_hold() -> None:
+    # issue 15 §2: the 伴走ネット sections count languages after a purge as before it
+    office = Office()
+    office.registrations.append(
+        joined(member(1), languages=("英語", "ウルドゥー語(山田)"), wants_course="はい")
+    )
+    office.registrations.append(member(2))
+    office.cycle("2022-05-20 10:00")
+    after = plan_purge(office.state, date(2023, 9, 1), PRIVACY_UNTIL, ACCOUNTS_UNTIL).state
+    first, second = supporter(after, "BN-0001"), supporter(after, "BN-0002")
+    assert (first.languages, first.wants_course) == (("英語", "その他"), "はい")
+    assert (second.languages, second.wants_course) == ((), "")
+    again = plan_purge(after, date(2023, 9, 1), PRIVACY_UNTIL, ACCOUNTS_UNTIL).state
+    assert supporter(again, "BN-0001") == first  # labels are a fixed point
