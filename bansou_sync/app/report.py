@@ -174,7 +174,13 @@ def html(report: Report) -> str:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
     )
     return env.get_template("report.html.j2").render(
-        report=report, title=TITLE, total=TOTAL, charts=drawn, maps=maps, shown=shown
+        report=report,
+        title=TITLE,
+        total=TOTAL,
+        charts=drawn,
+        maps=maps,
+        shown=shown,
+        unit=charts.unit,
     )
 
 

@@ -34,6 +34,12 @@ def shown(value: int | str) -> str:
     return f"{value:,}" if isinstance(value, int) else value
 
 
+def unit(section: str) -> str:
+    """What a section's numbers count: people for the 伴走ネット's sections (named
+    「…(人数)」), applications for the others."""
+    return "人数" if section.endswith("(人数)") else "件数"
+
+
 def charted(sections: Sequence[tuple[str, list[Published]]]) -> list[tuple[str, list[Published]]]:
     """The sections drawn as charts (those published at all)."""
     return [
@@ -62,7 +68,7 @@ def draw_bars(ax: Any, title: str, rows: Sequence[Published]) -> None:
             va="center",
             fontsize=8,
         )
-    ax.set_title(f"{title}(件数)")
+    ax.set_title(title if unit(title) == "人数" else f"{title}(件数)")
     ax.spines[["top", "right"]].set_visible(False)
 
 

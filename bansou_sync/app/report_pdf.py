@@ -191,7 +191,7 @@ def _table(fig: Any, top: float, block: Table) -> None:
     y = top - TITLE_H
     _rule(fig, LEFT, TABLE_RIGHT, y, 1.2)
     _text(fig, LEFT + 0.08, y - 0.06, "項目", 9.5)
-    _text(fig, TABLE_RIGHT - 0.08, y - 0.06, "件数", 9.5, ha="right")
+    _text(fig, TABLE_RIGHT - 0.08, y - 0.06, charts.unit(block.title), 9.5, ha="right")
     y -= HEAD_H
     _rule(fig, LEFT, TABLE_RIGHT, y, 0.8)
     for number, row in enumerate(block.rows):

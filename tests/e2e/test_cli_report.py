@@ -213,6 +213,11 @@ def test_the_network_sections_reach_the_tab_and_every_format_in_jis_order(
         assert places == prefecture_order(places), title
     tab = rows_of(reference_run / "out" / "status" / "統計.csv")
     assert [r for r in tab[1:] if r[0].startswith("伴走ネット")]
+    # people are counted as people: the network's tables say 人数, the others 件数
+    page = (reference_run / "report.html").read_text("utf-8")
+    network_table = page.split(f"<h2>{network.NET_PREFECTURE}</h2>", 1)[1]
+    assert network_table.index("<th>人数</th>") < network_table.index("</table>")
+    assert page.split("<h2>活動地域</h2>", 1)[1].index("<th>件数</th>") < 40
 
 
 def test_the_supporters_tab_shows_languages_and_course_wish_for_staff(
