@@ -188,6 +188,14 @@ class DriveApi:
 
     def _create_metadata(self, request: Request, match: re.Match[str]) -> Response:
         metadata = request.json()
+        kind = str(metadata.get("mimeType") or "") if isinstance(metadata, dict) else ""
+        if kind.startswith("application/vnd.google-apps.") and kind != FOLDER:
+            # gspread's create(): Sheets are made with POST /_emulator/sheets here
+            raise ApiError(
+                501,
+                f"The emulator makes no {kind} through Drive; create spreadsheets with "
+                "POST /_emulator/sheets",
+            )
         with self._lock:
             made = self._store(metadata, metadata.get("mimeType") or "", b"", request.user)
         return Response(200, _reply(made, request.param("fields")))
