@@ -197,3 +197,31 @@ def test_a_bad_request_says_why_in_its_row_and_the_others_still_run(project: Pro
     again = rows_by_request(project)[("振込ファイル", "2022-05-01", "", "", "")]
     assert again["状態"] == "エラー" and again["処理日時"] == "2022-06-17 12:00"
     assert "2022-06-20→2022-07-08" in again["結果"], again
+
+
+def test_two_rows_asking_the_same_with_different_ticks_act_on_nothing_until_one_is_left(
+    project: Project,
+) -> None:
+    accepted_programme(project)
+    project.write_tab(
+        TAB,
+        [
+            request("報告書", 開始月="2022-06", 形式="pdf"),
+            request("宛名ラベル"),
+            request("報告書", 開始月="2022-06", 形式="pdf", tick="FALSE"),  # a copy, unticked
+        ],
+    )
+    project.once("2022-06-14 12:00")
+    rows = project.tab(TAB)
+    report = [r for r in rows if r["種類"] == "報告書"]
+    assert [r["状態"] for r in report] == ["", ""]  # neither acted: staff must choose
+    assert not (project.root / "out" / "reports").exists()
+    assert next(r for r in rows if r["種類"] == "宛名ラベル")["状態"] == "処理済"
+    sync = project.tab("同期")[0]["エラー"]
+    assert "複数の行" in sync and "報告書" in sync
+
+    project.write_tab(TAB, [r for r in project.tab(TAB) if r["依頼"] != "FALSE"])
+    project.once("2022-06-15 12:00")
+    [report_row] = [r for r in project.tab(TAB) if r["種類"] == "報告書"]
+    assert report_row["状態"] == "処理済"
+    assert (project.root / "out" / "reports" / "report_2022-06_2023-02.pdf").exists()
