@@ -98,8 +98,8 @@ def run_operations(
         return [TabRows(OPERATIONS.name, ops.tab_rows(rows, known))]
     changed = dict(plan.records)
     for request in plan.to_make:
-        made, result = _make(services, request, state, tab_rows, policy, now)
-        changed[request.key] = ops.outcome(made, result, now)
+        made, result, batch = _make(services, request, state, tab_rows, policy, now, known)
+        changed[request.key] = ops.outcome(made, result, now, batch)
         log.info(
             "operation %s: %s", AREA.get(request.kind, "unknown"), "done" if made else "failed"
         )
@@ -119,29 +119,36 @@ def _make(
     tab_rows: Mapping[str, Sequence[Mapping[str, str]]],
     policy: Policy,
     now: datetime,
-) -> tuple[bool, str]:
-    """(made, what the row says): one request never stops the others or the cycle."""
+    known: Mapping[ops.Key, ops.Record],
+) -> tuple[bool, str, str]:
+    """(made, what the row says, the pay date of payment files made): one request never
+    stops the others or the cycle."""
     if request.problem:
-        return False, request.problem
+        return False, request.problem, ""
     area = AREA[request.kind]
     refused = services.store.refusal(area)
     if refused:
-        return False, refused
+        return False, refused, ""
     try:
         if request.kind == ops.PAYMENT_FILES:
-            return True, _payment_files(services, request, state)
+            return (True, *_payment_files(services, request, state, known))
         if request.kind == ops.LABELS:
-            return True, _labels(services, request, state, tab_rows, now)
-        return True, _report(services, request, state, policy, now)
+            return True, _labels(services, request, state, tab_rows, now), ""
+        return True, _report(services, request, state, policy, now), ""
     except BansouError as exc:
-        return False, f"作成できませんでした / could not be made: {exc}"
+        return False, f"作成できませんでした / could not be made: {exc}", ""
     except OSError as exc:
-        return False, f"ファイルを書き込めません / cannot write the files: {exc.strerror or exc}"
+        why = exc.strerror or exc
+        return False, f"ファイルを書き込めません / cannot write the files: {why}", ""
     except Exception as exc:  # one request must not stop the cycle (logged with its type)
         log.exception("operation %s failed unexpectedly", area)
-        return False, (
-            f"予期しないエラーで作成できませんでした({type(exc).__name__})。事務局の IT 担当に"
-            f"ご連絡ください / an unexpected error stopped this request"
+        return (
+            False,
+            (
+                f"予期しないエラーで作成できませんでした({type(exc).__name__})。事務局の IT 担当に"
+                f"ご連絡ください / an unexpected error stopped this request"
+            ),
+            "",
         )
 
 
@@ -150,12 +157,18 @@ def _where(services: OperationServices, area: str, named: Sequence[tuple[str, Pa
     return "\n".join(f"{label}: {place}" for (label, _), place in zip(named, places, strict=True))
 
 
-def _payment_files(services: OperationServices, request: ops.Request, state: State) -> str:
+def _payment_files(
+    services: OperationServices,
+    request: ops.Request,
+    state: State,
+    known: Mapping[ops.Key, ops.Record],
+) -> tuple[str, str]:
     assert request.day is not None  # core.operations: 振込ファイル needs 対象日
     rows = rows_from(state)
     pay_date = ops.pay_date_for(request.day, ((r.pay_date, r.cutoff) for r in rows))
     if isinstance(pay_date, str):
         raise BansouError(pay_date)
+    before = ops.made_before(known, pay_date)
     written = services.payment_files(rows, services.folders[PAYMENTS], pay_date)
     lines = []
     for result in written:
@@ -170,13 +183,13 @@ def _payment_files(services: OperationServices, request: ops.Request, state: Sta
         )
         if result.transfer is None:
             lines.append("振込対象がないため総合振込ファイルはありません / nothing to transfer")
-        if result.again:
+        if result.again or before:
             lines.append(
                 "注意: この支払予定日のファイルは以前にも作成しています。二重振込にご注意ください"
                 " / files of this pay date were made before: beware of paying twice"
             )
         lines.append(_where(services, PAYMENTS, files))
-    return "\n".join(lines)
+    return "\n".join(lines), pay_date.isoformat()
 
 
 def _labels(

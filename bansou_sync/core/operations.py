@@ -47,6 +47,7 @@ class Record:
     state: str = ""  # DONE, FAILED, or "" (never acted on)
     result: str = ""  # where the files are, or why not (staff language)
     at: str = ""  # when it acted, YYYY-MM-DD HH:MM (JST)
+    batch: str = ""  # 振込ファイル made: the pay date of its batch (a second one is warned of)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def flag_value(key: Key, record: Record) -> str:
             "state": record.state,
             "result": record.result,
             "at": record.at,
+            "batch": record.batch,
         },
         ensure_ascii=False,
     )
@@ -105,6 +107,7 @@ def records(flags: Mapping[str, str]) -> dict[Key, Record]:
                 str(data.get("state", "")),
                 str(data.get("result", "")),
                 str(data.get("at", "")),
+                str(data.get("batch", "")),
             )
         except (ValueError, KeyError, TypeError):
             continue  # not one of ours: left alone
@@ -222,8 +225,15 @@ def plan_operations(rows: Sequence[Row], known: Mapping[Key, Record]) -> Operati
     return plan
 
 
-def outcome(ok: bool, result: str, now: datetime) -> Record:
-    return Record(ticked=True, state=DONE if ok else FAILED, result=result, at=stamp(now))
+def outcome(ok: bool, result: str, now: datetime, batch: str = "") -> Record:
+    state = DONE if ok else FAILED
+    return Record(ticked=True, state=state, result=result, at=stamp(now), batch=batch)
+
+
+def made_before(known: Mapping[Key, Record], pay_date: date) -> bool:
+    """Were the payment files of this pay date made before, by another request? (On
+    Drive a second copy is a new file: the row must warn of paying twice.)"""
+    return any(r.state == DONE and r.batch == pay_date.isoformat() for r in known.values())
 
 
 def tab_rows(rows: Sequence[Row], known: Mapping[Key, Record]) -> list[list[str | int]]:

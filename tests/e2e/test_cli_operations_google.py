@@ -166,6 +166,13 @@ def test_requests_in_the_google_sheet_are_uploaded_to_drive_and_linked_from_thei
     assert {f.id for f in emulator.drive.all_files()} == before
     assert operations(emulator)["振込ファイル|2022-07-08|||"]["処理日時"] == "2022-06-14 12:00"
 
+    # the same batch asked for again (by its 締め日): a second copy, and a warning
+    type_row(emulator, 6, "振込ファイル", "2022-06-20", "", "", "", "TRUE")
+    project.once("2022-06-16 12:00")
+    second = operations(emulator)["振込ファイル|2022-06-20|||"]
+    assert second["状態"] == "処理済" and "二重振込にご注意ください" in second["結果"], second
+    assert len(emulator.drive.files_in(treasurer)) == 4
+
 
 def test_without_a_treasurer_folder_payment_files_are_refused_and_the_rest_still_runs(
     project: Project, emulator: Emulator

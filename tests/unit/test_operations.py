@@ -91,3 +91,13 @@ def test_a_batch_is_named_by_its_pay_date_or_its_cutoff() -> None:
     missing = ops.pay_date_for(date(2022, 5, 1), batches)
     assert isinstance(missing, str)
     assert "2022-06-20→2022-07-08" in missing and "2022-07-20→2022-08-10" in missing
+
+
+def test_payment_files_made_for_a_pay_date_are_remembered_to_warn_of_a_second_copy() -> None:
+    key = ("振込ファイル", "2022-06-20", "", "", "")
+    made = ops.outcome(True, "支払予定日 2022-07-08", NOW, batch="2022-07-08")
+    known = ops.records({ops.flag_name(key): ops.flag_value(key, made)})
+    assert ops.made_before(known, date(2022, 7, 8))
+    assert not ops.made_before(known, date(2022, 8, 10))
+    failed = {key: ops.outcome(False, "エラー", NOW)}
+    assert not ops.made_before(failed, date(2022, 7, 8))
