@@ -10,6 +10,9 @@ acting    A request acts once: in the first cycle that reads its tick ticked whi
           record says it was not (no record yet, or the tick was read unticked since).
           Leaving the tick does nothing more; unticking it, then ticking it again in a
           later cycle, asks again.
+rebuilt   A ledger that remembers no request at all beside rows that show an outcome
+          was lost (SPEC §7: rebuilt from the sheet, nothing done twice): those rows'
+          outcomes are taken as the records, and nothing is made for them again.
 
 Everything here is pure: rows in, requests and rows out. Making the files is the app's
 (``app.operations``), where the outputs go the shell's.
@@ -65,6 +68,7 @@ class Request:
 class Row:
     request: Request
     tick: bool | None  # None: the 依頼 cell is not understood as a tick
+    shown: tuple[str, str, str] = ("", "", "")  # 状態, 結果, 処理日時 as read (full reads)
 
 
 @dataclass
@@ -206,16 +210,22 @@ def read_rows(rows: Iterable[Mapping[str, str]]) -> tuple[list[Row], list[str]]:
         if tick is None:
             label = " ".join(c for c in request.key if c)
             problems.append(unread_tick(OPERATIONS.name, label, OPERATION_TICK, raw_tick))
-        found.append(Row(request, tick))
+        shown = (cells.get("状態", ""), cells.get("結果", ""), cells.get("処理日時", ""))
+        found.append(Row(request, tick, (shown[0].strip(), shown[1], shown[2].strip())))
     return found, problems
 
 
 def plan_operations(rows: Sequence[Row], known: Mapping[Key, Record]) -> OperationsPlan:
     """Which requests act this cycle, and the records whose tick changed."""
     plan = OperationsPlan()
+    lost = not known  # no record at all: outcomes the sheet shows are taken, not redone
     for row in rows:
         key = row.request.key
         record = known.get(key)
+        state, result, at = row.shown
+        if lost and state in (DONE, FAILED):
+            plan.records[key] = Record(bool(row.tick), state, result, at)
+            continue
         if row.tick is None:
             continue  # not understood: nothing changes (the 同期 line says why)
         if row.tick and (record is None or not record.ticked):

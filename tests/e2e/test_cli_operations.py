@@ -225,3 +225,20 @@ def test_two_rows_asking_the_same_with_different_ticks_act_on_nothing_until_one_
     [report_row] = [r for r in project.tab(TAB) if r["種類"] == "報告書"]
     assert report_row["状態"] == "処理済"
     assert (project.root / "out" / "reports" / "report_2022-06_2023-02.pdf").exists()
+
+
+def test_after_the_ledger_is_lost_a_request_the_tab_shows_as_made_is_not_made_again(
+    project: Project,
+) -> None:
+    accepted_programme(project)
+    project.write_tab(TAB, [request("振込ファイル", 対象日="2022-07-08")])
+    project.once("2022-06-14 12:00")
+    staff_csv = project.root / "out" / "payments" / "支払_2022-07-08.csv"
+    assert staff_csv.exists()
+    project.ledger_path.unlink()  # lost: rebuilt from the status sheet by the next cycle
+
+    project.once("2022-06-15 12:00")
+
+    assert not (project.root / "out" / "payments" / "支払_2022-07-08_2.csv").exists()
+    [row] = project.tab(TAB)
+    assert (row["状態"], row["処理日時"]) == ("処理済", "2022-06-14 12:00")

@@ -101,3 +101,21 @@ def test_payment_files_made_for_a_pay_date_are_remembered_to_warn_of_a_second_co
     assert not ops.made_before(known, date(2022, 8, 10))
     failed = {key: ops.outcome(False, "エラー", NOW)}
     assert not ops.made_before(failed, date(2022, 7, 8))
+
+
+def test_after_a_lost_ledger_the_outcomes_the_sheet_shows_are_kept_and_not_made_again() -> None:
+    shown = {"状態": "処理済", "結果": "ラベルPDF: /x.pdf", "処理日時": "2022-07-01 09:30"}
+    rows, _ = ops.read_rows([{**row("宛名ラベル"), **shown}, row("報告書")])
+    plan = ops.plan_operations(rows, {})
+    assert [r.kind for r in plan.to_make] == ["報告書"]  # the one never made
+    kept = plan.records[rows[0].request.key]
+    assert (kept.ticked, kept.state, kept.result, kept.at) == (
+        True,
+        "処理済",
+        "ラベルPDF: /x.pdf",
+        "2022-07-01 09:30",
+    )
+    # with a ledger that remembers requests, a row changed by staff is a new request,
+    # whatever outcome its cells still show
+    other = {("報告書", "", "", "", "pdf"): ops.outcome(True, "ok", NOW)}
+    assert [r.kind for r in ops.plan_operations(rows, other).to_make] == ["宛名ラベル", "報告書"]
