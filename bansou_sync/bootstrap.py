@@ -313,12 +313,14 @@ def make_operations(settings: Settings) -> operations.OperationServices:
     the commands use (payment files only in ``payments.files_dir``); on Google they are
     made in a private folder beside the ledger, uploaded to Drive and deleted."""
     from bansou_sync.adapters.atomic import write_atomically
-    from bansou_sync.adapters.google_drive import DriveOutputs, FolderOutputs
+    from bansou_sync.adapters.output_folder import FolderOutputs
 
     ledger_dir = Path(settings.state.path).parent
     areas = (operations.PAYMENTS, operations.LABELS, operations.REPORTS)
     store: operations.OutputStore
     if settings.sheet.kind == "google":
+        from bansou_sync.adapters.google_drive import DriveOutputs
+
         drive = settings.drive
         store = DriveOutputs(
             google_access(settings),

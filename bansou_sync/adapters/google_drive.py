@@ -1,8 +1,5 @@
-"""Where the files staff ask for in 操作 go: a folder on disk, or a Drive folder (issue 13 §4).
-
-``FolderOutputs`` (the embedded default): the files stay where ``app.operations`` made
-them — payment files in ``payments.files_dir``, labels and reports in their folders —
-and the row names the path.
+"""Where the files staff ask for in 操作 go on Google (issue 13 §4); on the embedded
+default it is ``adapters.output_folder``.
 
 ``DriveOutputs`` (``sheet.kind: google``): each file is uploaded with drive v3
 ``files.create`` (a multipart upload; resumable above ``RESUMABLE_FROM``) into a folder
@@ -39,16 +36,6 @@ PAYMENTS = "payments"  # app.operations.PAYMENTS: the treasurer's files
 FOLDER_KEYS = {PAYMENTS: "drive.treasurer_folder_id"}
 OUTPUTS_KEY = "drive.outputs_folder_id"
 MIME = {".csv": "text/csv", ".txt": "text/plain", ".pdf": "application/pdf"}
-
-
-class FolderOutputs:
-    """The embedded default: files are where they were made; the row names the path."""
-
-    def refusal(self, area: str) -> str | None:
-        return None
-
-    def publish(self, area: str, files: Sequence[Path]) -> list[str]:
-        return [str(path) for path in files]
 
 
 class DriveOutputs:
