@@ -9,13 +9,12 @@ from typing import Any
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
-from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
-from bansou_sync.adapters.retry import RetryPolicy, credential_trouble
+from bansou_sync.adapters.retry import credential_trouble
 from bansou_sync.adapters.smtp import SmtpMailer
-from bansou_sync.app import events
+from bansou_sync.app import events, operations
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.first_run import first_cycle_limit, placeholder_problem, reaches_people
 from bansou_sync.app.ledger_sources import claim_sources, fingerprint
@@ -31,6 +30,8 @@ from bansou_sync.core.event_tabs import SURVEY_LAYOUT, event_layout
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.tabs import ALL_TABS, TabLayout
 from bansou_sync.errors import ConfigError
+from bansou_sync.google_wiring import google_access as google_access  # re-exported
+from bansou_sync.google_wiring import retry_policy as retry_policy  # re-exported
 from bansou_sync.ports import Mailer, ResponseSource, StatusSheet
 
 FORMS = ("registration", "application")
@@ -40,23 +41,6 @@ def source_cache_path(settings: Settings) -> Path:
     """Where the CSV source keeps its last complete read of the exports (beside the
     ledger; it holds what the exports hold, so ``purge`` deletes it)."""
     return Path(settings.state.path).parent / "source-cache.bin"
-
-
-def retry_policy(settings: Settings) -> RetryPolicy:
-    r = settings.google.retry
-    return RetryPolicy(
-        attempts=r.attempts,
-        total_seconds=r.total_seconds,
-        base_seconds=r.base_seconds,
-        max_wait_seconds=r.max_wait_seconds,
-        timeout_seconds=r.timeout_seconds,
-    )
-
-
-def google_access(settings: Settings) -> GoogleAccess:
-    google = settings.google
-    assert google.credentials_file is not None  # config: every Google kind needs it
-    return GoogleAccess(Path(google.credentials_file), google.subject, google.api_base)
 
 
 def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSource:
@@ -249,6 +233,7 @@ def build_services(
         min_free_bytes=settings.state.min_free_mb * 2**20,
         emergency=emergency_configured(settings),
         events=make_events(settings),
+        operations=make_operations(settings),
         first_cycle_limit=first_cycle_limit(
             real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
         ),
@@ -321,3 +306,68 @@ def event_layouts(settings: Sequence[EventSettings]) -> tuple[TabLayout, ...]:
     """The event tabs, and アンケート when some event has a survey."""
     tabs = [event_layout(event_spec(e)) for e in settings]
     return (*tabs, SURVEY_LAYOUT) if any(e.survey for e in settings) else tuple(tabs)
+
+
+def make_operations(settings: Settings) -> operations.OperationServices:
+    """The 操作 tab (issue 13 §4): on the embedded default the files stay in the folders
+    the commands use (payment files only in ``payments.files_dir``); on Google they are
+    made in a private folder beside the ledger, uploaded to Drive and deleted."""
+    from bansou_sync.adapters.atomic import write_atomically
+    from bansou_sync.adapters.output_folder import FolderOutputs
+
+    ledger_dir = Path(settings.state.path).parent
+    areas = (operations.PAYMENTS, operations.LABELS, operations.REPORTS)
+    store: operations.OutputStore
+    if settings.sheet.kind == "google":
+        from bansou_sync.adapters.google_drive import DriveOutputs
+
+        drive = settings.drive
+        store = DriveOutputs(
+            google_access(settings),
+            {
+                operations.PAYMENTS: drive.treasurer_folder_id,
+                operations.LABELS: drive.outputs_folder_id,
+                operations.REPORTS: drive.outputs_folder_id,
+            },
+            retry_policy(settings),
+        )
+        folders = {area: ledger_dir / "outputs-work" / area for area in areas}
+    else:
+        store = FolderOutputs()
+        folders = {
+            operations.PAYMENTS: Path(settings.payments.files_dir),
+            operations.LABELS: ledger_dir / "labels",  # as ``labels``
+            operations.REPORTS: Path(settings.base_dir) / "out" / "reports",  # as ``report``
+        }
+    return operations.OperationServices(store, folders, payment_maker(settings), write_atomically)
+
+
+def payment_maker(settings: Settings) -> operations.MakePaymentFiles:
+    """``payment-files --batch`` for one pay date, wired as the command wires it; what it
+    needs (payer, bank details) is read when a request asks, so a missing key is that
+    request's error, never the cycle's."""
+
+    def make(rows: Any, folder: Path, pay_date: Any) -> Any:
+        from bansou_sync.adapters.atomic import write_atomically
+        from bansou_sync.adapters.bank_master import ZenginDirectory
+        from bansou_sync.app.payment_files import write_payment_files
+        from bansou_sync.cli_payments import details_source, payer_from
+
+        if settings.payments.payer is None:
+            raise ConfigError(
+                "振込ファイルには依頼人の口座(payments.payer)の設定が必要です。IT 担当に"
+                "設定を依頼してください / payments.payer is not configured"
+            )
+        directory = ZenginDirectory()
+        return write_payment_files(
+            rows,
+            folder,
+            pay_date,
+            payer=payer_from(settings.payments.payer, directory),
+            source=details_source(settings),
+            directory=directory,
+            ids=policy_from(settings).supporter_ids,
+            write=write_atomically,
+        )
+
+    return make

@@ -206,7 +206,7 @@ def details_source(settings: Settings) -> DetailsSource:
 
     if source.kind == "csv" and source.path is not None:
         return CsvBankDetails(Path(source.path))
-    from bansou_sync.bootstrap import google_access, retry_policy
+    from bansou_sync.google_wiring import google_access, retry_policy
 
     if settings.google.credentials_file is None:
         raise ConfigError(

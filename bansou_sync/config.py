@@ -30,6 +30,7 @@ from bansou_sync.config_sections import (
     BudgetSettings,
     ContactSettings,
     DigestSettings,
+    DriveSettings,
     FormsSettings,
     GoogleSettings,
     HonorariaSettings,
@@ -82,6 +83,7 @@ class Settings(BaseModel):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
+    drive: DriveSettings = Field(default_factory=DriveSettings)  # 操作's files on Google
     events: tuple[EventSettings, ...] = ()  # courses and events (config_events)
 
     _env: Mapping[str, str] = PrivateAttr(default_factory=lambda: os.environ)

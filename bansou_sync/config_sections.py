@@ -278,3 +278,12 @@ class GoogleSettings(Section):
     # an OAuth user credential of an app still in "testing": warn before its 7-day expiry
     oauth_testing_app: Flag = False
     retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+class DriveSettings(Section):
+    """Where the files staff ask for in 操作 go when the status sheet is on Google
+    (issue 13 §4): Drive folders the secretariat owns, shared with the account. Payment
+    files (bank details) go only to the treasurer's folder; without one they are not made."""
+
+    outputs_folder_id: Text | None = None  # labels and reports
+    treasurer_folder_id: Text | None = None  # payment files only

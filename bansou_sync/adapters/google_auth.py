@@ -27,6 +27,8 @@ FORMS_READ = (
 )
 FORMS_CLOSE = "https://www.googleapis.com/auth/forms.body"
 SHEETS = "https://www.googleapis.com/auth/spreadsheets"
+# the 操作 tab's files (issue 13 §4): only files this app creates, in folders shared with it
+DRIVE_FILE = "https://www.googleapis.com/auth/drive.file"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 GMAIL_CHECK = (
     "https://www.googleapis.com/auth/gmail.compose",

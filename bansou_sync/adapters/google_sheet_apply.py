@@ -124,10 +124,11 @@ class PlanApplier(SheetsCalls):
         )
         found: dict[tuple[str, Key], int] = {}
         for name, (at, first) in spans.items():
+            layout = states[name].layout
             values = (replies.get(name) or [{}])[0].get("values") or []
             for offset, row in enumerate(values, start=1):
                 key = tuple(str(row[c - first]).strip() if c - first < len(row) else "" for c in at)
-                if all(key):
+                if layout.keyed(key):
                     found.setdefault((name, key), offset)
         return found
 

@@ -165,7 +165,7 @@ def parse_tab(
             continue
         cells = {h: "" if c is None else strip(found.get(c, "")) for h, c in where}
         key = tuple(cells[k] for k in layout.key)
-        if layout.key and not all(key):
+        if layout.key and not layout.keyed(key):
             staff = any(cells.get(h) for h in layout.staff) or any(found.get(p) for p in extra)
             if staff:
                 problems.append(

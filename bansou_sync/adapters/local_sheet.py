@@ -45,7 +45,7 @@ GUARDED = ("=", "+", "-", "@")
 
 # Columns holding a date or a JST time, which Excel re-saves as 2022/6/25 (10:00).
 DATE_COLUMNS = frozenset(
-    {"覚書発送日", "支援実施日", "再回答期限", "支払予定日", "締め日"}
+    {"覚書発送日", "支援実施日", "再回答期限", "支払予定日", "締め日", "対象日"}
     | {"登録日時", "受信日時", "最終更新", "送信日時", "最終同期"}
 )
 
@@ -67,7 +67,9 @@ class _FileRow:
 
     def has_daemon_content(self, layout: TabLayout) -> bool:
         """bansou-sync wrote this row: a column of its own, besides the key, is filled."""
-        return all(self.key) and any(self.cells[h] for h in layout.daemon if h not in layout.key)
+        return layout.keyed(self.key) and any(
+            self.cells[h] for h in layout.daemon if h not in layout.key
+        )
 
 
 @dataclass
@@ -107,7 +109,7 @@ class LocalSheet(StatusSheet):
             first_row: dict[tuple[str, ...], _FileRow] = {}
             again: dict[tuple[str, ...], list[_FileRow]] = {}
             for row in [] if loaded.key_missing else loaded.rows:
-                if layout.key and not all(row.key):
+                if layout.key and not layout.keyed(row.key):
                     if row.has_staff_content(layout):
                         problems.append(
                             f"{layout.name}: {row.row_no}行目に{_names(layout.key)}がありません"
@@ -183,7 +185,7 @@ class LocalSheet(StatusSheet):
         positions = [layout.headers.index(k) for k in layout.key]
         by_key: dict[tuple[str, ...], _FileRow] = {}
         for row in [] if current.key_missing else current.rows:
-            if all(row.key):
+            if layout.keyed(row.key):
                 by_key.setdefault(row.key, row)
         extras = current.extra_headers
         out: list[list[str]] = [[*layout.headers, *extras]]
@@ -382,7 +384,7 @@ def _names(headers: Sequence[str]) -> str:
 
 def _kept_message(layout: TabLayout, row: _FileRow, by_key: dict[tuple[str, ...], _FileRow]) -> str:
     where = f"{layout.name}: {row.row_no}行目"
-    if not all(row.key):
+    if not layout.keyed(row.key):
         return f"{where}({_names(layout.key)}なし)はスタッフ記入欄があるため末尾に残しました"
     label = " ".join(row.key)
     if by_key.get(row.key) is not row:

@@ -18,6 +18,7 @@ from bansou_sync.app import emergency_cycle, surge
 from bansou_sync.app.events import run_events
 from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.inputs import FORMS, Inputs, read_inputs, record_deliveries
+from bansou_sync.app.operations import run_operations
 from bansou_sync.app.outbox import deliver, to_items
 from bansou_sync.app.render import STAFF_KINDS
 
@@ -108,6 +109,17 @@ def run_cycle(
         dry_run=dry_run,
         problems=plan.problems,
         closed=closed,
+    )
+    event_tabs += run_operations(  # the 操作 tab: what staff asked for, made once
+        services.operations,
+        ledger,
+        plan.state,
+        read.tab_rows,
+        services.policy,
+        now,
+        settled=read.staff_rows,
+        dry_run=dry_run,
+        problems=plan.problems,
     )
     if dry_run:
         summary.tabs = {t.name: len(t.rows) for t in project(services, plan.state, warm.projector)}

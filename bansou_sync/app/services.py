@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices
+from bansou_sync.app.operations import OperationServices
 from bansou_sync.app.render import Renderer
 from bansou_sync.core.policy import Policy
 from bansou_sync.ports import CredentialTrouble, Ledger, Mailer, ResponseSource, StatusSheet
@@ -32,6 +33,7 @@ class Services:
     token_age: TokenAge | None = None  # an OAuth testing app's refresh token to watch
     min_free_bytes: int = 50 * 2**20  # state.min_free_mb: below it a cycle does nothing
     events: EventServices | None = None  # courses and events (app.events)
+    operations: OperationServices | None = None  # the 操作 tab (app.operations)
     # a real mailer's first cycle queuing more than this stops and asks (app.first_run)
     first_cycle_limit: int | None = None
     progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending

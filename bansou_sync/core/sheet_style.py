@@ -27,6 +27,9 @@ from bansou_sync.core.tabs import (
     DECISIONS,
     MEMBERSHIP_CHECK,
     MEMBERSHIP_CHOICES,
+    OPERATION_KIND,
+    OPERATION_KINDS,
+    OPERATIONS,
     PAYMENTS,
     SUPPORTERS,
     TabLayout,
@@ -58,6 +61,10 @@ MEMBERSHIP = one_of(
     MEMBERSHIP_CHOICES, "確認した会員区分を選んでください(会員 / 会員の紹介 / 非会員)"
 )
 GRANT = one_of(("承認", "却下"), "承認 / 却下 から選んでください")  # 緊急支援 決定 (core.emergency)
+OPERATION = one_of(
+    OPERATION_KINDS, "作成するものを選んでください(振込ファイル / 宛名ラベル / 報告書)"
+)
+REPORT_FORMAT = one_of(("html", "xlsx", "pdf"), "報告書の形式(空欄は html)")
 A_DATE: dict[str, Any] = {
     "condition": {"type": "DATE_IS_VALID"},
     "inputMessage": "日付を入力してください (例 2022-06-01)",
@@ -113,6 +120,10 @@ def validations(layout: TabLayout) -> dict[int, dict[str, Any]]:
             rules[column] = GRANT
         elif header == "覚書発送日":
             rules[column] = A_DATE
+        elif layout.name == OPERATIONS.name and header == OPERATION_KIND:
+            rules[column] = OPERATION
+        elif layout.name == OPERATIONS.name and header == "形式":
+            rules[column] = REPORT_FORMAT
     return rules
 
 

@@ -40,6 +40,17 @@ class TabLayout:
     key: tuple[str, ...]  # columns that identify a row; empty: rows are not keyed
     staff: tuple[str, ...] = ()  # typed by staff, only read by bansou-sync
     checkboxes: tuple[str, ...] = ()  # staff columns holding TRUE/FALSE
+    # key columns that may be blank (操作: a request's parameters); the others must not be
+    optional_key: tuple[str, ...] = ()
+
+    def keyed(self, key: Sequence[str]) -> bool:
+        """Whether ``key`` (the key cells of a row, in key order) names a row: every key
+        column filled, except those that may be blank — and then at least one."""
+        if not self.optional_key:
+            return all(key)
+        return any(key) and all(
+            cell or column in self.optional_key for column, cell in zip(self.key, key, strict=True)
+        )
 
     @property
     def daemon(self) -> tuple[str, ...]:
@@ -153,7 +164,30 @@ SYNC = TabLayout(
     checkboxes=("一斉送信を許可",),
 )
 
-ALL_TABS: tuple[TabLayout, ...] = (SUPPORTERS, APPLICATIONS, PAYMENTS, MAILS, STATS, SYNC)
+# 操作 (issue 13 §4): staff ask for the monthly outputs, one row each; the daemon makes
+# them on its next cycle (core.operations). A row is found by what it asks for — staff
+# type every key column — so a sort never moves an outcome onto another request.
+OPERATION_KIND, OPERATION_TICK = "種類", "依頼"
+OPERATION_KINDS = ("振込ファイル", "宛名ラベル", "報告書")
+OPERATION_PARAMS = ("対象日", "開始月", "終了月", "形式")
+OPERATIONS = TabLayout(
+    name="操作",
+    headers=(OPERATION_KIND, *OPERATION_PARAMS, OPERATION_TICK, "状態", "結果", "処理日時"),
+    key=(OPERATION_KIND, *OPERATION_PARAMS),
+    staff=(OPERATION_KIND, *OPERATION_PARAMS, OPERATION_TICK),
+    checkboxes=(OPERATION_TICK,),
+    optional_key=OPERATION_PARAMS,
+)
+
+ALL_TABS: tuple[TabLayout, ...] = (
+    SUPPORTERS,
+    APPLICATIONS,
+    PAYMENTS,
+    MAILS,
+    STATS,
+    SYNC,
+    OPERATIONS,  # after SPEC's tabs
+)
 TABS_BY_NAME = {t.name: t for t in ALL_TABS}
 
 

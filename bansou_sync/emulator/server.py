@@ -32,6 +32,7 @@ SERVICES = {
     "forms": "forms.googleapis.com",
     "sheets": "sheets.googleapis.com",
     "gmail": "gmail.googleapis.com",
+    "drive": "www.googleapis.com",
 }
 JSON_TYPE = "application/json; charset=UTF-8"
 # Sheets and Forms refuse a request body over 10 MiB with this 400 (Gmail's own limit on
@@ -111,6 +112,10 @@ class Emulator:
     @property
     def sheets(self) -> Any:
         return self.api("sheets")
+
+    @property
+    def drive(self) -> Any:
+        return self.api("drive")
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -327,7 +332,7 @@ def _method_scopes() -> dict[str, frozenset[str]]:
         for child in resource.get("resources", {}).values():
             walk(child)
 
-    for name in ("forms.v1.json", "sheets.v4.json", "gmail.v1.json"):
+    for name in ("forms.v1.json", "sheets.v4.json", "gmail.v1.json", "drive.v3.json"):
         path = folder / name
         if path.exists():
             walk(json.loads(path.read_text(encoding="utf-8")))
@@ -423,10 +428,11 @@ def _json_bytes(body: Any) -> bytes:
 
 def default_apis(extra_apis: Iterable[Api] = ()) -> list[Api]:
     from .control import ControlApi
+    from .drive import DriveApi
     from .forms import FormsApi
     from .gmail import GmailApi
 
-    apis: list[Api] = [OAuthApi(), FormsApi(), GmailApi(), ControlApi()]
+    apis: list[Api] = [OAuthApi(), FormsApi(), GmailApi(), ControlApi(), DriveApi()]
     sheets = _optional_sheets()
     if sheets is not None:
         apis.append(sheets)

@@ -10,7 +10,7 @@ the list below, which ``doctor`` requests a token for and prints for pasting, an
 
 from __future__ import annotations
 
-from bansou_sync.adapters.google_auth import SHEETS, forms_scopes, gmail_scopes
+from bansou_sync.adapters.google_auth import DRIVE_FILE, SHEETS, forms_scopes, gmail_scopes
 from bansou_sync.config import Settings
 
 
@@ -29,7 +29,16 @@ def scopes_for(settings: Settings) -> tuple[str, ...]:
         scopes.append(SHEETS)
     if settings.mail.kind == "gmail":
         scopes += gmail_scopes(settings.mail.gmail_drafts)
+    if drive_needed(settings):
+        scopes.append(DRIVE_FILE)
     return tuple(dict.fromkeys(scopes))
+
+
+def drive_needed(settings: Settings) -> bool:
+    """The 操作 tab's files go to Drive: the sheet is on Google and a folder is set."""
+    drive = settings.drive
+    folders = (drive.outputs_folder_id, drive.treasurer_folder_id)
+    return settings.sheet.kind == "google" and any(folders)
 
 
 def delegation_line(scopes: tuple[str, ...]) -> str:

@@ -20,6 +20,7 @@ from bansou_sync.core.tabs import (
     ALL_TABS,
     APPLICATIONS,
     MAILS,
+    OPERATIONS,
     PAYMENTS,
     STATS,
     SUPPORTERS,
@@ -183,6 +184,7 @@ def all_six_tabs() -> list[TabRows]:
         TabRows(MAILS.name, [mail]),
         TabRows(STATS.name, [["区分", "会員", 2], ["判定", "受理", 1]]),
         TabRows(SYNC.name, [["2022-06-10 09:05", "成功", 2, 1, 1, "", ""]]),
+        TabRows(OPERATIONS.name, []),  # staff add its rows (core.operations)
     ]
 
 
@@ -494,3 +496,26 @@ def test_a_row_staff_duplicated_is_removed_and_the_original_keeps_its_staff_cell
     cells = {row.key[0]: row.cells for row in rows.tabs[SUPPORTERS.name]}
     assert sorted(cells) == ["BN-0001", "BN-0002"]
     assert cells["BN-0001"]["メモ"] == "元の行"
+
+
+def test_an_operations_row_staff_added_keeps_its_outcome_through_a_sort(backend: Backend) -> None:
+    """操作 (issue 13 §4): staff type every key cell, some parameters blank; the daemon
+    writes only its columns, found by that key, whatever the order of the rows."""
+    backend.sheet.write([TabRows(OPERATIONS.name, [])])
+    backend.staff_adds_row(OPERATIONS.name, {"種類": "宛名ラベル", "依頼": "TRUE"})
+    backend.staff_adds_row(
+        OPERATIONS.name, {"種類": "報告書", "開始月": "2022-06", "形式": "pdf", "依頼": "TRUE"}
+    )
+    read = backend.sheet.read().tabs[OPERATIONS.name]
+    keys = [row.key for row in read]
+    assert keys == [("宛名ラベル", "", "", "", ""), ("報告書", "", "2022-06", "", "pdf")]
+    outcome = {keys[0]: "ラベルPDF: a.pdf", keys[1]: "報告書: b.pdf"}
+    rows: list[Row] = [[*key, "", "処理済", outcome[key], "2022-07-01 09:00"] for key in keys]
+    backend.sheet.write([TabRows(OPERATIONS.name, rows)])
+    backend.staff_sorts(OPERATIONS.name, "種類", descending=True)
+    backend.sheet.read()
+    backend.sheet.write([TabRows(OPERATIONS.name, rows[::-1])])
+
+    again = {row.key: row.cells for row in backend.fresh().read().tabs[OPERATIONS.name]}
+    assert {key: cells["結果"] for key, cells in again.items()} == outcome
+    assert all(cells["依頼"] == "TRUE" for cells in again.values())

@@ -14,7 +14,7 @@ import yaml
 
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.config import load_config
-from bansou_sync.core.tabs import ALL_TABS
+from bansou_sync.core.tabs import ALL_TABS, OPERATIONS
 from bansou_sync.emulator.server import Emulator, start_emulator
 from bansou_sync.setup_tools.doctor import Check, doctor, format_checks
 from bansou_sync.setup_tools.init_sheet import SheetSetupRefused, init_sheet, service_account_email
@@ -323,3 +323,30 @@ def test_inspect_form_lists_the_reference_questions_and_suggests_a_mapping(
     assert mapping["supporter_id"] == "a06f2652"
     assert mapping["support_date"] == "91672a9b"
     assert block["source"]["application_form_id"] == APPLICATION["formId"]
+
+
+def test_init_sheet_gives_the_operations_tab_its_drop_downs_tick_and_protection(
+    emu: Emulator, access: GoogleAccess
+) -> None:
+    lines = run_init(access)
+
+    assert any(OPERATIONS.name in line for line in lines)
+    book = get(emu, access)
+    [operations] = [s for s in book["sheets"] if s["properties"]["title"] == OPERATIONS.name]
+    row2 = operations["data"][0]["rowData"][1]["values"]
+    headers = OPERATIONS.headers
+    kind = row2[headers.index("種類")]["dataValidation"]["condition"]
+    assert [v["userEnteredValue"] for v in kind["values"]] == [
+        "振込ファイル",
+        "宛名ラベル",
+        "報告書",
+    ]
+    fmt = row2[headers.index("形式")]["dataValidation"]["condition"]
+    assert [v["userEnteredValue"] for v in fmt["values"]] == ["html", "xlsx", "pdf"]
+    assert row2[headers.index("依頼")]["dataValidation"]["condition"] == {"type": "BOOLEAN"}
+    protected = {
+        (r["range"].get("startRowIndex", 0), r["range"].get("startColumnIndex", 0))
+        for r in operations["protectedRanges"]
+    }
+    # the header row, and 状態・結果・処理日時 (G–I): what staff type stays open to them
+    assert protected == {(0, 0), (1, headers.index("状態"))}

@@ -86,3 +86,13 @@ def test_the_adapters_ask_for_scopes_inside_the_configured_list(tmp_path: Path) 
     source = FormsApiSource(access, {"registration": "1R"}, can_close=config.budget.close_form)
     assert set(mailer.scopes) <= listed and set(source.scopes) <= listed
     assert set(mailer.scopes) | set(source.scopes) == listed
+
+
+def test_the_operations_tabs_drive_folders_add_only_the_drive_file_scope(tmp_path: Path) -> None:
+    sheet = {"kind": "google", "spreadsheet_id": "1S"}
+    without = settings(tmp_path, sheet=sheet)
+    assert short(scopes_for(without)) == ["spreadsheets"]
+    with_folders = settings(tmp_path, sheet=sheet, drive={"treasurer_folder_id": "1T"})
+    assert short(scopes_for(with_folders)) == ["spreadsheets", "drive.file"]
+    local = settings(tmp_path, drive={"outputs_folder_id": "1O"})  # files stay on disk
+    assert scopes_for(local) == ()

@@ -105,14 +105,15 @@ def test_a_new_spreadsheet_reuses_sheet1_and_adds_the_other_five_tabs_in_order()
 
     plan = plan_setup(book, EDITORS)
 
-    structure = kinds(plan.requests)[:6]
-    assert structure == ["updateSheetProperties"] + ["addSheet"] * 5
+    tabs = len(ALL_TABS)  # SPEC §5's six, then 操作 (issue 13 §4)
+    structure = kinds(plan.requests)[:tabs]
+    assert structure == ["updateSheetProperties"] + ["addSheet"] * (tabs - 1)
     assert plan.requests[0]["updateSheetProperties"]["properties"]["title"] == "伴走者"
-    added = [r["addSheet"]["properties"] for r in plan.requests[1:6]]
+    added = [r["addSheet"]["properties"] for r in plan.requests[1:tabs]]
     assert [(p["title"], p["index"]) for p in added] == [
         (t.name, i) for i, t in enumerate(ALL_TABS) if i > 0
     ]
-    assert len({p["sheetId"] for p in added} | {0}) == 6
+    assert len({p["sheetId"] for p in added} | {0}) == tabs
     assert [a1 for a1, _ in plan.header_writes] == [f"'{t.name}'!A1" for t in ALL_TABS]
     assert plan.header_writes[0][1] == SUPPORTERS.headers
 
