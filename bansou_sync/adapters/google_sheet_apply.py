@@ -12,6 +12,7 @@ from typing import Any
 from bansou_sync.adapters.google_sheet_calls import SheetsCalls
 from bansou_sync.adapters.google_sheet_check import (
     holds,
+    metadata_ids,
     staff_typed,
     tag_rows,
     written_key,
@@ -37,7 +38,7 @@ class PlanApplier(SheetsCalls):
         calls, after = structure_requests(plan, adopt, meta)
         self._meta = None  # until every call succeeded, the grid is not known
         for body, pendings in calls:
-            reply = self._batch_update(body)
+            reply = self._batch_update(body, metadata_ids)
             ids = [
                 r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
                 for r in reply.get("replies") or []
@@ -45,6 +46,7 @@ class PlanApplier(SheetsCalls):
             ]
             for pending, metadata_id in zip(pendings, ids, strict=True):
                 pending.metadata_id = int(metadata_id)
+            del body, reply  # not held while the next call is built, sent and answered
         self._meta = after
 
     def _must_grow(self, plan: Plan) -> bool:
@@ -239,6 +241,7 @@ class PlanApplier(SheetsCalls):
                     strayed.append((p, there))
                     continue
                 landed.add(int(found["metadataId"]))
+            del chunk, body, reply  # not held while the next chunk is built and sent
         missed: set[str] = set()
         for p, there in strayed:  # both rows are written again by the next cycle
             cache.drop(p.tab, key_text(there))

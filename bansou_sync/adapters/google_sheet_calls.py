@@ -83,9 +83,9 @@ class SheetsCalls:
         )
         return self._meta
 
-    def _batch_update(self, body: list[dict[str, Any]]) -> Any:
+    def _batch_update(self, body: list[dict[str, Any]], hook: Hook | None = None) -> Any:
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}:batchUpdate"
-        return self._send(url, {"requests": body}, "行の追加 / add rows")
+        return self._send(url, {"requests": body}, "行の追加 / add rows", hook)
 
     def _post(self, method: str, body: dict[str, Any], what: str, hook: Hook | None = None) -> Any:
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}/{method}"

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import json
 
-from bansou_sync.adapters.google_sheet_check import holds, row_of, tag_rows, written_key
+from bansou_sync.adapters.google_sheet_check import (
+    holds,
+    metadata_ids,
+    row_of,
+    tag_rows,
+    written_key,
+)
 from bansou_sync.adapters.google_sheet_plan import Pending
 from bansou_sync.adapters.google_sheet_read import TabState
 from bansou_sync.core.tabs import PAYMENTS
@@ -78,3 +84,22 @@ def test_a_read_through_tags_is_decoded_into_each_tags_row_and_cells() -> None:
     row = ["", "2022-06-20", "BN-0002"]
     assert decoded["spreadsheetId"] == "s"
     assert decoded["valueRanges"] == [[(7, 3, row), (9, 3, row)], [(8, 5, [])], []]
+
+
+def test_a_batch_update_reply_is_decoded_keeping_only_the_ids_of_the_tags_made() -> None:
+    made = {
+        "metadataId": 41,
+        "metadataKey": "bansou.key",
+        "metadataValue": '["支払", "2022-06-20", "BN-0002"]',
+        "location": {"locationType": "ROW", "dimensionRange": {"sheetId": 3}},
+        "visibility": "DOCUMENT",
+    }
+    reply = {
+        "spreadsheetId": "s",
+        "replies": [{}, {"createDeveloperMetadata": {"developerMetadata": made}}],
+    }
+    decoded = json.loads(json.dumps(reply, ensure_ascii=False), object_hook=metadata_ids)
+    assert decoded == {
+        "spreadsheetId": "s",
+        "replies": [{}, {"createDeveloperMetadata": {"developerMetadata": {"metadataId": 41}}}],
+    }
