@@ -28,7 +28,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from operator import itemgetter
@@ -148,7 +148,15 @@ def require_columns(
 
 
 def clean_answers(answers: Mapping[str, Answer]) -> tuple[dict[str, Answer], tuple[str, ...]]:
-    """Every answer through the one sanitiser; the fields whose answer had to be cut."""
+    """Every answer through the one sanitiser; the fields whose answer had to be cut.
+
+    Most responses hold nothing to clean: one test for all their texts (C-speed joins)
+    gives the same answers back without a call per answer (a backfill reads 60,000)."""
+    texts = [
+        v for value in answers.values() for v in (value if isinstance(value, tuple) else (value,))
+    ]
+    if _clean_already(texts):
+        return dict(answers), ()
     cleaned: dict[str, Answer] = {}
     cut: list[str] = []
     for name, value in answers.items():
@@ -164,15 +172,21 @@ def clean_answers(answers: Mapping[str, Answer]) -> tuple[dict[str, Answer], tup
     return cleaned, tuple(cut)
 
 
+def _clean_already(texts: Collection[str]) -> bool:
+    """``clean_answer`` would give each of ``texts`` back unchanged and uncut: nothing
+    in them but printable characters, line feeds and tabs (which ``cell_text`` keeps),
+    none longer than the limit."""
+    joined = "".join(texts).replace("\n", "").replace("\t", "")
+    return joined.isprintable() and max(map(len, texts), default=0) <= MAX_ANSWER_CHARS
+
+
 def _row_answers(
     row: Sequence[str], columns: Sequence[tuple[str, int]]
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """A row's answers, cleaned. Most rows hold nothing to clean: one test for the row
     instead of one call per answer (a 60,000-row export is read every cycle)."""
     answers = {name: _cell(row, col) for name, col in columns}
-    texts = answers.values()
-    joined = "".join(texts).replace("\n", "").replace("\t", "")  # both kept by cell_text
-    if joined.isprintable() and max(map(len, texts), default=0) <= MAX_ANSWER_CHARS:
+    if _clean_already(answers.values()):
         return answers, ()
     cleaned, cut = clean_answers(answers)
     return {name: str(text) for name, text in cleaned.items()}, cut

@@ -12,8 +12,9 @@ from typing import Any
 from bansou_sync.adapters.google_sheet_calls import SheetsCalls
 from bansou_sync.adapters.google_sheet_check import (
     holds,
-    row_of,
+    metadata_ids,
     staff_typed,
+    tag_rows,
     written_key,
 )
 from bansou_sync.adapters.google_sheet_plan import Pending, Plan
@@ -37,7 +38,7 @@ class PlanApplier(SheetsCalls):
         calls, after = structure_requests(plan, adopt, meta)
         self._meta = None  # until every call succeeded, the grid is not known
         for body, pendings in calls:
-            reply = self._batch_update(body)
+            reply = self._batch_update(body, metadata_ids)
             ids = [
                 r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
                 for r in reply.get("replies") or []
@@ -45,6 +46,7 @@ class PlanApplier(SheetsCalls):
             ]
             for pending, metadata_id in zip(pendings, ids, strict=True):
                 pending.metadata_id = int(metadata_id)
+            del body, reply  # not held while the next call is built, sent and answered
         self._meta = after
 
     def _must_grow(self, plan: Plan) -> bool:
@@ -61,16 +63,34 @@ class PlanApplier(SheetsCalls):
         pendings = [p for p in plan.tagged if p.metadata_id is not None]
         if not pendings:
             return
-        rows = self._rows_through_tags([p.metadata_id for p in pendings if p.metadata_id])
-        wrong = [p for p in pendings if not holds(p, rows.get(p.metadata_id or -1))]
+        existing: set[int] = set()
+        ok = self._check_through_tags(pendings, existing)
+        wrong = [p for p in pendings if id(p) not in ok]
         if not wrong:
             return
-        again = self._repoint(wrong, set(rows))
+        again = self._repoint(wrong, existing)
         if again:
-            rows = self._rows_through_tags([p.metadata_id for p in again if p.metadata_id])
+            ok = self._check_through_tags(again, set())
             for p in again:
-                if not holds(p, rows.get(p.metadata_id or -1)):
+                if id(p) not in ok:
                     self._not_now(p)
+
+    def _check_through_tags(self, pendings: list[Pending], existing: set[int]) -> set[int]:
+        """``holds`` for each of ``pendings`` against its row read through its tag, one
+        reply at a time (each dropped before the next is read); returns the ``id`` of
+        those that hold, and adds to ``existing`` every tag id found."""
+        by_tag: dict[int, list[Pending]] = {}
+        for p in pendings:
+            if p.metadata_id:
+                by_tag.setdefault(p.metadata_id, []).append(p)
+        verdicts: dict[int, bool] = {}
+        for rows in self._rows_through_tags(list(by_tag)):
+            existing.update(rows)
+            for metadata_id, found in rows.items():
+                for p in by_tag.get(metadata_id, ()):
+                    verdicts[id(p)] = holds(p, found)  # a tag read twice: the last read
+            del rows  # not held while the next reply is read
+        return {key for key, held in verdicts.items() if held}
 
     def _repoint(self, wrong: list[Pending], existing: set[int]) -> list[Pending]:
         """Delete the tags found on the wrong row and tag the row holding the key now
@@ -144,22 +164,21 @@ class PlanApplier(SheetsCalls):
             f"row moved, {'removed' if p.remove else 'written'} next cycle"
         )
 
-    def _rows_through_tags(self, ids: list[int]) -> dict[int, tuple[int, list[Any]]]:
-        """Per tag id: the row (0-based) it is on now and that row's cells."""
-        found: dict[int, tuple[int, list[Any]]] = {}
+    def _rows_through_tags(self, ids: list[int]) -> Iterator[dict[int, tuple[int, list[Any]]]]:
+        """Per request of the read (up to ``CHUNK_BYTES``), per tag id: the row (0-based)
+        it is on now and that row's cells. Yielded request by request and decoded
+        straight into those pairs (``tag_rows``): a backfill reads 130,000 rows."""
         lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
         for filters in chunks(lookups):
             body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
-            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify")
+            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify", tag_rows)
+            found: dict[int, tuple[int, list[Any]]] = {}
             for matched in reply.get("valueRanges") or []:
-                value_range = matched.get("valueRange") or {}
-                row = row_of(str(value_range.get("range", "")))
-                values = value_range.get("values") or [[]]
-                for data_filter in matched.get("dataFilters") or []:
-                    lookup = data_filter.get("developerMetadataLookup") or {}
-                    if row is not None and "metadataId" in lookup:
-                        found[int(lookup["metadataId"])] = (row, list(values[0]))
-        return found
+                if isinstance(matched, list):  # made by tag_rows from a matched range
+                    for metadata_id, row, cells in matched:
+                        found[metadata_id] = (row, cells)
+            del reply, body, filters
+            yield found
 
     def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
         """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
@@ -223,6 +242,7 @@ class PlanApplier(SheetsCalls):
                     strayed.append((p, there))
                     continue
                 landed.add(int(found["metadataId"]))
+            del chunk, body, reply  # not held while the next chunk is built and sent
         missed: set[str] = set()
         for p, there in strayed:  # both rows are written again by the next cycle
             cache.drop(p.tab, key_text(there))

@@ -22,6 +22,7 @@ from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.errors import SheetError
 
 T = TypeVar("T")
+Hook = Callable[[dict[str, Any]], Any]  # json.loads' object_hook
 DEFAULT_POLICY = RetryPolicy()
 
 
@@ -82,21 +83,25 @@ class SheetsCalls:
         )
         return self._meta
 
-    def _batch_update(self, body: list[dict[str, Any]]) -> Any:
+    def _batch_update(self, body: list[dict[str, Any]], hook: Hook | None = None) -> Any:
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}:batchUpdate"
-        return self._send(url, {"requests": body}, "行の追加 / add rows")
+        return self._send(url, {"requests": body}, "行の追加 / add rows", hook)
 
-    def _post(self, method: str, body: dict[str, Any], what: str) -> Any:
+    def _post(self, method: str, body: dict[str, Any], what: str, hook: Hook | None = None) -> Any:
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}/{method}"
-        return self._send(url, body, what)
+        return self._send(url, body, what, hook)
 
-    def _send(self, url: str, body: dict[str, Any], what: str) -> Any:
-        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted."""
+    def _send(self, url: str, body: dict[str, Any], what: str, hook: Hook | None = None) -> Any:
+        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted; the reply
+        decoded with ``json``'s ``object_hook`` ``hook`` when given (a large reply made
+        small as it is decoded)."""
         client = self._gspread().http_client
         data = encode(body)
         headers = {"Content-Type": "application/json; charset=utf-8"}
+        options = {} if hook is None else {"object_hook": hook}
         return self._call(
-            what, lambda: client.request("post", url, data=data, headers=dict(headers)).json()
+            what,
+            lambda: client.request("post", url, data=data, headers=dict(headers)).json(**options),
         )
 
     def _call(self, what: str, fn: Callable[[], T], translate: bool = True) -> T:

@@ -235,9 +235,36 @@ def plan_in_place(
 
 def as_text(value: Value) -> str:
     """The text a cell shows for ``value`` (what a read gives back; digested)."""
+    if value.__class__ is str and value.isprintable():
+        return value  # the usual cell: nothing to clean
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(sheet_value(value))
+
+
+# Per column layout of a tab as read: (columns, their copy, layout, options) → where each
+# given value goes. A backfill shapes 130,000 rows on a handful of layouts (issue 5).
+_Slots = tuple[dict[str, int], dict[str, int], TabLayout, list[tuple[int, int]], int]
+_SLOTS: dict[tuple[int, bool, bool], _Slots] = {}
+
+
+def _slots(state: TabState, with_key: bool, with_staff: bool) -> _Slots:
+    columns, layout = state.columns, state.layout
+    found = _SLOTS.get((id(columns), with_key, with_staff))
+    if found is not None and found[0] is columns and found[2] is layout and found[1] == columns:
+        return found
+    staff = set() if with_staff else set(layout.staff)
+    left_alone = staff if with_key else {*staff, *layout.key}
+    pairs = [
+        (index, columns[header])
+        for index, header in enumerate(layout.headers)
+        if header not in left_alone and header in columns
+    ]
+    made = (columns, dict(columns), layout, pairs, max(columns.values(), default=0) + 1)
+    if len(_SLOTS) > 64:
+        _SLOTS.clear()
+    _SLOTS[(id(columns), with_key, with_staff)] = made
+    return made
 
 
 def row_values(
@@ -248,14 +275,18 @@ def row_values(
     cleared by the rewrite that reads it) and unknown columns — and, written through a
     tag, under the key: a tagged row got its key when it was made
     (``structure_requests``), so no write can change which key a row holds, nor which
-    staff cells stand beside it."""
-    layout = state.layout
-    out: list[Value | None] = [None] * (max(state.columns.values(), default=0) + 1)
-    staff = set() if with_staff else set(layout.staff)
-    left_alone = staff if with_key else {*staff, *layout.key}
-    for header, value in zip(layout.headers, values, strict=True):
-        if header not in left_alone and header in state.columns:
-            out[state.columns[header]] = sheet_value(value)
+    staff cells stand beside it. Each text passes ``sheet_value`` (a printable one is
+    already what it gives: kept without the call)."""
+    _, _, layout, pairs, width = _slots(state, with_key, with_staff)
+    if len(values) != len(layout.headers):
+        raise ValueError(f"{layout.name}: {len(values)} values for {len(layout.headers)} columns")
+    out: list[Value | None] = [None] * width
+    for index, column in pairs:
+        value = values[index]
+        if value.__class__ is str and value.isprintable():
+            out[column] = value
+        else:
+            out[column] = sheet_value(value)
     while out and out[-1] is None:
         out.pop()
     return out

@@ -93,8 +93,11 @@ def structure_requests(
     return calls(), Meta(ids, rows)
 
 
+_TAG_VALUE = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), made once
+
+
 def tag(sheet_id: int, row: int, pending: Pending) -> dict[str, Any]:
-    value = json.dumps([pending.tab, *pending.key], ensure_ascii=False)
+    value = _TAG_VALUE.encode([pending.tab, *pending.key])
     return row_metadata(sheet_id, row, TAG, value)
 
 
@@ -135,10 +138,15 @@ def new_sheet_id(title: str, taken: set[int]) -> int:
     return candidate
 
 
+# One encoder for every body: ``json.dumps`` with non-default options builds a new
+# ``JSONEncoder`` per call, and a 60,000-application backfill measures 400,000 items.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(body: Any) -> bytes:
     """A request body as sent: compact JSON in UTF-8 (half the bytes of the ASCII
     escapes ``requests`` would make of Japanese text)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _COMPACT.encode(body).encode()
 
 
 def body_size(body: Any) -> int:

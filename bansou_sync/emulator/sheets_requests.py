@@ -196,9 +196,11 @@ def set_data_validation(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply
     grid_range = body.get("range") or {}
     sheet = grid_sheet(spreadsheet, grid_range.get("sheetId"))
     rule = body.get("rule")
+    if rule:  # one copy shared by the range's cells: a rule is replaced, never changed
+        rule = copy.deepcopy(rule)
     for row, col in cells_in(sheet, grid_range):
         if rule:
-            sheet.cell(row, col).validation = copy.deepcopy(rule)
+            sheet.cell(row, col).validation = rule
         elif sheet.get(row, col) is not None:
             sheet.cell(row, col).validation = None
     return {}

@@ -3,7 +3,15 @@ row holds, and which key a written row holds after the write."""
 
 from __future__ import annotations
 
-from bansou_sync.adapters.google_sheet_check import holds, row_of, written_key
+import json
+
+from bansou_sync.adapters.google_sheet_check import (
+    holds,
+    metadata_ids,
+    row_of,
+    tag_rows,
+    written_key,
+)
 from bansou_sync.adapters.google_sheet_plan import Pending
 from bansou_sync.adapters.google_sheet_read import TabState
 from bansou_sync.core.tabs import PAYMENTS
@@ -21,9 +29,12 @@ def test_the_row_of_a_range_is_read_from_its_first_cell_whatever_the_tab_title()
 
 
 def test_a_tag_holds_its_row_only_when_the_row_shows_the_tags_key() -> None:
-    mine = payment(("2022-06-20", "BN-0002"))
+    mine = payment(("2022-06-20", "BN-0002"), remove=True)
     assert holds(mine, (3, ["", "2022-06-20", "BN-0002", "伴走 2"]))
     assert (mine.found_at, mine.found[2]) == (3, "BN-0002")
+    written = payment(("2022-06-20", "BN-0002"))  # a row written keeps only where it is
+    assert holds(written, (3, ["", "2022-06-20", "BN-0002", "伴走 2"]))
+    assert (written.found_at, written.found) == (3, ())
     assert not holds(payment(("2022-06-20", "BN-0002")), (3, ["", "2022-06-20", "BN-0003"]))
     assert not holds(payment(("2022-06-20", "BN-0002")), None)
 
@@ -42,3 +53,53 @@ def test_the_key_a_write_landed_on_is_read_from_the_reply_columns_it_covers() ->
     assert written_key(mine, {}) is None
     row_only = {"range": "'支払'!4:4", "values": [["", "2022-06-20", "BN-0002"]]}
     assert written_key(mine, row_only) == ("2022-06-20", "BN-0002")
+
+
+def test_a_read_through_tags_is_decoded_into_each_tags_row_and_cells() -> None:
+    reply = {
+        "spreadsheetId": "s",
+        "valueRanges": [
+            {
+                "valueRange": {
+                    "range": "'支払'!A4:H4",
+                    "majorDimension": "ROWS",
+                    "values": [["", "2022-06-20", "BN-0002"]],
+                },
+                "dataFilters": [
+                    {"developerMetadataLookup": {"metadataId": 7}},
+                    {"developerMetadataLookup": {"metadataId": 9}},
+                ],
+            },
+            {
+                "valueRange": {"range": "'支払'!A6:H6"},
+                "dataFilters": [{"developerMetadataLookup": {"metadataId": 8}}],
+            },
+            {
+                "valueRange": {"range": "nonsense!"},
+                "dataFilters": [{"developerMetadataLookup": {"metadataId": 5}}],
+            },
+        ],
+    }
+    decoded = json.loads(json.dumps(reply, ensure_ascii=False), object_hook=tag_rows)
+    row = ["", "2022-06-20", "BN-0002"]
+    assert decoded["spreadsheetId"] == "s"
+    assert decoded["valueRanges"] == [[(7, 3, row), (9, 3, row)], [(8, 5, [])], []]
+
+
+def test_a_batch_update_reply_is_decoded_keeping_only_the_ids_of_the_tags_made() -> None:
+    made = {
+        "metadataId": 41,
+        "metadataKey": "bansou.key",
+        "metadataValue": '["支払", "2022-06-20", "BN-0002"]',
+        "location": {"locationType": "ROW", "dimensionRange": {"sheetId": 3}},
+        "visibility": "DOCUMENT",
+    }
+    reply = {
+        "spreadsheetId": "s",
+        "replies": [{}, {"createDeveloperMetadata": {"developerMetadata": made}}],
+    }
+    decoded = json.loads(json.dumps(reply, ensure_ascii=False), object_hook=metadata_ids)
+    assert decoded == {
+        "spreadsheetId": "s",
+        "replies": [{}, {"createDeveloperMetadata": {"developerMetadata": {"metadataId": 41}}}],
+    }

@@ -370,3 +370,42 @@ def test_a_write_by_data_filter_can_return_the_whole_matched_row_after_the_write
     (response,) = reply.body["responses"]
     assert response["updatedData"]["values"] == [["A-1", "あ"]]
     assert response["updatedData"]["range"].endswith("!A3:Z3")
+
+
+def _rules(api: SheetsApi) -> list[Any]:
+    rows = call(
+        api,
+        "GET",
+        f"/v4/spreadsheets/{ID}",
+        {"ranges": ["申請!B2:B4"], "includeGridData": ["true"]},
+    ).body["sheets"][0]["data"][0]["rowData"]
+    return [(row["values"][0].get("dataValidation") or {}).get("strict") for row in rows]
+
+
+def test_cells_given_one_rule_each_keep_it_when_another_cell_changes_or_a_batch_fails(
+    api: SheetsApi,
+) -> None:
+    def rule(strict: bool, rows: tuple[int, int]) -> dict[str, Any]:
+        span = {"sheetId": 0, "startRowIndex": rows[0], "endRowIndex": rows[1]}
+        span |= {"startColumnIndex": 1, "endColumnIndex": 2}
+        condition = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "承認"}]}
+        return {
+            "setDataValidation": {"range": span, "rule": {"condition": condition, "strict": strict}}
+        }
+
+    batch(api, rule(True, (1, 4)))
+    batch(api, rule(False, (2, 3)))
+    assert _rules(api) == [True, False, True]
+    failed = batch(api, rule(False, (1, 2)), {"deleteSheet": {"sheetId": 42}})
+    assert failed.body["error"]["code"] == 400
+    batch(
+        api,
+        {
+            "updateCells": {
+                "start": {"sheetId": 0, "rowIndex": 3, "columnIndex": 1},
+                "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}],
+                "fields": "userEnteredValue",
+            }
+        },
+    )
+    assert _rules(api) == [True, False, True]
