@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bansou_sync import __version__
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
@@ -253,7 +254,15 @@ def build_services(
             real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
         ),
         credential_trouble=credential_trouble,
+        state_label=lambda: state_label(ledger),
     )
+
+
+def state_label(ledger: Ledger) -> str | None:
+    """The ledger's state token (adapters/ledger/snapshot.py) and this version: rows
+    projected from a state are the same wherever this label is (app.tabs)."""
+    token = ledger.state_token
+    return None if token is None else f"{token.hex()}:{__version__}"
 
 
 def token_age(settings: Settings) -> TokenAge | None:

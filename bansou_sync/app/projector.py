@@ -145,6 +145,10 @@ class Projector:
         self._memo = _Memo()
         self._watch = self._watch_of = None
 
+    @property
+    def primed(self) -> bool:  # it has projected a state (False: a cold start)
+        return self._memo.primed
+
     def project(
         self,
         ledger: Ledger,

@@ -14,6 +14,7 @@ import io
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,6 +23,7 @@ from inprocess import run_cli
 
 from bansou_sync.adapters.ledger import Ledger, snapshot
 from bansou_sync.app import run_once
+from bansou_sync.app import tabs as tabs_module
 from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import load_config
@@ -131,12 +133,25 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     warm_ledger = Ledger.open(Path(settings.state.path))
     warm = build_services(settings, warm_ledger)
     kept = WarmCycle()
+    projected = []  # calls of the full projection (a cold start projects with it)
+    skipped = []  # per cold start: it found the state's tabs in the files, unprojected
+    full_rows = tabs_module.application_rows
+
+    def counted(*args: Any) -> Any:
+        projected.append(1)
+        return full_rows(*args)
+
+    monkeypatch.setattr(tabs_module, "application_rows", counted)
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     used = 0  # cold cycles that found a usable snapshot
     try:
-        for step, now in enumerate(_moments()):
+        moments = _moments()
+        quiet = [moments[-1] + timedelta(minutes=m) for m in (20, 40)]  # nothing new
+        for step, now in enumerate(moments + quiet):
             for name in FOLDERS:
                 _reveal(tmp_path / name, now)
+                if now in quiet:
+                    continue
                 if step % 3 == 2:
                     _edit_tab(tmp_path / name, "申請", step)
                 if step % 5 == 4:
@@ -148,8 +163,11 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
             used += kept_snapshot.exists()
             for name in ("cold", "decoded"):
                 when = now.strftime("%Y-%m-%d %H:%M")
+                before = len(projected)
                 done = run_cli(["once", "--config", str(configs[name]), "--now", when], env=env)
                 assert done.returncode == 0, done.stderr
+                if name == "cold":
+                    skipped.append(len(projected) == before)
             states = []
             for name in FOLDERS:
                 with Ledger.open_readonly(tmp_path / name / "out" / "ledger.sqlite3") as ledger:
@@ -159,6 +177,7 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     finally:
         warm_ledger.close()
     assert used >= len(_moments()) - 1, "the cold processes did not keep their snapshot"
+    assert skipped[-1] and not skipped[0], "a quiet cold start projected its tabs again"
     assert states[1].applications, "the exports were not read"
     emails = [_eml(tmp_path / name) for name in FOLDERS]
     assert emails[0] == emails[1] == emails[2]
