@@ -54,15 +54,18 @@ def project(
         TabRows(APPLICATIONS.name, application_rows(state, services.policy)),
         TabRows(PAYMENTS.name, payment_rows(state)),
         TabRows(MAILS.name, mail_rows(ledger.outbox_items())),
-        TabRows(STATS.name, _stats(services, state)),
+        TabRows(
+            STATS.name,
+            stats_rows(
+                state,
+                services.policy.min_cell,
+                services.policy.topic_keywords,
+                services.policy.nationalities,
+            ),
+        ),
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),
     ]
-
-
-def _stats(services: Services, state: State) -> list[list[str | int]]:
-    policy = services.policy
-    return stats_rows(state, policy.min_cell, policy.topic_keywords, policy.nationalities)
 
 
 def tab_labels(services: Services, label: str) -> dict[str, str]:
@@ -78,15 +81,14 @@ def tab_labels(services: Services, label: str) -> dict[str, str]:
 
 def _cold(services: Services, state: State, label: str) -> list[TabRows]:
     """A cold start's tabs: the state's four projected (all at once, by the full
-    projection) only when the sheet first looks at one of them — a local sheet whose
-    files hold what rows of these labels give does not (``adapters.written_labels``)."""
-    made: dict[str, list[list[str | int]]] = {}
+    projection above: one definition of each tab) only when the sheet first looks at
+    one of them — a local sheet whose files hold what rows of these labels give does
+    not (``adapters.written_labels``)."""
+    made: dict[str, Sequence[Row]] = {}
 
     def make() -> None:
-        made[SUPPORTERS.name] = supporter_rows(state)
-        made[APPLICATIONS.name] = application_rows(state, services.policy)
-        made[PAYMENTS.name] = payment_rows(state)
-        made[STATS.name] = _stats(services, state)
+        wanted = {tab.name for tab in STATE_TABS}
+        made.update((t.name, t.rows) for t in project(services, state) if t.name in wanted)
 
     labels = tab_labels(services, label)
     deferred = {
@@ -117,16 +119,14 @@ def _mails(services: Services) -> list[list[str | int]]:
 class Deferred(Sequence[Row]):
     """A tab's rows, ``made[name]`` once ``make()`` has run: when first looked at."""
 
-    def __init__(
-        self, made: dict[str, list[list[str | int]]], make: Callable[[], None], name: str
-    ) -> None:
+    def __init__(self, made: dict[str, Sequence[Row]], make: Callable[[], None], name: str) -> None:
         self._made, self._make, self._name = made, make, name
 
     @property
     def made(self) -> bool:
         return self._name in self._made
 
-    def _list(self) -> list[list[str | int]]:
+    def _list(self) -> Sequence[Row]:
         if not self.made:
             self._make()
         return self._made[self._name]
