@@ -25,8 +25,10 @@ import dataclasses
 import enum
 import hashlib
 import io
+import operator
 import pickle
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,23 @@ def fingerprint() -> bytes:
 _FINGERPRINT = fingerprint()
 
 
+def _by_fields(cls: type[Any]) -> Callable[[Any], tuple[Any, tuple[Any, ...]]]:
+    """A frozen slotted record pickled as ``cls(*fields)``: its values read at C speed
+    and its ``__init__`` run on load (it has no ``__post_init__``), instead of
+    dataclasses' ``__getstate__``/``__setstate__``, which list the fields per record."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    return lambda record: (cls, values(record))
+
+
+# how each type is pickled: a zone by its name, the two big record types by their fields
+_DISPATCH = {
+    **copyreg.dispatch_table,
+    ZoneInfo: _reduce_zone,
+    model.Application: _by_fields(model.Application),
+    model.Registration: _by_fields(model.Registration),
+}
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         found = _ALLOWED.get((module, name))
@@ -136,7 +155,7 @@ def write(path: Path, token: bytes, state: State) -> bool:
     it could not be written (a cache: the next process decodes, nothing is lost)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, ZoneInfo: _reduce_zone}
+    pickler.dispatch_table = _DISPATCH
     try:
         pickler.dump(tuple(getattr(state, f) for f in _FIELDS))
     except (pickle.PicklingError, TypeError, AttributeError):
