@@ -16,6 +16,7 @@ from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
 from bansou_sync.adapters.retry import RetryPolicy, credential_trouble
 from bansou_sync.adapters.smtp import SmtpMailer
+from bansou_sync.adapters.written_labels import WrittenLabels
 from bansou_sync.app import events
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.first_run import first_cycle_limit, placeholder_problem, reaches_people
@@ -143,7 +144,10 @@ def sheet_layouts(settings: Settings) -> tuple[TabLayout, ...]:
 def make_sheet(settings: Settings) -> StatusSheet:
     if settings.sheet.kind == "local":
         assert settings.sheet.path is not None
-        return LocalSheet(Path(settings.sheet.path), status_layouts(settings))
+        sheet = LocalSheet(Path(settings.sheet.path), status_layouts(settings))
+        # what it wrote (adapters.written_labels), beside the ledger like the Google cache
+        sheet.written = WrittenLabels(Path(settings.state.path).parent / "sheet-written.json")
+        return sheet
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet
 

@@ -90,7 +90,7 @@ class LocalSheet(StatusSheet):
         # parses each file once (its write re-uses the read's parse while the bytes are
         # unchanged), and a tab whose rows give the bytes already there is not rewritten
         self._files: dict[Path, tuple[bytes, _TabFile]] = {}
-        self._written = WrittenLabels(self.folder)  # tabs not to project again
+        self.written = WrittenLabels(None)  # where it records its writes: set by bootstrap
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
@@ -137,7 +137,7 @@ class LocalSheet(StatusSheet):
             layout = self.layouts.get(tab.name)
             if layout is None:
                 raise SheetError(f"タブ「{tab.name}」はこのシートの構成にありません")
-            if self._written.holds(path := self.path(layout.name), tab.label):
+            if self.written.holds(path := self.path(layout.name), tab.label):
                 continue  # these rows would give these very bytes (written_labels)
             for row in tab.rows:
                 if len(row) != len(layout.headers):
@@ -147,9 +147,9 @@ class LocalSheet(StatusSheet):
             reported = len(self.last_problems)
             records = self._merge(layout, tab.rows, self._load(layout))
             fixed = len(self.last_problems) == reported and unique_keys(layout, tab.rows)
-            self._written.record(path, tab.label if fixed else "", self._replace(path, records))
+            self.written.record(path, tab.label if fixed else "", self._replace(path, records))
             crash_point("mid_sheet_write")  # some tabs new, the others still old
-        self._written.save()
+        self.written.save()
 
     def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
         """Blank the named columns of every row (a purge: staff columns that may hold

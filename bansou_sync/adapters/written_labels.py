@@ -10,8 +10,8 @@ cells the file had for their keys — and writing the same rows onto it again gi
 same bytes and reports nothing. A later write of a tab with the same label, onto a file
 whose bytes still have that digest, is then skipped without looking at the rows (which
 the app projects only when looked at). Anything else — another label, a file staff
-edited, no record — is written as usual. The record is a small JSON file in the folder;
-an unreadable one is no record.
+edited, no record — is written as usual. The record is a small JSON file beside the
+ledger (``bootstrap``: not among the tabs staff open); an unreadable one is no record.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from pathlib import Path
 
 from bansou_sync.adapters.atomic import write_atomically
 from bansou_sync.core.tabs import TabLayout
-
-RECORD_NAME = ".bansou-written.json"
 
 
 def _digest(data: bytes) -> str:
@@ -40,14 +38,16 @@ def unique_keys(layout: TabLayout, rows: Sequence[Sequence[str | int]]) -> bool:
 
 
 class WrittenLabels:
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / RECORD_NAME
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: nothing recorded, nothing skipped
         self._record: dict[str, list[str]] | None = None  # tab file name → [label, digest]
         self._dirty = False
 
     def _load(self) -> dict[str, list[str]]:
         if self._record is None:
             self._record = {}
+            if self.path is None:
+                return self._record
             with contextlib.suppress(OSError, ValueError):
                 data = json.loads(self.path.read_text("utf-8"))
                 if isinstance(data, dict):
@@ -84,7 +84,7 @@ class WrittenLabels:
             self._dirty = True
 
     def save(self) -> None:
-        if not self._dirty or self._record is None:
+        if not self._dirty or self._record is None or self.path is None:
             return
         self._dirty = False
         text = json.dumps(self._record, ensure_ascii=False, sort_keys=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from contract.test_local_sheet import file_records, save_as_excel, supporter
 
 from bansou_sync.adapters.local_sheet import LocalSheet
-from bansou_sync.adapters.written_labels import RECORD_NAME
+from bansou_sync.adapters.written_labels import WrittenLabels
 from bansou_sync.core.tabs import SUPPORTERS
 from bansou_sync.ports import TabRows
 
@@ -30,54 +30,61 @@ class Untouchable(Sequence[list[str | int]]):
         raise AssertionError("the rows were looked at")
 
 
+def recording(folder: Path, record: Path | None = None) -> LocalSheet:
+    """A local sheet that records its writes, as ``bootstrap`` makes it."""
+    sheet = LocalSheet(folder)
+    sheet.written = WrittenLabels(record or folder.parent / f"{folder.name}-written.json")
+    return sheet
+
+
 def labelled(label: str, *rows: list[str | int]) -> TabRows:
     return TabRows(SUPPORTERS.name, rows, label)
 
 
 def test_a_tab_written_with_a_label_is_skipped_while_its_file_is_unchanged(tmp_path: Path) -> None:
-    sheet = LocalSheet(tmp_path)
+    sheet = recording(tmp_path)
     sheet.write([labelled("L1", supporter(1), supporter(2))])
     before = sheet.path(SUPPORTERS.name).read_bytes()
-    again = LocalSheet(tmp_path)  # a new process
+    again = recording(tmp_path)  # a new process
     again.write([TabRows(SUPPORTERS.name, Untouchable(), "L1")])
     assert sheet.path(SUPPORTERS.name).read_bytes() == before
     assert again.last_problems == []
 
 
 def test_another_label_or_no_label_is_written(tmp_path: Path) -> None:
-    sheet = LocalSheet(tmp_path)
+    sheet = recording(tmp_path)
     sheet.write([labelled("L1", supporter(1))])
-    LocalSheet(tmp_path).write([labelled("L2", supporter(1), supporter(2))])
+    recording(tmp_path).write([labelled("L2", supporter(1), supporter(2))])
     assert [r[0] for r in file_records(sheet, SUPPORTERS.name)[1:]] == ["BN-0001", "BN-0002"]
-    LocalSheet(tmp_path).write([TabRows(SUPPORTERS.name, [supporter(3)])])
-    LocalSheet(tmp_path).write([labelled("L2", supporter(1), supporter(2))])  # record gone
+    recording(tmp_path).write([TabRows(SUPPORTERS.name, [supporter(3)])])
+    recording(tmp_path).write([labelled("L2", supporter(1), supporter(2))])  # record gone
     assert [r[0] for r in file_records(sheet, SUPPORTERS.name)[1:]] == ["BN-0001", "BN-0002"]
 
 
 def test_a_file_staff_edited_is_written_again_with_their_input_kept(tmp_path: Path) -> None:
-    sheet = LocalSheet(tmp_path)
+    sheet = recording(tmp_path)
     sheet.write([labelled("L1", supporter(1), supporter(2))])
     records = file_records(sheet, SUPPORTERS.name)
     records[1][records[0].index("メモ")] = "電話済"
     records[2][records[0].index("氏名")] = "書き換え"  # a protected column typed over
     save_as_excel(sheet, SUPPORTERS.name, records, encoding="utf-8-sig")
-    LocalSheet(tmp_path).write([labelled("L1", supporter(1), supporter(2))])
+    recording(tmp_path).write([labelled("L1", supporter(1), supporter(2))])
     after = file_records(sheet, SUPPORTERS.name)
     assert after[1][after[0].index("メモ")] == "電話済"
     assert after[2][after[0].index("氏名")] == "伴走 2"
 
 
 def test_a_write_that_kept_a_staff_row_is_not_recorded(tmp_path: Path) -> None:
-    sheet = LocalSheet(tmp_path)
+    sheet = recording(tmp_path)
     sheet.write([labelled("L1", supporter(1))])
     records = file_records(sheet, SUPPORTERS.name)
     orphan = [""] * len(records[0])
     orphan[records[0].index("メモ")] = "行の外のメモ"
     save_as_excel(sheet, SUPPORTERS.name, [*records, orphan], encoding="utf-8-sig")
-    first = LocalSheet(tmp_path)
+    first = recording(tmp_path)
     first.write([labelled("L1", supporter(1))])
     assert first.last_problems  # the kept row is reported ...
-    second = LocalSheet(tmp_path)
+    second = recording(tmp_path)
     second.write([labelled("L1", supporter(1))])
     assert second.last_problems == first.last_problems  # ... every time: never skipped
 
@@ -120,11 +127,11 @@ def test_randomised_a_skipped_write_is_exactly_what_the_write_would_have_done(
             label = f"L{rng.randrange(3)}"
             rows = [supporter(n, 申請件数=int(label[1])) for n in range(1, 4 + int(label[1]))]
             if step and rng.random() < 0.5:
-                _random_file(rng, LocalSheet(skipping))
+                _random_file(rng, LocalSheet(skipping))  # the sheet only as a reader
             shutil.rmtree(full, ignore_errors=True)
             shutil.copytree(skipping, full)
-            (full / RECORD_NAME).unlink(missing_ok=True)
-            one, other = LocalSheet(skipping), LocalSheet(full)
+            one = recording(skipping, tmp_path / f"written-{seed}.json")
+            other = LocalSheet(full)  # records nothing, skips nothing
             one.write([labelled(label, *rows)])
             other.write([TabRows(SUPPORTERS.name, rows)])
             assert (
