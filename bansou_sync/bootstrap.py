@@ -144,9 +144,11 @@ def sheet_layouts(settings: Settings) -> tuple[TabLayout, ...]:
 def make_sheet(settings: Settings) -> StatusSheet:
     if settings.sheet.kind == "local":
         assert settings.sheet.path is not None
-        sheet = LocalSheet(Path(settings.sheet.path), status_layouts(settings))
+        layouts = status_layouts(settings)
+        sheet = LocalSheet(Path(settings.sheet.path), layouts)
         # what it wrote (adapters.written_labels), beside the ledger like the Google cache
-        sheet.written = WrittenLabels(Path(settings.state.path).parent / "sheet-written.json")
+        written = Path(settings.state.path).parent / "sheet-written.json"
+        sheet.written = WrittenLabels(written, layouts)
         return sheet
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet

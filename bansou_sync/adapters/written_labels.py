@@ -38,8 +38,11 @@ def unique_keys(layout: TabLayout, rows: Sequence[Sequence[str | int]]) -> bool:
 
 
 class WrittenLabels:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, layouts: Sequence[TabLayout] = ()) -> None:
         self.path = path  # None: nothing recorded, nothing skipped
+        # the sheet's own layout of each tab joins the label: the same rows are written
+        # differently under another layout (a configuration that changed)
+        self._layouts = {t.name: _digest(repr(t).encode()) for t in layouts}
         self._record: dict[str, list[str]] | None = None  # tab file name → [label, digest]
         self._dirty = False
 
@@ -65,7 +68,7 @@ class WrittenLabels:
         if not label:
             return False
         known = self._load().get(file.name)
-        if known is None or known[0] != label:
+        if known is None or known[0] != self._key(file, label):
             return False
         try:
             return _digest(file.read_bytes()) == known[1]
@@ -77,11 +80,14 @@ class WrittenLabels:
         a fixed point (see the module docstring), else "" — the record goes."""
         record = self._load()
         if label and data is not None:
-            entry = [label, _digest(data)]
+            entry = [self._key(file, label), _digest(data)]
             if record.get(file.name) != entry:
                 record[file.name], self._dirty = entry, True
         elif record.pop(file.name, None) is not None:
             self._dirty = True
+
+    def _key(self, file: Path, label: str) -> str:
+        return f"{label}|{self._layouts.get(file.stem, '')}"
 
     def save(self) -> None:
         if not self._dirty or self._record is None or self.path is None:

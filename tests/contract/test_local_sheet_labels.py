@@ -7,13 +7,14 @@ from __future__ import annotations
 import random
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from contract.test_local_sheet import file_records, save_as_excel, supporter
 
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.written_labels import WrittenLabels
-from bansou_sync.core.tabs import SUPPORTERS
+from bansou_sync.core.tabs import ALL_TABS, SUPPORTERS
 from bansou_sync.ports import TabRows
 
 
@@ -33,7 +34,8 @@ class Untouchable(Sequence[list[str | int]]):
 def recording(folder: Path, record: Path | None = None) -> LocalSheet:
     """A local sheet that records its writes, as ``bootstrap`` makes it."""
     sheet = LocalSheet(folder)
-    sheet.written = WrittenLabels(record or folder.parent / f"{folder.name}-written.json")
+    record = record or folder.parent / f"{folder.name}-written.json"
+    sheet.written = WrittenLabels(record, ALL_TABS)
     return sheet
 
 
@@ -138,3 +140,16 @@ def test_randomised_a_skipped_write_is_exactly_what_the_write_would_have_done(
                 one.path(SUPPORTERS.name).read_bytes() == other.path(SUPPORTERS.name).read_bytes()
             ), f"seed {seed} step {step}"
             assert one.last_problems == other.last_problems, f"seed {seed} step {step}"
+
+
+def test_a_tab_written_under_another_layout_is_written_again(tmp_path: Path) -> None:
+    sheet = recording(tmp_path, tmp_path / "w.json")
+    sheet.write([labelled("L1", supporter(1))])
+    before = sheet.path(SUPPORTERS.name).read_bytes()
+    other = LocalSheet(tmp_path)
+    other.written = WrittenLabels(tmp_path / "w.json", [*ALL_TABS[1:], replace(SUPPORTERS)])
+    assert other.written.holds(sheet.path(SUPPORTERS.name), "L1")  # the same layout
+    wider = replace(SUPPORTERS, headers=(*SUPPORTERS.headers, "追加の列"))
+    other.written = WrittenLabels(tmp_path / "w.json", [wider])
+    assert not other.written.holds(sheet.path(SUPPORTERS.name), "L1")
+    assert sheet.path(SUPPORTERS.name).read_bytes() == before
