@@ -43,7 +43,7 @@ def project(
     cold start the tabs projected from the state alone are then labelled and projected
     only if the sheet looks at them (``TabRows.label``)."""
     if label and projector is not None and not projector.primed:
-        return _cold(services, state, label)
+        return _cold(services, state, projector, generation, since, label)
     if projector is not None:
         tabs = projector.project(services.ledger, state, services.policy, generation, since)
         return [*tabs, *emergency_cycle.tabs(services)]
@@ -79,28 +79,38 @@ def tab_labels(services: Services, label: str) -> dict[str, str]:
     }
 
 
-def _cold(services: Services, state: State, label: str) -> list[TabRows]:
-    """A cold start's tabs: the state's four projected (all at once, by the full
-    projection above: one definition of each tab) only when the sheet first looks at
-    one of them — a local sheet whose files hold what rows of these labels give does
-    not (``adapters.written_labels``)."""
+def _cold(
+    services: Services,
+    state: State,
+    projector: Projector,
+    generation: int | None,
+    since: tuple[int, set[str], set[str]] | None,
+    label: str,
+) -> list[TabRows]:
+    """A start whose projector has projected nothing yet: the state's four tabs are
+    labelled and projected — by the projector, all at once, as any other start would —
+    only when the sheet first looks at one of them (a local sheet whose files hold what
+    rows of these labels give does not: ``adapters.written_labels``). メール is then the
+    projector's too, or, when the state's tabs were not looked at, made alone."""
     made: dict[str, Sequence[Row]] = {}
 
     def make() -> None:
-        wanted = {tab.name for tab in STATE_TABS}
-        made.update((t.name, t.rows) for t in project(services, state) if t.name in wanted)
+        tabs = projector.project(services.ledger, state, services.policy, generation, since)
+        made.update((t.name, t.rows) for t in tabs)
+
+    def mails() -> None:
+        made[MAILS.name] = _mails(services)
 
     labels = tab_labels(services, label)
     deferred = {
         t.name: TabRows(t.name, Deferred(made, make, t.name), labels[t.name]) for t in STATE_TABS
     }
-    ledger = services.ledger
-    cycles = [{**c, "started_at": stamp(c["started_at"])} for c in ledger.cycles()]
+    cycles = [{**c, "started_at": stamp(c["started_at"])} for c in services.ledger.cycles()]
     return [
         deferred[SUPPORTERS.name],
         deferred[APPLICATIONS.name],
         deferred[PAYMENTS.name],
-        TabRows(MAILS.name, _mails(services)),
+        TabRows(MAILS.name, Deferred(made, mails, MAILS.name)),
         deferred[STATS.name],
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),

@@ -23,7 +23,7 @@ from inprocess import run_cli
 
 from bansou_sync.adapters.ledger import Ledger, snapshot
 from bansou_sync.app import run_once
-from bansou_sync.app import tabs as tabs_module
+from bansou_sync.app.projector import Projector
 from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import load_config
@@ -133,15 +133,15 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     warm_ledger = Ledger.open(Path(settings.state.path))
     warm = build_services(settings, warm_ledger)
     kept = WarmCycle()
-    projected = []  # calls of the full projection (a cold start projects with it)
+    projected = []  # calls of the projector (what a start projects the state's tabs with)
     skipped = []  # per cold start: it found the state's tabs in the files, unprojected
-    full_rows = tabs_module.application_rows
+    projecting = Projector.project
 
     def counted(*args: Any) -> Any:
         projected.append(1)
-        return full_rows(*args)
+        return projecting(*args)
 
-    monkeypatch.setattr(tabs_module, "application_rows", counted)
+    monkeypatch.setattr(Projector, "project", counted)
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     used = 0  # cold cycles that found a usable snapshot
     try:
