@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bansou_sync import __version__
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
@@ -14,6 +15,7 @@ from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
 from bansou_sync.adapters.retry import credential_trouble
 from bansou_sync.adapters.smtp import SmtpMailer
+from bansou_sync.adapters.written_labels import WrittenLabels
 from bansou_sync.app import events, operations
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.first_run import first_cycle_limit, placeholder_problem, reaches_people
@@ -126,7 +128,12 @@ def sheet_layouts(settings: Settings) -> tuple[TabLayout, ...]:
 def make_sheet(settings: Settings) -> StatusSheet:
     if settings.sheet.kind == "local":
         assert settings.sheet.path is not None
-        return LocalSheet(Path(settings.sheet.path), status_layouts(settings))
+        layouts = status_layouts(settings)
+        sheet = LocalSheet(Path(settings.sheet.path), layouts)
+        # what it wrote (adapters.written_labels), beside the ledger like the Google cache
+        written = Path(settings.state.path).parent / "sheet-written.json"
+        sheet.written = WrittenLabels(written, layouts)
+        return sheet
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet
 
@@ -238,7 +245,15 @@ def build_services(
             real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
         ),
         credential_trouble=credential_trouble,
+        state_label=lambda: state_label(ledger),
     )
+
+
+def state_label(ledger: Ledger) -> str | None:
+    """The ledger's state token (adapters/ledger/snapshot.py) and this version: rows
+    projected from a state are the same wherever this label is (app.tabs)."""
+    token = ledger.state_token
+    return None if token is None else f"{token.hex()}:{__version__}"
 
 
 def token_age(settings: Settings) -> TokenAge | None:

@@ -76,6 +76,7 @@ class TabRows:
 
     name: str
     rows: Sequence[Sequence[str | int]]
+    label: str = ""  # names what the rows come from (``app.tabs.labels``); "": unknown
 
 
 class StatusSheet(Protocol):

@@ -2,6 +2,8 @@
 
 ``scripts/bench --suite embedded [--sizes 3k,30k]``: the embedded default in cron style
 (issue 14, ``bench.embedded``): results in ``embedded.json`` and ``embedded.md``.
+``scripts/bench --suite cron [--sizes 1k]``: the Google backends in cron style beside
+the warm service (issue 14, ``bench.cron``): ``cron.json`` and ``cron.md``.
 
 Each (size, latency) runs in its own worker process (``bench.measure``), so peak RSS
 is per size; the emulator runs in a child of that worker. Results go to
@@ -47,10 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-latency", action="store_true", help="skip the 150 ms runs")
     parser.add_argument("--profile", action="store_true", help="pyinstrument, latency 0 runs")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--suite", choices=("google", "embedded"), default="google")
+    parser.add_argument("--suite", choices=("google", "embedded", "cron"), default="google")
     args = parser.parse_args(argv)
     if args.suite == "embedded":
         return embedded_suite(args)
+    if args.suite == "cron":
+        return cron_suite(args)
     sizes = ["1k"] if args.quick else args.sizes.split(",")
     latencies = [0.0] if args.quick or args.no_latency else [0.0, LATENCY]
     runs = []
@@ -109,6 +113,27 @@ def embedded_suite(args: argparse.Namespace) -> int:
     table = embedded_table(result)
     (args.out / "embedded.md").write_text(table, encoding="utf-8")
     print(table)
+    return 0
+
+
+def cron_suite(args: argparse.Namespace) -> int:
+    """The Google backends in cron style (``bench.cron``): 1k unless ``--sizes`` names
+    others (the 60k emulator set-up alone takes minutes)."""
+    from bench.cron import table
+
+    sizes = args.sizes if args.sizes != "1k,6k,60k" else "1k"
+    command = [sys.executable, "-m", "bench.cron", "--sizes", sizes]
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit("bench.cron failed")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result |= {"machine": machine(), "python": platform.python_version()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "cron.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    (args.out / "cron.md").write_text(table(result), encoding="utf-8")
+    print(table(result))
     return 0
 
 

@@ -6,18 +6,15 @@ headers. Staff may open them in Excel, type in the staff columns, sort, insert a
 delete rows, and save — also as CP932 CSV, which turns ``2022-06-25`` into
 ``2022/6/25``; both are read back.
 
-Rows are matched by the tab's key, never by position. A key found in several rows is
-read once (its first row) and handed on with every row's staff cells
-(``SheetSnapshot.repeats``): ``core.staff.settle_repeats`` decides what is applied. Writing re-reads the file first,
-so each written row carries the staff cells the file holds *now* for its key. Nothing a
-member of staff typed is dropped: a row whose key bansou-sync no longer writes (or a
-second row with the same key, or a row without a key) is kept at the end when it has
-staff content, and columns bansou-sync does not know are kept at the right. Columns
-the layout has come back in layout order.
+Rows are matched by the tab's key, never by position. A key in several rows is read
+once, with every row's staff cells (``SheetSnapshot.repeats``) for
+``core.staff.settle_repeats``. Writing re-reads the file first, so each row written
+carries the staff cells the file holds *now* for its key. Nothing staff typed is
+dropped: a row whose key is no longer written (or a repeated or keyless row) is kept at
+the end when it has staff content; unknown columns are kept at the right.
 
 Formula guard: a text cell beginning with ``=``, ``+``, ``-`` or ``@`` is written with a
-``'`` in front, so Excel shows it as text; integers are written bare. Reading strips
-that ``'`` again (only before those four characters).
+``'`` in front (Excel shows text), which reading strips; integers are written bare.
 """
 
 from __future__ import annotations
@@ -35,6 +32,7 @@ from pathlib import Path
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.textfile import decode_text
+from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.crashpoints import crash_point
@@ -91,6 +89,7 @@ class LocalSheet(StatusSheet):
         # parses each file once (its write re-uses the read's parse while the bytes are
         # unchanged), and a tab whose rows give the bytes already there is not rewritten
         self._files: dict[Path, tuple[bytes, _TabFile]] = {}
+        self.written = WrittenLabels(None)  # where it records its writes: set by bootstrap
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
@@ -137,15 +136,20 @@ class LocalSheet(StatusSheet):
             layout = self.layouts.get(tab.name)
             if layout is None:
                 raise SheetError(f"タブ「{tab.name}」はこのシートの構成にありません")
+            if self.written.holds(path := self.path(layout.name), tab.label):
+                continue  # these rows would give these very bytes (written_labels)
             for row in tab.rows:
                 if len(row) != len(layout.headers):
                     raise SheetError(
-                        f"{tab.name}: 行の列数 {len(row)} が見出しの数 "
-                        f"{len(layout.headers)} と合いません"
+                        f"{tab.name}: 行の列数 {len(row)} が見出しの数"
+                        f" {len(layout.headers)} と合いません"
                     )
+            reported = len(self.last_problems)
             records = self._merge(layout, tab.rows, self._load(layout))
-            self._replace(self.path(layout.name), records)
+            fixed = len(self.last_problems) == reported and unique_keys(layout, tab.rows)
+            self.written.record(path, tab.label if fixed else "", self._replace(path, records))
             crash_point("mid_sheet_write")  # some tabs new, the others still old
+        self.written.save()
 
     def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
         """Blank the named columns of every row (a purge: staff columns that may hold
@@ -283,7 +287,7 @@ class LocalSheet(StatusSheet):
             loaded.rows.append(_FileRow(row_no, key, cells, extra))
         return loaded
 
-    def _replace(self, path: Path, records: list[list[str]]) -> None:
+    def _replace(self, path: Path, records: list[list[str]]) -> bytes:
         """Write ``records`` to ``path`` atomically: a reader sees the old file or the new.
         Bytes the file holds already (as the write's read found it) are not written
         again. The parse is dropped either way: the next cycle reads the file afresh
@@ -293,11 +297,12 @@ class LocalSheet(StatusSheet):
         data = buffer.getvalue().encode("utf-8-sig")
         known = self._files.pop(path, None)
         if known is not None and known[0] == _digest(data) and _holds(path, data):
-            return
+            return data
         try:
             write_atomically(path, data)
         except OSError as exc:
             raise SheetError(_cannot_write(path, exc)) from exc
+        return data
 
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}

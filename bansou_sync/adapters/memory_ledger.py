@@ -88,6 +88,10 @@ class MemoryLedger(MemoryTables):
     def state_generation(self) -> int | None:
         return self._generation
 
+    @property
+    def state_token(self) -> bytes | None:
+        return None  # nothing outlives the process: no name is needed across processes
+
     def load_state(self) -> State:
         return self._data.state.copy()
 

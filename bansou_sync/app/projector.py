@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
+from bansou_sync.app.keyed_rows import KeyedRows, Row
 from bansou_sync.core.calendar import stamp
 from bansou_sync.core.model import Application, AppStatus, Registration
 from bansou_sync.core.network import Kept
 from bansou_sync.core.policy import Policy
 from bansou_sync.core.projection import (
-    Cell,
     application_row,
     duplicates_by_original,
     id_order,
@@ -45,7 +45,6 @@ from bansou_sync.ports import Ledger, MailEntry, OutboxWatch, TabRows
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-Row = list[Cell]
 _ABSENT = object()
 PayItem = tuple[int, bool, AppStatus, date | None]
 
@@ -64,55 +63,12 @@ def changes_among(keys: set[K], old: Mapping[K, V], new: Mapping[K, V]) -> tuple
 
 
 @dataclass
-class _Keyed:
-    """One tab's rows by record key, and the keys in the tab's order. The rows in order
-    (``listed``) are kept and patched while the order holds: a cycle that changes ten
-    rows of 60,000 does not list them all again (issue 5)."""
-
-    rows: dict[Any, Row] = field(default_factory=dict)
-    order: list[Any] = field(default_factory=list)
-    kept: list[Row] | None = None
-    at: dict[Any, int] = field(default_factory=dict)  # key → place in ``kept``
-
-    def put(self, key: Any, row: Row) -> bool:
-        """Set a key's row; True when the key is new (the caller then places it)."""
-        new = key not in self.rows
-        self.rows[key] = row
-        if not new and self.kept is not None:
-            self.kept[self.at[key]] = row
-        return new
-
-    def drop(self, key: Any) -> bool:
-        if self.rows.pop(key, None) is None:
-            return False
-        self.kept = None
-        return True
-
-    def reorder(self, order: list[Any]) -> None:
-        self.order, self.kept = order, None
-
-    def extend(self, keys: list[Any]) -> None:
-        """Place new keys after the others (they sort after the last)."""
-        self.order.extend(keys)
-        if self.kept is not None:
-            for key in keys:
-                self.at[key] = len(self.kept)
-                self.kept.append(self.rows[key])
-
-    def listed(self) -> list[Row]:
-        if self.kept is None:
-            self.kept = [self.rows[k] for k in self.order]
-            self.at = {k: i for i, k in enumerate(self.order)}
-        return self.kept
-
-
-@dataclass
 class _Memo:
     primed: bool = False  # False until the first projection
     generation: int | None = None  # the ledger's state generation projected last
     apps: dict[str, Application] = field(default_factory=dict)
     regs: dict[str, Registration] = field(default_factory=dict)
-    applications: _Keyed = field(default_factory=_Keyed)
+    applications: KeyedRows = field(default_factory=KeyedRows)
     # 伴走者: per supporter ID, 申請件数 and 謝金累計; per registration, what its row shows
     counts: dict[str, int] = field(default_factory=dict)
     paid: dict[str, int] = field(default_factory=dict)
@@ -124,7 +80,7 @@ class _Memo:
     # 支払: each application's group (締め日, ID) and what it adds to the group
     groups: dict[tuple[date, str], dict[str, PayItem]] = field(default_factory=dict)
     group_of: dict[str, tuple[date, str]] = field(default_factory=dict)
-    payments: _Keyed = field(default_factory=_Keyed)
+    payments: KeyedRows = field(default_factory=KeyedRows)
     stats: list[Row] = field(default_factory=list)
     frame_rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # 統計, by 申請番号
     tally: Tally = field(default_factory=Tally)  # 統計: the counts of frame_rows
@@ -145,6 +101,10 @@ class Projector:
     def reset(self) -> None:
         self._memo = _Memo()
         self._watch = self._watch_of = None
+
+    @property
+    def primed(self) -> bool:  # it has projected a state (False: a cold start)
+        return self._memo.primed
 
     def project(
         self,

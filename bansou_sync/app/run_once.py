@@ -341,9 +341,14 @@ def _write(
     index, generation = planned.index, read.generation
     if index is not None and generation is not None and final is planned.plan.state:
         since = (generation, *index.touched) if read.on_loaded else None
-    tabs = [*project(services, final, warm.projector, ledger.state_generation, since), *event_tabs]
+    # the state's name across processes, when ``final`` is what the ledger holds (on_loaded:
+    # no send time recorded at the read that the ledger lacks, nothing rebuilt)
+    label = services.state_label() if services.state_label and read.on_loaded else None
+    now_held = ledger.state_generation
+    tabs = [*project(services, final, warm.projector, now_held, since, label), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
     if services.sheet.last_problems:  # shown in 同期 from the next write on
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
-    summary.tabs = {t.name: len(t.rows) for t in tabs}
+    # rows a cold start did not project (the sheet held them already) are not counted
+    summary.tabs = {t.name: len(t.rows) for t in tabs if getattr(t.rows, "made", True)}

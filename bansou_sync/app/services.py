@@ -39,3 +39,6 @@ class Services:
     progress: Callable[[int, int], None] | None = None  # (sent so far, to send) while sending
     # which errors mean Google refuses the credentials (adapters.retry.credential_trouble)
     credential_trouble: CredentialTrouble | None = None
+    # names the content of the ledger's state (``state_generation``'s) and the version, the
+    # same in every process; None when unknown (app.tabs: a cold start skips unchanged tabs)
+    state_label: Callable[[], str | None] | None = None

@@ -70,8 +70,13 @@ def test_status_reads_the_ledger_without_importing_the_cycle_or_google() -> None
         "from bansou_sync.core.calendar import JST\n"
     )
     modules = loaded_after(code)
-    # the SQLite ledger package (opened read-only) and its codec, nothing else of adapters
-    allowed = ("bansou_sync.adapters.ledger", "bansou_sync.adapters.ledger_codec")
+    # the SQLite ledger package (opened read-only), its codec and the atomic file writer its
+    # state snapshot uses (standard library only), nothing else of adapters
+    allowed = (
+        "bansou_sync.adapters.ledger",
+        "bansou_sync.adapters.ledger_codec",
+        "bansou_sync.adapters.atomic",
+    )
     assert [
         m for m in heavy(modules) if m != "bansou_sync.adapters" and not m.startswith(allowed)
     ] == []

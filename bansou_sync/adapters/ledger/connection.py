@@ -41,6 +41,11 @@ class LedgerConnection:
         # applied to it on commit. Anything else writing them must drop it.
         self._resident: State | None = None
         self._resident_version: Any = None
+        # the ledger's ``state_token`` for the resident state (None: not known), and the
+        # token the snapshot file beside the ledger was last known to hold (snapshot.py)
+        self._resident_token: bytes | None = None
+        self._snapshot_token: bytes | None = None
+        self._read_only = False
         self._generation = 0  # changes whenever the resident state is replaced or dropped
         self._uncommitted: list[tuple[str, list[str], list[tuple[str, Any]]]] = []
         self._outbox_watches: weakref.WeakSet[OutboxWatch] = weakref.WeakSet()
@@ -86,7 +91,9 @@ class LedgerConnection:
             )
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {path}: cannot open it read-only: {exc}") from exc
-        return cls(path, conn)
+        ledger = cls(path, conn)
+        ledger._read_only = True
+        return ledger
 
     def close(self) -> None:
         if self._closed:
@@ -139,22 +146,35 @@ class LedgerConnection:
                 self._rollback()
                 return
             try:
+                # the token of what this commit leaves in the state tables: read before
+                # the commit, so no other process's write can come between
+                token = self._current_token() if changes and self._resident is not None else None
                 self._conn.execute("COMMIT")
                 self._outbox_written = False
             except sqlite3.Error:
-                self._resident = None
+                self._resident = self._resident_token = None
                 self._generation += 1
                 with contextlib.suppress(sqlite3.Error):
                     self._rollback()
                 raise
-        self._apply_to_resident(changes)
+        self._apply_to_resident(changes, token)
+
+    def _current_token(self) -> bytes | None:
+        """The ledger's ``state_token``: replaced by every write of a state table (schema
+        5); None for a file opened read-only at an older schema."""
+        try:
+            value = self._scalar("SELECT token FROM state_token")
+        except sqlite3.OperationalError:
+            return None
+        return value if isinstance(value, bytes) else None
 
     def _apply_to_resident(
-        self, changes: list[tuple[str, list[str], list[tuple[str, Any]]]]
+        self, changes: list[tuple[str, list[str], list[tuple[str, Any]]]], token: bytes | None
     ) -> None:
         """What a commit wrote to the state tables, applied to the resident state too."""
         if self._resident is None or not changes:
             return
+        self._resident_token = token
         resident = self._resident.copy()
         for attr, gone, changed in changes:
             records: dict[str, Any] = getattr(resident, attr)

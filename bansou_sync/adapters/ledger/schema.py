@@ -16,6 +16,18 @@ from bansou_sync.errors import LedgerError
 APPLICATION_ID = 0x42534E43  # "BSNC" in the file header: this SQLite file is a ledger
 RECOVER_HINT = "run `bansou-sync recover` to rebuild it from the status Sheet"
 
+# the tables of ``core.state.State`` (state_store.py): their writes change ``state_token``
+STATE_TABLES = (
+    "registrations",
+    "applications",
+    "clients",
+    "desks",
+    "batches",
+    "counters",
+    "seen",
+    "flags",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         f"PRAGMA application_id = {APPLICATION_ID}",
@@ -64,6 +76,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 4: course and event sign-ups (issue 6 §1; bansou_sync/adapters/ledger/features.py)
         "CREATE TABLE event_signups (event_id TEXT NOT NULL, response_id TEXT NOT NULL,"
         " payload TEXT NOT NULL, PRIMARY KEY (event_id, response_id))",
+    ),
+    (  # 5: a token that every write of a State table replaces (issue 14; snapshot.py)
+        "CREATE TABLE state_token (only INTEGER PRIMARY KEY CHECK (only = 1), token BLOB NOT NULL)",
+        "INSERT INTO state_token VALUES (1, randomblob(16))",
+        *(
+            f"CREATE TRIGGER {table}_{event.lower()}_token AFTER {event} ON {table}"
+            " BEGIN UPDATE state_token SET token = randomblob(16); END"
+            for table in STATE_TABLES
+            for event in ("INSERT", "UPDATE", "DELETE")
+        ),
     ),
 )
 

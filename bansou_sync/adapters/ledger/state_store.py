@@ -1,13 +1,17 @@
 """The ``State`` tables: one row per record, key columns plus a JSON payload
-(``ledger_codec``), written by difference and kept resident between cycles."""
+(``ledger_codec``), written by difference and kept resident between cycles; between
+processes the decoded state is kept in a snapshot file (``snapshot``)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bansou_sync.adapters import ledger_codec as codec
+from bansou_sync.adapters.ledger import snapshot
 from bansou_sync.adapters.ledger.connection import LedgerConnection
 from bansou_sync.adapters.ledger.schema import RECOVER_HINT
 from bansou_sync.core.model import Application, Registration, SupporterDesk
@@ -64,6 +68,11 @@ class StateStore(LedgerConnection):
         service uses it to skip work that depends only on the state."""
         return self._generation if self._resident is not None else None
 
+    @property
+    def state_token(self) -> bytes | None:
+        """The ``state_token`` of the state of ``state_generation`` (the resident one)."""
+        return self._resident_token if self._resident is not None else None
+
     def load_state(self) -> State:
         """The state the ledger holds (a copy: callers may change its dicts)."""
         if not self._in_transaction and self._resident is not None:
@@ -71,23 +80,65 @@ class StateStore(LedgerConnection):
                 version = self._scalar("PRAGMA data_version")
             if version == self._resident_version:
                 return self._resident.copy()
-        state = State()
         with self._writing("read the state", begin="BEGIN"):  # one snapshot of all tables
             version = self._scalar("PRAGMA data_version")
-            for table in _TABLES:
-                records = getattr(state, table.attr)
-                sql = f"SELECT {table.key}, {', '.join(table.columns)} FROM {table.name}"
-                for row in self._conn.execute(sql + " ORDER BY rowid"):
-                    try:
-                        records[row[0]] = table.from_row(row[1:])
-                    except LedgerError as exc:
-                        raise LedgerError(
-                            f"ledger {self.path}: {table.name} {row[0]}: {exc}; {RECOVER_HINT}"
-                        ) from exc
+            token = self._current_token()
+            kept = None if token is None else snapshot.read(self.snapshot_path, token)
+            state = kept if kept is not None else self._decode_state()
         if not self._in_transaction:  # inside one, it may hold changes not yet committed
             self._resident, self._resident_version = state.copy(), version
+            self._resident_token = token
+            if kept is not None:
+                self._snapshot_token = token
             self._generation += 1
         return state
+
+    def _decode_state(self) -> State:
+        """Every record of the state tables, decoded (``ledger_codec``)."""
+        state = State()
+        for table in _TABLES:
+            records = getattr(state, table.attr)
+            sql = f"SELECT {table.key}, {', '.join(table.columns)} FROM {table.name}"
+            for row in self._conn.execute(sql + " ORDER BY rowid"):
+                try:
+                    records[row[0]] = table.from_row(row[1:])
+                except LedgerError as exc:
+                    raise LedgerError(
+                        f"ledger {self.path}: {table.name} {row[0]}: {exc}; {RECOVER_HINT}"
+                    ) from exc
+        return state
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Where the decoded state is kept between processes (``snapshot``)."""
+        return snapshot.path_for(self.path)
+
+    def keep_snapshot(self) -> None:
+        """Keep the resident state in the snapshot file, if the ledger still holds it and
+        the file does not already (``close`` calls it: a running service pays nothing
+        per cycle, the next process decodes nothing)."""
+        token = self._resident_token
+        if self._read_only or self._closed or self._in_transaction:
+            return
+        if self._resident is None or token is None or token == self._snapshot_token:
+            return
+        with self._guard("read the state token"):
+            if self._current_token() != token:  # another process wrote since: of no use
+                return
+        if snapshot.write(self.snapshot_path, token, self._resident):
+            self._snapshot_token = token
+
+    def close(self) -> None:
+        with contextlib.suppress(LedgerError):  # a cache: closing never fails for it
+            self.keep_snapshot()
+        super().close()
+
+    def vacuum(self) -> None:
+        """As ``LedgerConnection.vacuum``, and the snapshot file goes too: after a purge it
+        holds what was deleted (``close`` keeps the state as it is now)."""
+        super().vacuum()
+        snapshot.remove(self.snapshot_path)
+        self._snapshot_token = None
 
     def save_state(self, old: State, new: State) -> None:
         """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""

@@ -1,0 +1,137 @@
+"""The Google backends in cron style (issue 14): ``bansou-sync once`` per cycle, a new
+process each time, against the emulator (Forms API in, Google sheet, outbox folder) —
+beside the warm service (``bench.measure.Worker``) on a second emulator with the same
+data, so the idle cycles' requests can be compared.
+
+``python -m bench.cron [--sizes 1k]``. Per size: *backfill*, *idle-first* (5 minutes
+later: reads the rows the backfill wrote), *idle* (a minute later, nothing new) and
+*idle-hour* (an hour later, nothing new: a cron job's usual cycle). Each cold figure is
+the ``once`` process's own CPU (``wait4``) and the emulator's API requests (emails and
+tokens apart, as in ``bench.measure``); the warm figures are the service's, measured the
+same way as the main suite. The target (issue 14): a cold idle cycle needs no more than
+the warm idle cycle's requests + 1, and ≤ 2 s CPU, at 60k (measured here at a small
+size: the 60k emulator set-up alone takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import data  # noqa: E402
+from bench.emu_proc import EmulatorProcess  # noqa: E402
+from bench.measure import Worker, split, write_config  # noqa: E402
+
+CYCLES = (
+    ("backfill", timedelta(0)),
+    ("idle-first", timedelta(minutes=5)),
+    ("idle", timedelta(minutes=6)),
+    ("idle-hour", timedelta(hours=1, minutes=6)),
+)
+
+
+def once(config: Path, now: datetime) -> tuple[float, float]:
+    """One ``bansou-sync once`` in a new process: its CPU (``wait4``) and wall time."""
+    command = [sys.executable, "-m", "bansou_sync.cli", "once", "--config", str(config)]
+    command += ["--now", now.strftime("%Y-%m-%d %H:%M")]
+    started = time.perf_counter()
+    log = config.parent / "once.log"
+    with log.open("ab") as err:
+        child = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=err, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        tail = log.read_text("utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"bansou-sync once failed: {command}\n{tail}")
+    return round(usage.ru_utime + usage.ru_stime, 2), round(time.perf_counter() - started, 2)
+
+
+def cold_run(size: data.Size) -> list[dict[str, Any]]:
+    with EmulatorProcess(size, baseline=False) as emu, tempfile.TemporaryDirectory() as tmp:
+        emu.service_account_info_cache = emu.service_account()
+        config = write_config(Path(tmp), emu, gmail=False)
+        at = data.BACKFILL_AT
+        cycles = []
+        for name, later in CYCLES:
+            emu.reset_counters()
+            cpu, wall = once(config, at + later)
+            counters = emu.counters()
+            api = split(counters)[0]  # emails and tokens apart
+            cycles.append(
+                {
+                    "name": name,
+                    "cpu_s": cpu,
+                    "wall_s": wall,
+                    "api_requests": api,
+                    "requests": dict(sorted(counters.items())),
+                }
+            )
+            print(f"  cold {size.label} {name}: {cycles[-1]}", file=sys.stderr, flush=True)
+        return cycles
+
+
+def warm_run(size: data.Size) -> list[dict[str, Any]]:
+    from bansou_sync.core.calendar import JST
+
+    with EmulatorProcess(size, baseline=False) as emu, tempfile.TemporaryDirectory() as tmp:
+        emu.service_account_info_cache = emu.service_account()
+        worker = Worker(emu, Path(tmp), gmail=False)
+        at = data.BACKFILL_AT.replace(tzinfo=JST)
+        cycles = []
+        for name, later in CYCLES:
+            phase = worker.cycle(name, at + later)
+            cycles.append(
+                {
+                    "name": name,
+                    "cpu_s": phase.cpu_s,
+                    "api_requests": phase.api_requests,
+                    "requests": phase.requests,
+                }
+            )
+            print(f"  warm {size.label} {name}: {cycles[-1]}", file=sys.stderr, flush=True)
+        worker.ledger.close()
+        return cycles
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        "| history | cycle | cold `once` CPU | cold API requests | warm service CPU "
+        "| warm API requests |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in result["runs"]:
+        for cold, warm in zip(run["cold"], run["warm"], strict=True):
+            lines.append(
+                f"| {run['size']} | {cold['name']} | {cold['cpu_s']:.2f} s "
+                f"| {cold['api_requests']} | {warm['cpu_s']:.2f} s | {warm['api_requests']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1k")
+    args = parser.parse_args(argv)
+    sizes = {s.label: s for s in data.SIZES}
+    runs = []
+    for label in args.sizes.split(","):
+        print(f"==> cron {label}", file=sys.stderr, flush=True)
+        size = sizes[label]
+        runs.append({"size": label, "cold": cold_run(size), "warm": warm_run(size)})
+    print(json.dumps({"suite": "cron", "runs": runs}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
