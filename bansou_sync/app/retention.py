@@ -86,10 +86,11 @@ def _add_ids(report: PurgeReport, kind: str, ids: list[str]) -> None:
 
 
 def remove_backups(folder: Path) -> int:
-    """Daily ledger copies taken before the purge still hold everything: delete them (the
-    next cycle takes a fresh, purged one)."""
+    """Daily ledger copies taken before the purge still hold everything: delete them, and
+    any file beside one (a state snapshot or journal left by opening a copy), so nothing
+    purged survives there (the next cycle takes a fresh, purged copy). The copies' count."""
     removed = 0
-    for path in sorted(folder.glob("ledger-*.sqlite3")) if folder.is_dir() else []:
+    for path in sorted(folder.glob("ledger-*.sqlite3*")) if folder.is_dir() else []:
         path.unlink()
-        removed += 1
+        removed += path.name.endswith(".sqlite3")
     return removed

@@ -12,6 +12,7 @@ import pytest
 
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.app.backup import BackupPlan, backup_name, daily_backup
+from bansou_sync.app.retention import remove_backups
 from bansou_sync.core.calendar import JST
 from bansou_sync.core.state import State
 
@@ -39,10 +40,23 @@ def test_a_backup_is_a_private_ledger_that_opens_with_the_same_records(
 
     assert taken == tmp_path / "backups" / "ledger-20220710.sqlite3"
     assert mode(taken) == 0o600 and mode(taken.parent) == 0o700
+    assert [p.name for p in taken.parent.iterdir()] == [taken.name]  # no -wal, no partial
     with Ledger.open(taken) as restored:
         assert restored.load_state() == ledger.load_state()
         assert restored.cycles() == ledger.cycles()
-    assert [p.name for p in taken.parent.iterdir()] == [taken.name]  # no -wal, no partial
+
+
+def test_a_purge_removes_every_backup_and_what_opening_one_left_beside_it(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    taken = daily_backup(ledger, folder, 7, DAY)
+    assert taken is not None
+    with Ledger.open(taken) as opened:  # e.g. to look at an old state
+        opened.load_state()
+    (folder / "notes.txt").write_text("keep me")
+    assert remove_backups(folder) == 1
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]  # no copy, no snapshot
 
 
 def test_at_most_one_backup_is_taken_per_day(ledger: Ledger, tmp_path: Path) -> None:
