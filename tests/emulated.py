@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
+from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
 from bansou_sync.emulator.server import Emulator, start_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +66,26 @@ def registration_response(n: int, created: str | None = None) -> dict[str, Any]:
         membership="会員",
         consent=["同意します"],
     )
+
+
+def application_response(n: int, created: str, **answers: Any) -> dict[str, Any]:
+    """Fictitious member ``n``'s application (BN-000n, 伴走 n郎, user{n}@example.com): two
+    hours, 10:00–12:00 on 2022-06-08, with client T.N. (1985, ベトナム) for 医療, submitted
+    at ``created``; ``answers`` replace any of these."""
+    base: dict[str, Any] = {
+        "supporter_id": f"BN-{n:04d}",
+        "name": f"伴走 {n}郎",
+        "email": f"user{n}@example.com",
+        "support_date": "2022-06-08",
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "client_initials": "T.N.",
+        "client_birth_year": "1985",
+        "client_nationality": "ベトナム",
+        "topics": ["医療"],
+        "consent": ["同意します"],
+    }
+    return form_response(APPLICATION_TITLES, created, **{**base, **answers})
 
 
 def key_file(emulator: Emulator, folder: Path) -> Path:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import form_id, form_response, google_backends, running_emulator
+from emulated import application_response, form_id, form_response, google_backends, running_emulator
 
-from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
+from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.core.sheet_style import column_letter
@@ -44,21 +44,7 @@ def person(n: int, membership: str) -> dict[str, Any]:
 
 
 def applied() -> dict[str, Any]:
-    return form_response(
-        APPLICATION_TITLES,
-        "2022-06-10T03:00:00.000Z",
-        supporter_id="BN-0001",
-        name="伴走 1郎",
-        email="user1@example.com",
-        support_date="2022-06-08",
-        start_time="10:00",
-        end_time="12:00",
-        client_initials="T.N.",
-        client_birth_year="1985",
-        client_nationality="ベトナム",
-        topics=["医療"],
-        consent=["同意します"],
-    )
+    return application_response(1, "2022-06-10T03:00:00.000Z")
 
 
 def staff_types(emu: Emulator, app_no: str, header: str, value: str) -> None:

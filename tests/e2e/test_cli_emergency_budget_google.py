@@ -14,6 +14,7 @@ from typing import Any
 import gspread
 import pytest
 from emulated import (
+    application_response,
     form_id,
     form_response,
     google_backends,
@@ -21,7 +22,7 @@ from emulated import (
     running_emulator,
 )
 
-from bansou_sync.adapters.form_fields import APPLICATION_TITLES, EMERGENCY_TITLES
+from bansou_sync.adapters.form_fields import EMERGENCY_TITLES
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.gspread_http import gspread_client
 from bansou_sync.emulator.server import Emulator
@@ -63,25 +64,6 @@ def staff_types(emulator: Emulator, tab: str, key: str, column: str, value: str)
     emulator.sheets.staff_set_cell(BOOK, tab, f"{column}{keys.index(key) + 1}", value)
 
 
-def application(n: int, created: str) -> dict[str, Any]:
-    """BN-000n's 2-hour accompaniment of client T.N. on 2022-06-08: 6,000 yen."""
-    return form_response(
-        APPLICATION_TITLES,
-        created,
-        supporter_id=f"BN-000{n}",
-        name=f"伴走 {n}郎",
-        email=f"user{n}@example.com",
-        support_date="2022-06-08",
-        start_time="10:00",
-        end_time="12:00",
-        client_initials="T.N.",
-        client_birth_year="1985",
-        client_nationality="ベトナム",
-        topics=["医療"],
-        consent=["同意します"],
-    )
-
-
 def grant_then_apply(project: Project, emulator: Emulator, shared: bool | None) -> str:
     """BN-0001 accepted (6,000), a grant of 10,000 approved in 緊急支援, then BN-0002
     applies for 6,000 against a 20,000 budget; the new application's 状態コード."""
@@ -96,7 +78,7 @@ def grant_then_apply(project: Project, emulator: Emulator, shared: bool | None) 
         form_id("registration"), [registration_response(1), registration_response(2)]
     )
     emulator.forms.add_responses(
-        form_id("application"), [application(1, "2022-06-10T03:00:00.000Z")]
+        form_id("application"), [application_response(1, "2022-06-10T03:00:00.000Z")]
     )
     project.once("2022-06-12 12:00")
     staff_types(emulator, "申請", "A-000001", "P", "承認")  # 審査
@@ -125,7 +107,7 @@ def grant_then_apply(project: Project, emulator: Emulator, shared: bool | None) 
     assert rows(project, emulator, "緊急支援")["E-0001"]["状態コード"] == "granted"
 
     emulator.forms.add_responses(
-        form_id("application"), [application(2, "2022-07-02T04:00:00.000Z")]
+        form_id("application"), [application_response(2, "2022-07-02T04:00:00.000Z")]
     )
     project.once("2022-07-02 14:00")
     return rows(project, emulator, "申請")["A-000002"]["状態コード"]

@@ -10,9 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emulated import MAILBOX, form_id, form_response, google_backends, running_emulator
+from emulated import (
+    MAILBOX,
+    application_response,
+    form_id,
+    form_response,
+    google_backends,
+    running_emulator,
+)
 
-from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
+from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS
 from bansou_sync.emulator.gspread_client import emulator_gspread_client
 from bansou_sync.emulator.server import Emulator
@@ -91,23 +98,7 @@ def accepted(project: Project, emu: Emulator, **drive: str) -> None:
     )
     emu.forms.add_responses(
         form_id("application"),
-        [
-            form_response(
-                APPLICATION_TITLES,
-                "2022-06-10T03:00:00.000Z",
-                supporter_id="BN-0001",
-                name="架空 1子",
-                email="user1@example.com",
-                support_date="2022-06-08",
-                start_time="10:00",
-                end_time="12:00",
-                client_initials="T.N.",
-                client_birth_year="1985",
-                client_nationality="ベトナム",
-                topics=["医療"],
-                consent=["同意します"],
-            )
-        ],
+        [application_response(1, "2022-06-10T03:00:00.000Z", name="架空 1子")],
     )
     project.once("2022-06-12 12:00")
     rows = sheet_values(emu)["申請"]

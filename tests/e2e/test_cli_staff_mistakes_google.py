@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from emulated import form_id, form_response, google_backends, running_emulator
+from emulated import application_response, form_id, form_response, google_backends, running_emulator
 
-from bansou_sync.adapters.form_fields import APPLICATION_TITLES, REGISTRATION_TITLES
+from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_sheet_read import letters
 from bansou_sync.core.tabs import APPLICATIONS, SUPPORTERS
 from bansou_sync.emulator.server import Emulator
@@ -52,20 +52,8 @@ def google(project: Project, name: str = "ひと子") -> Iterator[Emulator]:
         emu.forms.add_responses(
             form_id("application"),
             [
-                form_response(
-                    APPLICATION_TITLES,
-                    "2022-07-02T01:00:00.000Z",
-                    supporter_id="BN-0001",
-                    name=f"架空{name}",
-                    email="user1@example.com",
-                    support_date="2022-07-01",
-                    start_time="10:00",
-                    end_time="12:00",
-                    client_initials="T.N.",
-                    client_birth_year="1985",
-                    client_nationality="ベトナム",
-                    topics=["医療"],
-                    consent=["同意します"],
+                application_response(
+                    1, "2022-07-02T01:00:00.000Z", name=f"架空{name}", support_date="2022-07-01"
                 )
             ],
         )

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import form_id, form_response, google_backends, running_emulator
+from emulated import application_response, form_id, form_response, google_backends, running_emulator
 
 from bansou_sync.adapters.form_fields import (
-    APPLICATION_TITLES,
     EMERGENCY_TITLES,
     REGISTRATION_TITLES,
 )
@@ -91,23 +90,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     )
     emulator.forms.add_responses(
         form_id("application"),
-        [
-            form_response(
-                APPLICATION_TITLES,
-                "2022-06-10T03:00:00.000Z",
-                supporter_id="BN-0001",
-                name="架空 1子",
-                email="user1@example.com",
-                support_date="2022-06-08",
-                start_time="10:00",
-                end_time="12:00",
-                client_initials="T.N.",
-                client_birth_year="1985",
-                client_nationality="ベトナム",
-                topics=["医療"],
-                consent=["同意します"],
-            )
-        ],
+        [application_response(1, "2022-06-10T03:00:00.000Z", name="架空 1子")],
     )
     project.once("2022-06-12 12:00")
     cell(emulator, "申請", "A-000001", "P", "承認")
