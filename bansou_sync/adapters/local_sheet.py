@@ -35,11 +35,10 @@ from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
+from bansou_sync.core.untrusted import FORMULA_START, formula_safe
 from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
-
-GUARDED = ("=", "+", "-", "@")
 
 # Columns holding a date or a JST time, which Excel re-saves as 2022/6/25 (10:00).
 DATE_COLUMNS = frozenset(
@@ -356,7 +355,7 @@ def _render(value: str | int) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
         return str(value)
-    return "'" + value if value.startswith(GUARDED) else value
+    return formula_safe(value)
 
 
 def _cleaner(header: str) -> Callable[[str], str]:
@@ -366,7 +365,7 @@ def _cleaner(header: str) -> Callable[[str], str]:
 def _clean_text(value: str) -> str:
     """A cell as bansou-sync wrote it: trimmed, guard removed."""
     value = value.strip()
-    if value.startswith("'") and value[1:].startswith(GUARDED):
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
         return value[1:]
     return value
 

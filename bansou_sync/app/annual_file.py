@@ -18,13 +18,13 @@ from pathlib import Path
 
 from bansou_sync.core.annual import Year, paid_in_year
 from bansou_sync.core.state import State
+from bansou_sync.core.untrusted import formula_safe
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import WriteFile
 
 log = logging.getLogger(__name__)
 
 HEADERS = ("伴走ネットID", "氏名", "件数", "支払額合計(円)", "支払日")
-GUARDED = ("=", "+", "-", "@")  # what Excel would read as a formula
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def year_csv(year: Year) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
     for line in year.lines:
-        name = "'" + line.name if line.name.startswith(GUARDED) else line.name
+        name = formula_safe(line.name)
         dates = "、".join(day.isoformat() for day in line.pay_dates)
         writer.writerow([line.supporter_id, name, line.count, line.total, dates])
     return buffer.getvalue().encode("utf-8-sig")

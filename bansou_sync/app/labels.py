@@ -24,13 +24,13 @@ from matplotlib.patches import Rectangle
 
 from bansou_sync.core.labels import A4_12, Label, LabelRun, SheetLayout, csv_rows, label_text, place
 from bansou_sync.core.tabs import SUPPORTERS
+from bansou_sync.core.untrusted import formula_safe
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import StatusSheet
 
 MM_PER_INCH = 25.4
 FONT_SIZE = 9.0
 LINE_MM = 4.6
-GUARDED = ("=", "+", "-", "@")  # as the local sheet: Excel must not read a formula
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def write_csv(labels: list[Label], path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
         for row in csv_rows(labels):
-            writer.writerow(["'" + v if v.startswith(GUARDED) else v for v in row])
+            writer.writerow([formula_safe(v) for v in row])
 
 
 def _page(labels: list[tuple[float, float, Label]], layout: SheetLayout, guides: bool) -> Figure:

@@ -40,6 +40,7 @@ from bansou_sync.core.payment_batches import (
 from bansou_sync.core.projection import payment_rows
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import PAYMENTS
+from bansou_sync.core.untrusted import formula_safe
 from bansou_sync.core.zengin import Payer, transfer_file
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import WriteFile
@@ -57,7 +58,6 @@ STAFF_HEADERS = (
     "状態",
     "保留理由",
 )
-GUARDED = ("=", "+", "-", "@")  # what Excel would read as a formula
 
 
 class DetailsSource(Protocol):
@@ -98,7 +98,7 @@ def staff_csv(batch: Batch) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(STAFF_HEADERS)
     for line in batch.lines:
-        name = "'" + line.name if line.name.startswith(GUARDED) else line.name
+        name = formula_safe(line.name)
         writer.writerow(
             [
                 line.pay_date.isoformat(),

@@ -28,6 +28,7 @@ from bansou_sync.core.narrative import KeywordMap
 from bansou_sync.core.network import NET_PREFECTURE, network_rows, section_cells
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import TOTAL, Published, publish, tables, unmatched
+from bansou_sync.core.untrusted import FORMULA_START
 from bansou_sync.errors import BansouError
 from bansou_sync.ports import WriteFile
 
@@ -42,7 +43,6 @@ LEGEND = (
 )
 
 
-FORMULA_START = ("=", "+", "-", "@")  # what Excel would read as the start of a formula
 SUPPORTS_SECTION = "活動地域"  # core.stats: applications by their supporter's prefecture
 
 

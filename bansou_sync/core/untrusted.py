@@ -15,8 +15,9 @@ of the functions here, and no other module keeps its own list of such characters
   a visible marker (Google Sheets refuses a cell over 50,000 characters, and no real
   answer is anywhere near that); it says whether it cut, so the response is flagged.
 
-None of these decides whether a value may become a formula: values go to Google as RAW
-and the local backend prefixes ``'`` (SPEC §5); the report's Excel writer does the same.
+* ``formula_safe`` — for a CSV cell that a member of staff opens in Excel: a text that
+  Excel would read as a formula gets a ``'`` in front (SPEC §5). Values go to Google as
+  RAW and need none; the report's Excel writer marks such cells as text instead.
 """
 
 from __future__ import annotations
@@ -62,3 +63,13 @@ def clean_answer(text: str, limit: int = MAX_ANSWER_CHARS) -> tuple[str, bool]:
     if len(clean) <= limit:
         return clean, False
     return clean[:limit] + CUT_MARKER, True
+
+
+# what Excel reads as the start of a formula (``=`` and also ``+``, ``-``, ``@``)
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def formula_safe(text: str) -> str:
+    """``text`` for a CSV cell Excel will open: a ``'`` in front when it would otherwise be
+    read as a formula (Excel shows the text and drops the ``'``)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
