@@ -54,17 +54,29 @@ def form_response(titles: dict[str, str], created: str, **answers: Any) -> dict[
     return {"createTime": created, "answers": {titles[k]: v for k, v in answers.items()}}
 
 
-def registration_response(n: int, created: str | None = None) -> dict[str, Any]:
+def registration_response(n: int, created: str | None = None, **answers: Any) -> dict[str, Any]:
     """Fictitious member ``n``'s registration (伴走 n郎, user{n}@example.com), submitted at
-    ``created`` (by default 2022-06-0n 10:00 JST)."""
+    ``created`` (by default 2022-06-0n 10:00 JST); ``answers`` replace or add to these."""
+    base: dict[str, Any] = {
+        "name": f"伴走 {n}郎",
+        "email": f"user{n}@example.com",
+        "phone": f"090-0000-{n:04d}",
+        "membership": "会員",
+        "consent": ["同意します"],
+    }
     return form_response(
-        REGISTRATION_TITLES,
-        created or f"2022-06-0{n}T01:00:00.000Z",
-        name=f"伴走 {n}郎",
-        email=f"user{n}@example.com",
-        phone=f"090-0000-{n:04d}",
-        membership="会員",
-        consent=["同意します"],
+        REGISTRATION_TITLES, created or f"2022-06-0{n}T01:00:00.000Z", **{**base, **answers}
+    )
+
+
+def addressed_registration(n: int) -> dict[str, Any]:
+    """Member ``n`` (架空 n子) with a postal address in 東京都, for the 覚書 labels."""
+    return registration_response(
+        n,
+        name=f"架空 {n}子",
+        postal_code="100-0001",
+        address=f"東京都千代田区架空町{n}-{n}",
+        prefecture="東京都",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from emulated import (
     MAILBOX,
+    application_response,
     form_id,
     google_backends,
     key_file,
@@ -42,24 +43,7 @@ def registration(n: int, created: str) -> dict[str, Any]:
 
 
 def application(n: int, created: str, **more: Any) -> dict[str, Any]:
-    answers = {
-        "supporter_id": f"BN-{n:04d}",
-        "name": f"伴走 {n}郎",
-        "email": f"user{n}@example.com",
-        "support_date": "2022-06-01",
-        "start_time": "10:00",
-        "end_time": "12:00",
-        "client_initials": "T.N.",
-        "client_birth_year": "1985",
-        "client_nationality": "ベトナム",
-        "topics": ["医療"],
-        "consent": ["同意します"],
-        **more,
-    }
-    return {
-        "createTime": created,
-        "answers": {APPLICATION_TITLES[k]: v for k, v in answers.items()},
-    }
+    return application_response(n, created, support_date="2022-06-01", **more)
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from emulated import (
     MAILBOX,
+    addressed_registration,
     application_response,
     form_id,
-    form_response,
     google_backends,
     running_emulator,
 )
 
-from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.google_auth import SHEETS
 from bansou_sync.emulator.gspread_client import emulator_gspread_client
 from bansou_sync.emulator.server import Emulator
@@ -80,21 +79,7 @@ def accepted(project: Project, emu: Emulator, **drive: str) -> None:
     )
     emu.forms.add_responses(
         form_id("registration"),
-        [
-            form_response(
-                REGISTRATION_TITLES,
-                f"2022-06-0{n}T01:00:00.000Z",
-                name=f"架空 {n}子",
-                email=f"user{n}@example.com",
-                phone=f"090-0000-000{n}",
-                postal_code="100-0001",
-                address=f"東京都千代田区架空町{n}-{n}",
-                membership="会員",
-                prefecture="東京都",
-                consent=["同意します"],
-            )
-            for n in (1, 2)
-        ],
+        [addressed_registration(n) for n in (1, 2)],
     )
     emu.forms.add_responses(
         form_id("application"),

@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import application_response, form_id, form_response, google_backends, running_emulator
+from emulated import (
+    addressed_registration,
+    application_response,
+    form_id,
+    form_response,
+    google_backends,
+    running_emulator,
+)
 
 from bansou_sync.adapters.form_fields import (
     EMERGENCY_TITLES,
-    REGISTRATION_TITLES,
 )
 from bansou_sync.emulator.server import Emulator
 
@@ -72,21 +78,7 @@ def test_emergency_labels_and_purge_work_on_the_google_backends(
     assert "緊急支援" in setup.stdout  # the tab, its protection and the 決定 drop-down
     emulator.forms.add_responses(
         form_id("registration"),
-        [
-            form_response(
-                REGISTRATION_TITLES,
-                f"2022-06-0{n}T01:00:00.000Z",
-                name=f"架空 {n}子",
-                email=f"user{n}@example.com",
-                phone=f"090-0000-000{n}",
-                postal_code="100-0001",
-                address=f"東京都千代田区架空町{n}-{n}",
-                membership="会員",
-                prefecture="東京都",
-                consent=["同意します"],
-            )
-            for n in (1, 2, 3)
-        ],
+        [addressed_registration(n) for n in (1, 2, 3)],
     )
     emulator.forms.add_responses(
         form_id("application"),

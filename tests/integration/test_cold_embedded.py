@@ -8,8 +8,6 @@ staff decisions and ticks typed into the status CSVs in between."""
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import os
 from datetime import datetime, timedelta
@@ -20,6 +18,7 @@ import pytest
 import yaml
 from emulated import ROOT
 from inprocess import run_cli
+from test_warm_service import outbox_mail
 
 from bansou_sync.adapters.ledger import Ledger, snapshot
 from bansou_sync.app import run_once
@@ -103,22 +102,6 @@ def _edit_tab(folder: Path, tab: str, step: int) -> None:
     path.write_text(buffer.getvalue(), "utf-8-sig")
 
 
-def _eml(folder: Path) -> list[tuple[str, str, str, str]]:
-    found = []
-    for path in sorted((folder / "out" / "outbox").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        body = message.get_body(preferencelist=("plain",))
-        found.append(
-            (
-                str(message["X-Bansou-Kind"]),
-                str(message["X-Bansou-Ref"]),
-                str(message["To"]),
-                body.get_content() if body is not None else "",
-            )
-        )
-    return sorted(found)
-
-
 def _tabs(folder: Path, besides: tuple[str, ...] = ()) -> dict[str, bytes]:
     status = folder / "out" / "status"
     return {p.name: p.read_bytes() for p in sorted(status.glob("*.csv")) if p.stem not in besides}
@@ -179,7 +162,7 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     assert used >= len(_moments()) - 1, "the cold processes did not keep their snapshot"
     assert skipped[-1] and not skipped[0], "a quiet cold start projected its tabs again"
     assert states[1].applications, "the exports were not read"
-    emails = [_eml(tmp_path / name) for name in FOLDERS]
+    emails = [outbox_mail(tmp_path / name / "out") for name in FOLDERS]
     assert emails[0] == emails[1] == emails[2]
     # 同期 is the cycles log: the service's rows are its own (no backups, no CLI report)
     tabs = [_tabs(tmp_path / name, besides=("同期",)) for name in FOLDERS]

@@ -83,7 +83,7 @@ def _decide(emu: Emulator, book: str, step: int) -> None:
             emu.sheets.staff_set_cell(book, "申請", f"{column}{index}", decision)
 
 
-def _eml(folder: Path) -> list[tuple[str, str, str, str]]:
+def outbox_mail(folder: Path) -> list[tuple[str, str, str, str]]:
     found = []
     for path in sorted((folder / "outbox").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -148,7 +148,7 @@ def test_a_warm_service_ends_where_cold_starts_end(
     assert len(cold_plans) == len(_moments()) and not any(cold_plans)
     assert len(warm_plans) < len(cold_plans), "the warm service skipped no quiet cycle"
     assert sum(warm_plans) > len(warm_plans) / 2, "the warm service rarely kept its book"
-    assert _eml(warm_folder) == _eml(cold_folder)
+    assert outbox_mail(warm_folder) == outbox_mail(cold_folder)
     assert emulator.sheets is not None
     warm_tabs, cold_tabs = (emulator.sheets.dump(b) for b in BOOKS.values())
     for tab in ("伴走者", "申請", "支払", "メール", "統計"):
