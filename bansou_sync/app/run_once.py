@@ -24,7 +24,7 @@ from bansou_sync.app.render import STAFF_KINDS
 
 # ``Services`` is imported from here by callers older than ``app.services``
 from bansou_sync.app.services import Services as Services
-from bansou_sync.app.tabs import project
+from bansou_sync.app.tabs import project, projected
 from bansou_sync.app.warm import WarmCycle, hour_of, status_counts, waiting_notices
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import form_close_request
@@ -351,4 +351,4 @@ def _write(
     if services.sheet.last_problems:  # shown in 同期 from the next write on
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
     # rows a cold start did not project (the sheet held them already) are not counted
-    summary.tabs = {t.name: len(t.rows) for t in tabs if getattr(t.rows, "made", True)}
+    summary.tabs = {t.name: len(t.rows) for t in tabs if projected(t.rows)}

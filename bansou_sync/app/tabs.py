@@ -128,6 +128,12 @@ def _mails(services: Services) -> list[list[str | int]]:
     return [mail_row(m) for m in sorted(entries, key=key, reverse=True)]
 
 
+def projected(rows: Sequence[Row]) -> bool:
+    """Whether a tab's rows were made this cycle (a cold start's ``Deferred`` tab that
+    the sheet never looked at was not: the sheet held its rows already)."""
+    return not isinstance(rows, Deferred) or rows.made
+
+
 class Deferred(Sequence[Row]):
     """A tab's rows, ``made[name]`` once ``make()`` has run: when first looked at."""
 
