@@ -12,12 +12,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.auth.credentials import Credentials
-from google.auth.exceptions import RefreshError
-from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
+if TYPE_CHECKING:  # google-auth is imported when credentials are made (issue 14)
+    from google.auth.credentials import Credentials
 
 from bansou_sync.errors import ConfigError
 
@@ -57,6 +55,9 @@ class GoogleAccess:
     api_base: str | None = None  # e.g. http://127.0.0.1:8765 for the emulator
 
     def credentials(self, scopes: Sequence[str]) -> Credentials:
+        from google.oauth2 import credentials as user_credentials
+        from google.oauth2 import service_account
+
         info = _read_key(self.credentials_file)
         token_uri = f"{self.api_base.rstrip('/')}/token" if self.api_base else None
         if info.get("type") == "authorized_user":
@@ -99,6 +100,8 @@ def unreadable_key_message(path: Path) -> str:
 def token_error_text(exc: BaseException) -> str | None:
     """One readable line for a refused token request (``RefreshError``), whose ``str`` is
     a Python tuple of google-auth's text and the endpoint's whole reply; None otherwise."""
+    from google.auth.exceptions import RefreshError
+
     if not isinstance(exc, RefreshError):
         return None
     args = exc.args

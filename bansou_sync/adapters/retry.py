@@ -13,14 +13,13 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import google.auth.exceptions
-import httplib2
-import requests
-import tenacity
-from googleapiclient.errors import HttpError
-from gspread.exceptions import APIError
+if TYPE_CHECKING:
+    import tenacity
+
+# The client libraries are imported where a Google call or its error is at hand, not
+# with this module: a process on the embedded default never loads them (issue 14).
 
 T = TypeVar("T")
 RETRYABLE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
@@ -37,6 +36,9 @@ class RetryPolicy:
 
 def status_and_reason(exc: BaseException) -> tuple[int | None, str, dict[str, str]]:
     """(HTTP status, Google's error reason, response headers) of a client-library error."""
+    from googleapiclient.errors import HttpError
+    from gspread.exceptions import APIError
+
     if isinstance(exc, HttpError):
         headers = {k.lower(): str(v) for k, v in dict(exc.resp).items()}
         return int(exc.resp.status), _reason(exc.content), headers
@@ -64,6 +66,9 @@ def _reason(content: bytes | str | None) -> str:
 
 
 def is_transient(exc: BaseException) -> bool:
+    import httplib2
+    import requests
+
     status, reason, _ = status_and_reason(exc)
     if status is not None:
         return status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_REASONS)
@@ -82,6 +87,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
+    import tenacity
+
     jitter = tenacity.wait_random_exponential(
         multiplier=policy.base_seconds, max=policy.max_wait_seconds
     )
@@ -105,6 +112,8 @@ def call(
     sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Run ``fn`` under the policy; the last error is re-raised as it was."""
+    import tenacity
+
     kwargs: dict[str, Any] = {}
     if sleep is not None:
         kwargs["sleep"] = sleep
@@ -125,6 +134,8 @@ def credential_trouble(exc: BaseException) -> str | None:
     revoked token, a deleted key, an expired testing-app token), ``unauthorized`` (a 401
     that google-auth's one refresh-and-retry did not cure) or ``forbidden`` (a 403 that
     is not a rate limit). None for anything else."""
+    import google.auth.exceptions
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

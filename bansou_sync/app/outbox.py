@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from jinja2 import TemplateError
-
 from bansou_sync.app.render import STAFF_KINDS, Renderer, message_id
 from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.model import Notice
@@ -172,7 +170,11 @@ def _build(renderer: Renderer, item: OutboxItem, now: datetime, reply_days: int)
         )
     except PermanentMailError:
         raise
-    except (ValueError, TypeError, LookupError, TemplateError) as exc:
+    except Exception as exc:
+        from jinja2 import TemplateError  # loaded: the renderer rendered with it
+
+        if not isinstance(exc, (ValueError, TypeError, LookupError, TemplateError)):
+            raise
         # the exception's text may quote an address or an answer: name only its type
         raise PermanentMailError(
             f"メールを作成できません / the message cannot be built ({type(exc).__name__})"

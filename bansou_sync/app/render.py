@@ -32,16 +32,17 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
 from bansou_sync.app.first_run import is_placeholder_url
 from bansou_sync.core.event_model import EMAIL_KINDS as EVENT_KINDS
 from bansou_sync.core.normalize import usable_address
 from bansou_sync.core.untrusted import one_line
 from bansou_sync.errors import ConfigError, PermanentMailError
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PROGRAMME = "新型コロナ 移民・難民緊急伴走支援事業"
 JST = ZoneInfo("Asia/Tokyo")
@@ -215,16 +216,27 @@ class Renderer:
         self.sender_name = one_line(sender_name)
         self.letterhead = letterhead or Letterhead()
         self.domain = sender.rsplit("@", 1)[1].lower()
-        self._env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
-            undefined=StrictUndefined,
-            autoescape=False,  # plain text; nothing here is ever parsed as HTML
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.filters["yen"] = _yen
-        self._env.filters["jdate"] = jdate
+        self._templates_dir = templates_dir
+        self._jinja: Environment | None = None  # made at the first render (issue 14)
+
+    @property
+    def _env(self) -> Environment:
+        """The templates' environment: jinja2 is imported when an email is rendered, so a
+        cycle that renders none does not load it."""
+        if self._jinja is None:
+            from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+            self._jinja = Environment(
+                loader=FileSystemLoader(str(self._templates_dir)),
+                undefined=StrictUndefined,
+                autoescape=False,  # plain text; nothing here is ever parsed as HTML
+                keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            self._jinja.filters["yen"] = _yen
+            self._jinja.filters["jdate"] = jdate
+        return self._jinja
 
     def render(
         self, kind: str, context: Mapping[str, Any], *, sent_on: str | None = None
@@ -234,6 +246,8 @@ class Renderer:
             raise ValueError(f"unknown email kind: {kind!r}")
         absent = sorted(CONTEXT_KEYS[kind] - context.keys())
         if absent:
+            from jinja2 import UndefinedError
+
             raise UndefinedError(f"{kind}: context lacks {', '.join(absent)}")
         values = {**OPTIONAL_KEYS.get(kind, {})} | {k: _clean(v) for k, v in context.items()}
         head = self.letterhead

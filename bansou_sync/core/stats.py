@@ -33,9 +33,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when statistics are made (issue 14)
+    import pandas as pd
 
 from bansou_sync.core import categories as closed
 from bansou_sync.core.categories import DEFAULT_NATIONALITIES, UNKNOWN, NationalityMap
@@ -124,6 +125,8 @@ def frame(
             or (a.support_date and months[0] <= a.support_date.strftime("%Y-%m") <= months[1])
         )
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
