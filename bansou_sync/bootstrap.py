@@ -246,6 +246,7 @@ def build_services(
         ),
         credential_trouble=credential_trouble,
         state_label=lambda: state_label(ledger),
+        mail_label=lambda: mail_label(ledger),
     )
 
 
@@ -253,6 +254,13 @@ def state_label(ledger: Ledger) -> str | None:
     """The ledger's state token (adapters/ledger/snapshot.py) and this version: rows
     projected from a state are the same wherever this label is (app.tabs)."""
     token = ledger.state_token
+    return None if token is None else f"{token.hex()}:{__version__}"
+
+
+def mail_label(ledger: Ledger) -> str | None:
+    """The ledger's outbox token (schema 6) and this version: メール's rows are the same
+    wherever this label is (app.tabs)."""
+    token = ledger.outbox_token
     return None if token is None else f"{token.hex()}:{__version__}"
 
 

@@ -42,3 +42,6 @@ class Services:
     # names the content of the ledger's state (``state_generation``'s) and the version, the
     # same in every process; None when unknown (app.tabs: a cold start skips unchanged tabs)
     state_label: Callable[[], str | None] | None = None
+    # names the content of the ledger's outbox (what メール shows) and the version, the
+    # same in every process; None when unknown (app.tabs: a cold start skips メール then)
+    mail_label: Callable[[], str | None] | None = None

@@ -21,7 +21,15 @@ from bansou_sync.core.projection import (
 )
 from bansou_sync.core.state import State
 from bansou_sync.core.stats import stats_rows, tab_rows
-from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    MAILS,
+    PAYMENTS,
+    STATS,
+    SUPPORTERS,
+    SYNC,
+    TabLayout,
+)
 from bansou_sync.ports import TabRows
 
 Row = Sequence[str | int]
@@ -74,11 +82,18 @@ def tab_labels(services: Services, label: str) -> dict[str, str]:
     """Per tab projected from the state alone, a label the same exactly when its rows
     are: the state's content and the version (``label``), the policy, the layout."""
     policy = hashlib.blake2b(repr(services.policy).encode(), digest_size=16).hexdigest()
-    return {
-        tab.name: f"{label}:{policy}:"
-        + hashlib.blake2b(repr((tab.name, tab.headers)).encode(), digest_size=8).hexdigest()
-        for tab in STATE_TABS
-    }
+    return {tab.name: f"{label}:{policy}:{_layout(tab)}" for tab in STATE_TABS}
+
+
+def mail_tab_label(services: Services) -> str:
+    """メール's label: the outbox's content and the version (``Services.mail_label``) and
+    the layout — its rows are made from the outbox alone; "" when not known."""
+    label = services.mail_label() if services.mail_label else None
+    return f"mail:{label}:{_layout(MAILS)}" if label else ""
+
+
+def _layout(tab: TabLayout) -> str:
+    return hashlib.blake2b(repr((tab.name, tab.headers)).encode(), digest_size=8).hexdigest()
 
 
 def _cold(
@@ -92,8 +107,9 @@ def _cold(
     """A start whose projector has projected nothing yet: the state's four tabs are
     labelled and projected — by the projector, all at once, as any other start would —
     only when the sheet first looks at one of them (a local sheet whose files hold what
-    rows of these labels give does not: ``adapters.written_labels``). メール is then the
-    projector's too, or, when the state's tabs were not looked at, made alone."""
+    rows of these labels give does not: ``adapters.written_labels``). メール is labelled
+    with the outbox's content (read here, before its rows are) and, when looked at, is
+    the projector's too, or, when the state's tabs were not looked at, made alone."""
     made: dict[str, Sequence[Row]] = {}
 
     def make() -> None:
@@ -112,7 +128,7 @@ def _cold(
         deferred[SUPPORTERS.name],
         deferred[APPLICATIONS.name],
         deferred[PAYMENTS.name],
-        TabRows(MAILS.name, Deferred(made, mails, MAILS.name)),
+        TabRows(MAILS.name, Deferred(made, mails, MAILS.name), mail_tab_label(services)),
         deferred[STATS.name],
         TabRows(SYNC.name, sync_rows(cycles)),
         *emergency_cycle.tabs(services),

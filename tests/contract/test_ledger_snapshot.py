@@ -173,7 +173,7 @@ def test_a_ledger_migrated_from_schema_4_is_decoded_then_kept(path: Path, tmp_pa
     changed.flags.clear()
     raw.commit()
     raw.close()
-    assert len(MIGRATIONS) == 5
+    assert len(MIGRATIONS) == 6
     with Ledger.open(path) as ledger:
         assert ledger.load_state() == changed == decoded(path, tmp_path)
     with Ledger.open(path) as ledger:

@@ -22,6 +22,7 @@ from test_warm_service import outbox_mail
 
 from bansou_sync.adapters.ledger import Ledger, snapshot
 from bansou_sync.app import run_once
+from bansou_sync.app import tabs as app_tabs
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
@@ -125,6 +126,15 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
         return projecting(*args)
 
     monkeypatch.setattr(Projector, "project", counted)
+    mails = []  # calls of what makes メール alone (when the state's tabs were not looked at)
+    making = app_tabs._mails
+
+    def counted_mails(*args: Any) -> Any:
+        mails.append(1)
+        return making(*args)
+
+    monkeypatch.setattr(app_tabs, "_mails", counted_mails)
+    unmade = []  # per cold start: neither the state's tabs nor メール were made
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     used = 0  # cold cycles that found a usable snapshot
     try:
@@ -146,11 +156,12 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
             used += kept_snapshot.exists()
             for name in ("cold", "decoded"):
                 when = now.strftime("%Y-%m-%d %H:%M")
-                before = len(projected)
+                before, mails_before = len(projected), len(mails)
                 done = run_cli(["once", "--config", str(configs[name]), "--now", when], env=env)
                 assert done.returncode == 0, done.stderr
                 if name == "cold":
                     skipped.append(len(projected) == before)
+                    unmade.append(skipped[-1] and len(mails) == mails_before)
             states = []
             for name in FOLDERS:
                 with Ledger.open_readonly(tmp_path / name / "out" / "ledger.sqlite3") as ledger:
@@ -161,6 +172,8 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
         warm_ledger.close()
     assert used >= len(_moments()) - 1, "the cold processes did not keep their snapshot"
     assert skipped[-1] and not skipped[0], "a quiet cold start projected its tabs again"
+    # the outbox unchanged since the last write of メール (its token): its tab is not made
+    assert unmade[-1] and unmade[-2], "a quiet cold start made メール again"
     assert states[1].applications, "the exports were not read"
     emails = [outbox_mail(tmp_path / name / "out") for name in FOLDERS]
     assert emails[0] == emails[1] == emails[2]

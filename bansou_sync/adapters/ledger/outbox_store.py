@@ -14,6 +14,7 @@ reads only those again.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -244,6 +245,17 @@ class OutboxStore(LedgerConnection):
             event_keys,
         )
         return {k: codec.load_datetime(s) for k, s in rows}
+
+    @property
+    def outbox_token(self) -> bytes | None:
+        """Names the outbox's content across processes: every write of the outbox table
+        replaces it, in the same transaction (a trigger, schema 6), so rows read after it
+        are at least that content. None: not known (read-only at an older schema)."""
+        try:
+            value = self._scalar("SELECT token FROM outbox_token")
+        except sqlite3.OperationalError:
+            return None
+        return value if isinstance(value, bytes) else None
 
     def watch_outbox(self) -> OutboxWatch:
         """A new watch noting which messages change, for a projection kept in memory

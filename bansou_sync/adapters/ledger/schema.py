@@ -87,6 +87,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for event in ("INSERT", "UPDATE", "DELETE")
         ),
     ),
+    (  # 6: a token that every write of the outbox replaces (issue 14: the メール tab's label)
+        "CREATE TABLE IF NOT EXISTS outbox_token"
+        " (only INTEGER PRIMARY KEY CHECK (only = 1), token BLOB NOT NULL)",
+        "INSERT OR REPLACE INTO outbox_token VALUES (1, randomblob(16))",
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS outbox_{event.lower()}_token AFTER {event} ON outbox"
+            " BEGIN UPDATE outbox_token SET token = randomblob(16); END"
+            for event in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ),
 )
 
 
