@@ -23,58 +23,20 @@ import csv
 import errno
 import hashlib
 import io
-import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.sheet_value import sheet_value
+from bansou_sync.adapters.tab_parse import FileRow, TabFile, cleaner, parse
 from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
-from bansou_sync.core.untrusted import FORMULA_START, formula_safe
+from bansou_sync.core.untrusted import formula_safe
 from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import SheetError, SheetFormatError
 from bansou_sync.ports import SheetSnapshot, StaffRow, StatusSheet, TabRows
-
-# Columns holding a date or a JST time, which Excel re-saves as 2022/6/25 (10:00).
-DATE_COLUMNS = frozenset(
-    {"覚書発送日", "支援実施日", "再回答期限", "支払予定日", "締め日", "対象日"}
-    | {"登録日時", "受信日時", "最終更新", "送信日時", "最終同期"}
-)
-
-_SLASH_DATE = re.compile(
-    r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})"
-    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
-)
-
-
-@dataclass(slots=True)  # one per row of every tab, kept from a cycle's read to its write
-class _FileRow:
-    row_no: int  # as Excel numbers it: the header is row 1
-    key: tuple[str, ...]
-    cells: dict[str, str]  # every layout header
-    extra: dict[str, str]  # columns the layout does not have
-
-    def has_staff_content(self, layout: TabLayout) -> bool:
-        return any(self.cells[h] for h in layout.staff) or any(self.extra.values())
-
-    def has_daemon_content(self, layout: TabLayout) -> bool:
-        """bansou-sync wrote this row: a column of its own, besides the key, is filled."""
-        return layout.keyed(self.key) and any(
-            self.cells[h] for h in layout.daemon if h not in layout.key
-        )
-
-
-@dataclass
-class _TabFile:
-    rows: list[_FileRow] = field(default_factory=list)
-    extra_headers: list[str] = field(default_factory=list)
-    key_missing: bool = False
-    problems: list[str] = field(default_factory=list)
 
 
 class LocalSheet(StatusSheet):
@@ -87,7 +49,7 @@ class LocalSheet(StatusSheet):
         # per tab file, a digest of the bytes last read and what they parsed to: a cycle
         # parses each file once (its write re-uses the read's parse while the bytes are
         # unchanged), and a tab whose rows give the bytes already there is not rewritten
-        self._files: dict[Path, tuple[bytes, _TabFile]] = {}
+        self._files: dict[Path, tuple[bytes, TabFile]] = {}
         self.written = WrittenLabels(None)  # where it records its writes: set by bootstrap
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
@@ -104,8 +66,8 @@ class LocalSheet(StatusSheet):
                 continue
             problems += loaded.problems
             rows: list[StaffRow] = []
-            first_row: dict[tuple[str, ...], _FileRow] = {}
-            again: dict[tuple[str, ...], list[_FileRow]] = {}
+            first_row: dict[tuple[str, ...], FileRow] = {}
+            again: dict[tuple[str, ...], list[FileRow]] = {}
             for row in [] if loaded.key_missing else loaded.rows:
                 if layout.key and not layout.keyed(row.key):
                     if row.has_staff_content(layout):
@@ -174,10 +136,10 @@ class LocalSheet(StatusSheet):
         self,
         layout: TabLayout,
         given: Sequence[Sequence[str | int]],
-        current: _TabFile | None,
+        current: TabFile | None,
     ) -> list[list[str]]:
         """The file's new records: the header, the given rows, then kept staff rows."""
-        current = current or _TabFile()
+        current = current or TabFile()
         if not layout.key:
             return [list(layout.headers), *([_render(v) for v in row] for row in given)]
         if current.key_missing and any(r.has_staff_content(layout) for r in current.rows):
@@ -186,7 +148,7 @@ class LocalSheet(StatusSheet):
                 f"スタッフ記入欄を行に対応づけられません。列名を元に戻してください"
             )
         positions = [layout.headers.index(k) for k in layout.key]
-        by_key: dict[tuple[str, ...], _FileRow] = {}
+        by_key: dict[tuple[str, ...], FileRow] = {}
         for row in [] if current.key_missing else current.rows:
             if layout.keyed(row.key):
                 by_key.setdefault(row.key, row)
@@ -194,7 +156,7 @@ class LocalSheet(StatusSheet):
         out: list[list[str]] = [[*layout.headers, *extras]]
         written: set[tuple[str, ...]] = set()
         render = _renderer()
-        cleaners = [(i, _cleaner(layout.headers[i])) for i in positions]
+        cleaners = [(i, cleaner(layout.headers[i])) for i in positions]
         staff = [h in layout.staff for h in layout.headers]
         for values in given:
             key = tuple(clean(str(values[i])) for i, clean in cleaners)
@@ -225,7 +187,7 @@ class LocalSheet(StatusSheet):
             self.last_problems.append(_kept_message(layout, row, by_key))
         return out
 
-    def _load(self, layout: TabLayout) -> _TabFile | None:
+    def _load(self, layout: TabLayout) -> TabFile | None:
         path = self.path(layout.name)
         try:
             data = path.read_bytes()
@@ -242,48 +204,8 @@ class LocalSheet(StatusSheet):
             raise SheetFormatError(
                 f"{path} は CSV として読めません (not a CSV file): {exc}"
             ) from exc
-        loaded = self._parse(layout, records)
+        loaded = parse(layout, records)
         self._files[path] = (_digest(data), loaded)
-        return loaded
-
-    def _parse(self, layout: TabLayout, records: list[list[str]]) -> _TabFile:
-        loaded = _TabFile()
-        if not records:
-            return loaded
-        index: dict[str, int] = {}
-        extra_index: dict[str, int] = {}
-        for position, raw in enumerate(records[0]):
-            name = unicodedata.normalize("NFKC", raw).strip()
-            if name in layout.headers and name not in index:
-                index[name] = position
-            elif name in index:
-                loaded.problems.append(
-                    f"{layout.name}: 列「{name}」が2つあります。左の列を使います"
-                )
-            elif name and name not in extra_index:
-                extra_index[name] = position
-                loaded.problems.append(
-                    f"{layout.name}: 列「{name}」は bansou-sync の列ではありません"
-                    f"(読み込まず、書き込み時は右端に残します)"
-                )
-        loaded.extra_headers = list(extra_index)
-        for name in layout.headers:
-            if name not in index:
-                loaded.problems.append(f"{layout.name}: 列「{name}」がありません")
-        loaded.key_missing = any(k not in index for k in layout.key)
-        # worked out once per file, not per cell: a 30,000-row tab is read every cycle
-        where = [(h, index.get(h), _cleaner(h)) for h in layout.headers]
-        extra_where = [(h, p, _clean_text) for h, p in extra_index.items()]
-        for row_no, record in enumerate(records[1:], start=2):
-            width = len(record)
-            cells = {
-                h: clean(record[p]) if p is not None and p < width else "" for h, p, clean in where
-            }
-            extra = {h: clean(record[p]) if p < width else "" for h, p, clean in extra_where}
-            if not any(cells.values()) and not any(extra.values()):
-                continue
-            key = tuple(cells[k] for k in layout.key)
-            loaded.rows.append(_FileRow(row_no, key, cells, extra))
         return loaded
 
     def _replace(self, path: Path, records: list[list[str]]) -> bytes:
@@ -358,35 +280,11 @@ def _render(value: str | int) -> str:
     return formula_safe(value)
 
 
-def _cleaner(header: str) -> Callable[[str], str]:
-    return _clean if header in DATE_COLUMNS else _clean_text
-
-
-def _clean_text(value: str) -> str:
-    """A cell as bansou-sync wrote it: trimmed, guard removed."""
-    value = value.strip()
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
-
-
-def _clean(value: str) -> str:
-    """A date or time cell as bansou-sync wrote it: also Excel's dates undone."""
-    value = _clean_text(value)
-    if "/" in value and (match := _SLASH_DATE.fullmatch(value)):
-        day = f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
-        if match["H"] is None:
-            return day
-        seconds = f":{match['S']}" if match["S"] else ""
-        return f"{day} {int(match['H']):02d}:{match['M']}{seconds}"
-    return value
-
-
 def _names(headers: Sequence[str]) -> str:
     return "・".join(headers)
 
 
-def _kept_message(layout: TabLayout, row: _FileRow, by_key: dict[tuple[str, ...], _FileRow]) -> str:
+def _kept_message(layout: TabLayout, row: FileRow, by_key: dict[tuple[str, ...], FileRow]) -> str:
     where = f"{layout.name}: {row.row_no}行目"
     if not layout.keyed(row.key):
         return f"{where}({_names(layout.key)}なし)はスタッフ記入欄があるため末尾に残しました"
