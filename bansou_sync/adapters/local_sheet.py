@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
+from bansou_sync.adapters.parsed_tabs import ParsedTabs
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.tab_parse import FileRow, TabFile, cleaner, parse
 from bansou_sync.adapters.textfile import decode_text
@@ -51,6 +52,8 @@ class LocalSheet(StatusSheet):
         # unchanged), and a tab whose rows give the bytes already there is not rewritten
         self._files: dict[Path, tuple[bytes, TabFile]] = {}
         self.written = WrittenLabels(None)  # where it records its writes: set by bootstrap
+        self.parsed = ParsedTabs(None)  # where it keeps its parses: set by bootstrap
+        self._kept: dict[Path, bytes] = {}  # per tab file, the digest whose parse is kept
         sweep_stale(self.folder)  # half-written tabs of a process killed mid-write
 
     def path(self, tab: str) -> Path:
@@ -108,7 +111,13 @@ class LocalSheet(StatusSheet):
             reported = len(self.last_problems)
             records = self._merge(layout, tab.rows, self._load(layout))
             fixed = len(self.last_problems) == reported and unique_keys(layout, tab.rows)
-            self.written.record(path, tab.label if fixed else "", self._replace(path, records))
+            data = self._replace(path, records)
+            self.written.record(path, tab.label if fixed else "", data)
+            at = _digest(data)  # its parse kept, the next read (of these bytes) need not parse
+            if self._kept.get(path) != at and self.parsed.keep_written(
+                layout, path, records, data, at
+            ):
+                self._kept[path] = at
             crash_point("mid_sheet_write")  # some tabs new, the others still old
         self.written.save()
 
@@ -195,9 +204,13 @@ class LocalSheet(StatusSheet):
             return None
         except OSError as exc:
             raise SheetError(f"{path} を読めません (cannot read): {exc.strerror}") from exc
-        known = self._files.get(path)
-        if known is not None and known[0] == _digest(data):
+        known, at = self._files.get(path), _digest(data)
+        if known is not None and known[0] == at:
             return known[1]
+        kept = self.parsed.get(layout, at)  # these very bytes parsed before (parsed_tabs)
+        if kept is not None:
+            self._files[path], self._kept[path] = (at, kept), at
+            return kept
         try:
             records = list(csv.reader(io.StringIO(decode_text(data, path), newline="")))
         except csv.Error as exc:
@@ -205,7 +218,7 @@ class LocalSheet(StatusSheet):
                 f"{path} は CSV として読めません (not a CSV file): {exc}"
             ) from exc
         loaded = parse(layout, records)
-        self._files[path] = (_digest(data), loaded)
+        self._files[path] = (at, loaded)
         return loaded
 
     def _replace(self, path: Path, records: list[list[str]]) -> bytes:

@@ -1,0 +1,123 @@
+"""What the local sheet parsed from each large tab file, kept beside the ledger, so that a
+new process (``once`` under cron) need not parse again a file whose bytes were parsed
+before (issue 14: every tab is read every cycle for what staff typed).
+
+A parse depends on nothing but the file's bytes and the tab's layout, so a kept parse is
+used only for a file whose bytes have the same digest (BLAKE2b, 128 bits) under the same
+layout and format version; any byte changed — a staff edit of any length, an Excel
+re-save, a BOM added or removed — gives another digest and the file is parsed in full as
+before (and that parse kept). A touch that changes no byte keeps the parse usable.
+
+A parse is kept when the sheet parsed a file in full, and when it wrote one: the bytes
+written are ``csv.writer``'s rendering of the records it wrote, which ``csv.reader``
+reads back as exactly those records (checked here: the text decodes as a read would
+decode it), so parsing the records gives what parsing the file will. One file per tab
+(``marshal`` after its own digest; unreadable, torn, damaged, of another layout or
+format: not used) in a folder
+beside the ledger, like ``sheet-written.json``; tabs of fewer than ``MIN_ROWS`` rows
+are parsed as cheaply as a kept parse is loaded, and are not kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import marshal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.tab_parse import FileRow, TabFile, parse
+from bansou_sync.adapters.textfile import decode_text
+from bansou_sync.core.tabs import TabLayout
+from bansou_sync.errors import BansouError
+
+FORMAT = 1  # what is kept; another value is not read
+MIN_ROWS = 200
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class ParsedTabs:
+    def __init__(self, folder: Path | None, layouts: Sequence[TabLayout] = ()) -> None:
+        self.folder = folder  # None: nothing kept, nothing found
+        self._layouts = {t.name: digest(repr(t).encode()) for t in layouts}
+
+    def _path(self, layout: TabLayout) -> Path | None:
+        if self.folder is None or layout.name not in self._layouts:
+            return None
+        return self.folder / f"{digest(layout.name.encode()).hex()}.parsed"
+
+    def get(self, layout: TabLayout, data_digest: bytes) -> TabFile | None:
+        """The parse of a file whose bytes have ``data_digest``, if one was kept."""
+        path = self._path(layout)
+        if path is None:
+            return None
+        try:
+            stored = path.read_bytes()
+            payload = stored[16:]
+            if stored[:16] != digest(payload):  # torn or damaged
+                return None
+            kept = marshal.loads(payload)
+            if kept[:3] != (FORMAT, self._layouts[layout.name], data_digest):
+                return None
+            return _unpacked(kept[3:])
+        except (OSError, EOFError, ValueError, TypeError, IndexError):
+            return None  # none kept, or torn or foreign: parsed in full instead
+
+    def keep(self, layout: TabLayout, data_digest: bytes, loaded: TabFile) -> bool:
+        """Keep ``loaded``, the parse of the bytes of ``data_digest``: whether it was."""
+        path = self._path(layout)
+        if path is None or len(loaded.rows) < MIN_ROWS:
+            return False
+        headers = layout.headers
+        rows = [
+            (r.row_no, r.key, tuple([r.cells[h] for h in headers]), tuple(r.extra.values()))
+            for r in loaded.rows
+        ]
+        kept: tuple[Any, ...] = (FORMAT, self._layouts[layout.name], data_digest, headers)
+        kept += (loaded.extra_headers, loaded.key_missing, loaded.problems, rows)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            payload = marshal.dumps(kept)
+            write_atomically(path, digest(payload) + payload)
+        except OSError:
+            return False  # not kept: the next process parses the file
+        return True
+
+    def keep_written(
+        self, layout: TabLayout, path: Path, records: list[list[str]], data: bytes, at: bytes
+    ) -> bool:
+        """After the sheet wrote ``records`` as ``data`` (digest ``at``) to ``path``: keep
+        their parse, when a read of ``data`` gives back exactly ``records``."""
+        if self._path(layout) is None or len(records) <= MIN_ROWS:
+            return False
+        try:  # what a read does first: it must give the text that was written
+            if decode_text(data, path) != data.decode("utf-8-sig"):
+                return False
+        except (BansouError, UnicodeDecodeError):
+            return False
+        # a cell longer than the csv module's limit makes a read fail, not parse
+        if max(map(len, itertools.chain.from_iterable(records))) >= csv.field_size_limit() // 2:
+            return False
+        return self.keep(layout, at, parse(layout, records))
+
+
+def _unpacked(kept: tuple[Any, ...]) -> TabFile:
+    headers, extra_headers, key_missing, problems, rows = kept
+    loaded = TabFile(extra_headers=list(extra_headers), key_missing=bool(key_missing))
+    loaded.problems = list(problems)
+    loaded.rows = [
+        FileRow(
+            row_no,
+            key,
+            dict(zip(headers, cells, strict=True)),
+            dict(zip(extra_headers, extra, strict=True)),
+        )
+        for row_no, key, cells, extra in rows
+    ]
+    return loaded
