@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bansou_sync import __version__
+from bansou_sync.adapters import parsed_tabs
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
@@ -134,7 +135,7 @@ def make_sheet(settings: Settings) -> StatusSheet:
         # what it wrote (adapters.written_labels), beside the ledger like the Google cache
         written = Path(settings.state.path).parent / "sheet-written.json"
         sheet.written = WrittenLabels(written, layouts)
-        sheet.parsed = ParsedTabs(written.parent / "sheet-parsed", layouts)  # parsed_tabs
+        sheet.parsed = ParsedTabs(parsed_tabs.folder_for(Path(settings.state.path)), layouts)
         return sheet
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet

@@ -7,6 +7,7 @@ Only counts and IDs are printed: the label files themselves hold the addresses.
 from __future__ import annotations
 
 import argparse
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,7 @@ def _existing_ledger(path: Path) -> Path:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from bansou_sync.adapters import parsed_tabs
     from bansou_sync.adapters.ledger import Ledger
     from bansou_sync.app.lock import ledger_lock
     from bansou_sync.app.retention import run_purge
@@ -143,6 +145,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
             # the export cache holds the exports' personal data: the next cycle reads the
             # exports whole again (what is still in them is the secretariat's to delete)
             source_cache_path(settings).unlink(missing_ok=True)
+            # so do the tab files' kept parses (adapters.parsed_tabs): parsed afresh
+            shutil.rmtree(parsed_tabs.folder_for(ledger_path), ignore_errors=True)
     console = _console()
     if not report.scope:
         console.print(

@@ -38,6 +38,12 @@ FORMAT = 1  # what is kept; another value is not read
 MIN_ROWS = 200
 
 
+def folder_for(ledger: Path) -> Path:
+    """Where the parses are kept: beside the ledger (they hold what the tabs hold, so
+    ``purge`` deletes them)."""
+    return ledger.parent / "sheet-parsed"
+
+
 def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 

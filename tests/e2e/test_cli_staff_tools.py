@@ -140,9 +140,12 @@ def test_purge_waits_for_the_date_shows_a_dry_run_then_blanks_personal_data_and_
 
     cache = project.ledger_path.parent / "source-cache.bin"  # the exports' last read
     assert cache.exists()
+    parsed = project.ledger_path.parent / "sheet-parsed"  # large tabs' kept parses
+    parsed.mkdir(exist_ok=True)  # (these tabs are too small to be kept: one made here)
+    (parsed / "kept.parsed").write_bytes("架空 2子".encode())
     done = project.cli("purge", "--config", config, "--now", "2023-09-01 12:00")
     assert "purged" in done.stdout
-    assert not cache.exists()
+    assert not cache.exists() and not parsed.exists()
     payee, other = project.supporter("BN-0001"), project.supporter("BN-0002")
     assert payee["氏名"] == "架空 1子"  # the accounts keep who was paid
     assert (other["氏名"], other["メールアドレス"], other["連絡先訂正"], other["メモ"]) == (
