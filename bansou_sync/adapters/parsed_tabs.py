@@ -34,7 +34,7 @@ from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.core.tabs import TabLayout
 from bansou_sync.errors import BansouError
 
-FORMAT = 1  # what is kept; another value is not read
+FORMAT = 2  # what is kept; another value is not read
 MIN_ROWS = 200
 
 
@@ -80,12 +80,9 @@ class ParsedTabs:
         path = self._path(layout)
         if path is None or len(loaded.rows) < MIN_ROWS:
             return False
-        headers = layout.headers
-        rows = [
-            (r.row_no, r.key, tuple([r.cells[h] for h in headers]), tuple(r.extra.values()))
-            for r in loaded.rows
-        ]
-        kept: tuple[Any, ...] = (FORMAT, self._layouts[layout.name], data_digest, headers)
+        # each row's cells as their dict: marshal builds them back at C speed, in order
+        rows = [(r.row_no, r.key, r.cells, r.extra) for r in loaded.rows]
+        kept: tuple[Any, ...] = (FORMAT, self._layouts[layout.name], data_digest)
         kept += (loaded.extra_headers, loaded.key_missing, loaded.problems, rows)
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -114,16 +111,8 @@ class ParsedTabs:
 
 
 def _unpacked(kept: tuple[Any, ...]) -> TabFile:
-    headers, extra_headers, key_missing, problems, rows = kept
+    extra_headers, key_missing, problems, rows = kept
     loaded = TabFile(extra_headers=list(extra_headers), key_missing=bool(key_missing))
     loaded.problems = list(problems)
-    loaded.rows = [
-        FileRow(
-            row_no,
-            key,
-            dict(zip(headers, cells, strict=True)),
-            dict(zip(extra_headers, extra, strict=True)),
-        )
-        for row_no, key, cells, extra in rows
-    ]
+    loaded.rows = [FileRow(row_no, key, cells, extra) for row_no, key, cells, extra in rows]
     return loaded
