@@ -14,7 +14,6 @@ from bansou_sync.adapters.form_fields import TITLES_BY_FORM
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
-from bansou_sync.adapters.parsed_tabs import ParsedTabs
 from bansou_sync.adapters.retry import credential_trouble
 from bansou_sync.adapters.smtp import SmtpMailer
 from bansou_sync.adapters.written_labels import WrittenLabels
@@ -135,7 +134,8 @@ def make_sheet(settings: Settings) -> StatusSheet:
         # what it wrote (adapters.written_labels), beside the ledger like the Google cache
         written = Path(settings.state.path).parent / "sheet-written.json"
         sheet.written = WrittenLabels(written, layouts)
-        sheet.parsed = ParsedTabs(parsed_tabs.folder_for(Path(settings.state.path)), layouts)
+        kept = parsed_tabs.folder_for(Path(settings.state.path))  # adapters.parsed_tabs
+        sheet.parsed = parsed_tabs.ParsedTabs(kept, layouts, __version__)
         return sheet
     if settings.sheet.kind == "google":
         from bansou_sync.adapters.google_sheet import GoogleSheet

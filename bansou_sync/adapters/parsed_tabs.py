@@ -2,20 +2,21 @@
 new process (``once`` under cron) need not parse again a file whose bytes were parsed
 before (issue 14: every tab is read every cycle for what staff typed).
 
-A parse depends on nothing but the file's bytes and the tab's layout, so a kept parse is
-used only for a file whose bytes have the same digest (BLAKE2b, 128 bits) under the same
-layout and format version; any byte changed — a staff edit of any length, an Excel
-re-save, a BOM added or removed — gives another digest and the file is parsed in full as
-before (and that parse kept). A touch that changes no byte keeps the parse usable.
+A parse depends on nothing but the file's bytes, the tab's layout and the code, so a kept
+parse is used only for a file whose bytes have the same digest (BLAKE2b, 128 bits) under
+the same layout, bansou-sync version and format; any byte changed — a staff edit of any
+length, an Excel re-save, a BOM added or removed — gives another digest and the file is
+parsed in full as before. A touch that changes no byte keeps the parse usable.
 
-A parse is kept when the sheet parsed a file in full, and when it wrote one: the bytes
-written are ``csv.writer``'s rendering of the records it wrote, which ``csv.reader``
-reads back as exactly those records (checked here: the text decodes as a read would
-decode it), so parsing the records gives what parsing the file will. One file per tab
-(``marshal`` after its own digest; unreadable, torn, damaged, of another layout or
-format: not used) in a folder
-beside the ledger, like ``sheet-written.json``; tabs of fewer than ``MIN_ROWS`` rows
-are parsed as cheaply as a kept parse is loaded, and are not kept.
+A parse is kept when the sheet writes a file: the bytes written are ``csv.writer``'s
+rendering of the records it wrote, which ``csv.reader`` reads back as exactly those
+records (checked here: the bytes decode as a read decodes them, and no cell reaches the
+csv module's field limit), so parsing the records gives what parsing the file will. A
+file staff edited is parsed in full each cycle until the sheet writes it again. One file
+per tab (``marshal`` after its own digest; unreadable, torn, damaged, of another layout,
+version or format: not used) in ``sheet-parsed/`` beside the ledger; it holds what the
+tab holds, so ``purge`` deletes the folder. Tabs of fewer than ``MIN_ROWS`` rows parse
+as cheaply as a kept parse loads, and are not kept.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def digest(data: bytes) -> bytes:
 
 
 class ParsedTabs:
-    def __init__(self, folder: Path | None, layouts: Sequence[TabLayout] = ()) -> None:
+    def __init__(
+        self, folder: Path | None, layouts: Sequence[TabLayout] = (), version: str = ""
+    ) -> None:
         self.folder = folder  # None: nothing kept, nothing found
-        self._layouts = {t.name: digest(repr(t).encode()) for t in layouts}
+        # a parse is this version's parse of the bytes under this layout
+        self._layouts = {t.name: digest(repr((t, version)).encode()) for t in layouts}
 
     def _path(self, layout: TabLayout) -> Path | None:
         if self.folder is None or layout.name not in self._layouts:

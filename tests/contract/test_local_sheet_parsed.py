@@ -11,6 +11,7 @@ import io
 import os
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from contract.test_local_sheet import file_records, save_as_excel, supporter
 
 from bansou_sync.adapters import local_sheet
 from bansou_sync.adapters.local_sheet import LocalSheet
-from bansou_sync.adapters.parsed_tabs import MIN_ROWS, ParsedTabs
+from bansou_sync.adapters.parsed_tabs import MIN_ROWS, ParsedTabs, digest
 from bansou_sync.core.tabs import ALL_TABS, SUPPORTERS
 from bansou_sync.ports import TabRows
 
@@ -128,6 +129,12 @@ def test_a_damaged_or_foreign_kept_parse_is_not_used(tmp_path: Path) -> None:
         kept_file.write_bytes(damaged)
         assert keeping(tmp_path / "status", tmp_path / "parsed").read() == expected
     kept_file.write_bytes(whole)
+    at = digest(LocalSheet(tmp_path / "status").path(SUPPORTERS.name).read_bytes())
+    assert ParsedTabs(tmp_path / "parsed", ALL_TABS).get(SUPPORTERS, at) is not None
+    # another version of bansou-sync, or another layout of the tab: parsed afresh
+    assert ParsedTabs(tmp_path / "parsed", ALL_TABS, "9.9.9").get(SUPPORTERS, at) is None
+    moved = replace(SUPPORTERS, staff=SUPPORTERS.staff[1:])
+    assert ParsedTabs(tmp_path / "parsed", [moved]).get(moved, at) is None
     other = tmp_path / "other"
     shutil.copytree(tmp_path / "status", other)
     assert keeping(other, tmp_path / "parsed").read() == expected  # the same bytes elsewhere
