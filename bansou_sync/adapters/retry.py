@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RETRYABLE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
+_LIBRARIES = ("google.auth", "googleapiclient", "gspread")  # whose errors are classified
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ def credential_trouble(exc: BaseException) -> str | None:
     revoked token, a deleted key, an expired testing-app token), ``unauthorized`` (a 401
     that google-auth's one refresh-and-retry did not cure) or ``forbidden`` (a 403 that
     is not a rate limit). None for anything else."""
+    if not any(name in sys.modules for name in _LIBRARIES):
+        return None  # no client library loaded (the embedded default): no error of theirs
     import google.auth.exceptions
 
     seen: set[int] = set()

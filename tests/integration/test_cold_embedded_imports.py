@@ -77,3 +77,18 @@ def test_a_quiet_once_on_the_embedded_default_imports_no_google_library_pandas_o
     modules = _modules_after_once(config, "2023-03-31 10:30", env)
     assert "bansou_sync.app.run_once" in modules  # the cycle did run in the probe
     assert _lazy(modules) == []
+
+
+def test_telling_a_failed_local_cycle_from_a_refused_credential_loads_no_google_library() -> None:
+    probe = (
+        "import json, sys\n"
+        "from bansou_sync.adapters.retry import credential_trouble\n"
+        "found = credential_trouble(OSError(28, 'No space left on device'))\n"
+        "print(json.dumps([found, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    found, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found is None
+    assert _lazy(set(modules)) == []
