@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from bansou_sync import __version__
+from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
+from bansou_sync.adapters.kept_projection import KeptProjection
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
@@ -246,6 +248,7 @@ def build_services(
         ),
         credential_trouble=credential_trouble,
         state_label=lambda: state_label(ledger),
+        projection_keep=KeptProjection(kept_projection.path_for(Path(settings.state.path))),
     )
 
 

@@ -103,6 +103,16 @@ class Projector:
         self._watch = self._watch_of = None
 
     @property
+    def memo(self) -> _Memo:
+        return self._memo
+
+    def resume(self, memo: _Memo, policy: Policy) -> None:
+        """Go on from ``memo``, made by another projector under ``policy``
+        (``app.projection_memo``): as if this one had made it."""
+        self._memo, self._policy = memo, policy
+        self._watch = self._watch_of = None
+
+    @property
     def primed(self) -> bool:  # it has projected a state (False: a cold start)
         return self._memo.primed
 

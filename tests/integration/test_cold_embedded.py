@@ -1,7 +1,8 @@
 """The embedded default run by cron (issue 14): ``bansou-sync once`` per cycle, each a
-cold process that finds only files — the ledger, its state snapshot, the export cache,
-the status CSVs — ends exactly where a warm service ends, and where cold processes that
-decode the whole ledger every time end: same ledger state, same emails, same tabs.
+cold process that finds only files — the ledger, its state snapshot, the projector's
+memo, the export cache, the status CSVs — ends exactly where a warm service ends, and
+where cold processes that decode the whole ledger and project every tab whole every
+time end: same ledger state, same emails, same tabs.
 Through exports that grow between cycles, cycles minutes, hours and days apart, and
 staff decisions and ticks typed into the status CSVs in between."""
 
@@ -20,8 +21,9 @@ from emulated import ROOT
 from inprocess import run_cli
 from test_warm_service import outbox_mail
 
+from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters.ledger import Ledger, snapshot
-from bansou_sync.app import run_once
+from bansou_sync.app import projection_memo, run_once
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
@@ -125,8 +127,18 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
         return projecting(*args)
 
     monkeypatch.setattr(Projector, "project", counted)
+    resumed = []  # per cold start: it resumed the memo the previous process left
+    resuming = projection_memo.resume
+
+    def counted_resume(*args: Any) -> bool:
+        done = resuming(*args)
+        resumed.append(done)
+        return done
+
+    monkeypatch.setattr(projection_memo, "resume", counted_resume)
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     used = 0  # cold cycles that found a usable snapshot
+    resumes = 0  # cold cycles that resumed the projection the previous one left
     try:
         moments = _moments()
         quiet = [moments[-1] + timedelta(minutes=m) for m in (20, 40)]  # nothing new
@@ -142,15 +154,19 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
             run_once.run_cycle(warm, now, warm=kept)
             ledger_path = tmp_path / "decoded" / "out" / "ledger.sqlite3"
             snapshot.path_for(ledger_path).unlink(missing_ok=True)  # decode every time
+            kept_projection.path_for(ledger_path).unlink(missing_ok=True)  # project whole
             kept_snapshot = snapshot.path_for(tmp_path / "cold" / "out" / "ledger.sqlite3")
             used += kept_snapshot.exists()
             for name in ("cold", "decoded"):
                 when = now.strftime("%Y-%m-%d %H:%M")
-                before = len(projected)
+                before, tries = len(projected), len(resumed)
                 done = run_cli(["once", "--config", str(configs[name]), "--now", when], env=env)
                 assert done.returncode == 0, done.stderr
                 if name == "cold":
                     skipped.append(len(projected) == before)
+                    resumes += any(resumed[tries:])
+                else:
+                    assert not any(resumed[tries:]), "a memo deleted was resumed"
             states = []
             for name in FOLDERS:
                 with Ledger.open_readonly(tmp_path / name / "out" / "ledger.sqlite3") as ledger:
@@ -161,6 +177,7 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
         warm_ledger.close()
     assert used >= len(_moments()) - 1, "the cold processes did not keep their snapshot"
     assert skipped[-1] and not skipped[0], "a quiet cold start projected its tabs again"
+    assert resumes >= len(_moments()) // 2, "the cold processes did not resume the memo"
     assert states[1].applications, "the exports were not read"
     emails = [outbox_mail(tmp_path / name / "out") for name in FOLDERS]
     assert emails[0] == emails[1] == emails[2]

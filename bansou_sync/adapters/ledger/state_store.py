@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters import ledger_codec as codec
 from bansou_sync.adapters.ledger import snapshot
 from bansou_sync.adapters.ledger.connection import LedgerConnection
@@ -138,6 +139,7 @@ class StateStore(LedgerConnection):
         holds what was deleted (``close`` keeps the state as it is now)."""
         super().vacuum()
         snapshot.remove(self.snapshot_path)
+        snapshot.remove(kept_projection.path_for(self.path))  # the projector's memo too
         self._snapshot_token = None
 
     def save_state(self, old: State, new: State) -> None:
