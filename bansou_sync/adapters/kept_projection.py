@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.atomic import write_atomically_with
 
 MAGIC = b"bansou-sync kept projection 1\n"
 _DIGEST = 32
@@ -40,14 +42,34 @@ class KeptProjection:
             return None
         return payload
 
-    def save(self, name: str, data: bytes) -> None:
-        digest = hashlib.blake2b(data, digest_size=_DIGEST).digest()
-        with contextlib.suppress(OSError):
-            write_atomically(self.path, MAGIC + _name(name) + digest + data)
+    def save(self, name: str, write: Callable[[BinaryIO], object]) -> None:
+        """Keep what ``write`` streams into the file under ``name``, digested as it goes
+        (never held whole in memory: a backfill's peak)."""
+        head = MAGIC + _name(name)
+
+        def fill(handle: BinaryIO) -> None:
+            handle.write(head + bytes(_DIGEST))
+            out = _Hashing(handle)
+            write(out)  # type: ignore[arg-type]  # a writable file, as pickle needs
+            handle.seek(len(head))
+            handle.write(out.hash.digest())
+
+        # a cache: whatever goes wrong, nothing is kept and the next process projects whole
+        with contextlib.suppress(Exception):
+            write_atomically_with(self.path, fill)
 
     def remove(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+class _Hashing:
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.hash = handle, hashlib.blake2b(digest_size=_DIGEST)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.handle.write(data)
 
 
 def _name(name: str) -> bytes:

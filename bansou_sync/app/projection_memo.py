@@ -24,8 +24,9 @@ import hashlib
 import io
 import pickle
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 from bansou_sync.app.inputs import Inputs
 from bansou_sync.app.keyed_rows import KeyedRows
@@ -75,18 +76,29 @@ def name_for(label: str, policy: Policy) -> str:
     return f"{label}:{rules}:{_LAYOUT}"
 
 
-def dump(projector: Projector) -> bytes | None:
-    """The projector's memo as bytes (None: nothing projected, or not picklable)."""
+def writer(projector: Projector) -> Callable[[BinaryIO], None] | None:
+    """What streams the projector's memo into a file (None: it projected nothing)."""
     memo = projector.memo
     if not memo.primed:
         return None
     parts = {name: getattr(memo, name) for name in _KEPT}
     # a supporter's row is kept with its registration: by key here, relinked on resume
     parts["supporter_rows"] = {k: (k, *v[1:]) for k, v in memo.supporter_rows.items()}
+    kept = tuple(parts[name] for name in _KEPT)
+    return lambda file: pickle.Pickler(file, protocol=_PROTOCOL).dump(kept)
+
+
+def dump(projector: Projector) -> bytes | None:
+    """The projector's memo as bytes (None: nothing projected, or not picklable)."""
+    write = writer(projector)
+    if write is None:
+        return None
+    buffer = io.BytesIO()
     try:
-        return pickle.dumps(tuple(parts[name] for name in _KEPT), protocol=_PROTOCOL)
+        write(buffer)
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
+    return buffer.getvalue()
 
 
 class _Unpickler(pickle.Unpickler):

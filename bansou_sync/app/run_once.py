@@ -361,9 +361,9 @@ def _write(
     # the memo is of the state ``label`` names when it projected ``now_held``
     held = projector.primed and projector.memo.generation == now_held
     if keep is not None and cold and fresh and label and held:
-        data = projection_memo.dump(projector)
-        if data is not None:
-            keep.save(projection_memo.name_for(label, services.policy), data)
+        write = projection_memo.writer(projector)
+        if write is not None:
+            keep.save(projection_memo.name_for(label, services.policy), write)
     if services.sheet.last_problems:  # shown in 同期 from the next write on
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
     # rows a cold start did not project (the sheet held them already) are not counted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices
@@ -22,8 +22,9 @@ class ProjectionKeep(Protocol):
         """The bytes kept under ``name``; None when there are none (or they are damaged)."""
         ...
 
-    def save(self, name: str, data: bytes) -> None:
-        """Keep ``data`` under ``name`` (replacing what was kept); never raises."""
+    def save(self, name: str, write: Callable[[BinaryIO], object]) -> None:
+        """Keep under ``name`` (replacing what was kept) the bytes ``write`` streams into
+        the file it is given; never raises (what ``write`` raises: nothing is kept)."""
         ...
 
 

@@ -92,9 +92,9 @@ def test_a_cold_process_resuming_the_memo_projects_what_a_full_projection_gives(
                 assert _projected(projector, ledger, state, policy) == full_projection(
                     ledger, state, policy
                 ), f"seed {seed}, day {day}"
-                kept = projection_memo.dump(projector)
-                assert kept is not None
-                keep.save(projection_memo.name_for(_label(ledger), policy), kept)
+                write = projection_memo.writer(projector)
+                assert write is not None
+                keep.save(projection_memo.name_for(_label(ledger), policy), write)
     assert resumed >= 26, "the memo was not resumed by the next process"
 
 
@@ -117,8 +117,14 @@ def test_a_memo_of_another_state_policy_or_layout_or_a_damaged_file_is_not_resum
     path, data, label = _kept_memo(tmp_path, policy)
     keep = KeptProjection(path_for(path))
     name = projection_memo.name_for(label, policy)
-    keep.save(name, data)
+    keep.save(name, lambda file: file.write(data))
     assert keep.load(name) == data
+
+    def failing(file: object) -> None:
+        raise pickle.PicklingError("a record that cannot be kept")
+
+    keep.save(projection_memo.name_for("another-state", policy), failing)  # never raises
+    assert keep.load(name) == data  # and what was kept stays
     assert keep.load(projection_memo.name_for("another-state", policy)) is None
     assert keep.load(projection_memo.name_for(label, Policy(min_cell=7))) is None
     whole = path_for(path).read_bytes()
@@ -151,7 +157,7 @@ def test_a_memo_of_another_state_policy_or_layout_or_a_damaged_file_is_not_resum
 
 def test_the_ledgers_vacuum_after_a_purge_deletes_the_kept_memo(tmp_path: Path) -> None:
     path, data, label = _kept_memo(tmp_path, Policy())
-    KeptProjection(path_for(path)).save(label, data)
+    KeptProjection(path_for(path)).save(label, lambda file: file.write(data))
     assert path_for(path).exists()
     assert path_for(path).stat().st_mode & 0o077 == 0  # holds what the ledger holds
     with Ledger.open(path) as ledger:

@@ -39,10 +39,10 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.atomic import write_atomically_with
 from bansou_sync.core import model
 from bansou_sync.core.state import BatchMark, State
 
@@ -218,8 +218,8 @@ def write(path: Path, token: bytes, state: State) -> bool:
     """Keep ``state`` at ``path`` labelled ``token``, atomically (mode 0600), and drop
     any delta of an older snapshot. False when it could not be written (a cache: the
     next process decodes, nothing is lost)."""
-    payload = _pickled(tuple(getattr(state, f) for f in _FIELDS))
-    if payload is None or not _keep(path, MAGIC + _FINGERPRINT + token, payload):
+    tables = tuple(getattr(state, f) for f in _FIELDS)
+    if not _keep(path, MAGIC + _FINGERPRINT + token, tables):
         return False
     remove(delta_path(path))
     return True
@@ -238,28 +238,39 @@ def write_delta(
         records, keys = getattr(state, name), since.get(name, set())
         changed = {k: v for k, v in records.items() if k in keys} if keys else {}
         changes.append(([k for k in keys if k not in records], changed))
-    payload = _pickled(tuple(changes))
     label = DELTA_MAGIC + _FINGERPRINT + base + token
-    return payload is not None and _keep(delta_path(path), label, payload)
+    return _keep(delta_path(path), label, tuple(changes))
 
 
-def _pickled(value: Any) -> bytes | None:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
-    try:
+class _Hashing:
+    """A file the pickle streams into, digested as it goes."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.hash = handle, hashlib.blake2b(digest_size=_DIGEST)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.handle.write(data)
+
+
+def _keep(path: Path, head: bytes, value: Any) -> bool:
+    """``head``, the digest of the pickle of ``value``, the pickle: streamed into the
+    file (the digest's place filled once the pickle is written), never held whole in
+    memory (a 30,000-application backfill's peak)."""
+
+    def fill(handle: BinaryIO) -> None:
+        handle.write(head + bytes(_DIGEST))
+        out = _Hashing(handle)
+        pickler = pickle.Pickler(out, protocol=_PROTOCOL)
+        pickler.dispatch_table = _DISPATCH
         pickler.dump(value)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None  # not kept: the next process decodes the ledger
-    return buffer.getvalue()
+        handle.seek(len(head))
+        handle.write(out.hash.digest())
 
-
-def _keep(path: Path, head: bytes, payload: bytes) -> bool:
-    digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
     try:
-        write_atomically(path, head + digest + payload)
-    except OSError:
-        return False
+        write_atomically_with(path, fill)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        return False  # not kept: the next process decodes the ledger
     return True
 
 
