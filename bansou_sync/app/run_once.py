@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -351,16 +352,19 @@ def _write(
     label = services.state_label() if services.state_label and read.on_loaded else None
     now_held = ledger.state_generation
     keep, projector = services.projection_keep, warm.projector
-    resume = None
+    resume, resumed = None, list[bool]()
     fresh = not projector.primed  # this cycle's projection is the process's first
     if keep is not None and fresh and read.label and read.generation is not None:
-        resume = partial(projection_memo.resume_from, keep, projector, read, services.policy)
+        take = partial(projection_memo.resume_from, keep, projector, read, services.policy)
+        resume = partial(_call_into, take, resumed)
     tabs = [*project(services, final, projector, now_held, since, label, resume), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
-    # the memo is of the state ``label`` names when it projected ``now_held``
+    # the memo is of the state ``label`` names when it projected ``now_held``; one resumed
+    # for that very state (nothing changed it) is kept already
     held = projector.primed and projector.memo.generation == now_held
-    if keep is not None and cold and fresh and label and held:
+    kept = any(resumed) and label == read.label
+    if keep is not None and cold and fresh and label and held and not kept:
         write = projection_memo.writer(projector)
         if write is not None:
             keep.save(projection_memo.name_for(label, services.policy), write)
@@ -368,3 +372,7 @@ def _write(
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
     # rows a cold start did not project (the sheet held them already) are not counted
     summary.tabs = {t.name: len(t.rows) for t in tabs if projected(t.rows)}
+
+
+def _call_into(call: Callable[[], bool], results: list[bool]) -> None:
+    results.append(call())

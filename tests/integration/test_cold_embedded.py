@@ -184,3 +184,40 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     # 同期 is the cycles log: the service's rows are its own (no backups, no CLI report)
     tabs = [_tabs(tmp_path / name, besides=("同期",)) for name in FOLDERS]
     assert tabs[0] == tabs[1] == tabs[2]
+
+
+def test_a_cold_start_that_resumed_the_memo_of_an_unchanged_state_does_not_write_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BANSOU_CLIENT_KEY", KEY)
+    config = _setup(tmp_path / "cold")
+    env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
+    saved, resumed = [], []
+    saving, resuming = kept_projection.KeptProjection.save, projection_memo.resume
+
+    def counted_save(self: Any, *args: Any) -> None:
+        saved.append(1)
+        saving(self, *args)
+
+    def counted_resume(*args: Any) -> bool:
+        resumed.append(resuming(*args))
+        return resumed[-1]
+
+    monkeypatch.setattr(kept_projection.KeptProjection, "save", counted_save)
+    monkeypatch.setattr(projection_memo, "resume", counted_resume)
+    now = _moments()[4]
+    _reveal(tmp_path / "cold", now)
+    status = tmp_path / "cold" / "out" / "status"
+    for minutes in (0, 20, 40):
+        when = (now + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M")
+        if minutes == 40:  # staff deleted a tab file: the sheet looks at the rows again
+            (status / "申請.csv").unlink()
+        before = len(saved)
+        done = run_cli(["once", "--config", str(config), "--now", when], env=env)
+        assert done.returncode == 0, done.stderr
+        if minutes == 0:
+            assert len(saved) == before + 1 and not any(resumed)  # the backfill leaves one
+            tabs = _tabs(tmp_path / "cold", besides=("同期",))
+    assert resumed[-1] and resumed.count(True) == 1, "the unchanged state's memo was not resumed"
+    assert len(saved) == 1, "the memo of an unchanged state was written again"
+    assert _tabs(tmp_path / "cold", besides=("同期",)) == tabs
