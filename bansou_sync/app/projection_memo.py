@@ -84,8 +84,17 @@ def writer(projector: Projector) -> Callable[[BinaryIO], None] | None:
     parts = {name: getattr(memo, name) for name in _KEPT}
     # a supporter's row is kept with its registration: by key here, relinked on resume
     parts["supporter_rows"] = {k: (k, *v[1:]) for k, v in memo.supporter_rows.items()}
-    kept = tuple(parts[name] for name in _KEPT)
-    return lambda file: pickle.Pickler(file, protocol=_PROTOCOL).dump(kept)
+    kept = [parts[name] for name in _KEPT]
+
+    def write(file: BinaryIO) -> None:
+        # one pickle per part, the pickler's memo of every object dropped in between: a
+        # 30k memo's peak is its largest part's, not the whole memo's (a backfill's peak)
+        pickler = pickle.Pickler(file, protocol=_PROTOCOL)
+        for part in kept:
+            pickler.dump(part)
+            pickler.clear_memo()
+
+    return write
 
 
 def dump(projector: Projector) -> bytes | None:
@@ -118,11 +127,12 @@ def resume(
     ``data`` is no sound memo of this layout for these records."""
     if data is None or projector.primed:
         return False
+    stream = io.BytesIO(data)
     try:
-        parts = _Unpickler(io.BytesIO(data)).load()
+        parts = [_Unpickler(stream).load() for _ in _KEPT]
     except Exception:  # a memo that cannot be read is no memo: project whole instead
         return False
-    if not (isinstance(parts, tuple) and len(parts) == len(_KEPT)):
+    if stream.read(1):  # more than the parts: not a memo of this layout
         return False
     memo = _Memo(**dict(zip(_KEPT, parts, strict=True)))
     if not _sound(memo, state):

@@ -102,6 +102,12 @@ class Projector:
         self._memo = _Memo()
         self._watch = self._watch_of = None
 
+    def forget_mail(self) -> None:
+        """Drop メール's rows (a process about to end keeps the state's tabs only)."""
+        memo = self._memo
+        memo.mails, memo.mail_rows, memo.mail_list, memo.mail_order = {}, {}, [], []
+        self._watch = self._watch_of = None
+
     @property
     def memo(self) -> _Memo:
         return self._memo

@@ -347,6 +347,9 @@ def _write(
     index, generation = planned.index, read.generation
     if index is not None and generation is not None and final is planned.plan.state:
         since = (generation, *index.touched) if read.on_loaded else None
+    if cold:  # no next cycle in this process: its plan's index goes before the sheet's peak
+        warm.take_book(None)
+        planned.index = index = None
     # the state's name across processes, when ``final`` is what the ledger holds (on_loaded:
     # no send time recorded at the read that the ledger lacks, nothing rebuilt)
     label = services.state_label() if services.state_label and read.on_loaded else None
@@ -364,14 +367,16 @@ def _write(
     # for that very state (nothing changed it) is kept already
     held = projector.primed and projector.memo.generation == now_held
     kept = any(resumed) and label == read.label
+    # rows a cold start did not project (the sheet held them already) are not counted
+    summary.tabs = {t.name: len(t.rows) for t in tabs if projected(t.rows)}
     if keep is not None and cold and fresh and label and held and not kept:
+        del tabs  # メール's rows are not kept: they go before the memo is written
+        projector.forget_mail()
         write = projection_memo.writer(projector)
         if write is not None:
             keep.save(projection_memo.name_for(label, services.policy), write)
     if services.sheet.last_problems:  # shown in 同期 from the next write on
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
-    # rows a cold start did not project (the sheet held them already) are not counted
-    summary.tabs = {t.name: len(t.rows) for t in tabs if projected(t.rows)}
 
 
 def _call_into(call: Callable[[], bool], results: list[bool]) -> None:

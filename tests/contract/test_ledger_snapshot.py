@@ -438,3 +438,23 @@ def test_a_record_removed_and_added_again_is_loaded_in_the_decodes_order(
         assert loaded == decoded(path, tmp_path)
         assert list(loaded.applications) == ["A-000002", "A-000001"]
         assert list(decoded(path, tmp_path).applications) == ["A-000002", "A-000001"]
+
+
+def test_a_snapshot_pickled_a_few_records_at_a_time_loads_the_same_state_in_order(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "_CHUNK", 2)  # every table in several pickles
+    many = full_state()
+    many.applications.update({f"A-{k:06d}": application(k) for k in range(9, 2, -1)})
+    with Ledger.open(path) as ledger:
+        save(ledger, many)
+    with monkeypatch.context() as patched:
+        patched.setattr(StateStore, "_decode_state", _refuse)
+        with Ledger.open(path) as ledger:
+            loaded = ledger.load_state()
+    assert loaded == many == decoded(path, tmp_path)
+    assert _in_order(loaded) == _in_order(many)
+    kept = snapshot.path_for(path)
+    kept.write_bytes(kept.read_bytes() + pickle.dumps(None))  # more than the tables
+    with Ledger.open(path) as ledger:
+        assert ledger.load_state() == many

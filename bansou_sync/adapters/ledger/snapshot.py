@@ -33,10 +33,11 @@ import dataclasses
 import enum
 import hashlib
 import io
+import itertools
 import operator
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,9 +47,10 @@ from bansou_sync.adapters.atomic import write_atomically_with
 from bansou_sync.core import model
 from bansou_sync.core.state import BatchMark, State
 
-MAGIC = b"bansou-sync state snapshot 1\n"
+MAGIC = b"bansou-sync state snapshot 2\n"
 DELTA_MAGIC = b"bansou-sync state delta 1\n"
 _PROTOCOL = 5
+_CHUNK = 4096  # records per pickle of a whole snapshot
 _TOKEN = 16
 _DIGEST = 32
 _FIELDS = tuple(f.name for f in dataclasses.fields(State))
@@ -162,10 +164,8 @@ def load(path: Path, token: bytes) -> Loaded | None:
         if part is None or part[0] != label + token:
             return None
         delta = part[1]
-    tables = _unpickled(payload)
-    if not (isinstance(tables, tuple) and len(tables) == len(_FIELDS)):
-        return None
-    if not all(isinstance(t, dict) for t in tables):
+    tables = _tables(payload)
+    if tables is None:
         return None
     state = State(**dict(zip(_FIELDS, tables, strict=True)))
     since: dict[str, set[str]] = {f: set() for f in _FIELDS}
@@ -207,6 +207,23 @@ def _part(path: Path, magic: bytes, label_size: int) -> tuple[bytes, bytes] | No
     return label, payload
 
 
+def _tables(payload: bytes) -> list[dict[Any, Any]] | None:
+    """The state's tables from a whole snapshot: per table, its records in pickles of
+    at most ``_CHUNK`` records, then a None."""
+    stream, tables = io.BytesIO(payload), []
+    try:
+        for _ in _FIELDS:
+            table: dict[Any, Any] = {}
+            while (chunk := _Unpickler(stream).load()) is not None:
+                if not isinstance(chunk, dict):
+                    return None
+                table.update(chunk)
+            tables.append(table)
+    except Exception:  # a snapshot that cannot be read is no snapshot: decode instead
+        return None
+    return None if stream.read(1) else tables
+
+
 def _unpickled(payload: bytes) -> Any:
     try:
         return _Unpickler(io.BytesIO(payload)).load()
@@ -218,8 +235,7 @@ def write(path: Path, token: bytes, state: State) -> bool:
     """Keep ``state`` at ``path`` labelled ``token``, atomically (mode 0600), and drop
     any delta of an older snapshot. False when it could not be written (a cache: the
     next process decodes, nothing is lost)."""
-    tables = tuple(getattr(state, f) for f in _FIELDS)
-    if not _keep(path, MAGIC + _FINGERPRINT + token, tables):
+    if not _keep(path, MAGIC + _FINGERPRINT + token, _chunks(state)):
         return False
     remove(delta_path(path))
     return True
@@ -239,7 +255,7 @@ def write_delta(
         changed = {k: v for k, v in records.items() if k in keys} if keys else {}
         changes.append(([k for k in keys if k not in records], changed))
     label = DELTA_MAGIC + _FINGERPRINT + base + token
-    return _keep(delta_path(path), label, tuple(changes))
+    return _keep(delta_path(path), label, [tuple(changes)])
 
 
 class _Hashing:
@@ -253,17 +269,29 @@ class _Hashing:
         return self.handle.write(data)
 
 
-def _keep(path: Path, head: bytes, value: Any) -> bool:
-    """``head``, the digest of the pickle of ``value``, the pickle: streamed into the
-    file (the digest's place filled once the pickle is written), never held whole in
-    memory (a 30,000-application backfill's peak)."""
+def _chunks(state: State) -> Iterator[Any]:
+    """A whole snapshot's pickles: each table's records by ``_CHUNK``, then a None."""
+    for name in _FIELDS:
+        records = iter(getattr(state, name).items())
+        while chunk := dict(itertools.islice(records, _CHUNK)):
+            yield chunk
+        yield None
+
+
+def _keep(path: Path, head: bytes, values: Iterable[Any]) -> bool:
+    """``head``, the digest of the pickles of ``values``, the pickles: streamed into the
+    file (the digest's place filled once they are written), never held whole in memory,
+    the pickler's memo of every object it wrote dropped after each value (a
+    30,000-application backfill's peak)."""
 
     def fill(handle: BinaryIO) -> None:
         handle.write(head + bytes(_DIGEST))
         out = _Hashing(handle)
         pickler = pickle.Pickler(out, protocol=_PROTOCOL)
         pickler.dispatch_table = _DISPATCH
-        pickler.dump(value)
+        for value in values:
+            pickler.dump(value)
+            pickler.clear_memo()
         handle.seek(len(head))
         handle.write(out.hash.digest())
 
