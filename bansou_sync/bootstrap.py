@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from bansou_sync import __version__
-from bansou_sync.adapters import parsed_tabs
+from bansou_sync.adapters import kept_projection, parsed_tabs
 from bansou_sync.adapters.csv_source import CsvSource
 from bansou_sync.adapters.extra_forms import ExtraForm
 from bansou_sync.adapters.form_fields import TITLES_BY_FORM
+from bansou_sync.adapters.kept_projection import KeptProjection
 from bansou_sync.adapters.ledger import Ledger
 from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.outbox_dir import OutboxDir
@@ -248,22 +249,16 @@ def build_services(
             real, mail.first_cycle_limit, mail.notify_after is not None, confirm_send
         ),
         credential_trouble=credential_trouble,
-        state_label=lambda: state_label(ledger),
-        mail_label=lambda: mail_label(ledger),
+        state_label=lambda: token_label(ledger.state_token),
+        mail_label=lambda: token_label(ledger.outbox_token),
+        projection_keep=KeptProjection(kept_projection.path_for(Path(settings.state.path))),
     )
 
 
-def state_label(ledger: Ledger) -> str | None:
-    """The ledger's state token (adapters/ledger/snapshot.py) and this version: rows
-    projected from a state are the same wherever this label is (app.tabs)."""
-    token = ledger.state_token
-    return None if token is None else f"{token.hex()}:{__version__}"
-
-
-def mail_label(ledger: Ledger) -> str | None:
-    """The ledger's outbox token (schema 6) and this version: メール's rows are the same
-    wherever this label is (app.tabs)."""
-    token = ledger.outbox_token
+def token_label(token: bytes | None) -> str | None:
+    """A ledger content token (the state's, adapters/ledger/snapshot.py; the outbox's,
+    schema 6) and this version: rows projected from that content are the same wherever
+    this label is (app.tabs)."""
     return None if token is None else f"{token.hex()}:{__version__}"
 
 

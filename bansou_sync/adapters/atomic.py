@@ -15,18 +15,27 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 STALE_AFTER = 3600.0  # seconds: a write takes milliseconds, so an hour-old one was killed
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` (mode 0600 for a new file); OSError as it comes."""
+    write_atomically_with(path, lambda handle: handle.write(data))
+
+
+def write_atomically_with(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """As ``write_atomically``, the content written by ``fill`` into the temporary file
+    (seekable): a large one is streamed, never held whole in memory. Whatever ``fill``
+    raises leaves ``path`` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

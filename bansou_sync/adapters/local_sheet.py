@@ -30,7 +30,7 @@ from bansou_sync.adapters.atomic import sweep_stale, write_atomically
 from bansou_sync.adapters.parsed_tabs import ParsedTabs
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.tab_parse import FileRow, TabFile, cleaner, parse
-from bansou_sync.adapters.textfile import decode_text
+from bansou_sync.adapters.textfile import decode_text, excel_csv
 from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
@@ -226,9 +226,7 @@ class LocalSheet(StatusSheet):
         Bytes the file holds already (as the write's read found it) are not written
         again. The parse is dropped either way: the next cycle reads the file afresh
         (staff may edit it), and a cycle's memory does not keep every tab's rows."""
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(records)
-        data = buffer.getvalue().encode("utf-8-sig")
+        data = excel_csv(records)
         known = self._files.pop(path, None)
         if known is not None and known[0] == _digest(data) and _holds(path, data):
             return data

@@ -47,6 +47,7 @@ class Inputs:
     staff: StaffInput
     recovered: list[str]  # a rebuild's notes for 同期 (empty when none)
     extra: emergency_cycle.Step  # 緊急支援費: the state the plan starts from, its mail
+    label: str | None = None  # ``loaded``'s name across processes (Services.state_label)
 
     @property
     def on_loaded(self) -> bool:
@@ -58,6 +59,7 @@ def read_inputs(services: Services, warm: WarmCycle, now: datetime, dry_run: boo
     ledger = services.ledger
     loaded = ledger.load_state()
     generation = ledger.state_generation  # the same while the loaded state is the same
+    label = services.state_label() if services.state_label else None
     if generation is not None and warm.delivered == generation:
         state = loaded  # every send so far is in this state already (run_once)
     else:
@@ -89,7 +91,17 @@ def read_inputs(services: Services, warm: WarmCycle, now: datetime, dry_run: boo
         staff = replace(staff, problems=(*repeated, *staff.problems))
     extra = emergency_cycle.step(services, state, staff_rows, now)
     return Inputs(
-        loaded, generation, state, fetched, snapshot, tab_rows, staff_rows, staff, recovered, extra
+        loaded,
+        generation,
+        state,
+        fetched,
+        snapshot,
+        tab_rows,
+        staff_rows,
+        staff,
+        recovered,
+        extra,
+        label,
     )
 
 

@@ -102,6 +102,22 @@ class Projector:
         self._memo = _Memo()
         self._watch = self._watch_of = None
 
+    def forget_mail(self) -> None:
+        """Drop メール's rows (a process about to end keeps the state's tabs only)."""
+        memo = self._memo
+        memo.mails, memo.mail_rows, memo.mail_list, memo.mail_order = {}, {}, [], []
+        self._watch = self._watch_of = None
+
+    @property
+    def memo(self) -> _Memo:
+        return self._memo
+
+    def resume(self, memo: _Memo, policy: Policy) -> None:
+        """Go on from ``memo``, made by another projector under ``policy``
+        (``app.projection_memo``): as if this one had made it."""
+        self._memo, self._policy = memo, policy
+        self._watch = self._watch_of = None
+
     @property
     def primed(self) -> bool:  # it has projected a state (False: a cold start)
         return self._memo.primed

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
-from bansou_sync.app import emergency_cycle, surge
+from bansou_sync.app import emergency_cycle, projection_memo, surge
 from bansou_sync.app.events import run_events
 from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.inputs import FORMS, Inputs, read_inputs, record_deliveries
@@ -72,6 +74,7 @@ def run_cycle(
     """One cycle at ``now``. ``warm``: what the service kept from earlier cycles (a fresh
     one when None: a cold start). ``dry_run``: planned, and nothing recorded or sent."""
     now = to_jst(now)
+    cold = warm is None  # a process of its own (``once``): it leaves its projection
     warm = WarmCycle() if warm is None else warm
     ledger = services.ledger
     if not dry_run:  # before anything it could not record: no read, no send, no write
@@ -136,7 +139,7 @@ def run_cycle(
         " / ".join(summary.problems)[:500],
         idle,
     )
-    _write(services, warm, read, planned, final, event_tabs, summary)
+    _write(services, warm, read, planned, final, event_tabs, summary, cold)
     return summary
 
 
@@ -332,8 +335,11 @@ def _write(
     final: State,
     event_tabs: list[TabRows],
     summary: CycleSummary,
+    cold: bool,
 ) -> None:
-    """Write every tab of the status sheet from the state the ledger holds now."""
+    """Write every tab of the status sheet from the state the ledger holds now. A cold
+    process resumes the projection an earlier one left for the state it loaded, and
+    leaves its own for the state it wrote (``app.projection_memo``)."""
     ledger = services.ledger
     # what this cycle's index put is all that can differ from the state loaded at its
     # start, when the plan started from that state and nothing changed it since
@@ -341,14 +347,37 @@ def _write(
     index, generation = planned.index, read.generation
     if index is not None and generation is not None and final is planned.plan.state:
         since = (generation, *index.touched) if read.on_loaded else None
+    if cold:  # no next cycle in this process: its plan's index goes before the sheet's peak
+        warm.take_book(None)
+        planned.index = index = None
     # the state's name across processes, when ``final`` is what the ledger holds (on_loaded:
     # no send time recorded at the read that the ledger lacks, nothing rebuilt)
     label = services.state_label() if services.state_label and read.on_loaded else None
     now_held = ledger.state_generation
-    tabs = [*project(services, final, warm.projector, now_held, since, label), *event_tabs]
+    keep, projector = services.projection_keep, warm.projector
+    resume, resumed = None, list[bool]()
+    fresh = not projector.primed  # this cycle's projection is the process's first
+    if keep is not None and fresh and read.label and read.generation is not None:
+        take = partial(projection_memo.resume_from, keep, projector, read, services.policy)
+        resume = partial(_call_into, take, resumed)
+    tabs = [*project(services, final, projector, now_held, since, label, resume), *event_tabs]
     crash_point("before_sheet")
     services.sheet.write(tabs)
-    if services.sheet.last_problems:  # shown in 同期 from the next write on
-        ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
+    # the memo is of the state ``label`` names when it projected ``now_held``; one resumed
+    # for that very state (nothing changed it) is kept already
+    held = projector.primed and projector.memo.generation == now_held
+    kept = any(resumed) and label == read.label
     # rows a cold start did not project (the sheet held them already) are not counted
     summary.tabs = {t.name: len(t.rows) for t in tabs if projected(t.rows)}
+    if keep is not None and cold and fresh and label and held and not kept:
+        del tabs  # メール's rows are not kept: they go before the memo is written
+        projector.forget_mail()
+        write = projection_memo.writer(projector)
+        if write is not None:
+            keep.save(projection_memo.name_for(label, services.policy), write)
+    if services.sheet.last_problems:  # shown in 同期 from the next write on
+        ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
+
+
+def _call_into(call: Callable[[], bool], results: list[bool]) -> None:
+    results.append(call())

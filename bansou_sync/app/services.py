@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO, Protocol
 
 from bansou_sync.app.credential_watch import TokenAge
 from bansou_sync.app.events import EventServices
@@ -11,6 +12,20 @@ from bansou_sync.app.operations import OperationServices
 from bansou_sync.app.render import Renderer
 from bansou_sync.core.policy import Policy
 from bansou_sync.ports import CredentialTrouble, Ledger, Mailer, ResponseSource, StatusSheet
+
+
+class ProjectionKeep(Protocol):
+    """Where a cold process leaves its projector's memo for the next
+    (``app.projection_memo``, ``adapters.kept_projection``)."""
+
+    def load(self, name: str) -> bytes | None:
+        """The bytes kept under ``name``; None when there are none (or they are damaged)."""
+        ...
+
+    def save(self, name: str, write: Callable[[BinaryIO], object]) -> None:
+        """Keep under ``name`` (replacing what was kept) the bytes ``write`` streams into
+        the file it is given; never raises (what ``write`` raises: nothing is kept)."""
+        ...
 
 
 @dataclass
@@ -45,3 +60,5 @@ class Services:
     # names the content of the ledger's outbox (what メール shows) and the version, the
     # same in every process; None when unknown (app.tabs: a cold start skips メール then)
     mail_label: Callable[[], str | None] | None = None
+    # where a cold process leaves its projector's memo for the next (app.projection_memo)
+    projection_keep: ProjectionKeep | None = None

@@ -43,6 +43,7 @@ def project(
     generation: int | None = None,
     since: tuple[int, set[str], set[str]] | None = None,
     label: str | None = None,
+    resume: Callable[[], object] | None = None,
 ) -> list[TabRows]:
     """Every tab's rows for ``state``. A ``projector`` (kept by a running service) gives
     the same rows as the full projection below but recomputes only what changed; a new
@@ -50,10 +51,14 @@ def project(
     ledger holds; ``since``: see ``Projector.project``. ``label``: names the content of
     ``state`` across processes (``Services.state_label``), when it is the ledger's: in a
     cold start the tabs projected from the state alone are then labelled and projected
-    only if the sheet looks at them (``TabRows.label``)."""
+    only if the sheet looks at them (``TabRows.label``). ``resume``: gives a projector that
+    has projected nothing the memo an earlier process left (``app.projection_memo``),
+    called just before it first projects."""
     if label and projector is not None and not projector.primed:
-        return _cold(services, state, projector, generation, since, label)
+        return _cold(services, state, projector, generation, since, label, resume)
     if projector is not None:
+        if resume is not None and not projector.primed:
+            resume()
         tabs = projector.project(services.ledger, state, services.policy, generation, since)
         return [*tabs, *emergency_cycle.tabs(services)]
     ledger = services.ledger
@@ -103,6 +108,7 @@ def _cold(
     generation: int | None,
     since: tuple[int, set[str], set[str]] | None,
     label: str,
+    resume: Callable[[], object] | None,
 ) -> list[TabRows]:
     """A start whose projector has projected nothing yet: the state's four tabs are
     labelled and projected — by the projector, all at once, as any other start would —
@@ -113,6 +119,8 @@ def _cold(
     made: dict[str, Sequence[Row]] = {}
 
     def make() -> None:
+        if resume is not None and not projector.primed:
+            resume()
         tabs = projector.project(services.ledger, state, services.policy, generation, since)
         made.update((t.name, t.rows) for t in tabs)
 

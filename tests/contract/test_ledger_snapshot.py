@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from contract.test_ledger import T0, application, full_state, registration
 
-from bansou_sync.adapters.ledger import MIGRATIONS, Ledger, snapshot
+from bansou_sync.adapters.ledger import MIGRATIONS, Ledger, snapshot, state_store
 from bansou_sync.adapters.ledger.state_store import StateStore
 from bansou_sync.core.model import AppStatus, Reason, SupporterDesk
 from bansou_sync.core.state import BatchMark, State
@@ -302,3 +302,159 @@ def test_an_unchanged_state_is_not_written_again(path: Path) -> None:
     with Ledger.open(path) as ledger:
         save(ledger, replace(full_state(), flags={"x": "y"}))
     assert kept.stat().st_mtime_ns != stamp
+
+
+def _in_order(state: State) -> list[list[str]]:
+    return [list(getattr(state, f)) for f in ("registrations", "applications", "seen", "flags")]
+
+
+def test_a_few_changed_records_are_kept_as_a_delta_that_the_next_process_reads_in_order(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_store, "DELTA_SHARE", 0)  # a delta whatever its size
+    with Ledger.open(path) as ledger:
+        save(ledger, full_state())
+    kept, delta = snapshot.path_for(path), snapshot.delta_path(snapshot.path_for(path))
+    whole = kept.read_bytes()
+    assert not delta.exists()
+    changed = full_state()
+    changed.applications["A-000001"] = application(1, status=AppStatus.ACCEPTED)
+    changed.applications["A-000099"] = application(99)
+    del changed.registrations["resp-r2"]
+    changed.flags["budget_warned"] = "2022-07-31"
+    for step in range(3):  # three processes, each changing a little more
+        with Ledger.open(path) as ledger:
+            changed = replace(changed, counters={**changed.counters, "seq": 100 + step})
+            save(ledger, changed)
+        assert kept.read_bytes() == whole, "the whole snapshot was written again"
+        assert delta.exists() and delta.stat().st_mode & 0o777 == 0o600
+        with monkeypatch.context() as patched:
+            patched.setattr(StateStore, "_decode_state", _refuse)
+            with Ledger.open(path) as ledger:
+                loaded = ledger.load_state()
+        assert loaded == changed == decoded(path, tmp_path)
+        assert _in_order(loaded) == _in_order(decoded(path, tmp_path))
+
+    # the delta of a snapshot that is not the one beside it is not used
+    other = tmp_path / "other" / "ledger.sqlite3"
+    with Ledger.open(other) as ledger:
+        save(ledger, replace(full_state(), flags={"x": "y"}))
+    shutil.copy(snapshot.path_for(other), kept)
+    with Ledger.open(path) as ledger:
+        assert ledger.load_state() == changed == decoded(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[:-5], lambda b: b[:-3] + bytes(3), lambda b: b"", lambda b: b[:40]],
+)
+def test_a_damaged_delta_is_ignored(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: object
+) -> None:
+    monkeypatch.setattr(state_store, "DELTA_SHARE", 0)
+    with Ledger.open(path) as ledger:
+        save(ledger, full_state())
+    with Ledger.open(path) as ledger:
+        save(ledger, replace(full_state(), flags={"x": "y"}))
+    delta = snapshot.delta_path(snapshot.path_for(path))
+    delta.write_bytes(damage(delta.read_bytes()))  # type: ignore[operator]
+    with Ledger.open(path) as ledger:
+        assert ledger.load_state() == replace(full_state(), flags={"x": "y"})
+        assert ledger.load_state() == decoded(path, tmp_path)
+
+
+def test_a_delta_past_its_share_of_the_records_is_folded_into_a_whole_snapshot(
+    path: Path,
+) -> None:
+    with Ledger.open(path) as ledger:
+        save(ledger, full_state())
+    delta = snapshot.delta_path(snapshot.path_for(path))
+    with Ledger.open(path) as ledger:  # a few records: a delta
+        ledger.load_state()
+        many = full_state()
+        many.applications.update({f"A-{k:06d}": application(k) for k in range(100, 400)})
+        save(ledger, many)
+    assert not delta.exists()  # 300 of 300-odd records changed: written whole
+    with Ledger.open(path) as ledger:
+        save(ledger, replace(many, flags={"x": "y"}))
+    assert delta.exists()  # one of 300-odd
+    with Ledger.open(path) as ledger:
+        assert ledger.load_state() == replace(many, flags={"x": "y"})
+        ledger.vacuum()  # after a purge: neither file holds what was deleted
+        assert not delta.exists() and not snapshot.path_for(path).exists()
+    assert not delta.exists()  # kept whole again at close
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_randomised_processes_with_deltas_load_what_a_full_decode_gives_in_its_order(
+    path: Path, tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, every snapshot after the first kept as a delta (records removed and
+    added again fold it into a whole one): a new process loads the full decode, in the
+    decode's order."""
+    monkeypatch.setattr(state_store, "DELTA_SHARE", 0)
+    rng = random.Random(100 + seed)
+    open_ledgers: list[Ledger] = []
+    for n in range(40):
+        if not open_ledgers or rng.random() < 0.5:
+            open_ledgers.append(Ledger.open(path))
+        ledger = rng.choice(open_ledgers)
+        before = ledger.load_state()
+        with ledger.transaction(commit=rng.random() < 0.9):
+            ledger.save_state(before, _mutate(rng, before, n))
+        if rng.random() < 0.5:  # a process ends: closes (keeps its snapshot) or dies
+            ending = open_ledgers.pop(rng.randrange(len(open_ledgers)))
+            if rng.random() < 0.2:
+                ending._resident = None
+            ending.close()
+        with Ledger.open(path) as fresh:
+            loaded = fresh.load_state()
+            fresh._resident = None
+        full = decoded(path, tmp_path)
+        assert loaded == full, f"seed {seed}, step {n}"
+        assert _in_order(loaded) == _in_order(full), f"seed {seed}, step {n}"
+    for ledger in open_ledgers:
+        ledger.close()
+
+
+def test_a_record_removed_and_added_again_is_loaded_in_the_decodes_order(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_store, "DELTA_SHARE", 0)
+    with Ledger.open(path) as ledger:
+        save(ledger, full_state())
+    with Ledger.open(path) as ledger:  # in two cycles of one process, then in two
+        without = full_state()
+        del without.applications["A-000001"]
+        save(ledger, without)
+        save(ledger, full_state())
+    with Ledger.open(path) as ledger:
+        save(ledger, without)
+    with Ledger.open(path) as ledger:
+        save(ledger, full_state())
+    for _ in range(2):
+        with Ledger.open(path) as ledger:
+            loaded = ledger.load_state()
+        assert loaded == decoded(path, tmp_path)
+        assert list(loaded.applications) == ["A-000002", "A-000001"]
+        assert list(decoded(path, tmp_path).applications) == ["A-000002", "A-000001"]
+
+
+def test_a_snapshot_pickled_a_few_records_at_a_time_loads_the_same_state_in_order(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "_CHUNK", 2)  # every table in several pickles
+    many = full_state()
+    many.applications.update({f"A-{k:06d}": application(k) for k in range(9, 2, -1)})
+    with Ledger.open(path) as ledger:
+        save(ledger, many)
+    with monkeypatch.context() as patched:
+        patched.setattr(StateStore, "_decode_state", _refuse)
+        with Ledger.open(path) as ledger:
+            loaded = ledger.load_state()
+    assert loaded == many == decoded(path, tmp_path)
+    assert _in_order(loaded) == _in_order(many)
+    kept = snapshot.path_for(path)
+    kept.write_bytes(kept.read_bytes() + pickle.dumps(None))  # more than the tables
+    with Ledger.open(path) as ledger:
+        assert ledger.load_state() == many

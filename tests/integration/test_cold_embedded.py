@@ -1,7 +1,8 @@
 """The embedded default run by cron (issue 14): ``bansou-sync once`` per cycle, each a
-cold process that finds only files — the ledger, its state snapshot, the export cache,
-the status CSVs — ends exactly where a warm service ends, and where cold processes that
-decode the whole ledger every time end: same ledger state, same emails, same tabs.
+cold process that finds only files — the ledger, its state snapshot, the projector's
+memo, the export cache, the status CSVs — ends exactly where a warm service ends, and
+where cold processes that decode the whole ledger and project every tab whole every
+time end: same ledger state, same emails, same tabs.
 Through exports that grow between cycles, cycles minutes, hours and days apart, and
 staff decisions and ticks typed into the status CSVs in between."""
 
@@ -20,8 +21,9 @@ from emulated import ROOT
 from inprocess import run_cli
 from test_warm_service import outbox_mail
 
+from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters.ledger import Ledger, snapshot
-from bansou_sync.app import run_once
+from bansou_sync.app import projection_memo, run_once
 from bansou_sync.app import tabs as app_tabs
 from bansou_sync.app.projector import Projector
 from bansou_sync.app.warm import WarmCycle
@@ -135,8 +137,18 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
 
     monkeypatch.setattr(app_tabs, "_mails", counted_mails)
     unmade = []  # per cold start: neither the state's tabs nor メール were made
+    resumed = []  # per cold start: it resumed the memo the previous process left
+    resuming = projection_memo.resume
+
+    def counted_resume(*args: Any) -> bool:
+        done = resuming(*args)
+        resumed.append(done)
+        return done
+
+    monkeypatch.setattr(projection_memo, "resume", counted_resume)
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     used = 0  # cold cycles that found a usable snapshot
+    resumes = 0  # cold cycles that resumed the projection the previous one left
     try:
         moments = _moments()
         quiet = [moments[-1] + timedelta(minutes=m) for m in (20, 40)]  # nothing new
@@ -152,16 +164,20 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
             run_once.run_cycle(warm, now, warm=kept)
             ledger_path = tmp_path / "decoded" / "out" / "ledger.sqlite3"
             snapshot.path_for(ledger_path).unlink(missing_ok=True)  # decode every time
+            kept_projection.path_for(ledger_path).unlink(missing_ok=True)  # project whole
             kept_snapshot = snapshot.path_for(tmp_path / "cold" / "out" / "ledger.sqlite3")
             used += kept_snapshot.exists()
             for name in ("cold", "decoded"):
                 when = now.strftime("%Y-%m-%d %H:%M")
-                before, mails_before = len(projected), len(mails)
+                before, mails_before, tries = len(projected), len(mails), len(resumed)
                 done = run_cli(["once", "--config", str(configs[name]), "--now", when], env=env)
                 assert done.returncode == 0, done.stderr
                 if name == "cold":
                     skipped.append(len(projected) == before)
                     unmade.append(skipped[-1] and len(mails) == mails_before)
+                    resumes += any(resumed[tries:])
+                else:
+                    assert not any(resumed[tries:]), "a memo deleted was resumed"
             states = []
             for name in FOLDERS:
                 with Ledger.open_readonly(tmp_path / name / "out" / "ledger.sqlite3") as ledger:
@@ -174,9 +190,47 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     assert skipped[-1] and not skipped[0], "a quiet cold start projected its tabs again"
     # the outbox unchanged since the last write of メール (its token): its tab is not made
     assert unmade[-1] and unmade[-2], "a quiet cold start made メール again"
+    assert resumes >= len(_moments()) // 2, "the cold processes did not resume the memo"
     assert states[1].applications, "the exports were not read"
     emails = [outbox_mail(tmp_path / name / "out") for name in FOLDERS]
     assert emails[0] == emails[1] == emails[2]
     # 同期 is the cycles log: the service's rows are its own (no backups, no CLI report)
     tabs = [_tabs(tmp_path / name, besides=("同期",)) for name in FOLDERS]
     assert tabs[0] == tabs[1] == tabs[2]
+
+
+def test_a_cold_start_that_resumed_the_memo_of_an_unchanged_state_does_not_write_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BANSOU_CLIENT_KEY", KEY)
+    config = _setup(tmp_path / "cold")
+    env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
+    saved, resumed = [], []
+    saving, resuming = kept_projection.KeptProjection.save, projection_memo.resume
+
+    def counted_save(self: Any, *args: Any) -> None:
+        saved.append(1)
+        saving(self, *args)
+
+    def counted_resume(*args: Any) -> bool:
+        resumed.append(resuming(*args))
+        return resumed[-1]
+
+    monkeypatch.setattr(kept_projection.KeptProjection, "save", counted_save)
+    monkeypatch.setattr(projection_memo, "resume", counted_resume)
+    now = _moments()[4]
+    _reveal(tmp_path / "cold", now)
+    status = tmp_path / "cold" / "out" / "status"
+    for minutes in (0, 20, 40):
+        when = (now + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M")
+        if minutes == 40:  # staff deleted a tab file: the sheet looks at the rows again
+            (status / "申請.csv").unlink()
+        before = len(saved)
+        done = run_cli(["once", "--config", str(config), "--now", when], env=env)
+        assert done.returncode == 0, done.stderr
+        if minutes == 0:
+            assert len(saved) == before + 1 and not any(resumed)  # the backfill leaves one
+            tabs = _tabs(tmp_path / "cold", besides=("同期",))
+    assert resumed[-1] and resumed.count(True) == 1, "the unchanged state's memo was not resumed"
+    assert len(saved) == 1, "the memo of an unchanged state was written again"
+    assert _tabs(tmp_path / "cold", besides=("同期",)) == tabs

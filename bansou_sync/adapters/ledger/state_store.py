@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters import ledger_codec as codec
 from bansou_sync.adapters.ledger import snapshot
 from bansou_sync.adapters.ledger.connection import LedgerConnection
@@ -19,6 +20,9 @@ from bansou_sync.core.state import BatchMark, State
 from bansou_sync.errors import LedgerError
 
 _ABSENT = object()
+# the snapshot's delta is written while the records it holds are at most this share of
+# the applications and registrations (a larger one: the whole state, the delta dropped)
+DELTA_SHARE = 8
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,14 @@ _TABLES = (
 
 
 class StateStore(LedgerConnection):
+    _snapshot_base: bytes | None = None  # the token of the snapshot file's whole state
+    _since_base: dict[str, set[str]] | None = None  # per table, keys changed since
+    _removed_since: dict[str, set[str]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._removed_since = {}
+
     @property
     def state_generation(self) -> int | None:
         """Equal between two ``load_state`` calls exactly when the state they return is the
@@ -83,13 +95,20 @@ class StateStore(LedgerConnection):
         with self._writing("read the state", begin="BEGIN"):  # one snapshot of all tables
             version = self._scalar("PRAGMA data_version")
             token = self._current_token()
-            kept = None if token is None else snapshot.read(self.snapshot_path, token)
-            state = kept if kept is not None else self._decode_state()
+            kept = None if token is None else snapshot.load(self.snapshot_path, token)
+            state = kept.state if kept is not None else self._decode_state()
         if not self._in_transaction:  # inside one, it may hold changes not yet committed
             self._resident, self._resident_version = state.copy(), version
             self._resident_token = token
+            # what the snapshot file holds and the resident changed since (None: unknown)
+            self._snapshot_base, self._since_base = None, None
             if kept is not None:
                 self._snapshot_token = token
+                self._snapshot_base, self._since_base = kept.base, kept.since
+                self._removed_since = {  # the keys of the delta gone from the state
+                    name: {k for k in keys if k not in getattr(state, name)}
+                    for name, keys in kept.since.items()
+                }
             self._generation += 1
         return state
 
@@ -125,8 +144,35 @@ class StateStore(LedgerConnection):
         with self._guard("read the state token"):
             if self._current_token() != token:  # another process wrote since: of no use
                 return
+        since, base = self._since_base, self._snapshot_base
+        changed = sum(map(len, since.values())) if since is not None else 0
+        records = len(self._resident.applications) + len(self._resident.registrations)
+        if since is not None and base is not None and changed * DELTA_SHARE <= records:
+            # a cycle changed a few records of a long history: only those are written
+            if snapshot.write_delta(self.snapshot_path, base, token, self._resident, since):
+                self._snapshot_token = token
+            return
         if snapshot.write(self.snapshot_path, token, self._resident):
             self._snapshot_token = token
+            self._snapshot_base, self._since_base, self._removed_since = token, {}, {}
+
+    def _apply_to_resident(
+        self, changes: list[tuple[str, list[str], list[tuple[str, Any]]]], token: bytes | None
+    ) -> None:
+        """As the connection's, and the keys changed since the snapshot file's whole
+        state are noted for its delta (``snapshot.write_delta``)."""
+        since = self._since_base
+        if self._resident is not None and since is not None:
+            for attr, gone, changed in changes:
+                keys = since.setdefault(attr, set())
+                removed = self._removed_since.setdefault(attr, set())
+                if any(k in removed for k, _ in changed):  # removed, then added again:
+                    self._since_base = None  # its place differs, write the whole state
+                    break
+                removed.update(gone)
+                keys.update(gone)
+                keys.update(k for k, _ in changed)
+        super()._apply_to_resident(changes, token)
 
     def close(self) -> None:
         with contextlib.suppress(LedgerError):  # a cache: closing never fails for it
@@ -138,7 +184,9 @@ class StateStore(LedgerConnection):
         holds what was deleted (``close`` keeps the state as it is now)."""
         super().vacuum()
         snapshot.remove(self.snapshot_path)
-        self._snapshot_token = None
+        snapshot.remove(snapshot.delta_path(self.snapshot_path))
+        snapshot.remove(kept_projection.path_for(self.path))  # the projector's memo too
+        self._snapshot_token = self._snapshot_base = self._since_base = None
 
     def save_state(self, old: State, new: State) -> None:
         """Write the records of ``new`` that differ from ``old`` (what the ledger holds)."""

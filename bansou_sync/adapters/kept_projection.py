@@ -1,0 +1,77 @@
+"""Bytes a cold process leaves for the next under a name, in one file beside the ledger
+(``app.projection_memo``: the projector's memo, named by the state it projected).
+
+The file is the name, a digest and the bytes; ``load`` gives the bytes only for the
+same name and an intact digest. It is a cache: any trouble reading or writing it is
+no memo, never an error. It holds what the ledger holds: mode 0600 (``atomic``), and
+the ledger's ``vacuum`` (after a purge) deletes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from bansou_sync.adapters.atomic import write_atomically_with
+
+MAGIC = b"bansou-sync kept projection 1\n"
+_DIGEST = 32
+
+
+def path_for(ledger_path: Path) -> Path:
+    return ledger_path.with_name(ledger_path.name + ".projection")
+
+
+class KeptProjection:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, name: str) -> bytes | None:
+        head = MAGIC + _name(name)
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(head) or len(data) < len(head) + _DIGEST:
+            return None
+        digest, payload = data[len(head) : len(head) + _DIGEST], data[len(head) + _DIGEST :]
+        if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
+            return None
+        return payload
+
+    def save(self, name: str, write: Callable[[BinaryIO], object]) -> None:
+        """Keep what ``write`` streams into the file under ``name``, digested as it goes
+        (never held whole in memory: a backfill's peak)."""
+        head = MAGIC + _name(name)
+
+        def fill(handle: BinaryIO) -> None:
+            handle.write(head + bytes(_DIGEST))
+            out = _Hashing(handle)
+            write(out)  # type: ignore[arg-type]  # a writable file, as pickle needs
+            handle.seek(len(head))
+            handle.write(out.hash.digest())
+
+        # a cache: whatever goes wrong, nothing is kept and the next process projects whole
+        with contextlib.suppress(Exception):
+            write_atomically_with(self.path, fill)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class _Hashing:
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.hash = handle, hashlib.blake2b(digest_size=_DIGEST)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.handle.write(data)
+
+
+def _name(name: str) -> bytes:
+    encoded = name.encode()
+    return len(encoded).to_bytes(4, "big") + encoded
