@@ -70,10 +70,7 @@ def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSourc
             mapping,
             can_close=settings.budget.close_form,
             policy=retry_policy(settings),
-            # each form's questions as last learnt (adapters.form_layouts), beside the ledger
-            layouts_path=Path(settings.state.path).parent / "form-layouts.json"
-            if keep_reads
-            else None,
+            layouts_dir=Path(settings.state.path).parent if keep_reads else None,
         )
     if src.kind == "response_sheet":
         from bansou_sync.adapters.response_sheet import ResponseSheetSource

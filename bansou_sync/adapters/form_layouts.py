@@ -37,6 +37,7 @@ from bansou_sync.adapters.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
+LAYOUTS_FILE = "form-layouts.json"
 FORMAT = 1
 RELEARN_AFTER = 3600.0  # seconds: a kept form is re-learnt once it is an hour old
 

@@ -34,7 +34,7 @@ import google.auth.exceptions
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
-from bansou_sync.adapters.form_layouts import LayoutFile, Learnt, label, stale
+from bansou_sync.adapters.form_layouts import LAYOUTS_FILE, LayoutFile, Learnt, label, stale
 from bansou_sync.adapters.form_rows import clean_answers
 from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes, token_error_text
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
@@ -129,7 +129,7 @@ class FormsApiSource(ResponseSource):
         policy: RetryPolicy = DEFAULT_POLICY,
         can_close: bool = False,
         page_size: int = PAGE_SIZE,
-        layouts_path: Path | None = None,
+        layouts_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.access = access
@@ -144,13 +144,13 @@ class FormsApiSource(ResponseSource):
         self._problems: dict[str, list[str]] = {}
         self.clock = clock
         self._kept: LayoutFile | None = None
-        if layouts_path is not None:
+        if layouts_dir is not None:  # beside the ledger: the forms' questions, no answers
             labels = {
                 form: label(form, form_id, self.mapping.get(form, {}), TITLES_BY_FORM.get(form, {}))
                 for form, form_id in self.form_ids.items()
                 if form_id
             }
-            self._kept = LayoutFile(layouts_path, labels)
+            self._kept = LayoutFile(layouts_dir / LAYOUTS_FILE, labels)
         self._learnable: dict[str, Learnt] | None = None  # kept entries this process may use
 
     @property

@@ -84,7 +84,7 @@ class Process:
     def __init__(self, access: GoogleAccess, kept: Path, now: float = T0, **kwargs: Any) -> None:
         ids = {"registration": REG_FORM, "application": APP_FORM}
         self.source = FormsApiSource(
-            access, ids, policy=FAST, layouts_path=kept, clock=lambda: now, **kwargs
+            access, ids, policy=FAST, layouts_dir=kept.parent, clock=lambda: now, **kwargs
         )
 
 
@@ -169,7 +169,9 @@ def test_a_damaged_or_foreign_kept_file_is_ignored_and_written_again(
 ) -> None:
     kept = tmp_path / "form-layouts.json"
     emulator.forms.add_responses(REG_FORM, [registration(1, KANA)])
-    expected = Process(access, tmp_path / "other.json").source.fetch("registration")
+    expected = Process(access, tmp_path / "other" / "form-layouts.json").source.fetch(
+        "registration"
+    )
     form_gets(emulator)
     kept.write_bytes(damage)
     assert Process(access, kept).source.fetch("registration") == expected
@@ -193,7 +195,7 @@ def test_a_kept_layout_of_another_form_id_or_mapping_is_not_used(
     other = reference_form("registration", "registration-form-0002")
     emulator.forms.load_form(other, [registration(2, KANA)])
     ids = {"registration": "registration-form-0002", "application": APP_FORM}
-    moved = FormsApiSource(access, ids, policy=FAST, layouts_path=kept, clock=lambda: T0)
+    moved = FormsApiSource(access, ids, policy=FAST, layouts_dir=tmp_path, clock=lambda: T0)
     [raw] = moved.fetch("registration")
     assert raw.answers["kana"] == "みほん" and form_gets(emulator) == 1
 
