@@ -260,9 +260,22 @@ class GoogleSheet(PlanApplier, StatusSheet):
             and name not in removed
             and (parsed := _baseline(before_parsed.get(name), planned.get(name))) is not None
         }
-        # a tab's label is kept only once the whole write landed with nothing to report
+        # a tab's label is kept only once the whole write landed with nothing to report:
+        # rows of that label then plan nothing on the read that follows — this one, where
+        # only daemon cells were written (not read narrowly), or the one predicted after
+        # rows were inserted
         if not self.last_problems and not missed and not removed:
             cache.labels.update(fixed)
+            for tab in tabs:
+                seen = read_digests.get(tab.name)
+                if not tab.label or seen is None or tab.name in fixed or tab.name in IN_PLACE:
+                    continue
+                if tab.name in plan.inserts:
+                    expected = predicted.get(tab.name)
+                    if expected is None:
+                        continue
+                    seen = values_digest(expected.values)
+                cache.labels[tab.name] = (tab.label, seen)
         cache.save(self.cache_path)
         self._landed = {name: before[name] for name in unchanged}
         for tab in tabs:
