@@ -39,7 +39,6 @@ the wrong rows. Every call goes through ``retry.call``; errors become ``SheetErr
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import time
 from collections.abc import Mapping, Sequence
@@ -51,7 +50,12 @@ from gspread.exceptions import APIError
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet_apply import PlanApplier
 from bansou_sync.adapters.google_sheet_calls import DEFAULT_POLICY, header_of
-from bansou_sync.adapters.google_sheet_plan import IN_PLACE, Plan, plan_in_place, plan_keyed
+from bansou_sync.adapters.google_sheet_plan import (
+    IN_PLACE,
+    Plan,
+    plan_in_place,
+    plan_keyed,
+)
 from bansou_sync.adapters.google_sheet_read import (
     TabState,
     full_ranges,
@@ -66,8 +70,10 @@ from bansou_sync.adapters.google_sheet_reread import (
     Parsed,
     after_insert,
     blank,
+    in_place_read,
     reparse,
     reply_values,
+    values_digest,
 )
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
@@ -109,6 +115,7 @@ class GoogleSheet(PlanApplier, StatusSheet):
         self._landed: dict[str, tuple[TabState, Sequence[Any]]] = {}
         # per tab parsed from a narrow read this process, the digest of that read's values
         self._read_digests: dict[str, str] = {}
+        self._in_place_reads: dict[str, tuple[list[list[Any]], ...]] = {}
 
     # -- reading ----------------------------------------------------------------------
 
@@ -133,7 +140,7 @@ class GoogleSheet(PlanApplier, StatusSheet):
         replies = present
         tabs: dict[str, Sequence[StaffRow]] = {}
         states: dict[str, TabState] = {}
-        self._read_digests = {}
+        self._read_digests, self._in_place_reads = {}, {}
         again = [
             name
             for name, ranges in replies.items()
@@ -153,6 +160,8 @@ class GoogleSheet(PlanApplier, StatusSheet):
                 parsed = reparse(layout, narrow, self._parsed.get(name))
                 self._parsed[name] = parsed
                 self._read_digests[name] = values_digest(narrow)
+                if name in IN_PLACE:  # small: kept to predict the read after a rewrite
+                    self._in_place_reads[name] = narrow
                 state, rows, found = parsed.state, parsed.rows, parsed.problems
             tabs[name], states[name] = rows, state
             problems += found
@@ -268,9 +277,14 @@ class GoogleSheet(PlanApplier, StatusSheet):
             cache.labels.update(fixed)
             for tab in tabs:
                 seen = read_digests.get(tab.name)
-                if not tab.label or seen is None or tab.name in fixed or tab.name in IN_PLACE:
+                if not tab.label or seen is None or tab.name in fixed:
                     continue
-                if tab.name in plan.inserts:
+                if tab.name in IN_PLACE:
+                    read = self._in_place_reads.get(tab.name)
+                    if read is None:
+                        continue
+                    seen = values_digest(in_place_read(self.layouts[tab.name], read[0], tab.rows))
+                elif tab.name in plan.inserts:
                     expected = predicted.get(tab.name)
                     if expected is None:
                         continue
@@ -337,11 +351,6 @@ class GoogleSheet(PlanApplier, StatusSheet):
         if self._cache is None:
             self._cache = RowCache.load(self.cache_path, self.spreadsheet_id)
         return self._cache
-
-
-def values_digest(values: Sequence[Any]) -> str:
-    """A narrow read's values, named: the same digest, the same read (C-speed repr)."""
-    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
 def _baseline(parsed: Parsed | None, state: TabState | None) -> Parsed | None:
