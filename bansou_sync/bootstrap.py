@@ -72,6 +72,7 @@ def make_source(settings: Settings, *, keep_reads: bool = True) -> ResponseSourc
             mapping,
             can_close=settings.budget.close_form,
             policy=retry_policy(settings),
+            layouts_dir=Path(settings.state.path).parent if keep_reads else None,
         )
     if src.kind == "response_sheet":
         from bansou_sync.adapters.response_sheet import ResponseSheetSource

@@ -3,9 +3,11 @@ process each time, against the emulator (Forms API in, Google sheet, outbox fold
 beside the warm service (``bench.measure.Worker``) on a second emulator with the same
 data, so the idle cycles' requests can be compared.
 
-``python -m bench.cron [--sizes 1k]``. Per size: *backfill*, *idle-first* (5 minutes
-later: reads the rows the backfill wrote), *idle* (a minute later, nothing new) and
-*idle-hour* (an hour later, nothing new: a cron job's usual cycle). Each cold figure is
+``python -m bench.cron [--sizes 1k,60k]``. Per size: *backfill*, *idle-first* (5 minutes
+later: reads the rows the backfill wrote), *idle* (a minute later, nothing new),
+*incremental* (100 new applications and 10 staff decisions, as in ``bench.measure``),
+*idle-after* (the cycle after it) and *idle-hour* (an hour later, nothing new: the first
+cycle past the hour, when a kept form layout is re-learnt — ``adapters.form_layouts``). Each cold figure is
 the ``once`` process's own CPU (``wait4``) and the emulator's API requests (emails and
 tokens apart, as in ``bench.measure``); the warm figures are the service's, measured the
 same way as the main suite. The target (issue 14): a cold idle cycle needs no more than
@@ -32,14 +34,27 @@ if str(ROOT) not in sys.path:
 
 from bench import data  # noqa: E402
 from bench.emu_proc import EmulatorProcess  # noqa: E402
-from bench.measure import Worker, split, write_config  # noqa: E402
+from bench.measure import Worker, split, staff_decisions, write_config  # noqa: E402
 
 CYCLES = (
     ("backfill", timedelta(0)),
     ("idle-first", timedelta(minutes=5)),
     ("idle", timedelta(minutes=6)),
-    ("idle-hour", timedelta(hours=1, minutes=6)),
+    ("incremental", timedelta(minutes=10)),
+    ("idle-after", timedelta(minutes=15)),
+    ("idle-hour", timedelta(hours=1, minutes=16)),
 )
+NEW_APPLICATIONS, DECISIONS = 100, 10  # the incremental cycle's, as in bench.measure
+
+
+def before_cycle(emu: EmulatorProcess, size: data.Size, name: str, at: datetime) -> None:
+    """The incremental cycle's news: new applications through the Forms API (submitted
+    just before ``at``, naive JST) and staff decisions 承認 typed in 審査."""
+    if name != "incremental":
+        return
+    fresh = data.new_applications(NEW_APPLICATIONS, size.registrations, size.applications, at)
+    emu.add_responses(data.form_json("application")["formId"], fresh)
+    staff_decisions(emu, DECISIONS)
 
 
 def once(config: Path, now: datetime) -> tuple[float, float]:
@@ -64,6 +79,7 @@ def cold_run(size: data.Size) -> list[dict[str, Any]]:
         at = data.BACKFILL_AT
         cycles = []
         for name, later in CYCLES:
+            before_cycle(emu, size, name, at + later)
             emu.reset_counters()
             cpu, wall = once(config, at + later)
             counters = emu.counters()
@@ -90,6 +106,7 @@ def warm_run(size: data.Size) -> list[dict[str, Any]]:
         at = data.BACKFILL_AT.replace(tzinfo=JST)
         cycles = []
         for name, later in CYCLES:
+            before_cycle(emu, size, name, (at + later).replace(tzinfo=None))
             phase = worker.cycle(name, at + later)
             cycles.append(
                 {
@@ -111,10 +128,12 @@ def table(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
-        for cold, warm in zip(run["cold"], run["warm"], strict=True):
+        warms = run["warm"] or [None] * len(run["cold"])
+        for cold, warm in zip(run["cold"], warms, strict=True):
+            theirs = f"{warm['cpu_s']:.2f} s | {warm['api_requests']}" if warm else "— | —"
             lines.append(
                 f"| {run['size']} | {cold['name']} | {cold['cpu_s']:.2f} s "
-                f"| {cold['api_requests']} | {warm['cpu_s']:.2f} s | {warm['api_requests']} |"
+                f"| {cold['api_requests']} | {theirs} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -122,13 +141,15 @@ def table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k")
+    parser.add_argument("--cold-only", action="store_true", help="leave the warm run out")
     args = parser.parse_args(argv)
     sizes = {s.label: s for s in data.SIZES}
     runs = []
     for label in args.sizes.split(","):
         print(f"==> cron {label}", file=sys.stderr, flush=True)
         size = sizes[label]
-        runs.append({"size": label, "cold": cold_run(size), "warm": warm_run(size)})
+        warm = [] if args.cold_only else warm_run(size)
+        runs.append({"size": label, "cold": cold_run(size), "warm": warm})
     print(json.dumps({"suite": "cron", "runs": runs}, ensure_ascii=False))
     return 0
 

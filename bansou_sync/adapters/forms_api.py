@@ -5,7 +5,9 @@ Each form is read with ``forms.responses.list``: every page (``pageSize`` 5,000,
 since ``T`` (Google compares it with ``lastSubmittedTime``, so edits come back too).
 Google does not sort responses; nothing here relies on an order.
 
-Which question holds which field is learnt once per process from ``forms.get``: by the
+Which question holds which field is learnt from ``forms.get`` — once per process, or from
+the copy kept beside the ledger (``adapters.form_layouts``: a new process per cycle does
+not ask again) —: by the
 configured mapping (a ``questionId`` or an exact title) else by the reference title
 (``core.form_questions``). Answers of questions no field reads are ignored. Text answers
 stay as Google gives them (dates ``YYYY-MM-DD``, times ``HH:MM``: the core normalises);
@@ -21,15 +23,18 @@ Every call goes through ``retry.call`` with an explicit timeout; a 404 or 403 is
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import google.auth.exceptions
 
 from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
+from bansou_sync.adapters.form_layouts import LAYOUTS_FILE, LayoutFile, Learnt, label, stale
 from bansou_sync.adapters.form_rows import clean_answers
 from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes, token_error_text
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
@@ -124,6 +129,8 @@ class FormsApiSource(ResponseSource):
         policy: RetryPolicy = DEFAULT_POLICY,
         can_close: bool = False,
         page_size: int = PAGE_SIZE,
+        layouts_dir: Path | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.access = access
         self.form_ids = dict(form_ids)
@@ -135,6 +142,16 @@ class FormsApiSource(ResponseSource):
         self._forms: Any = None
         self._layouts: dict[str, FormLayout] = {}
         self._problems: dict[str, list[str]] = {}
+        self.clock = clock
+        self._kept: LayoutFile | None = None
+        if layouts_dir is not None:  # beside the ledger: the forms' questions, no answers
+            labels = {
+                form: label(form, form_id, self.mapping.get(form, {}), TITLES_BY_FORM.get(form, {}))
+                for form, form_id in self.form_ids.items()
+                if form_id
+            }
+            self._kept = LayoutFile(layouts_dir / LAYOUTS_FILE, labels)
+        self._learnable: dict[str, Learnt] | None = None  # kept entries this process may use
 
     @property
     def problems(self) -> list[str]:
@@ -160,6 +177,7 @@ class FormsApiSource(ResponseSource):
                     break
                 if unknown:  # answers to deleted questions: not asked about again
                     layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
+                    self._keep_unknown(form, unknown)
                 for response in page:
                     try:
                         responses.append(to_raw(form, response, layout))
@@ -212,14 +230,37 @@ class FormsApiSource(ResponseSource):
         return self._forms
 
     def _layout(self, form: str, form_id: str, refresh: bool = False) -> FormLayout:
+        if not refresh and form not in self._layouts:
+            kept = self._kept_entries().pop(form, None)
+            layout = layout_of(form, kept.reply, self.mapping.get(form)) if kept else None
+            if kept is not None and layout is not None and layout.problem is None:
+                self._layouts[form] = replace(layout, known=layout.known | kept.unknown)
         if refresh or form not in self._layouts:
             reply = self._read(form, form_id, self._api().get(formId=form_id).execute)
             self._layouts[form] = layout_of(form, reply, self.mapping.get(form))
+            if self._kept is not None and form in self._kept.labels:
+                good = self._layouts[form].problem is None
+                self._kept.put(form, Learnt(reply, self.clock()) if good else None)
         layout = self._layouts[form]
         if layout.problem is not None:
             self._layouts.pop(form)  # learnt again next cycle: staff may fix the form
             raise SourceUnavailable(layout.problem)
         return layout
+
+    def _kept_entries(self) -> dict[str, Learnt]:
+        """The kept layouts this process may still use: read once; the oldest one that is
+        due to be re-learnt (``form_layouts.stale``) left out, so it is asked for."""
+        if self._learnable is None:
+            self._learnable = self._kept.load() if self._kept is not None else {}
+            due = stale(self._learnable, self.clock())
+            if due is not None:
+                del self._learnable[due]
+        return self._learnable
+
+    def _keep_unknown(self, form: str, unknown: set[str]) -> None:
+        entry = self._kept.entries.get(form) if self._kept is not None else None
+        if self._kept is not None and entry is not None and not unknown <= entry.unknown:
+            self._kept.put(form, replace(entry, unknown=entry.unknown | unknown))
 
     def _pages(
         self, form: str, form_id: str, since: datetime | None

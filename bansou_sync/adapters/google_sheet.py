@@ -50,7 +50,12 @@ from gspread.exceptions import APIError
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet_apply import PlanApplier
 from bansou_sync.adapters.google_sheet_calls import DEFAULT_POLICY, header_of
-from bansou_sync.adapters.google_sheet_plan import IN_PLACE, Plan, plan_in_place, plan_keyed
+from bansou_sync.adapters.google_sheet_plan import (
+    IN_PLACE,
+    Plan,
+    plan_in_place,
+    plan_keyed,
+)
 from bansou_sync.adapters.google_sheet_read import (
     TabState,
     full_ranges,
@@ -65,8 +70,10 @@ from bansou_sync.adapters.google_sheet_reread import (
     Parsed,
     after_insert,
     blank,
+    in_place_read,
     reparse,
     reply_values,
+    values_digest,
 )
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.adapters.sheet_cache import RowCache, digest, key_text
@@ -106,6 +113,9 @@ class GoogleSheet(PlanApplier, StatusSheet):
         # per keyed tab, the TabState and rows of the last write that landed entirely:
         # given both again, that tab has nothing to write (no per-row work at all)
         self._landed: dict[str, tuple[TabState, Sequence[Any]]] = {}
+        # per tab parsed from a narrow read this process, the digest of that read's values
+        self._read_digests: dict[str, str] = {}
+        self._in_place_reads: dict[str, tuple[list[list[Any]], ...]] = {}
 
     # -- reading ----------------------------------------------------------------------
 
@@ -130,6 +140,7 @@ class GoogleSheet(PlanApplier, StatusSheet):
         replies = present
         tabs: dict[str, Sequence[StaffRow]] = {}
         states: dict[str, TabState] = {}
+        self._read_digests, self._in_place_reads = {}, {}
         again = [
             name
             for name, ranges in replies.items()
@@ -145,8 +156,12 @@ class GoogleSheet(PlanApplier, StatusSheet):
                 header, grid = grid_from_full(ranges[0])
                 state, rows, found = parse_tab(layout, header, grid, wide)
             else:
-                parsed = reparse(layout, reply_values(ranges), self._parsed.get(name))
+                narrow = reply_values(ranges)
+                parsed = reparse(layout, narrow, self._parsed.get(name))
                 self._parsed[name] = parsed
+                self._read_digests[name] = values_digest(narrow)
+                if name in IN_PLACE:  # small: kept to predict the read after a rewrite
+                    self._in_place_reads[name] = narrow
                 state, rows, found = parsed.state, parsed.rows, parsed.problems
             tabs[name], states[name] = rows, state
             problems += found
@@ -180,10 +195,13 @@ class GoogleSheet(PlanApplier, StatusSheet):
     # -- writing ----------------------------------------------------------------------
 
     def write(self, tabs: Sequence[TabRows]) -> None:
+        cache = self._row_cache()
         for tab in tabs:
             layout = self.layouts.get(tab.name)
             if layout is None:
                 raise SheetError(f"タブ「{tab.name}」はこのシートの構成にありません")
+            if self._state is not None and self._holds(cache, tab, self._read_digests):
+                continue  # rows not looked at: the sheet holds what they give
             widths = set(map(len, tab.rows)) - {len(layout.headers)}  # C-speed at 60,000
             if widths:
                 raise SheetError(
@@ -193,7 +211,9 @@ class GoogleSheet(PlanApplier, StatusSheet):
         self.last_problems = []
         states = self._state if self._state is not None else self._read()[1]
         self._state = None  # a write changes positions: the next write reads again
-        cache = self._row_cache()
+        read_digests, self._read_digests = self._read_digests, {}
+        fixed: dict[str, tuple[str, str]] = {}  # tabs this write leaves as they were
+        held: set[str] = set()  # of those, the ones whose rows were not even looked at
         plan = Plan()
         # dropped until this write has landed: a failed write must not leave a tab skipped
         before, self._landed = self._landed, {}
@@ -215,6 +235,13 @@ class GoogleSheet(PlanApplier, StatusSheet):
                     f"「{'・'.join(layout.key)}」がないため、行を対応づけられません。"
                     f"列名を元に戻してください / the key column is missing"
                 )
+            seen = read_digests.get(layout.name)
+            if self._holds(cache, tab, read_digests):
+                fixed[layout.name] = (tab.label, seen or "")  # not looked at: see _holds
+                held.add(layout.name)
+                continue
+            cache.labels.pop(layout.name, None)
+            size = plan.size()
             if layout.name in IN_PLACE:
                 plan_in_place(plan, state, tab.rows, cache)
             elif _same_rows(before.get(layout.name), state, tab.rows):
@@ -223,6 +250,8 @@ class GoogleSheet(PlanApplier, StatusSheet):
                 landed = before.get(layout.name)
                 settled = landed[1] if landed is not None and landed[0] is state else None
                 plan_keyed(plan, state, tab.rows, cache, settled)
+            if tab.label and seen is not None and plan.size() == size:
+                fixed[layout.name] = (tab.label, seen)
         for name in plan.inserts:  # the reads that follow are not the ones kept
             self._parsed.pop(name, None)
         self._apply_structure(plan)
@@ -240,6 +269,27 @@ class GoogleSheet(PlanApplier, StatusSheet):
             and name not in removed
             and (parsed := _baseline(before_parsed.get(name), planned.get(name))) is not None
         }
+        # a tab's label is kept only once the whole write landed with nothing to report:
+        # rows of that label then plan nothing on the read that follows — this one, where
+        # only daemon cells were written (not read narrowly), or the one predicted after
+        # rows were inserted
+        if not self.last_problems and not missed and not removed:
+            cache.labels.update(fixed)
+            for tab in tabs:
+                seen = read_digests.get(tab.name)
+                if not tab.label or seen is None or tab.name in fixed:
+                    continue
+                if tab.name in IN_PLACE:
+                    read = self._in_place_reads.get(tab.name)
+                    if read is None:
+                        continue
+                    seen = values_digest(in_place_read(self.layouts[tab.name], read[0], tab.rows))
+                elif tab.name in plan.inserts:
+                    expected = predicted.get(tab.name)
+                    if expected is None:
+                        continue
+                    seen = values_digest(expected.values)
+                cache.labels[tab.name] = (tab.label, seen)
         cache.save(self.cache_path)
         self._landed = {name: before[name] for name in unchanged}
         for tab in tabs:
@@ -256,11 +306,24 @@ class GoogleSheet(PlanApplier, StatusSheet):
             if (
                 tab.name not in IN_PLACE
                 and tab.name not in unchanged
+                and tab.name not in held
                 and state is not None
                 and not state.header_blank
                 and tab.name not in missed
             ):
                 self._landed[tab.name] = (state, list(tab.rows))
+
+    @staticmethod
+    def _holds(cache: RowCache, tab: TabRows, read_digests: Mapping[str, str]) -> bool:
+        """The tab holds what ``tab``'s rows give, so writing them is a no-op and they are
+        not looked at (a cold start's labelled tabs, ``app.tabs``): the last write of rows
+        of this label planned nothing for the tab, on a narrow read with the values read
+        now (the same keys at the same rows, the same staff cells; a whole read, hourly,
+        has no digest and looks at every row)."""
+        seen = read_digests.get(tab.name)
+        return (
+            bool(tab.label) and seen is not None and cache.labels.get(tab.name) == (tab.label, seen)
+        )
 
     def clear_columns(self, columns: Mapping[str, Sequence[str]]) -> int:
         """Blank the named columns below the header, found by header name (a purge: staff

@@ -67,6 +67,17 @@ class Plan:
     removals: list[Pending] = field(default_factory=list)  # rows of keys that left a tab
     headers: list[TabLayout] = field(default_factory=list)  # tabs whose header row is blank
 
+    def size(self) -> tuple[int, ...]:
+        """How much is planned: unchanged by a tab's planning when it needs nothing."""
+        return (
+            len(self.add_sheets),
+            len(self.rows),
+            len(self.inserts),
+            len(self.values),
+            len(self.removals),
+            len(self.headers),
+        )
+
     @property
     def tagged(self) -> list[Pending]:
         """Every row this write goes through a tag for: written, or removed."""

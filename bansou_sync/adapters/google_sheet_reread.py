@@ -13,10 +13,12 @@ reply (the tests compare them); keyless tabs (同期) are always parsed in full.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bansou_sync.adapters.google_sheet_plan import as_text
 from bansou_sync.adapters.google_sheet_read import (
     Key,
     TabState,
@@ -167,3 +169,29 @@ def _key_cells(first: int, last: int, key_at: list[int], key: Key) -> list[Any]:
     while cells and cells[-1] == "":
         cells.pop()
     return cells
+
+
+def values_digest(values: Sequence[Any]) -> str:
+    """A narrow read's values, named: the same digest, the same read (C-speed repr)."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+
+def in_place_read(
+    layout: TabLayout, header: Values, rows: Sequence[Sequence[Any]]
+) -> tuple[Values, ...]:
+    """The narrow read (the header row, then each run of ``narrow_columns``) of a tab
+    rewritten in place with ``rows`` from row 2, as Google gives it: trailing empty cells
+    and rows left out. Only a prediction: a read that differs has another digest, and
+    the tab is then looked at."""
+    found: list[Values] = [header]
+    for first, last in narrow_columns(layout):
+        run: Values = []
+        for row in rows:
+            cells = [as_text(v) for v in row[first : last + 1]]
+            while cells and not cells[-1]:
+                cells.pop()
+            run.append(cells)
+        while run and not run[-1]:
+            run.pop()
+        found.append(run)
+    return tuple(found)

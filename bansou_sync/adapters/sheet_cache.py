@@ -51,6 +51,9 @@ class RowCache:
     # planned, so a row given again as the same object is not digested again
     memo: dict[str, dict[int, tuple[Any, tuple[str, ...], str, str]]] = field(default_factory=dict)
     saved_meta: str = ""
+    # per tab: (label, digest of the narrow read) of the last write that left the tab as
+    # it was — given rows of that label on a read of that digest, a write is a no-op
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def put(self, tab: str, label: str, entry: Entry) -> None:
         known = self.keyed.setdefault(tab, {})
@@ -94,16 +97,27 @@ class RowCache:
                 t: [str(d) for d in rows] for t, rows in json.loads(meta["in_place"]).items()
             }
             checked_at = float(meta.get("checked_at", 0.0))
+            labels = {
+                t: (str(a), str(b)) for t, (a, b) in json.loads(meta.get("labels", "{}")).items()
+            }
         except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError):
             return cls(spreadsheet_id)  # a damaged or old-format cache is only a lost hint
-        return cls(spreadsheet_id, keyed, in_place, loaded=True, checked_at=checked_at, touched={})
+        return cls(
+            spreadsheet_id,
+            keyed,
+            in_place,
+            loaded=True,
+            checked_at=checked_at,
+            touched={},
+            labels=labels,
+        )
 
     def save(self, path: Path | None) -> None:
         self.loaded = True
         if path is None:
             return
         meta = json.dumps(
-            [self.in_place, self.checked_at], ensure_ascii=False, separators=(",", ":")
+            [self.in_place, self.checked_at, self.labels], ensure_ascii=False, separators=(",", ":")
         )
         if self.touched is not None and not any(self.touched.values()) and meta == self.saved_meta:
             return  # an idle cycle: nothing changed
@@ -148,6 +162,7 @@ class RowCache:
                     ("spreadsheet", self.spreadsheet_id),
                     ("in_place", json.dumps(self.in_place, ensure_ascii=False)),
                     ("checked_at", repr(self.checked_at)),
+                    ("labels", json.dumps(self.labels, ensure_ascii=False)),
                 ],
             )
             conn.execute("COMMIT")
