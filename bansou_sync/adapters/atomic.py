@@ -12,6 +12,7 @@ the operating system allows, so the rename survives a power cut.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 import time
@@ -48,6 +49,35 @@ def write_atomically_with(path: Path, fill: Callable[[BinaryIO], object]) -> Non
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+DIGEST_SIZE = 32  # BLAKE2b digest of what ``write_digested`` streams
+
+
+def write_digested(path: Path, head: bytes, write: Callable[[BinaryIO], object]) -> None:
+    """As ``write_atomically_with``: ``head``, then the BLAKE2b digest of what ``write``
+    streams, then that content — digested as it goes and the digest's place filled after,
+    so a large cache file (state snapshot, projection memo) is never held whole in memory."""
+
+    def fill(handle: BinaryIO) -> None:
+        handle.write(head + bytes(DIGEST_SIZE))
+        out = _Hashing(handle)
+        write(out)  # type: ignore[arg-type]  # a writable binary file, as pickle needs
+        handle.seek(len(head))
+        handle.write(out.hash.digest())
+
+    write_atomically_with(path, fill)
+
+
+class _Hashing:
+    """A file written through, digested as it goes."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.hash = handle, hashlib.blake2b(digest_size=DIGEST_SIZE)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.handle.write(data)
 
 
 def sweep_stale(folder: Path, now: float | None = None) -> int:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from bansou_sync.adapters.atomic import write_atomically_with
+from bansou_sync.adapters.atomic import DIGEST_SIZE, write_digested
 
 MAGIC = b"bansou-sync kept projection 1\n"
-_DIGEST = 32
+_DIGEST = DIGEST_SIZE
 
 
 def path_for(ledger_path: Path) -> Path:
@@ -47,29 +47,13 @@ class KeptProjection:
         (never held whole in memory: a backfill's peak)."""
         head = MAGIC + _name(name)
 
-        def fill(handle: BinaryIO) -> None:
-            handle.write(head + bytes(_DIGEST))
-            out = _Hashing(handle)
-            write(out)  # type: ignore[arg-type]  # a writable file, as pickle needs
-            handle.seek(len(head))
-            handle.write(out.hash.digest())
-
         # a cache: whatever goes wrong, nothing is kept and the next process projects whole
         with contextlib.suppress(Exception):
-            write_atomically_with(self.path, fill)
+            write_digested(self.path, head, write)
 
     def remove(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
-
-
-class _Hashing:
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle, self.hash = handle, hashlib.blake2b(digest_size=_DIGEST)
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        return self.handle.write(data)
 
 
 def _name(name: str) -> bytes:

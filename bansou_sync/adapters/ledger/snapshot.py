@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from bansou_sync.adapters.atomic import write_atomically_with
+from bansou_sync.adapters.atomic import DIGEST_SIZE, write_digested
 from bansou_sync.core import model
 from bansou_sync.core.state import BatchMark, State
 
@@ -52,7 +52,7 @@ DELTA_MAGIC = b"bansou-sync state delta 1\n"
 _PROTOCOL = 5
 _CHUNK = 4096  # records per pickle of a whole snapshot
 _TOKEN = 16
-_DIGEST = 32
+_DIGEST = DIGEST_SIZE
 _FIELDS = tuple(f.name for f in dataclasses.fields(State))
 
 
@@ -258,17 +258,6 @@ def write_delta(
     return _keep(delta_path(path), label, [tuple(changes)])
 
 
-class _Hashing:
-    """A file the pickle streams into, digested as it goes."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle, self.hash = handle, hashlib.blake2b(digest_size=_DIGEST)
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        return self.handle.write(data)
-
-
 def _chunks(state: State) -> Iterator[Any]:
     """A whole snapshot's pickles: each table's records by ``_CHUNK``, then a None."""
     for name in _FIELDS:
@@ -284,19 +273,15 @@ def _keep(path: Path, head: bytes, values: Iterable[Any]) -> bool:
     the pickler's memo of every object it wrote dropped after each value (a
     30,000-application backfill's peak)."""
 
-    def fill(handle: BinaryIO) -> None:
-        handle.write(head + bytes(_DIGEST))
-        out = _Hashing(handle)
+    def write(out: BinaryIO) -> None:
         pickler = pickle.Pickler(out, protocol=_PROTOCOL)
         pickler.dispatch_table = _DISPATCH
         for value in values:
             pickler.dump(value)
             pickler.clear_memo()
-        handle.seek(len(head))
-        handle.write(out.hash.digest())
 
     try:
-        write_atomically_with(path, fill)
+        write_digested(path, head, write)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         return False  # not kept: the next process decodes the ledger
     return True
