@@ -55,8 +55,9 @@ def _reveal(folder: Path, now: datetime) -> None:
         (folder / name).write_text(buffer.getvalue(), "utf-8")
 
 
-def _setup(folder: Path) -> Path:
-    folder.mkdir(parents=True)
+def embedded_config(folder: Path) -> Path:
+    """The README's main job in ``folder``: CSV exports in, CSV tabs and an outbox out."""
+    folder.mkdir(parents=True, exist_ok=True)
     config = {
         "source": {
             "kind": "csv",
@@ -114,7 +115,7 @@ def test_cold_once_per_cycle_ends_where_a_warm_service_and_full_decodes_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BANSOU_CLIENT_KEY", KEY)
-    configs = {name: _setup(tmp_path / name) for name in FOLDERS}
+    configs = {name: embedded_config(tmp_path / name) for name in FOLDERS}
     settings = load_config(configs["warm"])
     warm_ledger = Ledger.open(Path(settings.state.path))
     warm = build_services(settings, warm_ledger)
@@ -203,7 +204,7 @@ def test_a_cold_start_that_resumed_the_memo_of_an_unchanged_state_does_not_write
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BANSOU_CLIENT_KEY", KEY)
-    config = _setup(tmp_path / "cold")
+    config = embedded_config(tmp_path / "cold")
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     saved, resumed = [], []
     saving, resuming = kept_projection.KeptProjection.save, projection_memo.resume

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 from emulated import ROOT
 from inprocess import run_cli_process
+from test_cold_embedded import embedded_config
 
 KEY = "cold-imports-test-key"
 LAZY = ("pandas", "numpy", "matplotlib", "jinja2", "google", "googleapiclient", "gspread")
@@ -23,19 +23,7 @@ LAZY += ("httplib2", "requests", "tenacity")
 def _setup(folder: Path) -> Path:
     for name in ("registrations.csv", "applications.csv"):
         (folder / name).write_bytes((ROOT / "reference" / name).read_bytes())
-    config = {
-        "source": {
-            "kind": "csv",
-            "registrations": "registrations.csv",
-            "applications": "applications.csv",
-        },
-        "sheet": {"kind": "local", "path": "out/status"},
-        "mail": {"kind": "outbox", "path": "out/outbox", "staff_to": ["jimukyoku@example.org"]},
-        "state": {"path": "out/ledger.sqlite3"},
-    }
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    return path
+    return embedded_config(folder)
 
 
 def _modules_after_once(config: Path, now: str, env: dict[str, str]) -> set[str]:
