@@ -6,20 +6,25 @@ docstring tells the whole protocol and what it costs)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bansou_sync.adapters.google_sheet_calls import SheetsCalls
 from bansou_sync.adapters.google_sheet_check import (
+    each_tag_row,
     holds,
     metadata_ids,
     staff_typed,
-    tag_rows,
-    written_key,
+    write_outcomes,
 )
 from bansou_sync.adapters.google_sheet_plan import Pending, Plan
 from bansou_sync.adapters.google_sheet_read import Key, TabState, letters, quote
-from bansou_sync.adapters.google_sheet_requests import chunks, structure_requests, tag
+from bansou_sync.adapters.google_sheet_requests import (
+    body_with,
+    chunks,
+    structure_requests,
+    tag,
+)
 from bansou_sync.adapters.sheet_cache import RowCache, key_text
 from bansou_sync.core.tabs import removed_row_message
 from bansou_sync.errors import SheetError
@@ -37,7 +42,7 @@ class PlanApplier(SheetsCalls):
         meta = self._meta or self._fetch_meta()
         calls, after = structure_requests(plan, adopt, meta)
         self._meta = None  # until every call succeeded, the grid is not known
-        for body, pendings in calls:
+        for body, pendings in calls:  # each body already encoded (bytes)
             reply = self._batch_update(body, metadata_ids)
             ids = [
                 r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
@@ -64,33 +69,39 @@ class PlanApplier(SheetsCalls):
         if not pendings:
             return
         existing: set[int] = set()
-        ok = self._check_through_tags(pendings, existing)
-        wrong = [p for p in pendings if id(p) not in ok]
+        self._check_through_tags(pendings, existing)
+        wrong = [p for p in pendings if p.found_at is None]
         if not wrong:
             return
         again = self._repoint(wrong, existing)
         if again:
-            ok = self._check_through_tags(again, set())
+            self._check_through_tags(again, set())
             for p in again:
-                if id(p) not in ok:
+                if p.found_at is None:
                     self._not_now(p)
 
-    def _check_through_tags(self, pendings: list[Pending], existing: set[int]) -> set[int]:
-        """``holds`` for each of ``pendings`` against its row read through its tag, one
-        reply at a time (each dropped before the next is read); returns the ``id`` of
-        those that hold, and adds to ``existing`` every tag id found."""
-        by_tag: dict[int, list[Pending]] = {}
+    def _check_through_tags(self, pendings: list[Pending], existing: set[int]) -> None:
+        """``holds`` for each of ``pendings`` against its row read through its tag, as
+        each reply is decoded (no row is kept: ``each_tag_row``): afterwards a pending
+        holds exactly when its ``found_at`` is set. Adds to ``existing`` the id of every
+        tag found on a row that does not hold its key (``_repoint`` deletes those)."""
+        by_tag: dict[int, Pending] = {}
+        more: dict[int, list[Pending]] = {}  # a tag two pendings go through (rare)
         for p in pendings:
-            if p.metadata_id:
-                by_tag.setdefault(p.metadata_id, []).append(p)
-        verdicts: dict[int, bool] = {}
-        for rows in self._rows_through_tags(list(by_tag)):
-            existing.update(rows)
-            for metadata_id, found in rows.items():
-                for p in by_tag.get(metadata_id, ()):
-                    verdicts[id(p)] = holds(p, found)  # a tag read twice: the last read
-            del rows  # not held while the next reply is read
-        return {key for key, held in verdicts.items() if held}
+            p.found_at = None
+            if p.metadata_id and by_tag.setdefault(p.metadata_id, p) is not p:
+                more.setdefault(p.metadata_id, []).append(p)
+
+        def check(metadata_id: int, row: int, cells: list[Any]) -> None:
+            first = by_tag.get(metadata_id)
+            if first is None:
+                return
+            for p in (first, *more[metadata_id]) if metadata_id in more else (first,):
+                if not holds(p, (row, cells)):  # a tag read twice: the last read
+                    p.found_at = None
+                    existing.add(metadata_id)
+
+        self._read_through_tags(list(by_tag), check)
 
     def _repoint(self, wrong: list[Pending], existing: set[int]) -> list[Pending]:
         """Delete the tags found on the wrong row and tag the row holding the key now
@@ -164,21 +175,19 @@ class PlanApplier(SheetsCalls):
             f"row moved, {'removed' if p.remove else 'written'} next cycle"
         )
 
-    def _rows_through_tags(self, ids: list[int]) -> Iterator[dict[int, tuple[int, list[Any]]]]:
-        """Per request of the read (up to ``CHUNK_BYTES``), per tag id: the row (0-based)
-        it is on now and that row's cells. Yielded request by request and decoded
-        straight into those pairs (``tag_rows``): a backfill reads 130,000 rows."""
+    def _read_through_tags(
+        self, ids: list[int], sink: Callable[[int, int, list[Any]], None]
+    ) -> None:
+        """Read the rows of the tags ``ids``, one request per ``CHUNK_BYTES`` of lookups:
+        ``sink`` gets, per tag found, the row (0-based) it is on now and that row's cells,
+        as each reply is decoded (``each_tag_row``): a backfill reads 130,000 rows."""
         lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
+        head = {"valueRenderOption": "FORMATTED_VALUE"}
         for filters in chunks(lookups):
-            body = {"dataFilters": filters, "valueRenderOption": "FORMATTED_VALUE"}
-            reply = self._post("values:batchGetByDataFilter", body, "確認 / verify", tag_rows)
-            found: dict[int, tuple[int, list[Any]]] = {}
-            for matched in reply.get("valueRanges") or []:
-                if isinstance(matched, list):  # made by tag_rows from a matched range
-                    for metadata_id, row, cells in matched:
-                        found[metadata_id] = (row, cells)
-            del reply, body, filters
-            yield found
+            body = body_with(head, "dataFilters", filters)
+            del filters  # only the body's bytes are held while the reply is read
+            self._post("values:batchGetByDataFilter", body, "確認 / verify", each_tag_row(sink))
+            del body
 
     def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
         """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
@@ -223,26 +232,31 @@ class PlanApplier(SheetsCalls):
         landed: set[int] = set()
         by_id = {p.metadata_id: p for p in plan.rows if p.metadata_id is not None}
         strayed: list[tuple[Pending, Key]] = []
+        # the rows as they are after the write, key cells included (never written
+        # through a tag): a write that still found another key's row is seen here; each
+        # response is reduced to (tag, key there) as it is decoded (``write_outcomes``)
+        head = {"valueInputOption": "RAW", "includeValuesInResponse": True}
+        outcomes = write_outcomes(by_id)
         for chunk in chunks(data):
-            # the rows as they are after the write, key cells included (never written
-            # through a tag): a write that still found another key's row is seen here
-            body = {"valueInputOption": "RAW", "data": chunk, "includeValuesInResponse": True}
+            body = body_with(head, "data", chunk)
+            del chunk  # only the body's bytes are held while the reply is read
             try:
-                reply = self._post("values:batchUpdateByDataFilter", body, "書き込み / write")
+                reply = self._post(
+                    "values:batchUpdateByDataFilter", body, "書き込み / write", outcomes
+                )
             except SheetError:
                 self._meta = None  # e.g. staff shrank the grid: learn it again next time
                 raise
-            for response in reply.get("responses") or []:
-                found = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
-                if "metadataId" not in found or not response.get("updatedRange"):
+            for outcome in reply.get("responses") or []:
+                if not isinstance(outcome, tuple):
                     continue
-                p = by_id.get(int(found["metadataId"]))
-                there = written_key(p, response.get("updatedData") or {})
+                metadata_id, there = outcome
+                p = by_id.get(metadata_id)
                 if p is not None and there is not None and there != p.key:
                     strayed.append((p, there))
                     continue
-                landed.add(int(found["metadataId"]))
-            del chunk, body, reply  # not held while the next chunk is built and sent
+                landed.add(metadata_id)
+            del body, reply  # not held while the next chunk is built and sent
         missed: set[str] = set()
         for p, there in strayed:  # both rows are written again by the next cycle
             cache.drop(p.tab, key_text(there))

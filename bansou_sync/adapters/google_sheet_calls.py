@@ -83,20 +83,26 @@ class SheetsCalls:
         )
         return self._meta
 
-    def _batch_update(self, body: list[dict[str, Any]], hook: Hook | None = None) -> Any:
+    def _batch_update(self, body: list[dict[str, Any]] | bytes, hook: Hook | None = None) -> Any:
+        """``body``: the requests, or the whole body already encoded (``body_with``)."""
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}:batchUpdate"
-        return self._send(url, {"requests": body}, "行の追加 / add rows", hook)
+        data = body if isinstance(body, bytes) else {"requests": body}
+        return self._send(url, data, "行の追加 / add rows", hook)
 
-    def _post(self, method: str, body: dict[str, Any], what: str, hook: Hook | None = None) -> Any:
+    def _post(
+        self, method: str, body: dict[str, Any] | bytes, what: str, hook: Hook | None = None
+    ) -> Any:
         url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.spreadsheet_id}/{method}"
         return self._send(url, body, what, hook)
 
-    def _send(self, url: str, body: dict[str, Any], what: str, hook: Hook | None = None) -> Any:
-        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted; the reply
-        decoded with ``json``'s ``object_hook`` ``hook`` when given (a large reply made
-        small as it is decoded)."""
+    def _send(
+        self, url: str, body: dict[str, Any] | bytes, what: str, hook: Hook | None = None
+    ) -> Any:
+        """POST ``body`` as the compact UTF-8 JSON whose size the plan counted (bytes: the
+        body already so encoded); the reply decoded with ``json``'s ``object_hook``
+        ``hook`` when given (a large reply made small as it is decoded)."""
         client = self._gspread().http_client
-        data = encode(body)
+        data = body if isinstance(body, bytes) else encode(body)
         headers = {"Content-Type": "application/json; charset=utf-8"}
         options = {} if hook is None else {"object_hook": hook}
         return self._call(

@@ -20,6 +20,7 @@ from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.core.tabs import STATS, SYNC, TabLayout
 
 IN_PLACE = frozenset({STATS.name, SYNC.name})  # no staff columns, small: rewritten in place
+UNKNOWN: tuple[None, str] = (None, "")  # a key the row cache has no entry for
 Value = str | int
 
 
@@ -133,9 +134,10 @@ def plan_keyed(
         if label in labels:
             continue  # the projection never repeats a key; keep the first if it did
         labels.add(label)
-        metadata_id, written = known.get(label, (None, ""))
+        entry = known.get(label, UNKNOWN)
+        metadata_id, written = entry
         if settled is None:
-            kept[label] = (metadata_id, written)
+            kept[label] = entry  # the entry itself: one tuple per key, not a copy each
         if key not in state.rows:
             new.append(Pending(layout.name, key, row_digest, values, state, new=True))
             last_new = position

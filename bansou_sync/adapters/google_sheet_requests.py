@@ -26,13 +26,14 @@ INSERT_BLOCK = 4000  # new rows inserted and tagged per request block
 
 def structure_requests(
     plan: Plan, adopt: list[Pending], meta: Meta
-) -> tuple[Iterator[tuple[list[dict[str, Any]], list[Pending]]], Meta]:
+) -> tuple[Iterator[tuple[bytes, list[Pending]]], Meta]:
     """The batchUpdate calls: new tabs, grid growth and adopted rows' tags first (at
     the rows as read), then each block of new rows inserted *and* tagged in one call,
     so a tag is never placed on a row staff moved. Also the grid they leave behind.
 
-    The calls are made as they are sent (a generator): a backfill's 130,000 tags are
-    never all in memory at once (issue 5)."""
+    The calls are made as they are sent (a generator), each the body's bytes (block by
+    block encoded as made): a backfill's 130,000 tags are never all in memory at once,
+    nor one call's as request objects (issue 5)."""
     ids = dict(meta.sheet_ids)
     rows = dict(meta.row_counts)
     head: list[dict[str, Any]] = []
@@ -73,22 +74,23 @@ def structure_requests(
                 body += row_rules(state.layout, sheet_ids[tab], at, at + len(part), state.columns)
                 yield body, part
 
-    def calls() -> Iterator[tuple[list[dict[str, Any]], list[Pending]]]:
-        call: list[dict[str, Any]] = []
+    def calls() -> Iterator[tuple[bytes, list[Pending]]]:
+        call: list[bytes] = []  # each block's requests, encoded as soon as it is made
         tagged: list[Pending] = []
         size = 0
         for body, pendings in blocks():
             if not body:
                 continue
-            body_bytes = body_size(body)
-            if call and size + body_bytes >= CHUNK_BYTES:
-                yield call, tagged
+            encoded = encode(body)  # "[…]": its requests between the brackets
+            del body  # only the bytes are held until the call is sent
+            if call and size + len(encoded) >= CHUNK_BYTES:
+                yield body_with({}, "requests", call), tagged
                 call, tagged, size = [], [], 0
-            call += body
+            call.append(encoded[1:-1])
             tagged += pendings
-            size += body_bytes
+            size += len(encoded)
         if call:
-            yield call, tagged
+            yield body_with({}, "requests", call), tagged
 
     return calls(), Meta(ids, rows)
 
@@ -153,15 +155,25 @@ def body_size(body: Any) -> int:
     return len(encode(body))
 
 
-def chunks(data: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
+def chunks(data: Iterable[Any]) -> Iterator[list[bytes]]:
+    """``data``'s items, each encoded once, in groups whose body (``body_with``) stays
+    within ``CHUNK_BYTES``. An item is dropped once encoded: a chunk holds only bytes."""
+    chunk: list[bytes] = []
     size = 0
     for item in data:
-        item_size = body_size(item) + 1
+        encoded = encode(item)
+        item_size = len(encoded) + 1
         if chunk and size + item_size > CHUNK_BYTES:
             yield chunk
             chunk, size = [], 0
-        chunk.append(item)
+        chunk.append(encoded)
         size += item_size
     if chunk:
         yield chunk
+
+
+def body_with(head: dict[str, Any], name: str, items: list[bytes]) -> bytes:
+    """The body ``{**head, name: [items]}`` as ``encode`` would make it, from items
+    already encoded (``chunks``): the same JSON value, no item encoded twice."""
+    opening = encode(head)[:-1] + (b"," if head else b"")
+    return b"".join((opening, encode(name), b":[", b",".join(items), b"]}"))

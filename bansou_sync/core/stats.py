@@ -206,11 +206,12 @@ class Tally:
     labels: dict[str, Counter[str]] = field(
         default_factory=lambda: {column: Counter() for _, column, _ in SECTIONS}
     )
-    # per person kind ("supporter", "client") and section's column: how many rows each
-    # (label, person) pair gives, and how many distinct people each label has — kept
-    # together so a cell's people cost O(1) per row, however many rows there are
-    pairs: dict[str, dict[str, Counter[tuple[str, str]]]] = field(
-        default_factory=lambda: {p: {c: Counter() for _, c, _ in SECTIONS} for p in PEOPLE}
+    # per person kind ("supporter", "client") and section's column: how many rows give
+    # each person each label (label → person → rows: no pair object per person and
+    # label), and how many distinct people each label has — kept together so a cell's
+    # people cost O(1) per row, however many rows there are
+    pairs: dict[str, dict[str, dict[str, dict[str, int]]]] = field(
+        default_factory=lambda: {p: {c: {} for _, c, _ in SECTIONS} for p in PEOPLE}
     )
     people: dict[str, dict[str, Counter[str]]] = field(
         default_factory=lambda: {p: {c: Counter() for _, c, _ in SECTIONS} for p in PEOPLE}
@@ -236,12 +237,16 @@ class Tally:
             for pairs_of, people_of, person in people:
                 pairs, distinct = pairs_of[column], people_of[column]
                 for label in labels:
-                    key = (label, person)
-                    n = pairs.get(key, 0) + sign
+                    rows_of = pairs.get(label)
+                    if rows_of is None:
+                        rows_of = pairs[label] = {}
+                    n = rows_of.get(person, 0) + sign
                     if n:
-                        pairs[key] = n
+                        rows_of[person] = n
                     else:
-                        del pairs[key]
+                        del rows_of[person]
+                        if not rows_of:
+                            del pairs[label]
                     if n == (sign > 0):  # 0 → 1: a person comes; 1 → 0: goes
                         _bump(distinct, label, sign)
 

@@ -47,6 +47,8 @@ CellValue = str | bool | Number | DateTime | Formula
 
 def from_raw(value: Any) -> CellValue | None:
     """A JSON value written with ``valueInputOption=RAW`` (``""`` clears the cell)."""
+    if value.__class__ is str:  # the usual value: itself (a backfill writes millions)
+        return value if value != "" else None
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):

@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 
 from bansou_sync.adapters.google_sheet_check import (
+    each_tag_row,
     holds,
     metadata_ids,
     row_of,
     tag_rows,
+    write_outcomes,
     written_key,
 )
 from bansou_sync.adapters.google_sheet_plan import Pending
 from bansou_sync.adapters.google_sheet_read import TabState
+from bansou_sync.adapters.google_sheet_requests import body_with, chunks, encode
 from bansou_sync.core.tabs import PAYMENTS
 
 
@@ -103,3 +106,53 @@ def test_a_batch_update_reply_is_decoded_keeping_only_the_ids_of_the_tags_made()
         "spreadsheetId": "s",
         "replies": [{}, {"createDeveloperMetadata": {"developerMetadata": {"metadataId": 41}}}],
     }
+
+
+def test_a_read_through_tags_can_be_checked_row_by_row_as_it_is_decoded_keeping_nothing() -> None:
+    reply = {
+        "valueRanges": [
+            {
+                "valueRange": {"range": "'支払'!A4:H4", "values": [["", "2022-06-20", "BN-0002"]]},
+                "dataFilters": [{"developerMetadataLookup": {"metadataId": 7}}],
+            },
+            {
+                "valueRange": {"range": "'支払'!A6:H6"},
+                "dataFilters": [{"developerMetadataLookup": {"metadataId": 8}}],
+            },
+        ],
+    }
+    seen: list[tuple[int, int, list[str]]] = []
+    hook = each_tag_row(lambda tag, row, cells: seen.append((tag, row, cells)))
+    decoded = json.loads(json.dumps(reply, ensure_ascii=False), object_hook=hook)
+    assert seen == [(7, 3, ["", "2022-06-20", "BN-0002"]), (8, 5, [])]
+    assert decoded == {"valueRanges": [None, None]}
+
+
+def test_a_write_reply_is_decoded_into_each_tag_and_the_key_its_row_holds_after_the_write() -> None:
+    mine = payment(("2022-06-20", "BN-0002"))
+    by_tag = {"developerMetadataLookup": {"metadataId": 7}}
+    reply = {
+        "responses": [
+            {
+                "updatedRange": "'支払'!A4:H4",
+                "dataFilter": by_tag,
+                "updatedData": {"range": "'支払'!A4:H4", "values": [["", "2022-06-20", "BN-0009"]]},
+            },
+            {"dataFilter": {"developerMetadataLookup": {"metadataId": 8}}},  # wrote nothing
+            {"updatedRange": "'支払'!A1:B1", "dataFilter": {"a1Range": "'支払'!A1"}},
+        ],
+    }
+    hook = write_outcomes({7: mine})
+    decoded = json.loads(json.dumps(reply, ensure_ascii=False), object_hook=hook)
+    assert decoded["responses"] == [(7, ("2022-06-20", "BN-0009")), None, None]
+
+
+def test_a_body_made_of_items_encoded_once_is_the_json_of_the_whole_body() -> None:
+    items = [
+        {"dataFilter": {"a1Range": f"'支払'!A{i}"}, "values": [["伴走", i, None]]} for i in range(5)
+    ]
+    head = {"valueInputOption": "RAW", "includeValuesInResponse": True}
+    body = body_with(head, "data", [part for chunk in chunks(items) for part in chunk])
+    assert json.loads(body) == {**head, "data": items}
+    assert len(body) == len(encode({**head, "data": items}))
+    assert json.loads(body_with({}, "requests", [encode(items[0])])) == {"requests": [items[0]]}
