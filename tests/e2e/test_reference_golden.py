@@ -25,6 +25,10 @@ from bansou_sync.season import read_tab
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "reference"
 TABS = ("伴走者", "申請", "支払", "メール", "統計")
+# a hang guard, not a speed target: the replay is about a minute of CPU, and under
+# scripts/test it starts first, beside the other longest tests on the shared cores (on a
+# machine loaded by other work it took 300 s, pyproject's default guard)
+pytestmark = pytest.mark.timeout(900)
 
 
 def replay(folder: Path) -> Path:

@@ -6,8 +6,9 @@
 
 A *round* is one fictitious programme (``generate``: registrations, applications,
 deficient ones resubmitted, short ones, duplicates, companions, clients seen on several
-days — example.com addresses, 090-0000-xxxx phones) played through the real CLI as a
-subprocess, ``--now`` advancing day by day. Before each step the responses submitted
+days — example.com addresses, 090-0000-xxxx phones) played through the real CLI in a
+process of its own (forked from a server that imported the CLI once: ``_cycles``),
+``--now`` advancing day by day. Before each step the responses submitted
 by then are in the source (the CSV export grows, or the emulator's form gets them).
 Each step launches the process, waits a random delay (seeded) between 0 and the typical
 cycle duration and sends SIGKILL if it is still running; then it restarts, perhaps
@@ -28,7 +29,7 @@ jumps past every deadline and pay date, the outbox is drained day by day, and
 Backends: ``local`` (csv source, local sheet, outbox folder), ``google`` (the status
 sheet in the in-process emulator), ``google-full`` (also ``source: forms_api`` and
 ``mail: gmail``, when those adapters exist). The emulator runs in this process, so the
-subprocess reaches it over loopback like any Google client would.
+cycle's process reaches it over loopback like any Google client would.
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ import contextlib
 import csv
 import email
 import email.policy
+import functools
 import io
 import json
+import multiprocessing
+import multiprocessing.context
 import os
 import random
-import signal
+import runpy
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,6 +85,48 @@ PLACES = ("市区町村役所", "福祉事務所", "入管", "病院", "ハロ�
 NATIONS = ("架空国A", "架空国B", "架空国C", "架空国D", "架空国E", "架空国F")
 INITIALS = "ABDEFGHKLMNPRSTVY"
 CRASH_VARIABLES = ("BANSOU_CRASH_AT", "BANSOU_SLOW_AT")
+# what ``bansou-sync once`` imports, loaded once in the fork server (see ``_cycles``);
+# a module that is not there (renamed on another branch) is passed over
+PRELOAD = [
+    "bansou_sync.cli",
+    "bansou_sync.cli_cycle",
+    "bansou_sync.bootstrap",
+    "bansou_sync.app.run_once",
+    "bansou_sync.adapters.forms_api",
+    "bansou_sync.adapters.gmail",
+    "bansou_sync.adapters.google_sheet",
+    "bansou_sync.adapters.gspread_http",
+]
+
+
+@functools.cache
+def _cycles() -> multiprocessing.context.ForkServerContext:
+    """Where each cycle's process comes from: a fork server that has imported the
+    product once, so that a launch is a fork of an interpreter with the CLI loaded
+    (milliseconds) instead of a new interpreter importing pandas, the Google clients and
+    pydantic (about 1.5 s of CPU). The cycle is still its own process, with its own
+    working folder, environment, output and exit code, SIGKILLed or dying at a crash
+    point as ``python -m bansou_sync.cli once`` would; only the imports before ``main``
+    are not repeated (a kill there would test nothing). The start-up of the real command
+    is tested where it matters (``test_cli_service``, ``test_log_privacy``, the set-up
+    commands' first runs)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _cycle_process(arguments: list[str], root: Path, env: dict[str, str], log: Path) -> None:
+    """In the forked process: ``python -m bansou_sync.cli ARGUMENTS`` in ``root`` with
+    ``env``, its output appended to ``log``; the exit code is the command's."""
+    os.chdir(root)
+    os.environ.clear()
+    os.environ.update(env)
+    sink = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    os.close(sink)
+    sys.argv = ["-m", *arguments]  # run_module puts the module's path first, as -m does
+    runpy.run_module("bansou_sync.cli", run_name="__main__", alter_sys=True)
 
 
 # --- a fictitious programme --------------------------------------------------------------
@@ -528,18 +573,9 @@ class Round:
 
     # -- launching ------------------------------------------------------------------------
 
-    def _command(self, now: datetime) -> list[str]:
+    def _arguments(self, now: datetime) -> list[str]:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S+09:00")
-        return [
-            sys.executable,
-            "-m",
-            "bansou_sync.cli",
-            "once",
-            "--config",
-            str(self.config_path),
-            "--now",
-            stamp,
-        ]
+        return ["once", "--config", str(self.config_path), "--now", stamp]
 
     def launch(
         self, now: datetime, kill_after: float | None, env: Mapping[str, str] | None = None
@@ -554,27 +590,24 @@ class Round:
         self.stats.launches += 1
         self.now = now
         started = time.monotonic()
-        with log.open("ab") as sink:
-            proc = subprocess.Popen(
-                self._command(now),
-                cwd=self.root,
-                env=environment,
-                stdout=sink,
-                stderr=sink,
-            )
-            try:
-                code = proc.wait(timeout=kill_after if kill_after is not None else 600)
-            except subprocess.TimeoutExpired:
+        proc = _cycles().Process(
+            target=_cycle_process, args=(self._arguments(now), self.root, environment, log)
+        )
+        proc.start()
+        try:
+            proc.join(timeout=kill_after if kill_after is not None else 600)
+            if proc.exitcode is None:
+                proc.kill()  # SIGKILL
+                proc.join()
                 if kill_after is None:
-                    proc.kill()
-                    proc.wait()
                     self._fail(f"{now}: the cycle did not end within 600 s")
                     return "failed"
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
                 self.stats.kills += 1
                 self.stats.kill_phases[kill_phase(before, ledger_marks(self.ledger_path))] += 1
                 return "killed"
+            code = proc.exitcode
+        finally:
+            proc.close()
         elapsed = time.monotonic() - started
         if code == 0:
             self.stats.completed += 1
