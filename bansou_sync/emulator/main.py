@@ -47,6 +47,13 @@ def run_emulator(
     port: int, fixtures_dir: Path | None, out_dir: Path, row_metadata_on_sort: str = "move"
 ) -> int:
     """Serve until interrupted; returns the process exit code."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # before anything is announced: a caller may send SIGTERM as soon as it reads the address
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     # the CLI's emulator has its process to itself (see ``Emulator.freeze_gc``)
     emulator = start_emulator(
         fixtures_dir, port=port, freeze_gc=True, row_metadata_on_sort=row_metadata_on_sort
@@ -74,12 +81,6 @@ def run_emulator(
     print(f"row metadata on sort: {row_metadata_on_sort}", flush=True)
     print(config_snippet(emulator, key_file), flush=True)
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         while not stop.wait(0.2):
             pass
