@@ -88,13 +88,18 @@ def test_a_slow_cycle_is_never_overlapped_and_the_runs_due_meanwhile_are_skipped
 
 
 def test_runs_missed_while_the_machine_slept_are_folded_into_one() -> None:
-    recorder = Recorder(lambda n: terminate() if n == 2 else None)
+    def stop_after_two_ticks(n: int) -> None:
+        if time.monotonic() - recorder.starts[0] >= 2 * TICK.total_seconds():
+            terminate()
+
+    recorder = Recorder(stop_after_two_ticks)
     an_hour_ago = datetime.now(JST) - timedelta(hours=1)  # 12,000 missed ticks
 
     code, runner = serve_fake(recorder, first_run=an_hour_ago)
 
-    assert code == 0 and runner.cycles == 2
-    assert recorder.starts[1] - recorder.starts[0] >= 0.2  # the second came on its tick
+    # the missed ticks ran as one: two ticks later the service had run a few cycles, not
+    # thousands (a slow machine runs fewer, never more: the ticks it misses fold too)
+    assert code == 0 and 2 <= runner.cycles <= 4, runner.cycles
 
 
 def test_sigterm_mid_cycle_lets_the_cycle_finish_and_starts_no_other() -> None:
