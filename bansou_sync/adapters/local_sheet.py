@@ -63,10 +63,14 @@ class LocalSheet(StatusSheet):
         tabs: dict[str, list[StaffRow]] = {}
         problems: list[str] = []
         repeats: list[RepeatedKey] = []  # a key in several rows: core.staff settles them
+        labels: dict[str, str] = {}  # what each file's bytes read as, named (parsed_tabs)
         for layout in self.layouts.values():
             loaded = self._load(layout)
             if loaded is None:
                 continue
+            label = self.parsed.label(layout, self._files[self.path(layout.name)][0])
+            if label is not None:
+                labels[layout.name] = label
             problems += loaded.problems
             rows: list[StaffRow] = []
             first_row: dict[tuple[str, ...], FileRow] = {}
@@ -92,7 +96,7 @@ class LocalSheet(StatusSheet):
                 )
                 for key, found in again.items()
             ]
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=tuple(repeats))
+        return SheetSnapshot(tabs, tuple(problems), tuple(repeats), labels)
 
     def write(self, tabs: Sequence[TabRows]) -> None:
         self.last_problems = []

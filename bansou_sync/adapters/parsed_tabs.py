@@ -57,6 +57,12 @@ class ParsedTabs:
         # a parse is this version's parse of the bytes under this layout
         self._layouts = {t.name: digest(repr((t, version)).encode()) for t in layouts}
 
+    def label(self, layout: TabLayout, data_digest: bytes) -> str | None:
+        """A name of what bytes of ``data_digest`` read as under ``layout`` by this
+        version, the same in every process (``SheetSnapshot.labels``); None: unknown."""
+        known = self._layouts.get(layout.name)
+        return None if known is None else (known + data_digest).hex()
+
     def _path(self, layout: TabLayout) -> Path | None:
         if self.folder is None or layout.name not in self._layouts:
             return None

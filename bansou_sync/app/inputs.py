@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bansou_sync.app import emergency_cycle
+from bansou_sync.app import emergency_cycle, staff_memo
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.app.services import Services
 from bansou_sync.app.warm import WarmCycle, waiting_notices
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.recovery import needs_rebuild, rebuild
-from bansou_sync.core.staff import STAFF_TABS, StaffInput, read_staff, settle_repeats
+from bansou_sync.core.staff import StaffInput, read_staff, settle_repeats
 from bansou_sync.core.state import State
 from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import GuardTripped
@@ -83,9 +83,16 @@ def read_inputs(services: Services, warm: WarmCycle, now: datetime, dry_run: boo
     if recovered or read.repeats:
         staff = read_staff(staff_rows)
     else:  # an unchanged read gives the same row objects: read once
+        first = warm.staff_read is None  # a process's first read: perhaps kept (staff_memo)
+        name = staff_memo.name_for(snapshot) if first else None
         staff = warm.staff_of(
-            {name: rows for name, rows in snapshot.tabs.items() if name in STAFF_TABS},
-            lambda: warm.staff_reader.read(tab_rows),
+            staff_memo.rows_of(snapshot),
+            lambda: staff_memo.staff_input(
+                services.staff_keep,
+                name,
+                lambda: warm.staff_reader.read(tab_rows),
+                save=not dry_run,
+            ),
         )
     if repeated:  # in 同期 and, through the plan, the digest
         staff = replace(staff, problems=(*repeated, *staff.problems))
