@@ -67,7 +67,7 @@ class SheetSnapshot:
     repeats: tuple[RepeatedKey, ...] = ()
     # per tab, a name of its rows as read, the same in every process for the same rows
     # (a digest of the bytes or of the reply, and the layout); no entry: not known
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
