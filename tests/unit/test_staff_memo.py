@@ -17,7 +17,9 @@ from fakes import fake_services
 from bansou_sync.adapters import kept_projection
 from bansou_sync.adapters.kept_projection import KeptProjection
 from bansou_sync.adapters.ledger import Ledger
+from bansou_sync.adapters.local_sheet import LocalSheet
 from bansou_sync.adapters.parsed_tabs import ParsedTabs
+from bansou_sync.adapters.tab_parse import LazyRows
 from bansou_sync.app import staff_memo
 from bansou_sync.app.inputs import Inputs, read_inputs
 from bansou_sync.app.warm import WarmCycle
@@ -101,13 +103,20 @@ def _edit(rng: random.Random, folder: Path, what: str) -> None:
         save_as_excel(sheet, tab, [header, *body], encoding="utf-8-sig")
 
 
+def _daemon_sheet(folder: Path, version: str = "1.0") -> LocalSheet:
+    """The sheet as a process of the daemon has it: its parses kept beside the ledger."""
+    sheet = fake_services(folder).sheet
+    sheet.parsed = ParsedTabs(folder / "parsed", ALL_TABS, version)
+    return sheet
+
+
 def _process(folder: Path, *, kept: bool, version: str = "1.0") -> Inputs:
     """What a new process reads: with the staff input and the parses kept, or not."""
     fakes = fake_services(folder)
     with fakes.ledger.transaction():  # a ledger with a history: no rebuild from the sheet
         fakes.ledger.save_state(State(), State(counters={"supporter": SUPPORTERS_N}))
     if kept:
-        fakes.sheet.parsed = ParsedTabs(folder / "parsed", ALL_TABS, version)
+        fakes.sheet.parsed = _daemon_sheet(folder, version).parsed
         ledger_path = folder / "ledger.sqlite3"
         fakes.services.staff_keep = kept_projection.for_staff(ledger_path, version)
     return read_inputs(fakes.services, WarmCycle(), NOW, dry_run=False)
@@ -140,12 +149,13 @@ def test_a_new_process_takes_the_kept_staff_input_exactly_when_the_rows_are_unch
 ) -> None:
     rng = random.Random(1414)
     folder = tmp_path / "office"
-    fake_services(folder).sheet.write(_daemon_tabs())
+    _daemon_sheet(folder).write(_daemon_tabs())
     kinds = ["none"] * 4 + ["type", "type", "sort", "sort", "delete", "repeat", "resolve", "blank"]
     what, kept = "start", b""
     sheet = fake_services(folder).sheet
     typed_taken = 0  # steps that took a staff input with decisions and ticks typed
     sorted_taken = 0  # steps that took one of rows staff sorted
+    unmade = 0  # tabs whose kept parse was not even unpacked
     for step in range(80):
         before = len(taken)
         cold = _process(folder, kept=True)
@@ -153,6 +163,12 @@ def test_a_new_process_takes_the_kept_staff_input_exactly_when_the_rows_are_unch
         full = _process(folder, kept=False)  # every row read, nothing kept
         assert _same(cold.staff, full.staff), (step, what)
         # the rows are read unless the read that kept the staff input read these bytes
+        if from_memo:  # and the rows of a tab whose parse was kept were not even made
+            lazy = [r for r in cold.snapshot.tabs.values() if isinstance(r, LazyRows)]
+            assert not any(r.made for r in lazy), (step, what)
+            unmade += len(lazy)
+        # the same rows, problems and repeated keys as a read that parses every file
+        assert cold.snapshot == full.snapshot, (step, what)
         held = b"|".join(sheet.path(tab).read_bytes() for tab in TYPED)
         assert from_memo == (held == kept), (step, what)
         if not cold.snapshot.repeats:  # repeated keys: read in full, nothing kept
@@ -161,7 +177,7 @@ def test_a_new_process_takes_the_kept_staff_input_exactly_when_the_rows_are_unch
         typed_taken += bool(from_memo and typed and cold.staff.problems)
         sorted_taken += from_memo and list(cold.staff.desks) != sorted(cold.staff.desks)
         if step % 7 == 6:  # the daemon writes the tabs again (staff cells as typed)
-            fake_services(folder).sheet.write(_daemon_tabs())
+            _daemon_sheet(folder).write(_daemon_tabs())
             what = "written"
             continue
         what = rng.choice(kinds)
@@ -169,6 +185,7 @@ def test_a_new_process_takes_the_kept_staff_input_exactly_when_the_rows_are_unch
             _edit(rng, folder, what)
     assert typed_taken >= 3, "too few steps took a kept staff input with staff typing"
     assert sorted_taken >= 1, "no step took a kept staff input of sorted rows"
+    assert unmade >= 3, "no kept parse was left unpacked"
     assert taken.count(False) >= 20  # and the others read the rows
 
 
