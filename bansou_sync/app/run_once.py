@@ -224,9 +224,14 @@ def _remember(
     generation = services.ledger.state_generation
     if planned.index is not None and not read.recovered:
         # the plan marked seen exactly the pending responses: the newest seen moves to
-        # theirs, and need not be found again among every seen response
-        marked = {f: [r.last_submitted_at for r in pending(read.fetched[f], read.state, now)]
-                  for f in FORMS}  # fmt: skip
+        # theirs, and need not be found again among every seen response. A plan from the
+        # state read that changed nothing marked none (a pending one changes its mark)
+        quiet = not planned.plan.changed and read.extra.state is read.state
+        marked = {
+            f: [r.last_submitted_at for r in pending(read.fetched[f], read.state, now)]
+            for f in FORMS
+            if not quiet
+        }
         warm.advance_seen(generation, marked)
         if not services.emergency:
             warm.keep_book(generation, planned.index)  # dropped in _send if not final
