@@ -254,6 +254,7 @@ def build_services(
         mail_label=lambda: token_label(ledger.outbox_token),
         projection_keep=KeptProjection(kept_projection.path_for(Path(settings.state.path))),
         staff_keep=kept_projection.for_staff(Path(settings.state.path), __version__),
+        staff_after_write=settings.sheet.kind == "local",
     )
 
 

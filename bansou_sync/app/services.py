@@ -64,3 +64,6 @@ class Services:
     projection_keep: ProjectionKeep | None = None
     # where a process leaves its first read's staff input for the next (app.staff_memo)
     staff_keep: ProjectionKeep | None = None
+    # a cold process that wrote a staff tab keeps the staff input of what it wrote (the
+    # next read's), when reading the sheet again costs no request (the local sheet)
+    staff_after_write: bool = False

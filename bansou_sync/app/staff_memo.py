@@ -28,8 +28,9 @@ from typing import Any, BinaryIO
 
 from bansou_sync.app.services import ProjectionKeep
 from bansou_sync.core.model import SupporterDesk
-from bansou_sync.core.staff import STAFF_TABS, StaffInput
-from bansou_sync.ports import SheetSnapshot
+from bansou_sync.core.staff import STAFF_TABS, StaffInput, read_staff
+from bansou_sync.errors import BansouError
+from bansou_sync.ports import SheetSnapshot, StatusSheet
 
 _FORMAT = 1
 _DESK = tuple(f.name for f in dataclasses.fields(SupporterDesk))
@@ -74,6 +75,26 @@ def staff_input(
         data = encode(staff)
         keep.save(name, lambda file: _write(file, data))
     return staff
+
+
+def keep_written(keep: ProjectionKeep | None, sheet: StatusSheet) -> None:
+    """After a process wrote staff tabs: keep the staff input of the sheet as it is now,
+    which the next process's read finds unless staff type in the meantime (a sheet whose
+    read costs no request: the local sheet, whose kept parses of the files just written
+    make this read cheap). A read the next process would not take from the memo (a key
+    in several rows) keeps nothing."""
+    try:
+        snapshot = sheet.read()
+    except BansouError:  # a tab staff are saving just now: the next read reads the rows
+        return
+    name = name_for(snapshot)
+    if keep is None or name is None or snapshot.repeats or keep.load(name) is not None:
+        return
+    staff = read_staff(
+        {tab: [row.cells for row in snapshot.tabs[tab]] for tab in rows_of(snapshot)}
+    )
+    data = encode(staff)
+    keep.save(name, lambda file: _write(file, data))
 
 
 def _write(file: BinaryIO, data: bytes) -> None:

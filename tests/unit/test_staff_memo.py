@@ -240,3 +240,24 @@ def test_the_ledgers_vacuum_after_a_purge_deletes_the_kept_staff_input(tmp_path:
     with Ledger.open(ledger_path) as ledger:
         ledger.vacuum()
     assert not keep.path.exists()
+
+
+def test_a_process_that_wrote_the_staff_tabs_keeps_the_staff_input_the_next_read_takes(
+    tmp_path: Path, taken: list[bool]
+) -> None:
+    folder = tmp_path / "office"
+    sheet = _daemon_sheet(folder)
+    sheet.write(_daemon_tabs())
+    _edit(random.Random(5), folder, "type")
+    sheet = _daemon_sheet(folder)
+    sheet.write(_daemon_tabs())  # the staff cells as typed, the rows as the daemon has them
+    keep = kept_projection.for_staff(folder / "ledger.sqlite3", "1.0")
+    staff_memo.keep_written(keep, sheet)
+    cold = _process(folder, kept=True)
+    assert taken[-1], "the next process read the rows"
+    assert _same(cold.staff, _process(folder, kept=False).staff)
+    typed = [*cold.staff.decisions.values(), *cold.staff.desks.values()]
+    assert len([t for t in typed if t not in (("", ""), SupporterDesk())]) >= 2  # typing kept
+    _edit(random.Random(6), folder, "type")  # staff type before the next process reads
+    cold = _process(folder, kept=True)
+    assert not taken[-1] and _same(cold.staff, _process(folder, kept=False).staff)
