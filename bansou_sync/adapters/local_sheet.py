@@ -209,6 +209,9 @@ class LocalSheet(StatusSheet):
             ) from exc
         loaded = parse(layout, records)
         self._files[path] = (at, loaded)
+        if layout.name in self.parsed.stale and self.parsed.keep(layout, at, loaded):
+            self.parsed.stale.discard(layout.name)  # none was usable: kept, as a write does
+            self._kept[path] = at
         return loaded
 
     def _replace(self, path: Path, records: list[list[str]]) -> bytes:

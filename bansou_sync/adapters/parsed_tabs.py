@@ -57,6 +57,9 @@ class ParsedTabs:
         self.folder = folder  # None: nothing kept, nothing found
         # a parse is this version's parse of the bytes under this layout
         self._layouts = {t.name: digest(repr((t, version)).encode()) for t in layouts}
+        # tabs whose kept parse is missing, damaged or of another format, layout or
+        # version (an upgrade): the read that parses them keeps its parse (``local_sheet``)
+        self.stale: set[str] = set()
 
     def label(self, layout: TabLayout, data_digest: bytes) -> str | None:
         """A name of what bytes of ``data_digest`` read as under ``layout`` by this
@@ -82,7 +85,10 @@ class ParsedTabs:
                 return None
             size = int.from_bytes(payload[:4], "big")
             head = marshal.loads(payload[4 : 4 + size])
-            if head[:3] != (FORMAT, self._layouts[layout.name], data_digest):
+            if head[:2] != (FORMAT, self._layouts[layout.name]):
+                self.stale.add(layout.name)
+                return None
+            if head[2] != data_digest:  # bytes staff changed: parsed until written again
                 return None
             extra_headers, key_missing, problems, read_problems, repeats = head[3:]
             found = [RepeatedKey(layout.name, tuple(k), tuple(r)) for k, r in repeats]
@@ -92,6 +98,7 @@ class ParsedTabs:
             kept.problems = list(problems)
             return kept
         except (OSError, EOFError, ValueError, TypeError, IndexError):
+            self.stale.add(layout.name)
             return None  # none kept, or torn or foreign: parsed in full instead
 
     def keep(self, layout: TabLayout, data_digest: bytes, loaded: TabFile) -> bool:
