@@ -253,6 +253,8 @@ def build_services(
         state_label=lambda: token_label(ledger.state_token),
         mail_label=lambda: token_label(ledger.outbox_token),
         projection_keep=KeptProjection(kept_projection.path_for(Path(settings.state.path))),
+        staff_keep=kept_projection.for_staff(Path(settings.state.path), __version__),
+        staff_after_write=settings.sheet.kind == "local",
     )
 
 

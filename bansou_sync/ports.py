@@ -36,13 +36,10 @@ class ResponseSource(Protocol):
         submitted or edited at or after ``since``.
 
         Raises ``SourceUnavailable`` when the source cannot be read: an unreadable source is
-        an operational error, never "no responses".
-        """
-        ...
+        an operational error, never "no responses"."""
 
     def close_form(self, form: str) -> bool:
         """Stop ``form`` accepting responses; False when the backend cannot (staff are asked)."""
-        ...
 
     @property
     def problems(self) -> list[str]:
@@ -68,6 +65,9 @@ class SheetSnapshot:
     # keys found in more than one row of a tab (``tabs`` holds the first row of each):
     # ``core.staff.settle_repeats`` decides whether their staff input may be applied
     repeats: tuple[RepeatedKey, ...] = ()
+    # per tab, a name of its rows as read, the same in every process for the same rows
+    # (a digest of the bytes or of the reply, and the layout); no entry: not known
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,11 @@ class GoogleSheet(PlanApplier, StatusSheet):
                     tag = seen.get(key_text(key), (None, ""))[0]
                     cache.put(name, key_text(key), (tag, digest(values)))
         repeats = tuple(r for state in states.values() for r in state.repeats)
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=repeats), states
+        # a narrow read's rows are named by its values and the tab's layout (app.staff_memo)
+        labels = {
+            n: values_digest([d, repr(self.layouts[n])]) for n, d in self._read_digests.items()
+        }
+        return SheetSnapshot(tabs, tuple(problems), repeats, labels), states
 
     def _present_tabs(
         self, layouts: list[TabLayout], full: bool

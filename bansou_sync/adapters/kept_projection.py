@@ -1,5 +1,6 @@
 """Bytes a cold process leaves for the next under a name, in one file beside the ledger
-(``app.projection_memo``: the projector's memo, named by the state it projected).
+(``app.projection_memo``: the projector's memo, named by the state it projected;
+``app.staff_memo``: the staff input, named by the staff tabs' rows as read).
 
 The file is the name, a digest and the bytes; ``load`` gives the bytes only for the
 same name and an intact digest. It is a cache: any trouble reading or writing it is
@@ -21,16 +22,20 @@ MAGIC = b"bansou-sync kept projection 1\n"
 _DIGEST = DIGEST_SIZE
 
 
-def path_for(ledger_path: Path) -> Path:
-    return ledger_path.with_name(ledger_path.name + ".projection")
+PROJECTION, STAFF = ".projection", ".staff"  # the files beside the ledger
+
+
+def path_for(ledger_path: Path, kind: str = PROJECTION) -> Path:
+    return ledger_path.with_name(ledger_path.name + kind)
 
 
 class KeptProjection:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scope: str = "") -> None:
         self.path = path
+        self.scope = scope  # part of every name (the version, when the name lacks it)
 
     def load(self, name: str) -> bytes | None:
-        head = MAGIC + _name(name)
+        head = MAGIC + _name(self.scope + name)
         try:
             data = self.path.read_bytes()
         except OSError:
@@ -45,7 +50,7 @@ class KeptProjection:
     def save(self, name: str, write: Callable[[BinaryIO], object]) -> None:
         """Keep what ``write`` streams into the file under ``name``, digested as it goes
         (never held whole in memory: a backfill's peak)."""
-        head = MAGIC + _name(name)
+        head = MAGIC + _name(self.scope + name)
 
         # a cache: whatever goes wrong, nothing is kept and the next process projects whole
         with contextlib.suppress(Exception):
@@ -54,6 +59,12 @@ class KeptProjection:
     def remove(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+def for_staff(ledger_path: Path, version: str) -> KeptProjection:
+    """Where the staff input of a read is kept (``app.staff_memo``), named with the version
+    (the staff input is this version's reading of the rows)."""
+    return KeptProjection(path_for(ledger_path, STAFF), f"{version}:")
 
 
 def _name(name: str) -> bytes:

@@ -24,12 +24,13 @@ import errno
 import hashlib
 import io
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from bansou_sync.adapters.atomic import sweep_stale, write_atomically
-from bansou_sync.adapters.parsed_tabs import ParsedTabs
+from bansou_sync.adapters.parsed_tabs import KeptTabFile, ParsedTabs
 from bansou_sync.adapters.sheet_value import sheet_value
-from bansou_sync.adapters.tab_parse import FileRow, TabFile, cleaner, parse
+from bansou_sync.adapters.tab_parse import FileRow, LazyRows, TabFile, cleaner, parse, read_rows
 from bansou_sync.adapters.textfile import decode_text, excel_csv
 from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
 from bansou_sync.core.staff import RepeatedKey
@@ -60,39 +61,28 @@ class LocalSheet(StatusSheet):
         return self.folder / f"{tab}.csv"
 
     def read(self, full: bool = False) -> SheetSnapshot:  # always full: files are local
-        tabs: dict[str, list[StaffRow]] = {}
+        tabs: dict[str, Sequence[StaffRow]] = {}
         problems: list[str] = []
         repeats: list[RepeatedKey] = []  # a key in several rows: core.staff settles them
+        labels: dict[str, str] = {}  # what each file's bytes read as, named (parsed_tabs)
         for layout in self.layouts.values():
             loaded = self._load(layout)
             if loaded is None:
                 continue
+            label = self.parsed.label(layout, self._files[self.path(layout.name)][0])
+            if label is not None:
+                labels[layout.name] = label
             problems += loaded.problems
-            rows: list[StaffRow] = []
-            first_row: dict[tuple[str, ...], FileRow] = {}
-            again: dict[tuple[str, ...], list[FileRow]] = {}
-            for row in [] if loaded.key_missing else loaded.rows:
-                if layout.key and not layout.keyed(row.key):
-                    if row.has_staff_content(layout):
-                        problems.append(
-                            f"{layout.name}: {row.row_no}行目に{_names(layout.key)}がありません"
-                        )
-                    continue
-                if layout.key and row.key in first_row:
-                    again.setdefault(row.key, [first_row[row.key]]).append(row)
-                    continue
-                first_row[row.key] = row
-                rows.append(StaffRow(key=row.key, cells=row.cells))
+            if isinstance(loaded, KeptTabFile):  # rows made only if someone looks at them
+                tabs[layout.name] = LazyRows(partial(_first_rows, layout, loaded))
+                problems += loaded.summary[0]
+                repeats += loaded.summary[1]
+                continue
+            rows, found, again = read_rows(layout, loaded)
             tabs[layout.name] = rows
-            repeats += [
-                RepeatedKey(
-                    layout.name,
-                    key,
-                    tuple((r.row_no, {h: r.cells[h] for h in layout.staff}) for r in found),
-                )
-                for key, found in again.items()
-            ]
-        return SheetSnapshot(tabs=tabs, problems=tuple(problems), repeats=tuple(repeats))
+            problems += found
+            repeats += again
+        return SheetSnapshot(tabs, tuple(problems), tuple(repeats), labels)
 
     def write(self, tabs: Sequence[TabRows]) -> None:
         self.last_problems = []
@@ -219,6 +209,9 @@ class LocalSheet(StatusSheet):
             ) from exc
         loaded = parse(layout, records)
         self._files[path] = (at, loaded)
+        if layout.name in self.parsed.stale and self.parsed.keep(layout, at, loaded):
+            self.parsed.stale.discard(layout.name)  # none was usable: kept, as a write does
+            self._kept[path] = at
         return loaded
 
     def _replace(self, path: Path, records: list[list[str]]) -> bytes:
@@ -289,6 +282,10 @@ def _render(value: str | int) -> str:
     if isinstance(value, int):
         return str(value)
     return formula_safe(value)
+
+
+def _first_rows(layout: TabLayout, loaded: TabFile) -> list[StaffRow]:
+    return read_rows(layout, loaded)[0]
 
 
 def _names(headers: Sequence[str]) -> str:

@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from bansou_sync.adapters.atomic import write_atomically
-from bansou_sync.adapters.tab_parse import FileRow, TabFile, parse
+from bansou_sync.adapters.tab_parse import FileRow, TabFile, parse, read_rows
 from bansou_sync.adapters.textfile import decode_text
+from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import TabLayout
 from bansou_sync.errors import BansouError
 
-FORMAT = 2  # what is kept; another value is not read
+FORMAT = 3  # what is kept; another value is not read
 MIN_ROWS = 200
 
 
@@ -56,6 +57,15 @@ class ParsedTabs:
         self.folder = folder  # None: nothing kept, nothing found
         # a parse is this version's parse of the bytes under this layout
         self._layouts = {t.name: digest(repr((t, version)).encode()) for t in layouts}
+        # tabs whose kept parse is missing, damaged or of another format, layout or
+        # version (an upgrade): the read that parses them keeps its parse (``local_sheet``)
+        self.stale: set[str] = set()
+
+    def label(self, layout: TabLayout, data_digest: bytes) -> str | None:
+        """A name of what bytes of ``data_digest`` read as under ``layout`` by this
+        version, the same in every process (``SheetSnapshot.labels``); None: unknown."""
+        known = self._layouts.get(layout.name)
+        return None if known is None else (known + data_digest).hex()
 
     def _path(self, layout: TabLayout) -> Path | None:
         if self.folder is None or layout.name not in self._layouts:
@@ -63,7 +73,8 @@ class ParsedTabs:
         return self.folder / f"{digest(layout.name.encode()).hex()}.parsed"
 
     def get(self, layout: TabLayout, data_digest: bytes) -> TabFile | None:
-        """The parse of a file whose bytes have ``data_digest``, if one was kept."""
+        """The parse of a file whose bytes have ``data_digest``, if one was kept (its rows
+        unpacked when first looked at: ``KeptTabFile``)."""
         path = self._path(layout)
         if path is None:
             return None
@@ -72,11 +83,22 @@ class ParsedTabs:
             payload = stored[16:]
             if stored[:16] != digest(payload):  # torn or damaged
                 return None
-            kept = marshal.loads(payload)
-            if kept[:3] != (FORMAT, self._layouts[layout.name], data_digest):
+            size = int.from_bytes(payload[:4], "big")
+            head = marshal.loads(payload[4 : 4 + size])
+            if head[:2] != (FORMAT, self._layouts[layout.name]):
+                self.stale.add(layout.name)
                 return None
-            return _unpacked(kept[3:])
+            if head[2] != data_digest:  # bytes staff changed: parsed until written again
+                return None
+            extra_headers, key_missing, problems, read_problems, repeats = head[3:]
+            found = [RepeatedKey(layout.name, tuple(k), tuple(r)) for k, r in repeats]
+            summary = (list(read_problems), found)
+            kept = KeptTabFile(payload[4 + size :], summary)
+            kept.extra_headers, kept.key_missing = list(extra_headers), bool(key_missing)
+            kept.problems = list(problems)
+            return kept
         except (OSError, EOFError, ValueError, TypeError, IndexError):
+            self.stale.add(layout.name)
             return None  # none kept, or torn or foreign: parsed in full instead
 
     def keep(self, layout: TabLayout, data_digest: bytes, loaded: TabFile) -> bool:
@@ -84,15 +106,20 @@ class ParsedTabs:
         path = self._path(layout)
         if path is None or len(loaded.rows) < MIN_ROWS:
             return False
+        # what a read makes of the rows besides the rows themselves, so that a read whose
+        # rows no one looks at need not unpack them (tab_parse.LazyRows)
+        _, read_problems, found = read_rows(layout, loaded)
+        repeats = [(r.key, r.rows) for r in found]
+        head: tuple[Any, ...] = (FORMAT, self._layouts[layout.name], data_digest)
+        head += (loaded.extra_headers, loaded.key_missing, loaded.problems, read_problems, repeats)
         # each row's cells as their dict: marshal builds them back at C speed, in order
         rows = [(r.row_no, r.key, r.cells, r.extra) for r in loaded.rows]
-        kept: tuple[Any, ...] = (FORMAT, self._layouts[layout.name], data_digest)
-        kept += (loaded.extra_headers, loaded.key_missing, loaded.problems, rows)
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            payload = marshal.dumps(kept)
+            packed = marshal.dumps(head)
+            payload = len(packed).to_bytes(4, "big") + packed + marshal.dumps(rows)
             write_atomically(path, digest(payload) + payload)
-        except OSError:
+        except (OSError, ValueError):
             return False  # not kept: the next process parses the file
         return True
 
@@ -114,9 +141,24 @@ class ParsedTabs:
         return self.keep(layout, at, parse(layout, records))
 
 
-def _unpacked(kept: tuple[Any, ...]) -> TabFile:
-    extra_headers, key_missing, problems, rows = kept
-    loaded = TabFile(extra_headers=list(extra_headers), key_missing=bool(key_missing))
-    loaded.problems = list(problems)
-    loaded.rows = [FileRow(row_no, key, cells, extra) for row_no, key, cells, extra in rows]
-    return loaded
+class KeptTabFile(TabFile):
+    """A kept parse: its rows unpacked when first looked at; ``summary``: what a read
+    makes of them besides the rows (``tab_parse.read_rows``'s problems and repeats)."""
+
+    def __init__(self, packed: bytes, summary: tuple[list[str], list[RepeatedKey]]) -> None:
+        super().__init__()
+        self._packed: bytes | None = packed
+        self.summary = summary
+
+    @property
+    def rows(self) -> list[FileRow]:
+        if self._packed is not None:
+            packed, self._packed = self._packed, None
+            self._rows = [
+                FileRow(n, key, cells, extra) for n, key, cells, extra in marshal.loads(packed)
+            ]
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: list[FileRow]) -> None:
+        self._packed, self._rows = None, rows

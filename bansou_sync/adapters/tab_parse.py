@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
+from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import TabLayout
 from bansou_sync.core.untrusted import FORMULA_START
+from bansou_sync.ports import StaffRow
 
 # Columns holding a date or a JST time, which Excel re-saves as 2022/6/25 (10:00).
 DATE_COLUMNS = frozenset(
@@ -112,3 +115,75 @@ def clean_date(value: str) -> str:
         seconds = f":{match['S']}" if match["S"] else ""
         return f"{day} {int(match['H']):02d}:{match['M']}{seconds}"
     return value
+
+
+class LazyRows(Sequence[StaffRow]):
+    """A tab's rows as read, made when first looked at: a tab whose parse was kept and
+    whose rows no one reads this cycle (its staff input kept too, its write skipped) is
+    never materialised (issue 14). Equal to the list it stands for."""
+
+    def __init__(self, make: Callable[[], list[StaffRow]]) -> None:
+        self._make: Callable[[], list[StaffRow]] | None = make
+        self._rows: list[StaffRow] = []
+
+    @property
+    def made(self) -> bool:
+        """Whether the rows were made (looked at)."""
+        return self._make is None
+
+    def _made(self) -> list[StaffRow]:
+        if self._make is not None:
+            self._rows, self._make = self._make(), None
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> StaffRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[StaffRow]: ...
+    def __getitem__(self, index: int | slice) -> StaffRow | list[StaffRow]:
+        return self._made()[index]
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __iter__(self) -> Iterator[StaffRow]:
+        return iter(self._made())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRows):
+            other = other._made()
+        return isinstance(other, list) and self._made() == other
+
+    __hash__ = None  # type: ignore[assignment]  # as a list's
+
+
+def read_rows(
+    layout: TabLayout, loaded: TabFile
+) -> tuple[list[StaffRow], list[str], list[RepeatedKey]]:
+    """A parsed tab as the sheet reads it: the first row of each key, the rows without
+    a key that hold staff input (a 同期 line each), and the keys in several rows."""
+    rows: list[StaffRow] = []
+    problems: list[str] = []
+    first_row: dict[tuple[str, ...], FileRow] = {}
+    again: dict[tuple[str, ...], list[FileRow]] = {}
+    for row in [] if loaded.key_missing else loaded.rows:
+        if layout.key and not layout.keyed(row.key):
+            if row.has_staff_content(layout):
+                problems.append(
+                    f"{layout.name}: {row.row_no}行目に{'・'.join(layout.key)}がありません"
+                )
+            continue
+        if layout.key and row.key in first_row:
+            again.setdefault(row.key, [first_row[row.key]]).append(row)
+            continue
+        first_row[row.key] = row
+        rows.append(StaffRow(key=row.key, cells=row.cells))
+    repeats = [
+        RepeatedKey(
+            layout.name,
+            key,
+            tuple((r.row_no, {h: r.cells[h] for h in layout.staff}) for r in found),
+        )
+        for key, found in again.items()
+    ]
+    return rows, problems, repeats

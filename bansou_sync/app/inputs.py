@@ -8,17 +8,17 @@ sent again: the emails the sheet lists are marked sent).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bansou_sync.app import emergency_cycle
+from bansou_sync.app import emergency_cycle, staff_memo
 from bansou_sync.app.retention import drop_purged
 from bansou_sync.app.services import Services
 from bansou_sync.app.warm import WarmCycle, waiting_notices
 from bansou_sync.core.model import RawResponse
 from bansou_sync.core.recovery import needs_rebuild, rebuild
-from bansou_sync.core.staff import STAFF_TABS, StaffInput, read_staff, settle_repeats
+from bansou_sync.core.staff import StaffInput, read_staff, settle_repeats
 from bansou_sync.core.state import State
 from bansou_sync.crashpoints import crash_point
 from bansou_sync.errors import GuardTripped
@@ -30,7 +30,32 @@ FORMS = ("registration", "application")
 GUARD_MIN_SEEN = 5  # below this, an empty source is plausibly a young programme
 OVERLAP = timedelta(minutes=10)
 
-TabCells = dict[str, list[Mapping[str, str]]]
+TabCells = Mapping[str, list[Mapping[str, str]]]
+
+
+class _Cells(Mapping[str, list[Mapping[str, str]]]):
+    """Each tab's rows' cells, made when the tab is first looked up: a tab no one reads
+    this cycle — its staff input kept (``staff_memo``) — is never materialised, nor are
+    its rows when the sheet made them lazily (issue 14)."""
+
+    def __init__(self, snapshot: SheetSnapshot) -> None:
+        self._tabs = snapshot.tabs
+        self._made: dict[str, list[Mapping[str, str]]] = {}
+
+    def __getitem__(self, tab: str) -> list[Mapping[str, str]]:
+        made = self._made.get(tab)
+        if made is None:
+            made = self._made[tab] = [row.cells for row in self._tabs[tab]]
+        return made
+
+    def __contains__(self, tab: object) -> bool:
+        return tab in self._tabs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tabs)
+
+    def __len__(self) -> int:
+        return len(self._tabs)
 
 
 @dataclass
@@ -70,12 +95,12 @@ def read_inputs(services: Services, warm: WarmCycle, now: datetime, dry_run: boo
     fetched = drop_purged(ledger, fetch(services.source, state, marks))  # tombstones (purge)
     snapshot = services.sheet.read()
     crash_point("after_read")
-    tab_rows = {tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()}
+    tab_rows: TabCells = _Cells(snapshot)  # each tab's cells made when first looked at
     recovered: list[str] = []
     read = snapshot  # the read the staff input comes from
     if needs_rebuild(state, tab_rows):
         read = services.sheet.read(full=True)
-        tab_rows = {tab: [row.cells for row in rows] for tab, rows in read.tabs.items()}
+        tab_rows = _Cells(read)
         state, recovered = _rebuild(services, state, tab_rows, fetched, now, dry_run)
     # a key in several rows whose staff input differs: none of it is read (SPEC §5)
     conflicts, repeated = settle_repeats(read.repeats)
@@ -83,9 +108,16 @@ def read_inputs(services: Services, warm: WarmCycle, now: datetime, dry_run: boo
     if recovered or read.repeats:
         staff = read_staff(staff_rows)
     else:  # an unchanged read gives the same row objects: read once
+        first = warm.staff_read is None  # a process's first read: perhaps kept (staff_memo)
+        name = staff_memo.name_for(snapshot) if first else None
         staff = warm.staff_of(
-            {name: rows for name, rows in snapshot.tabs.items() if name in STAFF_TABS},
-            lambda: warm.staff_reader.read(tab_rows),
+            staff_memo.rows_of(snapshot),
+            lambda: staff_memo.staff_input(
+                services.staff_keep,
+                name,
+                lambda: warm.staff_reader.read(tab_rows),
+                save=not dry_run,
+            ),
         )
     if repeated:  # in 同期 and, through the plan, the digest
         staff = replace(staff, problems=(*repeated, *staff.problems))

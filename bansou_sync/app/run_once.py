@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from bansou_sync.app import emergency_cycle, projection_memo, surge
+from bansou_sync.app import emergency_cycle, projection_memo, staff_memo, surge
 from bansou_sync.app.events import run_events
 from bansou_sync.app.first_run import check_first_cycle
 from bansou_sync.app.inputs import FORMS, Inputs, read_inputs, record_deliveries
@@ -33,6 +33,7 @@ from bansou_sync.core.budget import form_close_request
 from bansou_sync.core.calendar import to_jst
 from bansou_sync.core.cycle import CycleInput, CyclePlan, pending, plan_indexed
 from bansou_sync.core.digest import noted
+from bansou_sync.core.staff import STAFF_TABS
 from bansou_sync.core.state import State
 from bansou_sync.core.tabs import SYNC
 from bansou_sync.crashpoints import crash_point
@@ -224,9 +225,14 @@ def _remember(
     generation = services.ledger.state_generation
     if planned.index is not None and not read.recovered:
         # the plan marked seen exactly the pending responses: the newest seen moves to
-        # theirs, and need not be found again among every seen response
-        marked = {f: [r.last_submitted_at for r in pending(read.fetched[f], read.state, now)]
-                  for f in FORMS}  # fmt: skip
+        # theirs, and need not be found again among every seen response. A plan from the
+        # state read that changed nothing marked none (a pending one changes its mark)
+        quiet = not planned.plan.changed and read.extra.state is read.state
+        marked = {
+            f: [r.last_submitted_at for r in pending(read.fetched[f], read.state, now)]
+            for f in FORMS
+            if not quiet
+        }
         warm.advance_seen(generation, marked)
         if not services.emergency:
             warm.keep_book(generation, planned.index)  # dropped in _send if not final
@@ -375,6 +381,9 @@ def _write(
         write = projection_memo.writer(projector)
         if write is not None:
             keep.save(projection_memo.name_for(label, services.policy), write)
+    # last: a backfill's peak (its write, its memo) is over by now
+    if cold and services.staff_after_write and any(t in summary.tabs for t in STAFF_TABS):
+        staff_memo.keep_written(services.staff_keep, services.sheet)  # for the next process
     if services.sheet.last_problems:  # shown in 同期 from the next write on
         ledger.add_cycle_error(" / ".join(services.sheet.last_problems)[:500])
 

@@ -62,3 +62,8 @@ class Services:
     mail_label: Callable[[], str | None] | None = None
     # where a cold process leaves its projector's memo for the next (app.projection_memo)
     projection_keep: ProjectionKeep | None = None
+    # where a process leaves its first read's staff input for the next (app.staff_memo)
+    staff_keep: ProjectionKeep | None = None
+    # a cold process that wrote a staff tab keeps the staff input of what it wrote (the
+    # next read's), when reading the sheet again costs no request (the local sheet)
+    staff_after_write: bool = False

@@ -140,3 +140,41 @@ def test_a_damaged_or_foreign_kept_parse_is_not_used(tmp_path: Path) -> None:
     assert keeping(other, tmp_path / "parsed").read() == expected  # the same bytes elsewhere
     save_as_excel(LocalSheet(other), SUPPORTERS.name, file_records(LocalSheet(other), "伴走者"))
     assert keeping(other, tmp_path / "parsed").read() == LocalSheet(other).read()
+
+
+def test_a_tab_whose_kept_parse_is_missing_or_of_another_version_keeps_the_parse_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade (another version's or format's parse) or a lost folder, the read
+    that parses a tab keeps its parse: the next process loads it instead of parsing the
+    file again until the sheet next writes it. A file staff changed is not kept."""
+    rng = random.Random(21)
+    folder, kept = tmp_path / "status", tmp_path / "parsed"
+    old = LocalSheet(folder)
+    old.parsed = ParsedTabs(kept, ALL_TABS, "0.9")  # what the previous version kept
+    old.write([rows(rng, MIN_ROWS + 10)])
+    expected = LocalSheet(folder).read()
+    parses: list[int] = []
+    parsing = local_sheet.parse
+
+    def counted(*args: object) -> object:
+        parses.append(1)
+        return parsing(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local_sheet, "parse", counted)
+
+    def process() -> LocalSheet:
+        sheet = LocalSheet(folder)
+        sheet.parsed = ParsedTabs(kept, ALL_TABS, "1.0")
+        return sheet
+
+    assert process().read() == expected and len(parses) == 1  # another version's: parsed
+    assert process().read() == expected and len(parses) == 1  # and kept by that read
+    shutil.rmtree(kept)
+    assert process().read() == expected and len(parses) == 2
+    assert process().read() == expected and len(parses) == 2
+    staff_edit(random.Random(1), LocalSheet(folder), 3)  # staff type: parsed each time
+    edited = LocalSheet(folder).read()
+    before = len(parses)
+    assert process().read() == edited and process().read() == edited
+    assert len(parses) == before + 2

@@ -210,7 +210,8 @@ def test_a_cold_start_that_resumed_the_memo_of_an_unchanged_state_does_not_write
     saving, resuming = kept_projection.KeptProjection.save, projection_memo.resume
 
     def counted_save(self: Any, *args: Any) -> None:
-        saved.append(1)
+        if self.path.suffix == kept_projection.PROJECTION:  # the staff input's is not counted
+            saved.append(1)
         saving(self, *args)
 
     def counted_resume(*args: Any) -> bool:

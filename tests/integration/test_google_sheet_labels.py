@@ -12,14 +12,16 @@ from typing import Any, overload
 
 import pytest
 
-from bansou_sync.adapters import google_sheet
+from bansou_sync.adapters import google_sheet, kept_projection
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
 from bansou_sync.adapters.google_sheet_read import letters
 from bansou_sync.adapters.retry import RetryPolicy
+from bansou_sync.app import staff_memo
+from bansou_sync.core.staff import StaffInput, read_staff
 from bansou_sync.core.tabs import STATS, SUPPORTERS
 from bansou_sync.emulator.server import Emulator
-from bansou_sync.ports import TabRows
+from bansou_sync.ports import SheetSnapshot, TabRows
 
 FAST = RetryPolicy(attempts=12, total_seconds=30, base_seconds=0.001, max_wait_seconds=0.01)
 H = SUPPORTERS.headers
@@ -177,3 +179,36 @@ def test_the_hourly_whole_read_looks_at_the_rows_and_restores_a_daemon_cell(
     looked, _, writes = book.cycle("L1", PEOPLE, COUNTS)
     assert looked and writes > 0
     assert book.dump()[SUPPORTERS.name][1][H.index("氏名")] == "伴走 1"
+
+
+def test_a_narrow_read_names_the_staff_rows_alike_in_every_process_until_staff_edit(
+    book: Book, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``app.staff_memo`` keeps the staff input under: the same for the same narrow
+    read in a new process, another after a staff edit, none on the hourly whole read."""
+    book.cycle("L1", PEOPLE, COUNTS)
+    book.cycle("L1", PEOPLE, COUNTS)
+
+    def process() -> SheetSnapshot:
+        return GoogleSheet(book.access, book.sid, policy=FAST, cache_path=book.cache).read()
+
+    def rows_read(snapshot: SheetSnapshot) -> StaffInput:
+        return read_staff({tab: [row.cells for row in rows] for tab, rows in snapshot.tabs.items()})
+
+    first = process()
+    name = staff_memo.name_for(first)
+    assert name is not None and staff_memo.name_for(process()) == name
+    keep = kept_projection.for_staff(tmp_path / "ledger.sqlite3", "1.0")
+    full = rows_read(first)
+    assert not full.desks["BN-0002"].memo_received
+    assert staff_memo.staff_input(keep, name, lambda: full) is full  # read, and kept
+    taken = staff_memo.staff_input(keep, staff_memo.name_for(process()), lambda: pytest.fail())
+    assert taken == full
+    memo = letters(H.index("覚書受領"))
+    emulator.sheets.staff_set_cell(book.sid, SUPPORTERS.name, f"{memo}3", "TRUE")
+    edited = process()
+    assert staff_memo.name_for(edited) not in (None, name)
+    assert rows_read(edited).desks["BN-0002"].memo_received  # read afresh: the tick is in
+    later = google_sheet.clock() + google_sheet.FULL_CHECK_SECONDS + 1
+    monkeypatch.setattr(google_sheet, "clock", lambda: later)
+    assert staff_memo.name_for(process()) is None  # the whole read: its rows are read

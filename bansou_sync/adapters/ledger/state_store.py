@@ -186,6 +186,7 @@ class StateStore(LedgerConnection):
         snapshot.remove(self.snapshot_path)
         snapshot.remove(snapshot.delta_path(self.snapshot_path))
         snapshot.remove(kept_projection.path_for(self.path))  # the projector's memo too
+        snapshot.remove(kept_projection.path_for(self.path, kept_projection.STAFF))
         self._snapshot_token = self._snapshot_base = self._since_base = None
 
     def save_state(self, old: State, new: State) -> None:
