@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ if str(ROOT) not in sys.path:
 from bench import data  # noqa: E402
 from bench.emu_proc import EmulatorProcess  # noqa: E402
 from bench.measure import Worker, split, staff_decisions, write_config  # noqa: E402
+from bench.spawn import run_measured  # noqa: E402
 
 CYCLES = (
     ("backfill", timedelta(0)),
@@ -58,18 +58,17 @@ def before_cycle(emu: EmulatorProcess, size: data.Size, name: str, at: datetime)
 
 
 def once(config: Path, now: datetime) -> tuple[float, float]:
-    """One ``bansou-sync once`` in a new process: its CPU (``wait4``) and wall time."""
+    """One ``bansou-sync once`` in a new process: its CPU (``wait4``, ``bench.spawn``) and
+    wall time."""
     command = [sys.executable, "-m", "bansou_sync.cli", "once", "--config", str(config)]
     command += ["--now", now.strftime("%Y-%m-%d %H:%M")]
     started = time.perf_counter()
     log = config.parent / "once.log"
-    with log.open("ab") as err:
-        child = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=err, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    code, cpu, _ = run_measured(command, ROOT, dict(os.environ), log)
+    if code != 0:
         tail = log.read_text("utf-8", errors="replace")[-3000:]
         raise SystemExit(f"bansou-sync once failed: {command}\n{tail}")
-    return round(usage.ru_utime + usage.ru_stime, 2), round(time.perf_counter() - started, 2)
+    return round(cpu, 2), round(time.perf_counter() - started, 2)
 
 
 def cold_run(size: data.Size) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bench.spawn import run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -82,7 +83,8 @@ def make_setup(folder: Path, applications: int) -> Path:
 
 
 def once(config: Path, now: datetime, profile: Path | None = None) -> Cycle:
-    """One ``bansou-sync once`` in a new process: its CPU and peak RSS from ``wait4``."""
+    """One ``bansou-sync once`` in a new process: its CPU and peak RSS from ``wait4``
+    (through ``bench.spawn``: not charged the benchmark's own memory)."""
     command = [sys.executable]
     if profile is not None:
         command += ["-m", "pyinstrument", "-o", str(profile), "-r", "text"]
@@ -91,16 +93,12 @@ def once(config: Path, now: datetime, profile: Path | None = None) -> Cycle:
     env = {**os.environ, "BANSOU_CLIENT_KEY": KEY}
     started = time.perf_counter()
     log = config.parent / "once.log"
-    with log.open("ab") as err:
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=err, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    code, cpu, rss_mb = run_measured(command, ROOT, env, log)
+    if code != 0:
         tail = log.read_text("utf-8", errors="replace")[-3000:]
-        raise SystemExit(f"bansou-sync once failed ({child.returncode}): {command}\n{tail}")
+        raise SystemExit(f"bansou-sync once failed ({code}): {command}\n{tail}")
     wall = time.perf_counter() - started
-    cpu = usage.ru_utime + usage.ru_stime
-    return Cycle("", round(cpu, 2), round(wall, 2), round(usage.ru_maxrss / 1024, 1))
+    return Cycle("", round(cpu, 2), round(wall, 2), round(rss_mb, 1))
 
 
 def staff_decide(status: Path, count: int) -> int:
