@@ -17,13 +17,15 @@ from bansou_sync.adapters import retry
 from bansou_sync.adapters.google_auth import SHEETS, GoogleAccess, token_error_text
 from bansou_sync.adapters.google_sheet_plan import Meta
 from bansou_sync.adapters.google_sheet_requests import encode
-from bansou_sync.adapters.gspread_http import gspread_client
+from bansou_sync.adapters.gspread_http import gspread_client, post_streamed
+from bansou_sync.adapters.json_stream import decode_streamed
 from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.errors import SheetError
 
 T = TypeVar("T")
 Hook = Callable[[dict[str, Any]], Any]  # json.loads' object_hook
 DEFAULT_POLICY = RetryPolicy()
+STREAM_CHUNK = 256 * 1024  # bytes of a hooked reply read at a time
 
 
 class SheetsCalls:
@@ -101,14 +103,21 @@ class SheetsCalls:
         """POST ``body`` as the compact UTF-8 JSON whose size the plan counted (bytes: the
         body already so encoded); the reply decoded with ``json``'s ``object_hook``
         ``hook`` when given (a large reply made small as it is decoded)."""
-        client = self._gspread().http_client
         data = body if isinstance(body, bytes) else encode(body)
         headers = {"Content-Type": "application/json; charset=utf-8"}
-        options = {} if hook is None else {"object_hook": hook}
-        return self._call(
-            what,
-            lambda: client.request("post", url, data=data, headers=dict(headers)).json(**options),
-        )
+        if hook is None:
+            client = self._gspread().http_client
+            return self._call(
+                what, lambda: client.request("post", url, data=data, headers=dict(headers)).json()
+            )
+
+        def streamed() -> Any:
+            # a hooked reply (the read through the tags, a write's reply) is decoded as it
+            # arrives: neither its whole bytes nor its whole text is held (json_stream)
+            with post_streamed(self._gspread(), url, data, dict(headers)) as response:
+                return decode_streamed(response.iter_content(STREAM_CHUNK), hook)
+
+        return self._call(what, streamed)
 
     def _call(self, what: str, fn: Callable[[], T], translate: bool = True) -> T:
         try:

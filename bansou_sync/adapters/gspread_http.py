@@ -14,7 +14,9 @@ from typing import Any
 import gspread
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
+from requests import Response
 
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 
@@ -42,14 +44,34 @@ class RebasedHTTPClient(HTTPClient):
         files: Any = None,
         headers: MutableMapping[str, str] | None = None,
     ) -> Any:
-        if self.base_url:
-            for host in GOOGLE_HOSTS:
-                if endpoint.startswith(host):
-                    endpoint = self.base_url + endpoint[len(host) :]
-                    break
+        endpoint = rebased(endpoint, self.base_url)
         return super().request(
             method, endpoint, params=params, data=data, json=json, files=files, headers=headers
         )
+
+
+def rebased(endpoint: str, base_url: str) -> str:
+    if base_url:
+        for host in GOOGLE_HOSTS:
+            if endpoint.startswith(host):
+                return base_url + endpoint[len(host) :]
+    return endpoint
+
+
+def post_streamed(
+    client: gspread.Client, endpoint: str, data: bytes, headers: dict[str, str]
+) -> Response:
+    """``client.http_client.request("post", ...)`` with the reply's body left to be read
+    as it arrives (``stream=True``, which gspread's ``request`` does not pass on): the
+    same session, endpoint, timeout and ``APIError`` for a reply that is not OK."""
+    http = client.http_client
+    endpoint = rebased(endpoint, getattr(http, "base_url", ""))
+    response = http.session.request(
+        "post", endpoint, data=data, headers=headers, timeout=http.timeout, stream=True
+    )
+    if not response.ok:
+        raise APIError(response)
+    return response
 
 
 def gspread_client(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 _CELL = re.compile(r"^\$?([A-Za-z]*)\$?([0-9]*)$")
 _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -56,6 +57,7 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
+@lru_cache(maxsize=1024)  # every range a reply prints (hundreds of thousands in a backfill)
 def column_letters(index: int) -> str:
     """0 → ``A``, 26 → ``AA``."""
     letters = ""
@@ -66,6 +68,7 @@ def column_letters(index: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=256)  # a handful of tab titles, printed in every range of a reply
 def quote_sheet_name(title: str) -> str:
     """Google prints ``Sheet1!A1`` but ``'My Sheet'!A1``, ``'申請'!A1`` and ``'D3'!A1``."""
     if _SIMPLE_NAME.match(title) and not _LOOKS_LIKE_REF.match(title):

@@ -475,8 +475,12 @@ def _updated_data(written: grid.Written, render: str | None) -> dict[str, Any]:
 
 def _totals(spreadsheet_id: str, written: list[grid.Written]) -> dict[str, Any]:
     """Google counts distinct rows and columns touched, and sheets, over the batch."""
-    rows = {(w.sheet.sheet_id, w.start_row + r) for w in written for r in w.written_rows}
-    cols = {(w.sheet.sheet_id, w.start_col + c) for w in written for c in w.written_columns}
+    rows: set[tuple[int, int]] = set()
+    cols: set[tuple[int, int]] = set()
+    for w in written:  # one write per row in a backfill: the tab's id looked up once each
+        sheet_id, start_row, start_col = w.sheet.sheet_id, w.start_row, w.start_col
+        rows.update([(sheet_id, start_row + r) for r in w.written_rows])
+        cols.update([(sheet_id, start_col + c) for c in w.written_columns])
     reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     cells = sum(w.cells for w in written)
     if cells:

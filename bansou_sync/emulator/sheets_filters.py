@@ -12,12 +12,23 @@ from typing import Any
 from bansou_sync.emulator.a1 import Area
 from bansou_sync.emulator.http import ApiError
 from bansou_sync.emulator.sheets_grid import Target, resolve
-from bansou_sync.emulator.sheets_model import Spreadsheet
+from bansou_sync.emulator.sheets_model import Sheet, Spreadsheet
 
 
 class FilterMatcher:
     def __init__(self, book: Spreadsheet) -> None:
         self.book = book
+        # tabs by id, for one request's filters (no tab is added or removed while a
+        # values request matches its filters; a write through 60,000 tags looks one up
+        # per tag)
+        self._sheets: dict[int, Sheet | None] = {}
+
+    def _sheet(self, sheet_id: int) -> Sheet | None:
+        try:
+            return self._sheets[sheet_id]
+        except KeyError:
+            found = self._sheets[sheet_id] = self.book.by_id(sheet_id)
+            return found
 
     def _candidates(self, lookup: dict[str, Any]) -> list[dict[str, Any]]:
         """The metadata a lookup may match: by id through the spreadsheet's index (a
@@ -54,12 +65,12 @@ class FilterMatcher:
 
     def _location_target(self, location: dict[str, Any]) -> Target | None:
         if location.get("locationType") == "SHEET":
-            sheet = self.book.by_id(int(location["sheetId"]))
+            sheet = self._sheet(int(location["sheetId"]))
             return Target(sheet, None, sheet.title) if sheet else None
         dimension_range = location.get("dimensionRange")
         if not dimension_range:
             return None  # spreadsheet-level metadata has no cells
-        sheet = self.book.by_id(int(dimension_range.get("sheetId", 0)))
+        sheet = self._sheet(int(dimension_range.get("sheetId", 0)))
         if sheet is None:
             return None
         start, end = dimension_range.get("startIndex"), dimension_range.get("endIndex")

@@ -153,14 +153,18 @@ def write(
     cells = 0
     touched_rows: list[int] = []
     touched_cols: set[int] = set()
+    sheet = target.sheet
     for r, row in enumerate(rows):
         # Google: null values are skipped, and not counted as updated
         given = [(start_col + c, parse(value)) for c, value in enumerate(row) if value is not None]
         if given:
-            target.sheet.set_values(start_row + r, given)
+            sheet.set_values(start_row + r, given)
             cells += len(given)
             touched_rows.append(r)
-            touched_cols.update(c for c, value in enumerate(row) if value is not None)
+            if len(given) == len(row):  # a full row, the usual write
+                touched_cols.update(range(len(row)))
+            else:
+                touched_cols.update(c for c, value in enumerate(row) if value is not None)
     return Written(
         target.sheet,
         start_row,
@@ -206,8 +210,10 @@ def read(
 ) -> dict[str, Any]:
     """A ``ValueRange``: trailing empty cells and rows dropped, ``values`` omitted when
     nothing is left, blank inner rows as ``[]``."""
-    target.check_grid()
-    start_row, end_row, start_col, end_col = target.clipped()
+    # the bounds worked out once (a write through 60,000 tags reads each row back)
+    bounds = target.clipped()
+    start_row, end_row, start_col, end_col = bounds
+    target.check_cells(max(end_row, start_row + 1), max(end_col, start_col + 1))
     sheet = target.sheet
     by_columns = major == "COLUMNS"
     value_render = value_render or "FORMATTED_VALUE"
@@ -234,40 +240,21 @@ def read(
         # row by row, only the rows in range (a narrow read of a 60,000-row tab looks at
         # those columns of each row, not at every cell of the tab); text renders as
         # itself in every option, so ``render`` is skipped for it
-        narrow = end_col - start_col <= 8
-        backwards = range(end_col - 1, start_col - 1, -1)
         next_row = start_row
-        if narrow:  # a key or a few staff columns: the usual read
+        if end_col - start_col <= 8:  # a key or a few staff columns: the usual read
             return _reply(
                 target,
+                bounds,
                 False,
                 _few_columns(
                     sheet, start_row, end_row, start_col, end_col, value_render, date_render
                 ),
             )
-        if end_col - start_col == 1:  # one column (a key, a staff column): the usual read
-            return _reply(
-                target,
-                False,
-                _one_column(sheet, start_row, end_row, start_col, value_render, date_render),
-            )
         for r, found in sheet.rows_between(start_row, end_row):
-            last = -1
-            if narrow:
-                for c in backwards:
-                    held = found.get(c)
-                    if held is not None and held.value is not None:
-                        last = c
-                        break
-            else:
-                last = max(
-                    (
-                        c
-                        for c, held in found.items()
-                        if start_col <= c < end_col and held.value is not None
-                    ),
-                    default=-1,
-                )
+            last = -1  # the last column in range holding a value (a plain loop: per row)
+            for c, held in found.items():
+                if c > last and start_col <= c < end_col and held.value is not None:
+                    last = c
             if last < 0:
                 continue
             if r > next_row:
@@ -283,7 +270,7 @@ def read(
                 ]
             )
             next_row = r + 1
-    return _reply(target, by_columns, values)
+    return _reply(target, bounds, by_columns, values)
 
 
 def _one_column(
@@ -342,11 +329,13 @@ def _few_columns(
     return values
 
 
-def _reply(target: Target, by_columns: bool, values: list[list[Any]]) -> dict[str, Any]:
+def _reply(
+    target: Target, bounds: tuple[int, int, int, int], by_columns: bool, values: list[list[Any]]
+) -> dict[str, Any]:
     while values and not values[-1]:
         values.pop()
     reply: dict[str, Any] = {
-        "range": target.normalised(),
+        "range": format_range(target.sheet.title, *bounds),
         "majorDimension": "COLUMNS" if by_columns else "ROWS",
     }
     if values:

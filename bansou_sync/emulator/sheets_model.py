@@ -588,7 +588,10 @@ class Spreadsheet:
         return next((s for s in self.sheets if s.title == title), None)
 
     def by_id(self, sheet_id: int) -> Sheet | None:
-        return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
+        for sheet in self.sheets:  # a plain loop: called for each row a backfill tags
+            if int(sheet.properties["sheetId"]) == sheet_id:
+                return sheet
+        return None
 
     def reindex(self) -> None:
         for index, sheet in enumerate(self.sheets):

@@ -12,10 +12,11 @@ a cell, row list or metadata list changed behind them).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bansou_sync.emulator.fieldmask import copy_masked, parse_mask
+from bansou_sync.emulator.fieldmask import Mask, copy_masked, parse_mask
 from bansou_sync.emulator.sheets_filters import FilterMatcher
 from bansou_sync.emulator.sheets_model import (
     Cell,
@@ -251,22 +252,30 @@ def update_cells(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
         sheet = grid_sheet(spreadsheet, grid_range.get("sheetId"))
         top, end_row, left, end_col = bounds(sheet, grid_range)
         limit = (end_row, end_col)
+    row_count, column_count = sheet.row_count, sheet.column_count  # cells don't change them
     for r, row_data in enumerate(body.get("rows") or []):
         for c, data in enumerate(row_data.get("values") or []):
             row, col = top + r, left + c
             if limit and (row >= limit[0] or col >= limit[1]):
                 continue
-            if row >= sheet.row_count or col >= sheet.column_count:
+            if row >= row_count or col >= column_count:
                 raise RequestRefused(
                     f"Attempting to write row: {row}, beyond the last requested row of: "
-                    f"{sheet.row_count - 1}"
+                    f"{row_count - 1}"
                 )
             _write_cell_data(sheet, row, col, data, fields)
     return {}
 
 
+@functools.lru_cache(maxsize=64)
+def _cell_mask(fields: str) -> Mask:
+    """``fields`` parsed once for every cell of a request (read only; an invalid mask is
+    not cached and fails again, as before)."""
+    return parse_mask(fields)
+
+
 def _write_cell_data(sheet: Sheet, row: int, col: int, data: dict[str, Any], fields: str) -> None:
-    mask = parse_mask(fields)
+    mask = _cell_mask(fields)
     cell = sheet.cell(row, col)
     whole = "*" in mask
     if whole or "userEnteredValue" in mask:
@@ -493,7 +502,10 @@ def clear_basic_filter(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
 
 
 def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:
-    metadata = json_copy(body.get("developerMetadata") or {})
+    # the request's own JSON, parsed for this request alone: a shallow copy is enough
+    # (its location is rebuilt below; a backfill tags tens of thousands of rows)
+    given = body.get("developerMetadata") or {}
+    metadata = dict(given) if isinstance(given, dict) else json_copy(given)
     location = metadata.get("location") or {}
     if location.get("spreadsheet"):
         location = {"locationType": "SPREADSHEET", "spreadsheet": True}

@@ -514,3 +514,41 @@ def test_a_row_staff_delete_between_read_and_write_is_made_again_next_cycle_unre
     sheet.write(supporters(range(1, 6), 謝金累計=1000))
     assert len(rows_by_key(emulator, sid)) == 5
     assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_failed_or_dropped_verifying_read_and_values_write_are_retried_to_the_same_sheet(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    # the read through the tags and the values write have their replies decoded as they
+    # arrive (adapters/json_stream): a refusal, an error after the write was carried
+    # out and a dropped connection are retried as any other request
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 41)))
+    sid = new_spreadsheet(emulator)
+    values = "sheets.spreadsheets.values."
+    rules = [
+        emulator.faults.add(kind="429", method=values + "batchGetByDataFilter", count=1),
+        emulator.faults.add(kind="drop", method=values + "batchGetByDataFilter", count=1),
+        emulator.faults.add(
+            kind="500", method=values + "batchUpdateByDataFilter", when="after", count=1
+        ),
+        emulator.faults.add(kind="drop", method=values + "batchUpdateByDataFilter", count=1),
+    ]
+
+    GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 41)))
+
+    assert [rule.fired for rule in rules] == [1, 1, 1, 1]
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_verifying_read_refused_for_sharing_is_one_clear_error(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    sid = new_spreadsheet(emulator)
+    emulator.faults.add(kind="403", method="sheets.spreadsheets.values.batchGetByDataFilter")
+
+    with pytest.raises(SheetError, match="共有") as caught:
+        GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 4)))
+
+    assert sid in str(caught.value) and "\n" not in str(caught.value)
