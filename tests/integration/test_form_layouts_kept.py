@@ -7,8 +7,6 @@ google-api-python-client against the emulator; ``forms.get`` counted by its coun
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 from emulated import ROOT, google_example_config
+from test_forms_api_source import APP_FORM, REG_FORM, reference_form
+from test_forms_api_source import emulator as emulator  # the loaded emulator fixture
 
 from bansou_sync.adapters.form_fields import REGISTRATION_TITLES
 from bansou_sync.adapters.forms_api import FormsApiSource
@@ -29,17 +29,8 @@ from bansou_sync.core.calendar import JST
 from bansou_sync.emulator.server import Emulator, start_emulator
 
 FAST = RetryPolicy(attempts=12, total_seconds=60, base_seconds=0.001, max_wait_seconds=0.01)
-REG_FORM = "registration-form-0001"
-APP_FORM = "application-form-0001"
 KANA = REGISTRATION_TITLES["kana"]
 T0 = 1_700_000_000.0
-
-
-def reference_form(name: str, form_id: str) -> dict[str, Any]:
-    path = ROOT / "reference" / "forms" / f"{name}.form.json"
-    form = json.loads(path.read_text(encoding="utf-8"))
-    form["formId"] = form_id
-    return dict(form)
 
 
 def registration_form(kana_title: str | None) -> dict[str, Any]:
@@ -65,17 +56,6 @@ def registration(n: int, kana_title: str | None = None) -> dict[str, Any]:
     if kana_title is not None:
         answers[kana_title] = "みほん"
     return {"answers": answers}
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = start_emulator()
-    emu.forms.load_form(reference_form("registration", REG_FORM))
-    emu.forms.load_form(reference_form("application", APP_FORM))
-    try:
-        yield emu
-    finally:
-        emu.stop()
 
 
 class Process:
