@@ -204,10 +204,14 @@ def deliver(
     error: BaseException | None = None
     queue = _queue(ledger, now, daily_limit, per_recipient_limit)
     for item in queue:
-        ledger.mark_sending(item.message_id)
         try:
-            mailer.send(_build(renderer, item, now, reply_days))
-        except (PermanentMailError, ValueError) as exc:  # ValueError: serialising it
+            # built before it is marked sending: the window a crash can interrupt (and
+            # MAX_INTERRUPTED counts) is the hand-over to the mailer, not the rendering
+            # (the first render of a process also loads the templates)
+            message = _build(renderer, item, now, reply_days)
+            ledger.mark_sending(item.message_id)
+            mailer.send(message)
+        except (PermanentMailError, ValueError) as exc:  # ValueError: building/serialising
             why = str(exc) if isinstance(exc, PermanentMailError) else type(exc).__name__
             ledger.mark_failed(item.message_id, why, permanent=True)
             log.warning("mail %s %s parked as failed: %s", item.kind, item.ref, why)
