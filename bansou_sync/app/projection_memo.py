@@ -97,19 +97,6 @@ def writer(projector: Projector) -> Callable[[BinaryIO], None] | None:
     return write
 
 
-def dump(projector: Projector) -> bytes | None:
-    """The projector's memo as bytes (None: nothing projected, or not picklable)."""
-    write = writer(projector)
-    if write is None:
-        return None
-    buffer = io.BytesIO()
-    try:
-        write(buffer)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None
-    return buffer.getvalue()
-
-
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         found = _ALLOWED.get((module, name))

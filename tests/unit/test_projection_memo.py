@@ -5,6 +5,7 @@ foreign file is no memo (the projection is made whole)."""
 
 from __future__ import annotations
 
+import io
 import pickle
 import random
 from pathlib import Path
@@ -105,8 +106,11 @@ def _kept_memo(tmp_path: Path, policy: Policy) -> tuple[Path, bytes, str]:
         state = ledger.load_state()
         projector = Projector()
         _projected(projector, ledger, state, policy)
-        data = projection_memo.dump(projector)
-        assert data is not None
+        write = projection_memo.writer(projector)
+        assert write is not None
+        buffer = io.BytesIO()
+        write(buffer)
+        data = buffer.getvalue()
         return path, data, _label(ledger)
 
 
