@@ -54,6 +54,12 @@ def write_atomically_with(path: Path, fill: Callable[[BinaryIO], object]) -> Non
 DIGEST_SIZE = 32  # BLAKE2b digest of what ``write_digested`` streams
 
 
+def digest(data: bytes) -> bytes:
+    """The short BLAKE2b name of some bytes (a file's, a layout's) that the caches beside
+    the ledger are keyed by: equal names, equal bytes, for any practical purpose."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 def write_digested(path: Path, head: bytes, write: Callable[[BinaryIO], object]) -> None:
     """As ``write_atomically_with``: ``head``, then the BLAKE2b digest of what ``write``
     streams, then that content — digested as it goes and the digest's place filled after,

@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from bansou_sync.adapters.export_cache import ExportCache, ExportRead, digest, mapping_key
+from bansou_sync.adapters.atomic import digest
+from bansou_sync.adapters.export_cache import ExportCache, ExportRead, mapping_key
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
 from bansou_sync.adapters.form_rows import (
     TIMESTAMP_HEADERS,

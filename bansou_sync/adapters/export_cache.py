@@ -24,7 +24,6 @@ another path or question mapping, it is ignored and the export is read whole.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import marshal
 from collections import Counter
@@ -34,17 +33,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.atomic import digest, write_atomically
 from bansou_sync.adapters.form_rows import TOKYO
 from bansou_sync.core.model import RawResponse
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-
-
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import csv
 import errno
-import hashlib
 import io
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from bansou_sync.adapters.atomic import sweep_stale, write_atomically
+from bansou_sync.adapters.atomic import digest, sweep_stale, write_atomically
 from bansou_sync.adapters.parsed_tabs import KeptTabFile, ParsedTabs
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.tab_parse import FileRow, LazyRows, TabFile, cleaner, parse, read_rows
@@ -103,7 +102,7 @@ class LocalSheet(StatusSheet):
             fixed = len(self.last_problems) == reported and unique_keys(layout, tab.rows)
             data = self._replace(path, records)
             self.written.record(path, tab.label if fixed else "", data)
-            at = _digest(data)  # its parse kept, the next read (of these bytes) need not parse
+            at = digest(data)  # its parse kept, the next read (of these bytes) need not parse
             if self._kept.get(path) != at and self.parsed.keep_written(
                 layout, path, records, data, at
             ):
@@ -194,7 +193,7 @@ class LocalSheet(StatusSheet):
             return None
         except OSError as exc:
             raise SheetError(f"{path} を読めません (cannot read): {exc.strerror}") from exc
-        known, at = self._files.get(path), _digest(data)
+        known, at = self._files.get(path), digest(data)
         if known is not None and known[0] == at:
             return known[1]
         kept = self.parsed.get(layout, at)  # these very bytes parsed before (parsed_tabs)
@@ -221,7 +220,7 @@ class LocalSheet(StatusSheet):
         (staff may edit it), and a cycle's memory does not keep every tab's rows."""
         data = excel_csv(records)
         known = self._files.pop(path, None)
-        if known is not None and known[0] == _digest(data) and _holds(path, data):
+        if known is not None and known[0] == digest(data) and _holds(path, data):
             return data
         try:
             write_atomically(path, data)
@@ -247,10 +246,6 @@ def _cannot_write(path: Path, exc: OSError) -> str:
             f"(cannot write): {exc.strerror}"
         )
     return f"{path} に書き込めません (cannot write): {exc.strerror}"
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _holds(path: Path, data: bytes) -> bool:

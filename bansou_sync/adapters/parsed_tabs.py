@@ -22,14 +22,13 @@ as cheaply as a kept parse loads, and are not kept.
 from __future__ import annotations
 
 import csv
-import hashlib
 import itertools
 import marshal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.atomic import digest, write_atomically
 from bansou_sync.adapters.tab_parse import FileRow, TabFile, parse, read_rows
 from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.core.staff import RepeatedKey
@@ -44,10 +43,6 @@ def folder_for(ledger: Path) -> Path:
     """Where the parses are kept: beside the ledger (they hold what the tabs hold, so
     ``purge`` deletes them)."""
     return ledger.parent / "sheet-parsed"
-
-
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class ParsedTabs:

@@ -17,17 +17,12 @@ ledger (``bootstrap``: not among the tabs staff open); an unreadable one is no r
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from bansou_sync.adapters.atomic import write_atomically
+from bansou_sync.adapters.atomic import digest, write_atomically
 from bansou_sync.core.tabs import TabLayout
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def unique_keys(layout: TabLayout, rows: Sequence[Sequence[str | int]]) -> bool:
@@ -42,7 +37,7 @@ class WrittenLabels:
         self.path = path  # None: nothing recorded, nothing skipped
         # the sheet's own layout of each tab joins the label: the same rows are written
         # differently under another layout (a configuration that changed)
-        self._layouts = {t.name: _digest(repr(t).encode()) for t in layouts}
+        self._layouts = {t.name: digest(repr(t).encode()).hex() for t in layouts}
         self._record: dict[str, list[str]] | None = None  # tab file name → [label, digest]
         self._dirty = False
 
@@ -71,7 +66,7 @@ class WrittenLabels:
         if known is None or known[0] != self._key(file, label):
             return False
         try:
-            return _digest(file.read_bytes()) == known[1]
+            return digest(file.read_bytes()).hex() == known[1]
         except OSError:
             return False
 
@@ -80,7 +75,7 @@ class WrittenLabels:
         a fixed point (see the module docstring), else "" — the record goes."""
         record = self._load()
         if label and data is not None:
-            entry = [self._key(file, label), _digest(data)]
+            entry = [self._key(file, label), digest(data).hex()]
             if record.get(file.name) != entry:
                 record[file.name], self._dirty = entry, True
         elif record.pop(file.name, None) is not None:

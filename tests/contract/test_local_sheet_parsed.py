@@ -18,8 +18,9 @@ import pytest
 from contract.test_local_sheet import file_records, save_as_excel, supporter
 
 from bansou_sync.adapters import local_sheet
+from bansou_sync.adapters.atomic import digest
 from bansou_sync.adapters.local_sheet import LocalSheet
-from bansou_sync.adapters.parsed_tabs import MIN_ROWS, ParsedTabs, digest
+from bansou_sync.adapters.parsed_tabs import MIN_ROWS, ParsedTabs
 from bansou_sync.core.tabs import ALL_TABS, SUPPORTERS
 from bansou_sync.ports import TabRows
 
