@@ -24,17 +24,10 @@ from bansou_sync.emulator.gspread_client import emulator_gspread_client
 from bansou_sync.emulator.server import Emulator
 
 from .conftest import Project
+from .test_cli_operations import PAYER, TAB
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "operations-book"
-TAB = "操作"
-PAYER = {
-    "client_code": "1234567890",
-    "name": "ジムキヨク テスト",
-    "bank_code": "0001",
-    "branch_code": "001",
-    "account_number": "1234567",
-}
 ACCOUNT = "0680674"  # BN-0001's account number in reference/bank_details.csv
 
 
