@@ -30,8 +30,9 @@ from bansou_sync.adapters.atomic import digest, sweep_stale, write_atomically
 from bansou_sync.adapters.parsed_tabs import KeptTabFile, ParsedTabs
 from bansou_sync.adapters.sheet_value import sheet_value
 from bansou_sync.adapters.tab_parse import FileRow, LazyRows, TabFile, cleaner, parse, read_rows
-from bansou_sync.adapters.textfile import decode_text, excel_csv
+from bansou_sync.adapters.textfile import decode_text
 from bansou_sync.adapters.written_labels import WrittenLabels, unique_keys
+from bansou_sync.core.excel import excel_csv
 from bansou_sync.core.staff import RepeatedKey
 from bansou_sync.core.tabs import ALL_TABS, TabLayout, removed_row_message
 from bansou_sync.core.untrusted import formula_safe

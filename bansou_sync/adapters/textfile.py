@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bansou_sync.errors import BansouError, SheetFormatError
@@ -87,16 +84,3 @@ def decode_export(
         f"{ACCEPTED} の CSV として保存し直してください "
         f"(cannot read {path.name}: expected text in UTF-8 with or without BOM, or CP932)"
     )
-
-
-def excel_csv(records: Iterable[Sequence[str]]) -> bytes:
-    """``records`` as a CSV file Excel opens by double-click: UTF-8 with BOM, CR LF.
-    Encoded as the rows are written, never held as text too: a 30,000-row tab's text
-    would be held three times over (the writer's buffer, the text, the bytes)."""
-    buffer = io.BytesIO()
-    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
-    csv.writer(text, lineterminator="\r\n").writerows(records)
-    text.flush()
-    data = buffer.getvalue()
-    text.detach()
-    return data

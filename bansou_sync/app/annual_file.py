@@ -10,13 +10,13 @@ anywhere). The log line carries the year and counts only.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bansou_sync.core.annual import Year, paid_in_year
+from bansou_sync.core.excel import excel_csv
 from bansou_sync.core.state import State
 from bansou_sync.core.untrusted import formula_safe
 from bansou_sync.errors import BansouError
@@ -34,14 +34,11 @@ class YearWritten:
 
 
 def year_csv(year: Year) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    rows: list[Sequence[object]] = [HEADERS]
     for line in year.lines:
-        name = formula_safe(line.name)
         dates = "、".join(day.isoformat() for day in line.pay_dates)
-        writer.writerow([line.supporter_id, name, line.count, line.total, dates])
-    return buffer.getvalue().encode("utf-8-sig")
+        rows.append([line.supporter_id, formula_safe(line.name), line.count, line.total, dates])
+    return excel_csv(rows)
 
 
 def write_year_file(state: State, year: int, folder: Path, write: WriteFile) -> YearWritten:

@@ -17,8 +17,6 @@ carries the pay date and counts only.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from bansou_sync.core.excel import excel_csv
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.payment_batches import (
     PAID,
@@ -94,25 +93,22 @@ def rows_from(state: State) -> list[PaymentRow]:
 
 
 def staff_csv(batch: Batch) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(STAFF_HEADERS)
-    for line in batch.lines:
-        name = formula_safe(line.name)
-        writer.writerow(
-            [
-                line.pay_date.isoformat(),
-                line.cutoff.isoformat(),
-                line.supporter_id,
-                name,
-                line.count,
-                line.amount,
-                line.payee,
-                line.state,
-                line.reason_text,
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
+    rows: list[Sequence[object]] = [STAFF_HEADERS]
+    rows += (
+        [
+            line.pay_date.isoformat(),
+            line.cutoff.isoformat(),
+            line.supporter_id,
+            formula_safe(line.name),
+            line.count,
+            line.amount,
+            line.payee,
+            line.state,
+            line.reason_text,
+        ]
+        for line in batch.lines
+    )
+    return excel_csv(rows)
 
 
 def _free_name(folder: Path, pay_date: date) -> tuple[str, bool]:
