@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -14,6 +15,9 @@ class LocalSmtp(Controller):
 
     def __init__(self, handler: Any, **kwargs: Any) -> None:
         super().__init__(handler, hostname="127.0.0.1", port=0, **kwargs)
+        # the server's own chatter ("connection lost", at INFO) comes from its thread at any
+        # moment, e.g. while an in-process CLI run captures stderr: only its warnings count
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     def _trigger_server(self) -> None:
         # aiosmtpd connects to self.port to finish starting: the one the kernel chose
