@@ -25,6 +25,7 @@ from bansou_sync import (
     logging_setup,
 )
 from bansou_sync.errors import BansouError, ConfigError
+from bansou_sync.heap import tune_collector
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -254,6 +255,7 @@ COMMANDS: dict[str, Command] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    tune_collector()
     logging_setup.configure("WARNING")  # until a command has read its configuration
     try:
         return COMMANDS[args.command](args)

@@ -16,7 +16,6 @@ on to the next one.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -38,14 +37,13 @@ from bansou_sync.bootstrap import build_services
 from bansou_sync.config import ScheduleSettings, Settings
 from bansou_sync.core.calendar import JST
 from bansou_sync.errors import BansouError
+from bansou_sync.heap import settle_heap
 
 log = logging.getLogger(__name__)
 
 # Tests only: cycles every N seconds instead of schedule.interval_minutes.
 INTERVAL_ENV = "BANSOU_INTERVAL_SECONDS"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-COLLECT_EVERY = 60  # cycles: an hour of a service cycling every minute
-_settled = 0  # cycles settled in this process
 
 
 def make_trigger(schedule: ScheduleSettings, interval: timedelta | None = None) -> Any:
@@ -162,22 +160,6 @@ def _signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]
 def _interval_override() -> timedelta | None:
     seconds = os.environ.get(INTERVAL_ENV, "").strip()
     return timedelta(seconds=float(seconds)) if seconds else None
-
-
-def settle_heap() -> None:
-    """After a cycle: take what survived it (the state, the projection, the caches kept in
-    ``WarmCycle``: millions of objects for a long history) out of the garbage collector's
-    full passes, which otherwise walk all of it whenever enough new objects survive — at
-    an unpredictable moment, e.g. in the middle of the next read. Every
-    ``COLLECT_EVERY`` cycles the frozen objects are collected once, so cyclic garbage
-    frozen in between is not kept for ever. A process concern: the service's, not the
-    cycle's."""
-    global _settled
-    _settled += 1
-    if _settled % COLLECT_EVERY == 0:
-        gc.unfreeze()
-        gc.collect()
-    gc.freeze()
 
 
 def _cycle(services: Services, backup: BackupPlan) -> Callable[[datetime], None]:

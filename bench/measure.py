@@ -33,7 +33,7 @@ from bansou_sync.app.warm import WarmCycle
 from bansou_sync.bootstrap import build_services
 from bansou_sync.config import load_config
 from bansou_sync.core.calendar import JST
-from bansou_sync.service import settle_heap
+from bansou_sync.heap import settle_heap, tune_collector
 from bench import data
 from bench.emu_proc import (
     BASELINE_RESPONSES,
@@ -178,6 +178,7 @@ class Worker:
         self.emu = emu
         self.folder = folder
         self.gmail = gmail
+        tune_collector()  # as bansou-sync's command line does before any command
         settings = load_config(write_config(folder, emu, self.gmail))
         self.ledger = Ledger.open(Path(settings.state.path))
         self.services = build_services(settings, self.ledger)
