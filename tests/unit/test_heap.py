@@ -22,7 +22,7 @@ def default_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-def test_a_command_runs_with_the_young_generation_collected_every_50000_allocations(
+def test_a_command_runs_with_the_young_generation_collected_every_20000_allocations(
     default_collector: None, tmp_path: Path
 ) -> None:
     code = cli.main(["check-config", "--config", str(tmp_path / "missing.yaml")])
@@ -33,7 +33,7 @@ def test_a_command_runs_with_the_young_generation_collected_every_50000_allocati
 def test_the_older_generations_keep_the_thresholds_they_had(default_collector: None) -> None:
     gc.set_threshold(700, 7, 9)
     heap.tune_collector()
-    assert gc.get_threshold() == (50_000, 7, 9)
+    assert gc.get_threshold() == (20_000, 7, 9)
 
 
 def test_settling_the_heap_freezes_what_survived_the_cycle(default_collector: None) -> None:
