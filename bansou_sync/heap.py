@@ -6,8 +6,8 @@ the Forms pages and their responses, the records, the rows of each tab, the requ
 bodies — and makes few reference cycles (what it drops, reference counting frees at
 once). CPython's cyclic collector runs its young generation every 700 net allocations of
 tracked objects and then walks everything that survived: in a backfill it walked the same
-live records over and over, ≈ 30 % of the daemon's CPU (docs/benchmarks.md, "The 60k
-backfill, third pass").
+live records over and over: ≈ 18 % of a 60k backfill's daemon CPU, ≈ 25 % at 20k
+(docs/benchmarks.md, "The 60k backfill, third pass").
 """
 
 from __future__ import annotations
