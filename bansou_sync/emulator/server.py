@@ -25,7 +25,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .faults import Clock, FaultRule, Faults, LoggedRequest, Quota, RequestLog, fault_error
-from .http import Api, ApiError, Request, Response, Route
+from .http import Api, ApiError, EncodedBody, Request, Response, Route, json_bytes
 from .oauth import OAuthApi, insufficient_scopes, unauthenticated
 
 SERVICES = {
@@ -399,10 +399,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(reply.body, bytes):
             data = reply.body
             headers.setdefault("Content-Type", "application/octet-stream")
+        elif isinstance(reply.body, EncodedBody):
+            data = reply.body.data
+            headers["Content-Type"] = JSON_TYPE
         elif reply.body is None and reply.status == 204:
             data = b""
         else:
-            data = _json_bytes({} if reply.body is None else reply.body)
+            data = json_bytes({} if reply.body is None else reply.body)
             headers["Content-Type"] = JSON_TYPE
         self.send_response(reply.status)
         for name, value in headers.items():
@@ -412,19 +415,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-
-
-PRETTY_LIMIT = 64 * 1024
-
-
-def _json_bytes(body: Any) -> bytes:
-    """A reply body as Google sends it, indented by two — except a large one, sent
-    compact: ``json`` indents in pure Python, 6× slower than its C encoder, and a 60,000-row
-    read took half a second to print (issue 5). Clients parse either the same."""
-    text = json.dumps(body, ensure_ascii=False)
-    if len(text) < PRETTY_LIMIT:
-        text = json.dumps(body, ensure_ascii=False, indent=2)
-    return text.encode("utf-8") + b"\n"
 
 
 # --- the default set of APIs ------------------------------------------------------------

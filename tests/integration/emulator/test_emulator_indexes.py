@@ -15,7 +15,7 @@ import pytest
 from bansou_sync.emulator.a1 import Area
 from bansou_sync.emulator.forms import FormsApi
 from bansou_sync.emulator.gmail import GmailApi
-from bansou_sync.emulator.http import Request
+from bansou_sync.emulator.http import EncodedBody, Request, json_bytes
 from bansou_sync.emulator.server import start_emulator
 from bansou_sync.emulator.sheets import SheetsApi
 from bansou_sync.emulator.sheets_grid import Target, read
@@ -336,3 +336,45 @@ def test_an_emulator_with_its_own_process_freezes_its_heap_after_each_request() 
     finally:
         frozen.stop()
         gc.unfreeze()  # the test process is not the emulator's own
+
+
+def test_a_large_response_page_is_sent_as_the_bytes_its_dict_encodes_to_even_after_edits() -> None:
+    forms = FormsApi(seed="fixed")
+    form = {"formId": "f1", "info": {"title": "申請"}, "items": []}
+    answers = {
+        "q1": {"questionId": "q1", "textAnswers": {"answers": [{"value": '架空の相談 "引用"'}]}}
+    }
+    forms.load_form(
+        form,
+        [
+            {"responseId": f"r{i}", "createTime": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z"}
+            | ({"answers": answers} if i % 2 else {})
+            for i in range(900)
+        ],
+    )
+
+    def page(token: str | None = None) -> Any:
+        query = {"pageSize": ["400"]} | ({"pageToken": [token]} if token else {})
+        request = Request("GET", "/v1/forms/f1/responses", "/v1/forms/f1/responses", query, {}, b"")
+        route = next(r for r in forms.routes() if r.name == "forms.forms.responses.list")
+        match = route.pattern.fullmatch(request.path)
+        assert match is not None
+        return route.handler(request, match).body
+
+    def sent(body: Any) -> bytes:
+        return body.data if isinstance(body, EncodedBody) else json_bytes(body)
+
+    first = page()
+    assert isinstance(first, EncodedBody)  # over 64 KB: joined from the stored JSON
+    assert sent(first) == json_bytes(dict(first))
+    forms.edit_response("f1", first["responses"][0]["responseId"], {"q1": "編集後の回答"})
+    again = page()
+    assert again["responses"][0]["answers"]["q1"]["textAnswers"]["answers"] == [
+        {"value": "編集後の回答"}
+    ]
+    assert sent(again) == json_bytes(dict(again))
+    second = page(again["nextPageToken"])
+    last = page(second["nextPageToken"])  # 100 responses: small, indented like Google's
+    assert not isinstance(last, EncodedBody) and "nextPageToken" not in last
+    listed = [r["responseId"] for p in (again, second, last) for r in p["responses"]]
+    assert sorted(listed) == sorted(f"r{i}" for i in range(900))
