@@ -18,6 +18,7 @@ from bansou_sync.emulator.gmail import GmailApi
 from bansou_sync.emulator.http import EncodedBody, Request, json_bytes
 from bansou_sync.emulator.server import start_emulator
 from bansou_sync.emulator.sheets import SheetsApi
+from bansou_sync.emulator.sheets_filters import FilterMatcher
 from bansou_sync.emulator.sheets_grid import Target, read
 from bansou_sync.emulator.sheets_values import Number, render
 
@@ -378,3 +379,27 @@ def test_a_large_response_page_is_sent_as_the_bytes_its_dict_encodes_to_even_aft
     assert not isinstance(last, EncodedBody) and "nextPageToken" not in last
     listed = [r["responseId"] for p in (again, second, last) for r in p["responses"]]
     assert sorted(listed) == sorted(f"r{i}" for i in range(900))
+
+
+def test_a_lookup_by_id_alone_finds_what_the_general_matching_finds(api: SheetsApi) -> None:
+    row_tag = tag_ids(api, 2)[0]
+    sheet_tag = {"metadataKey": "tab", "visibility": "DOCUMENT", "location": {"sheetId": 0}}
+    book_tag = {"metadataKey": "book", "visibility": "DOCUMENT", "location": {"spreadsheet": True}}
+    replies = batch(
+        api,
+        {"createDeveloperMetadata": {"developerMetadata": sheet_tag}},
+        {"createDeveloperMetadata": {"developerMetadata": book_tag}},
+    ).body["replies"]
+    ids = [r["createDeveloperMetadata"]["developerMetadata"]["metadataId"] for r in replies]
+    matcher = FilterMatcher(api.book(ID))
+    for wanted in [row_tag, *ids, 12345, [row_tag], {"x": 1}, float(row_tag)]:
+        lookup = {"metadataId": wanted}
+        fast = matcher.targets({"developerMetadataLookup": lookup})
+        # the same lookup with a condition every tag meets takes the general matching
+        general = matcher.targets({"developerMetadataLookup": lookup | {"visibility": "DOCUMENT"}})
+        assert [(t.sheet.sheet_id, t.area) for t in fast] == [
+            (t.sheet.sheet_id, t.area) for t in general
+        ]
+    assert [
+        t.area for t in matcher.targets({"developerMetadataLookup": {"metadataId": row_tag}})
+    ] == [Area(2, 3, None, None)]
