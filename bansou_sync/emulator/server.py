@@ -66,8 +66,15 @@ class Emulator:
         # every form response, cell and tag, millions of objects at the benchmark's 60k —
         # is long-lived: after each request it is moved out of the cyclic collector's
         # reach (``gc.freeze``), so a full collection no longer scans it (one took ~2 s
-        # of a 60k idle cycle). Process-wide, hence off in-process (tests).
+        # of a 60k idle cycle). Process-wide, hence off in-process (tests). While such an
+        # emulator runs, the collector's automatic runs are off too: a request that
+        # makes a million objects (a backfill's cells, tags, replies) had them scanned
+        # over and over by the full collections their number sets off (≈ 25 % of the
+        # emulator's CPU in a backfill); after each request one collection of the young
+        # objects, what the requests made since the last one, frees their cycles before
+        # the survivors are frozen.
         self.freeze_gc = freeze_gc
+        self._gc_was_enabled: bool | None = None
         self.clock = clock or Clock()
         self.faults = Faults(seed)
         self.quota = Quota(self.clock)
@@ -132,6 +139,9 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
+        if self.freeze_gc:
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
         self._server = _Server((self.host, self.port), _Handler)
         self._server.emulator = self
         self._thread = threading.Thread(
@@ -151,6 +161,9 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._gc_was_enabled:
+            gc.enable()
+        self._gc_was_enabled = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -248,6 +261,7 @@ class Emulator:
 
     def _settle(self) -> None:
         if self.freeze_gc:
+            gc.collect(0)
             gc.freeze()
 
     def _match(self, request: Request) -> tuple[Api, Route, Any] | None:

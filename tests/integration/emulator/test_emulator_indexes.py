@@ -8,6 +8,7 @@ import gc
 import json
 import random
 import urllib.request
+import weakref
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from bansou_sync.emulator.a1 import Area
 from bansou_sync.emulator.forms import FormsApi
 from bansou_sync.emulator.gmail import GmailApi
-from bansou_sync.emulator.http import EncodedBody, Request, json_bytes
+from bansou_sync.emulator.http import EncodedBody, Request, Response, Route, json_bytes, route
 from bansou_sync.emulator.server import start_emulator
 from bansou_sync.emulator.sheets import SheetsApi
 from bansou_sync.emulator.sheets_filters import FilterMatcher
@@ -334,9 +335,49 @@ def test_an_emulator_with_its_own_process_freezes_its_heap_after_each_request() 
             assert json.loads(reply.read()) == {"spreadsheetId": "g"}
         assert gc.get_freeze_count() > 0
         assert frozen.sheets.dump("g") == {"t": [["a", "b"]]}
+        assert not gc.isenabled()  # no automatic collection while it runs
     finally:
         frozen.stop()
         gc.unfreeze()  # the test process is not the emulator's own
+    assert gc.isenabled()  # given back when it stops
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the cyclic collector frees it
+
+
+class _CyclesApi:
+    """An API whose one request leaves a reference cycle behind as garbage."""
+
+    name = "cycles"
+
+    def __init__(self) -> None:
+        self.made: list[weakref.ref[_Node]] = []
+
+    def routes(self) -> list[Route]:
+        return [route("GET", r"/cycles", "cycles.make", self._make, needs_auth=False)]
+
+    def quota_group(self, route: Route, request: Request) -> str | None:
+        return None
+
+    def _make(self, request: Request, match: Any) -> Response:
+        self.made.append(weakref.ref(_Node()))
+        return Response(200, {})
+
+
+def test_an_emulator_with_its_own_process_frees_the_cycles_a_request_left_before_freezing() -> None:
+    cycles = _CyclesApi()
+    frozen = start_emulator(freeze_gc=True, extra_apis=[cycles])
+    try:
+        for _ in range(3):
+            with urllib.request.urlopen(frozen.base_url + "/cycles", timeout=5) as reply:
+                assert reply.status == 200
+        assert len(cycles.made) == 3
+        assert all(ref() is None for ref in cycles.made)
+    finally:
+        frozen.stop()
+        gc.unfreeze()
 
 
 def test_a_large_response_page_is_sent_as_the_bytes_its_dict_encodes_to_even_after_edits() -> None:
