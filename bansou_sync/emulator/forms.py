@@ -436,15 +436,20 @@ def _page_body(state: FormState, body: dict[str, Any], page: list[dict[str, Any]
     as the plain dict, to be indented."""
     if not page:
         return body
-    parts = [state.encoded(r) for r in page]
+    stored = state._json
+    try:
+        parts = [stored[r["responseId"]] for r in page]
+    except KeyError:  # pragma: no cover - every stored response is encoded
+        parts = [state.encoded(r) for r in page]
+    encoded, lengths = zip(*parts, strict=True)
     tail = ""
     if "nextPageToken" in body:
         tail = ', "nextPageToken": ' + json.dumps(body["nextPageToken"], ensure_ascii=False)
     head = '{"responses": ['
-    chars = len(head) + sum(n for _, n in parts) + 2 * (len(parts) - 1) + 1 + len(tail) + 1
+    chars = len(head) + sum(lengths) + 2 * (len(parts) - 1) + 1 + len(tail) + 1
     if chars < PRETTY_LIMIT:
         return body
-    data = b"".join([head.encode(), b", ".join([b for b, _ in parts]), b"]", tail.encode(), b"}\n"])
+    data = b"".join([head.encode(), b", ".join(encoded), b"]", tail.encode(), b"}\n"])
     return EncodedBody(body, data)
 
 

@@ -444,3 +444,16 @@ def test_a_lookup_by_id_alone_finds_what_the_general_matching_finds(api: SheetsA
     assert [
         t.area for t in matcher.targets({"developerMetadataLookup": {"metadataId": row_tag}})
     ] == [Area(2, 3, None, None)]
+
+
+def test_a_tag_created_then_moved_in_the_same_batch_is_replied_where_it_was_created(
+    api: SheetsApi,
+) -> None:
+    reply = batch(api, tag(2, "A-2"), insert_rows(0, 3)).body
+    created = reply["replies"][0]["createDeveloperMetadata"]["developerMetadata"]
+    assert list(created) == ["metadataId", "metadataKey", "metadataValue", "visibility", "location"]
+    assert created["location"] == {
+        "locationType": "ROW",
+        "dimensionRange": {"sheetId": 0, "dimension": "ROWS", "startIndex": 2, "endIndex": 3},
+    }
+    assert span_of(api, created["metadataId"])["startIndex"] == 5  # moved by the insert
