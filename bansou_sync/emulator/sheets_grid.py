@@ -19,8 +19,8 @@ from bansou_sync.emulator.sheets_values import from_raw, from_user_entered, rend
 INPUT_OPTIONS = ("RAW", "USER_ENTERED")
 
 
-@dataclass(frozen=True)
-class Target:
+@dataclass(slots=True)  # not frozen: made for each row a backfill writes or reads (a
+class Target:  # frozen dataclass sets each field through object.__setattr__); never changed
     """A resolved A1 range: the tab, the area (None: whole tab) and the text as sent."""
 
     sheet: Sheet
@@ -107,7 +107,7 @@ def value_rows(values: Any, major: str | None, field: str) -> list[list[Any]]:
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per row written, never changed (see ``Target``)
 class Written:
     sheet: Sheet
     start_row: int
