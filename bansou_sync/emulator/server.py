@@ -75,6 +75,7 @@ class Emulator:
         # the survivors are frozen.
         self.freeze_gc = freeze_gc
         self._gc_was_enabled: bool | None = None
+        self._sending = threading.local()  # ``on``: the HTTP handler settles after sending
         self.clock = clock or Clock()
         self.faults = Faults(seed)
         self.quota = Quota(self.clock)
@@ -225,7 +226,8 @@ class Emulator:
     # --- request handling --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response | None:
-        """The reply to one request; None means: drop the connection without one."""
+        """The reply to one request; None means: drop the connection without one.
+        (The HTTP handler's thread settles once it has sent the reply: ``_Handler``.)"""
         found = self._match(request)
         if found is None:
             return _error(
@@ -257,7 +259,8 @@ class Emulator:
         finally:
             entry.user = request.user
             self.log.record(entry)
-            self._settle()
+            if not getattr(self._sending, "on", False):
+                self._settle()
 
     def _settle(self) -> None:
         if self.freeze_gc:
@@ -403,7 +406,18 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self._body(),
         )
-        reply = cast(_Server, self.server).emulator.handle(request)
+        emulator = cast(_Server, self.server).emulator
+        emulator._sending.on = True
+        try:
+            self._send(emulator.handle(request))
+        finally:
+            # once the reply is sent and dropped (its objects freed, not scanned): the
+            # client reads it meanwhile, instead of waiting for the collection
+            emulator._sending.on = False
+            del request
+            emulator._settle()
+
+    def _send(self, reply: Response | None) -> None:
         if reply is None:
             self.close_connection = True
             with contextlib.suppress(OSError):

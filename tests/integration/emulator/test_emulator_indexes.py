@@ -7,8 +7,10 @@ from __future__ import annotations
 import gc
 import json
 import random
+import time
 import urllib.request
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -333,13 +335,24 @@ def test_an_emulator_with_its_own_process_freezes_its_heap_after_each_request() 
         )
         with urllib.request.urlopen(request, timeout=5) as reply:
             assert json.loads(reply.read()) == {"spreadsheetId": "g"}
-        assert gc.get_freeze_count() > 0
+        assert _soon(lambda: gc.get_freeze_count() > 0)  # frozen once the reply is sent
         assert frozen.sheets.dump("g") == {"t": [["a", "b"]]}
         assert not gc.isenabled()  # no automatic collection while it runs
     finally:
         frozen.stop()
         gc.unfreeze()  # the test process is not the emulator's own
     assert gc.isenabled()  # given back when it stops
+
+
+def _soon(check: Callable[[], bool]) -> bool:
+    """``check`` holds within 5 s: the emulator collects and freezes after it has sent
+    its reply, while the client reads it."""
+    deadline = time.monotonic() + 5
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 class _Node:
@@ -374,7 +387,7 @@ def test_an_emulator_with_its_own_process_frees_the_cycles_a_request_left_before
             with urllib.request.urlopen(frozen.base_url + "/cycles", timeout=5) as reply:
                 assert reply.status == 200
         assert len(cycles.made) == 3
-        assert all(ref() is None for ref in cycles.made)
+        assert _soon(lambda: all(ref() is None for ref in cycles.made))
     finally:
         frozen.stop()
         gc.unfreeze()
