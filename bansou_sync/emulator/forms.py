@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .faults import Clock
-from .http import ApiError, Request, Response, Route, route
+from .http import PRETTY_LIMIT, ApiError, EncodedBody, Request, Response, Route, route
 
 MAX_PAGE_SIZE = 5000
 ORDERS = ("shuffled", "submitted", "reverse")
@@ -51,6 +51,13 @@ class FormState:
     # Extended as responses are added, dropped when one is edited or replaced.
     _listed: list[dict[str, Any]] = field(default_factory=list, repr=False)
     _by_time: list[tuple[int, int]] | None = field(default=None, repr=False)
+    # each stored response's JSON (as a reply prints it, compact) and its length in
+    # characters, made when it is stored: a response never changes but by an edit, and
+    # a backfill lists 5,000 of them a page (issue 5). The whole history in its list
+    # order, kept until a response is stored or edited (each page sorted it again).
+    _json: dict[str, tuple[bytes, int]] = field(default_factory=dict, repr=False)
+    _ordered: tuple[tuple[str, int], list[dict[str, Any]]] | None = field(default=None, repr=False)
+    _version: int = field(default=0, repr=False)
 
     def submitted_after(self, strict: bool, bound: int) -> list[dict[str, Any]]:
         """The responses whose ``lastSubmittedTime`` is after ``bound`` (or at it, unless
@@ -67,15 +74,26 @@ class FormState:
         return [self._listed[i] for i in sorted(i for _, i in self._by_time[first:])]
 
     def stored(self, response: dict[str, Any], replaced: bool) -> None:
-        """Keep the time index in step with a response just stored."""
+        """Keep the time index, the JSON and the order in step with a response just stored."""
+        self._version += 1
+        self._json[response["responseId"]] = _encoded(response)
         if replaced or self._by_time is None or len(self._listed) != len(self.responses) - 1:
             self._by_time = None
             return
         bisect.insort(self._by_time, (_nanos(response["lastSubmittedTime"]), len(self._listed)))
         self._listed.append(response)
 
-    def edited(self) -> None:
+    def edited(self, response: dict[str, Any]) -> None:
         self._by_time = None
+        self._version += 1
+        self._json[response["responseId"]] = _encoded(response)
+
+    def encoded(self, response: dict[str, Any]) -> tuple[bytes, int]:
+        """The response's compact JSON and its length in characters (``json.dumps``)."""
+        found = self._json.get(response["responseId"])
+        if found is None:  # pragma: no cover - every stored response is encoded
+            found = self._json[response["responseId"]] = _encoded(response)
+        return found
 
     @property
     def form_id(self) -> str:
@@ -195,7 +213,7 @@ class FormsApi:
                 now = max(int(self.clock.now() * 1_000_000) * 1000, previous + 1000)
                 submitted_at = _format_micros(now // 1000)
             stored["lastSubmittedTime"] = submitted_at
-            state.edited()
+            state.edited(stored)
             return copy.deepcopy(stored)
 
     def responses(self, form_id: str) -> list[dict[str, Any]]:
@@ -263,10 +281,10 @@ class FormsApi:
             # filtered before ordering: a poll for what is new sorts only the few it
             # keeps, not the whole history (the order is total and the sorts stable, so
             # the list is the same as filtering the ordered history)
-            kept = (
-                list(state.responses.values()) if after is None else state.submitted_after(*after)
-            )
-            chosen = self._ordered(state, kept)
+            if after is None:
+                chosen = self._whole_history(state)
+            else:
+                chosen = self._ordered(state, state.submitted_after(*after))
             page = chosen[offset : offset + size]
             body: dict[str, Any] = {}
             if page:
@@ -275,7 +293,7 @@ class FormsApi:
                 body["responses"] = [dict(r) for r in page]
             if offset + size < len(chosen):
                 body["nextPageToken"] = _make_token(offset + size, flt)
-            return Response(200, body)
+            return Response(200, _page_body(state, body, page))
 
     def _publish(self, request: Request, match: re.Match[str]) -> Response:
         body = request.json()
@@ -324,6 +342,13 @@ class FormsApi:
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}")
         state.order = order
+
+    def _whole_history(self, state: FormState) -> list[dict[str, Any]]:
+        """Every response in list order (read only), sorted again only after a change."""
+        key = (state.order, state._version)
+        if state._ordered is None or state._ordered[0] != key:
+            state._ordered = (key, self._ordered(state, list(state.responses.values())))
+        return state._ordered[1]
 
     def _ordered(self, state: FormState, responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if state.order == "submitted":
@@ -397,6 +422,35 @@ def _answers(given: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]
                 "textAnswers": {"answers": [{"value": v} for v in values]},
             }
     return out
+
+
+def _encoded(response: dict[str, Any]) -> tuple[bytes, int]:
+    text = json.dumps(response, ensure_ascii=False)
+    return text.encode("utf-8"), len(text)
+
+
+def _page_body(state: FormState, body: dict[str, Any], page: list[dict[str, Any]]) -> Any:
+    """A page as ``EncodedBody``: its bytes joined from the responses' stored JSON, the
+    very bytes ``json_bytes(body)`` gives (a compact reply: ``{"responses": [r, r],
+    "nextPageToken": "…"}``). A page under the size Google's indenting is kept for goes
+    as the plain dict, to be indented."""
+    if not page:
+        return body
+    stored = state._json
+    try:
+        parts = [stored[r["responseId"]] for r in page]
+    except KeyError:  # pragma: no cover - every stored response is encoded
+        parts = [state.encoded(r) for r in page]
+    encoded, lengths = zip(*parts, strict=True)
+    tail = ""
+    if "nextPageToken" in body:
+        tail = ', "nextPageToken": ' + json.dumps(body["nextPageToken"], ensure_ascii=False)
+    head = '{"responses": ['
+    chars = len(head) + sum(lengths) + 2 * (len(parts) - 1) + 1 + len(tail) + 1
+    if chars < PRETTY_LIMIT:
+        return body
+    data = b"".join([head.encode(), b", ".join(encoded), b"]", tail.encode(), b"}\n"])
+    return EncodedBody(body, data)
 
 
 def _omit_false(value: Any) -> Any:

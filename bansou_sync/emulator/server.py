@@ -25,7 +25,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .faults import Clock, FaultRule, Faults, LoggedRequest, Quota, RequestLog, fault_error
-from .http import Api, ApiError, Request, Response, Route
+from .http import Api, ApiError, EncodedBody, Request, Response, Route, json_bytes
 from .oauth import OAuthApi, insufficient_scopes, unauthenticated
 
 SERVICES = {
@@ -66,8 +66,16 @@ class Emulator:
         # every form response, cell and tag, millions of objects at the benchmark's 60k —
         # is long-lived: after each request it is moved out of the cyclic collector's
         # reach (``gc.freeze``), so a full collection no longer scans it (one took ~2 s
-        # of a 60k idle cycle). Process-wide, hence off in-process (tests).
+        # of a 60k idle cycle). Process-wide, hence off in-process (tests). While such an
+        # emulator runs, the collector's automatic runs are off too: a request that
+        # makes a million objects (a backfill's cells, tags, replies) had them scanned
+        # over and over by the full collections their number sets off (≈ 25 % of the
+        # emulator's CPU in a backfill); after each request one collection of the young
+        # objects, what the requests made since the last one, frees their cycles before
+        # the survivors are frozen.
         self.freeze_gc = freeze_gc
+        self._gc_was_enabled: bool | None = None
+        self._sending = threading.local()  # ``on``: the HTTP handler settles after sending
         self.clock = clock or Clock()
         self.faults = Faults(seed)
         self.quota = Quota(self.clock)
@@ -132,6 +140,9 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
+        if self.freeze_gc:
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
         self._server = _Server((self.host, self.port), _Handler)
         self._server.emulator = self
         self._thread = threading.Thread(
@@ -151,6 +162,9 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._gc_was_enabled:
+            gc.enable()
+        self._gc_was_enabled = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -212,7 +226,8 @@ class Emulator:
     # --- request handling --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response | None:
-        """The reply to one request; None means: drop the connection without one."""
+        """The reply to one request; None means: drop the connection without one.
+        (The HTTP handler's thread settles once it has sent the reply: ``_Handler``.)"""
         found = self._match(request)
         if found is None:
             return _error(
@@ -244,10 +259,12 @@ class Emulator:
         finally:
             entry.user = request.user
             self.log.record(entry)
-            self._settle()
+            if not getattr(self._sending, "on", False):
+                self._settle()
 
     def _settle(self) -> None:
         if self.freeze_gc:
+            gc.collect(0)
             gc.freeze()
 
     def _match(self, request: Request) -> tuple[Api, Route, Any] | None:
@@ -389,7 +406,18 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self._body(),
         )
-        reply = cast(_Server, self.server).emulator.handle(request)
+        emulator = cast(_Server, self.server).emulator
+        emulator._sending.on = True
+        try:
+            self._send(emulator.handle(request))
+        finally:
+            # once the reply is sent and dropped (its objects freed, not scanned): the
+            # client reads it meanwhile, instead of waiting for the collection
+            emulator._sending.on = False
+            del request
+            emulator._settle()
+
+    def _send(self, reply: Response | None) -> None:
         if reply is None:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -399,10 +427,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(reply.body, bytes):
             data = reply.body
             headers.setdefault("Content-Type", "application/octet-stream")
+        elif isinstance(reply.body, EncodedBody):
+            data = reply.body.data
+            headers["Content-Type"] = JSON_TYPE
         elif reply.body is None and reply.status == 204:
             data = b""
         else:
-            data = _json_bytes({} if reply.body is None else reply.body)
+            data = json_bytes({} if reply.body is None else reply.body)
             headers["Content-Type"] = JSON_TYPE
         self.send_response(reply.status)
         for name, value in headers.items():
@@ -412,19 +443,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-
-
-PRETTY_LIMIT = 64 * 1024
-
-
-def _json_bytes(body: Any) -> bytes:
-    """A reply body as Google sends it, indented by two — except a large one, sent
-    compact: ``json`` indents in pure Python, 6× slower than its C encoder, and a 60,000-row
-    read took half a second to print (issue 5). Clients parse either the same."""
-    text = json.dumps(body, ensure_ascii=False)
-    if len(text) < PRETTY_LIMIT:
-        text = json.dumps(body, ensure_ascii=False, indent=2)
-    return text.encode("utf-8") + b"\n"
 
 
 # --- the default set of APIs ------------------------------------------------------------

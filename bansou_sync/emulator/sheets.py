@@ -476,11 +476,18 @@ def _updated_data(written: grid.Written, render: str | None) -> dict[str, Any]:
 def _totals(spreadsheet_id: str, written: list[grid.Written]) -> dict[str, Any]:
     """Google counts distinct rows and columns touched, and sheets, over the batch."""
     rows: set[tuple[int, int]] = set()
-    cols: set[tuple[int, int]] = set()
+    # the columns by (tab, first column) as offsets: a backfill writes 140,000 rows, one
+    # write each, all from the same column — their offsets are counted once per tab
+    offsets: dict[tuple[int, int], set[int]] = {}
     for w in written:  # one write per row in a backfill: the tab's id looked up once each
-        sheet_id, start_row, start_col = w.sheet.sheet_id, w.start_row, w.start_col
+        sheet_id, start_row = w.sheet.sheet_id, w.start_row
         rows.update([(sheet_id, start_row + r) for r in w.written_rows])
-        cols.update([(sheet_id, start_col + c) for c in w.written_columns])
+        key = (sheet_id, w.start_col)
+        found = offsets.get(key)
+        if found is None:
+            found = offsets[key] = set()
+        found.update(w.written_columns)
+    cols = {(sheet_id, start + c) for (sheet_id, start), cs in offsets.items() for c in cs}
     reply: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     cells = sum(w.cells for w in written)
     if cells:

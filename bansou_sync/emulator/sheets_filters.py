@@ -42,6 +42,18 @@ class FilterMatcher:
         return [] if found is None else [found]
 
     def targets(self, data_filter: dict[str, Any]) -> list[Target]:
+        lookup = data_filter.get("developerMetadataLookup")
+        if type(lookup) is dict and len(lookup) == 1 and len(data_filter) == 1:
+            # a tag looked up by its id alone, as a write or read through row tags does
+            # for each row: matched through the index, without the general matching
+            metadata_id = lookup.get("metadataId")
+            if metadata_id is not None:
+                try:
+                    tag = self.book.metadata.get(metadata_id)
+                except TypeError:  # an unhashable id (a list, an object) matches nothing
+                    return []
+                target = None if tag is None else self._location_target(tag["location"])
+                return [] if target is None else [target]
         if "a1Range" in data_filter:
             return [resolve(self.book, str(data_filter["a1Range"]))]
         if "gridRange" in data_filter:

@@ -19,8 +19,8 @@ from bansou_sync.emulator.sheets_values import from_raw, from_user_entered, rend
 INPUT_OPTIONS = ("RAW", "USER_ENTERED")
 
 
-@dataclass(frozen=True)
-class Target:
+@dataclass(slots=True)  # not frozen: made for each row a backfill writes or reads (a
+class Target:  # frozen dataclass sets each field through object.__setattr__); never changed
     """A resolved A1 range: the tab, the area (None: whole tab) and the text as sent."""
 
     sheet: Sheet
@@ -107,7 +107,7 @@ def value_rows(values: Any, major: str | None, field: str) -> list[list[Any]]:
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per row written, never changed (see ``Target``)
 class Written:
     sheet: Sheet
     start_row: int
@@ -149,14 +149,24 @@ def write(
     if at is None and target.area is not None and not _is_single_cell(area):
         _check_within(target, start_row + height, start_col + width)
     target.check_cells(start_row + max(height, 1), start_col + max(width, 1))
-    parse = from_user_entered if option == "USER_ENTERED" else from_raw
+    raw = option != "USER_ENTERED"
+    parse = from_raw if raw else from_user_entered
     cells = 0
     touched_rows: list[int] = []
     touched_cols: set[int] = set()
     sheet = target.sheet
     for r, row in enumerate(rows):
         # Google: null values are skipped, and not counted as updated
-        given = [(start_col + c, parse(value)) for c, value in enumerate(row) if value is not None]
+        if raw:  # a text is stored as itself ("" clears): ``from_raw`` inlined, per cell
+            given = [
+                (start_col + c, value if value.__class__ is str and value else parse(value))
+                for c, value in enumerate(row)
+                if value is not None
+            ]
+        else:
+            given = [
+                (start_col + c, parse(value)) for c, value in enumerate(row) if value is not None
+            ]
         if given:
             sheet.set_values(start_row + r, given)
             cells += len(given)

@@ -93,11 +93,15 @@ class Sheet:
 
     @property
     def row_count(self) -> int:
-        return int(self.grid.get("rowCount", DEFAULT_ROWS))
+        # read without ``grid``'s setdefault: every range a backfill writes or reads
+        # back checks the grid's bounds (hundreds of thousands of times)
+        grid = self.properties.get("gridProperties")
+        return int((self.grid if grid is None else grid).get("rowCount", DEFAULT_ROWS))
 
     @property
     def column_count(self) -> int:
-        return int(self.grid.get("columnCount", DEFAULT_COLUMNS))
+        grid = self.properties.get("gridProperties")
+        return int((self.grid if grid is None else grid).get("columnCount", DEFAULT_COLUMNS))
 
     # -- reading --------------------------------------------------------------------------
 

@@ -530,7 +530,27 @@ def create_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) ->
         metadata_id = spreadsheet.new_id()
     stored = {"metadataId": metadata_id, **{k: v for k, v in metadata.items() if k != "metadataId"}}
     spreadsheet.add_metadata(stored)
-    return {"createDeveloperMetadata": {"developerMetadata": json_copy(stored)}}
+    return {"createDeveloperMetadata": {"developerMetadata": _metadata_copy(stored)}}
+
+
+def _metadata_copy(stored: dict[str, Any]) -> dict[str, Any]:
+    """``json_copy`` of a metadata just stored, a row tag's usual shape copied level by
+    level (a backfill's batch creates tens of thousands of them)."""
+    copied = dict(stored)
+    for key, value in copied.items():
+        if key == "location" and type(value) is dict:
+            span = value.get("dimensionRange")
+            if (
+                len(value) == 2
+                and "locationType" in value
+                and type(span) is dict
+                and all(type(v) in (str, int) for v in span.values())
+            ):
+                copied[key] = {k: dict(span) if v is span else v for k, v in value.items()}
+                continue
+        if type(value) in (dict, list):
+            copied[key] = json_copy(value)
+    return copied
 
 
 def delete_developer_metadata(spreadsheet: Spreadsheet, body: dict[str, Any]) -> Reply:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import gc
 import json
 import random
+import time
 import urllib.request
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,9 +18,10 @@ import pytest
 from bansou_sync.emulator.a1 import Area
 from bansou_sync.emulator.forms import FormsApi
 from bansou_sync.emulator.gmail import GmailApi
-from bansou_sync.emulator.http import Request
+from bansou_sync.emulator.http import EncodedBody, Request, Response, Route, json_bytes, route
 from bansou_sync.emulator.server import start_emulator
 from bansou_sync.emulator.sheets import SheetsApi
+from bansou_sync.emulator.sheets_filters import FilterMatcher
 from bansou_sync.emulator.sheets_grid import Target, read
 from bansou_sync.emulator.sheets_values import Number, render
 
@@ -331,8 +335,138 @@ def test_an_emulator_with_its_own_process_freezes_its_heap_after_each_request() 
         )
         with urllib.request.urlopen(request, timeout=5) as reply:
             assert json.loads(reply.read()) == {"spreadsheetId": "g"}
-        assert gc.get_freeze_count() > 0
+        assert _soon(lambda: gc.get_freeze_count() > 0)  # frozen once the reply is sent
         assert frozen.sheets.dump("g") == {"t": [["a", "b"]]}
+        assert not gc.isenabled()  # no automatic collection while it runs
     finally:
         frozen.stop()
         gc.unfreeze()  # the test process is not the emulator's own
+    assert gc.isenabled()  # given back when it stops
+
+
+def _soon(check: Callable[[], bool]) -> bool:
+    """``check`` holds within 5 s: the emulator collects and freezes after it has sent
+    its reply, while the client reads it."""
+    deadline = time.monotonic() + 5
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the cyclic collector frees it
+
+
+class _CyclesApi:
+    """An API whose one request leaves a reference cycle behind as garbage."""
+
+    name = "cycles"
+
+    def __init__(self) -> None:
+        self.made: list[weakref.ref[_Node]] = []
+
+    def routes(self) -> list[Route]:
+        return [route("GET", r"/cycles", "cycles.make", self._make, needs_auth=False)]
+
+    def quota_group(self, route: Route, request: Request) -> str | None:
+        return None
+
+    def _make(self, request: Request, match: Any) -> Response:
+        self.made.append(weakref.ref(_Node()))
+        return Response(200, {})
+
+
+def test_an_emulator_with_its_own_process_frees_the_cycles_a_request_left_before_freezing() -> None:
+    cycles = _CyclesApi()
+    frozen = start_emulator(freeze_gc=True, extra_apis=[cycles])
+    try:
+        for _ in range(3):
+            with urllib.request.urlopen(frozen.base_url + "/cycles", timeout=5) as reply:
+                assert reply.status == 200
+        assert len(cycles.made) == 3
+        assert _soon(lambda: all(ref() is None for ref in cycles.made))
+    finally:
+        frozen.stop()
+        gc.unfreeze()
+
+
+def test_a_large_response_page_is_sent_as_the_bytes_its_dict_encodes_to_even_after_edits() -> None:
+    forms = FormsApi(seed="fixed")
+    form = {"formId": "f1", "info": {"title": "申請"}, "items": []}
+    answers = {
+        "q1": {"questionId": "q1", "textAnswers": {"answers": [{"value": '架空の相談 "引用"'}]}}
+    }
+    forms.load_form(
+        form,
+        [
+            {"responseId": f"r{i}", "createTime": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z"}
+            | ({"answers": answers} if i % 2 else {})
+            for i in range(900)
+        ],
+    )
+
+    def page(token: str | None = None) -> Any:
+        query = {"pageSize": ["400"]} | ({"pageToken": [token]} if token else {})
+        request = Request("GET", "/v1/forms/f1/responses", "/v1/forms/f1/responses", query, {}, b"")
+        route = next(r for r in forms.routes() if r.name == "forms.forms.responses.list")
+        match = route.pattern.fullmatch(request.path)
+        assert match is not None
+        return route.handler(request, match).body
+
+    def sent(body: Any) -> bytes:
+        return body.data if isinstance(body, EncodedBody) else json_bytes(body)
+
+    first = page()
+    assert isinstance(first, EncodedBody)  # over 64 KB: joined from the stored JSON
+    assert sent(first) == json_bytes(dict(first))
+    forms.edit_response("f1", first["responses"][0]["responseId"], {"q1": "編集後の回答"})
+    again = page()
+    assert again["responses"][0]["answers"]["q1"]["textAnswers"]["answers"] == [
+        {"value": "編集後の回答"}
+    ]
+    assert sent(again) == json_bytes(dict(again))
+    second = page(again["nextPageToken"])
+    last = page(second["nextPageToken"])  # 100 responses: small, indented like Google's
+    assert not isinstance(last, EncodedBody) and "nextPageToken" not in last
+    listed = [r["responseId"] for p in (again, second, last) for r in p["responses"]]
+    assert sorted(listed) == sorted(f"r{i}" for i in range(900))
+
+
+def test_a_lookup_by_id_alone_finds_what_the_general_matching_finds(api: SheetsApi) -> None:
+    row_tag = tag_ids(api, 2)[0]
+    sheet_tag = {"metadataKey": "tab", "visibility": "DOCUMENT", "location": {"sheetId": 0}}
+    book_tag = {"metadataKey": "book", "visibility": "DOCUMENT", "location": {"spreadsheet": True}}
+    replies = batch(
+        api,
+        {"createDeveloperMetadata": {"developerMetadata": sheet_tag}},
+        {"createDeveloperMetadata": {"developerMetadata": book_tag}},
+    ).body["replies"]
+    ids = [r["createDeveloperMetadata"]["developerMetadata"]["metadataId"] for r in replies]
+    matcher = FilterMatcher(api.book(ID))
+    for wanted in [row_tag, *ids, 12345, [row_tag], {"x": 1}, float(row_tag)]:
+        lookup = {"metadataId": wanted}
+        fast = matcher.targets({"developerMetadataLookup": lookup})
+        # the same lookup with a condition every tag meets takes the general matching
+        general = matcher.targets({"developerMetadataLookup": lookup | {"visibility": "DOCUMENT"}})
+        assert [(t.sheet.sheet_id, t.area) for t in fast] == [
+            (t.sheet.sheet_id, t.area) for t in general
+        ]
+    assert [
+        t.area for t in matcher.targets({"developerMetadataLookup": {"metadataId": row_tag}})
+    ] == [Area(2, 3, None, None)]
+
+
+def test_a_tag_created_then_moved_in_the_same_batch_is_replied_where_it_was_created(
+    api: SheetsApi,
+) -> None:
+    reply = batch(api, tag(2, "A-2"), insert_rows(0, 3)).body
+    created = reply["replies"][0]["createDeveloperMetadata"]["developerMetadata"]
+    assert list(created) == ["metadataId", "metadataKey", "metadataValue", "visibility", "location"]
+    assert created["location"] == {
+        "locationType": "ROW",
+        "dimensionRange": {"sheetId": 0, "dimension": "ROWS", "startIndex": 2, "endIndex": 3},
+    }
+    assert span_of(api, created["metadataId"])["startIndex"] == 5  # moved by the insert
