@@ -4,7 +4,8 @@ every call through ``retry.call``, Google's errors translated at this edge into
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import google.auth.exceptions
@@ -23,6 +24,7 @@ from bansou_sync.adapters.retry import RetryPolicy
 from bansou_sync.errors import SheetError
 
 T = TypeVar("T")
+R = TypeVar("R")
 Hook = Callable[[dict[str, Any]], Any]  # json.loads' object_hook
 DEFAULT_POLICY = RetryPolicy()
 STREAM_CHUNK = 256 * 1024  # bytes of a hooked reply read at a time
@@ -158,6 +160,40 @@ class SheetsCalls:
             return f"{sheet}: 認証に失敗しました。google.credentials_file を確認してください / authentication failed"
         detail = _google_message(exc) or reason
         return f"{sheet}: {what} に失敗しました / failed (HTTP {status}): {detail}"
+
+
+def one_ahead(items: Iterable[T], send: Callable[[T], R], done: Callable[[T, R], None]) -> None:
+    """``done(item, send(item))`` for each of ``items`` in order, with the next item made
+    (``items`` is a generator that builds and encodes request bodies) while the previous
+    one's request is in flight on one sender thread: Google — and the emulator — work
+    on a request on their side while the daemon builds the next body, instead of each
+    waiting for the other (issue 5's backfill: 28 requests of up to 4 MB).
+
+    Nothing else changes: a request is sent only once the one before it has been
+    answered, decoded and handed to ``done`` (the same requests, in the same order,
+    each with its own retries and errors, as ``_call`` gives them); a request that fails
+    — or a ``done`` that raises — stops the loop, so no later request is sent, as
+    before. The only item made ahead is the next one, never sent (at most one body of
+    ``CHUNK_BYTES`` held beside the one in flight); ``items`` only builds, it sends
+    nothing. The loop returns or raises only once no request is in flight (the
+    executor waits), so what the caller does after it — the row cache from the
+    outcomes — sees every reply the server gave."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bansou-sheets") as sender:
+        flying: tuple[T, Future[R]] | None = None
+        made = iter(items)
+        while True:
+            try:
+                item = next(made)  # the next body is built here, the previous one in flight
+            except BaseException as exc:
+                if flying is not None:  # answered and handed on, as if built after it
+                    done(flying[0], flying[1].result())
+                if isinstance(exc, StopIteration):
+                    return
+                raise
+            if flying is not None:
+                done(flying[0], flying[1].result())
+            flying = (item, sender.submit(send, item))
+            del item  # held by ``flying`` only: released once answered
 
 
 def header_of(ranges: list[dict[str, Any]]) -> list[Any]:

@@ -84,8 +84,10 @@ def structure_requests(
             encoded = encode(body)  # "[…]": its requests between the brackets
             del body  # only the bytes are held until the call is sent
             if call and size + len(encoded) >= CHUNK_BYTES:
-                yield body_with({}, "requests", call), tagged
-                call, tagged, size = [], [], 0
+                done, call = body_with({}, "requests", call), []  # the blocks' bytes go
+                yield done, tagged
+                del done
+                tagged, size = [], 0
             call.append(encoded[1:-1])
             tagged += pendings
             size += len(encoded)
@@ -177,3 +179,13 @@ def body_with(head: dict[str, Any], name: str, items: list[bytes]) -> bytes:
     already encoded (``chunks``): the same JSON value, no item encoded twice."""
     opening = encode(head)[:-1] + (b"," if head else b"")
     return b"".join((opening, encode(name), b":[", b",".join(items), b"]}"))
+
+
+def bodies(head: dict[str, Any], name: str, data: Iterable[Any]) -> Iterator[bytes]:
+    """The bodies ``body_with(head, name, chunk)`` of ``data``'s ``chunks``, each made
+    as it is asked for: a chunk's items are dropped once joined, so only bytes are held."""
+    for chunk in chunks(data):
+        body = body_with(head, name, chunk)
+        del chunk
+        yield body
+        del body
