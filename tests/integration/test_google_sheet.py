@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bansou_sync.adapters import google_sheet_requests
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
 from bansou_sync.adapters.google_sheet_read import letters
@@ -552,3 +553,43 @@ def test_a_verifying_read_refused_for_sharing_is_one_clear_error(
         GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 4)))
 
     assert sid in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_values_write_refused_on_a_middle_chunk_sends_no_later_chunk_and_the_next_cycle_repairs_it(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the next chunk's body is built while one is in flight (google_sheet_calls.one_ahead):
+    # a chunk refused still stops the write there — no later chunk reaches the sheet —
+    # and what the refused write left is written again by the next cycle
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[int] = []
+    handle = emulator.handle
+
+    def second_write_refused(request: Request) -> Response | None:
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(len(writes) + 1)
+            if len(writes) == 2:
+                emulator.faults.add(
+                    kind="403", method="sheets.spreadsheets.values.batchUpdateByDataFilter", count=1
+                )
+        return handle(request)
+
+    emulator.handle = second_write_refused  # type: ignore[method-assign]
+    sheet = GoogleSheet(access, sid, policy=FAST)
+
+    with pytest.raises(SheetError, match="共有"):
+        sheet.write(supporters(range(1, 31)))
+
+    assert writes == [1, 2]  # the chunks after the refused one were never sent
+    written = rows_by_key(emulator, sid)
+    assert len(written) == 30  # inserted with their keys, some values not written yet
+    assert any(row[H.index("氏名")] == "" for row in written.values())
+    emulator.handle = handle  # type: ignore[method-assign]
+    sheet.read()
+    sheet.write(supporters(range(1, 31)))
+    assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
