@@ -187,13 +187,14 @@ class PlanApplier(SheetsCalls):
         as each reply is decoded (``each_tag_row``): a backfill reads 130,000 rows."""
         lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
         head = {"valueRenderOption": "FORMATTED_VALUE"}
-        # only a body's bytes are held while its reply is read; the next one is built
-        # meanwhile (``one_ahead``: ``sink`` runs on the sender thread, in reply order)
-        hook = each_tag_row(sink)
-        one_ahead(
+        # only bodies' bytes are held while a reply is read; the next request goes as
+        # soon as one is answered, while its reply is decoded (``_post_each``: a read)
+        self._post_each(
+            "values:batchGetByDataFilter",
             bodies(head, "dataFilters", lookups),
-            lambda body: self._post("values:batchGetByDataFilter", body, "確認 / verify", hook),
-            lambda body, reply: None,
+            "確認 / verify",
+            each_tag_row(sink),
+            lambda reply: None,
         )
 
     def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
@@ -245,10 +246,7 @@ class PlanApplier(SheetsCalls):
         head = {"valueInputOption": "RAW", "includeValuesInResponse": True}
         outcomes = write_outcomes(by_id)
 
-        def send(body: bytes) -> Any:
-            return self._post("values:batchUpdateByDataFilter", body, "書き込み / write", outcomes)
-
-        def done(body: bytes, reply: Any) -> None:
+        def done(reply: Any) -> None:
             for outcome in reply.get("responses") or []:
                 if not isinstance(outcome, tuple):
                     continue
@@ -259,10 +257,17 @@ class PlanApplier(SheetsCalls):
                     continue
                 landed.add(metadata_id)
 
-        # only a chunk's body (bytes) is held while its reply is read; the next one is
-        # built meanwhile (``one_ahead``), and sent once this one is answered
+        # only chunks' bodies (bytes) are held while a reply is read; the next chunk
+        # goes as soon as one is answered, while its reply is decoded (``_post_each``:
+        # what a chunk failing then means for the row cache is told there)
         try:
-            one_ahead(bodies(head, "data", data), send, done)
+            self._post_each(
+                "values:batchUpdateByDataFilter",
+                bodies(head, "data", data),
+                "書き込み / write",
+                outcomes,
+                done,
+            )
         except SheetError:
             self._meta = None  # e.g. staff shrank the grid: learn it again next time
             raise

@@ -558,9 +558,9 @@ def test_a_verifying_read_refused_for_sharing_is_one_clear_error(
 def test_a_values_write_refused_on_a_middle_chunk_sends_no_later_chunk_and_the_next_cycle_repairs_it(
     emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the next chunk's body is built while one is in flight (google_sheet_calls.one_ahead):
-    # a chunk refused still stops the write there — no later chunk reaches the sheet —
-    # and what the refused write left is written again by the next cycle
+    # the next chunk's body is built, and sent, only once a chunk has been answered
+    # (GoogleSheet._post_each): a chunk refused still stops the write there — no later
+    # chunk reaches the sheet — and what it left is written again by the next cycle
     monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
     calm_sid = new_spreadsheet(emulator)
     GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
@@ -587,6 +587,45 @@ def test_a_values_write_refused_on_a_middle_chunk_sends_no_later_chunk_and_the_n
     written = rows_by_key(emulator, sid)
     assert len(written) == 30  # inserted with their keys, some values not written yet
     assert any(row[H.index("氏名")] == "" for row in written.values())
+    emulator.handle = handle  # type: ignore[method-assign]
+    sheet.read()
+    sheet.write(supporters(range(1, 31)))
+    assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_values_reply_unreadable_on_a_middle_chunk_is_one_clear_error_and_the_next_cycle_repairs_it(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the next chunk goes as soon as one is answered, while its reply is decoded
+    # (GoogleSheet._post_each): a reply that cannot be read after the next chunk landed
+    # leaves that chunk written but not recorded — the next cycle writes it again
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[int] = []
+    handle = emulator.handle
+
+    def second_reply_cut(request: Request) -> Response | None:
+        reply = handle(request)
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(len(writes) + 1)
+            if len(writes) == 2 and reply is not None:  # carried out, its reply cut short
+                body = reply.body
+                whole = body if isinstance(body, bytes) else json.dumps(body).encode()
+                return Response(200, whole[: len(whole) // 2], {"Content-Type": "application/json"})
+        return reply
+
+    emulator.handle = second_reply_cut  # type: ignore[method-assign]
+    sheet = GoogleSheet(access, sid, policy=FAST)
+
+    with pytest.raises(SheetError) as caught:
+        sheet.write(supporters(range(1, 31)))
+
+    assert sid in str(caught.value) and "\n" not in str(caught.value)
+    assert writes == [1, 2, 3]  # the third chunk was sent while the second reply was read
     emulator.handle = handle  # type: ignore[method-assign]
     sheet.read()
     sheet.write(supporters(range(1, 31)))
