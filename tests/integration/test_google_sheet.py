@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from bansou_sync.adapters import google_sheet_requests
+from bansou_sync.adapters import google_sheet_calls, google_sheet_requests
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
 from bansou_sync.adapters.google_sheet_read import letters
@@ -630,5 +631,46 @@ def test_a_values_reply_unreadable_on_a_middle_chunk_is_one_clear_error_and_the_
     sheet.read()
     sheet.write(supporters(range(1, 31)))
     assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_values_reply_lost_while_read_is_asked_for_again_after_the_next_chunk_and_lands(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the connection is lost while the second chunk's reply is read — the third chunk
+    # already went: the second is sent again under the retry policy, once the third has
+    # been answered, and the sheet is the one a calm write makes
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[bytes] = []  # the bodies of the values writes, as the sheet got them
+    handle = emulator.handle
+
+    def counted(request: Request) -> Response | None:
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(request.body)
+        return handle(request)
+
+    emulator.handle = counted  # type: ignore[method-assign]
+    decode = google_sheet_calls.decode_streamed
+    reads: list[int] = []  # per values reply read, how many writes had reached the sheet
+
+    def lost_once(chunks: Any, hook: Any) -> Any:
+        if writes:  # a values write's reply (the structure and the tag read come first)
+            reads.append(len(writes))
+            if len(reads) == 2:  # the second chunk's reply
+                raise requests.ConnectionError("connection reset while reading the reply")
+        return decode(chunks, hook)
+
+    monkeypatch.setattr(google_sheet_calls, "decode_streamed", lost_once)
+
+    GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 31)))
+
+    # one more write than chunks: the second chunk again, once the third was answered
+    # (the third went as soon as the second was answered, before its reply was read)
+    assert len(writes) == len(reads) >= 4
+    assert writes[3] == writes[1] and len(set(writes)) == len(writes) - 1
     assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
     assert_every_row_holds_its_own_values(emulator, sid)
