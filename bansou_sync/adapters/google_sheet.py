@@ -35,6 +35,11 @@ chunked under ``CHUNK_BYTES``); 1 ``spreadsheets.batchUpdate`` when rows are rem
 metadata ``spreadsheets.get`` when the process first changes the structure; a re-read of
 the key columns, 1 ``batchUpdate`` and 1 read through the tags when tags were found on
 the wrong rows. Every call goes through ``retry.call``; errors become ``SheetError``.
+The server gets a write's requests one at a time, in order; the daemon builds the next
+body while one is in flight, and — for the read through the tags and the values write,
+which may be repeated — sends the next one as soon as one is answered and decodes the
+reply meanwhile (``google_sheet_calls.one_ahead`` and ``_post_each``, which tell what a
+failure then leaves: never a key cell written, at worst rows written again next cycle).
 """
 
 from __future__ import annotations

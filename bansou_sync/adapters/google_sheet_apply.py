@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bansou_sync.adapters.google_sheet_calls import SheetsCalls
+from bansou_sync.adapters.google_sheet_calls import SheetsCalls, one_ahead
 from bansou_sync.adapters.google_sheet_check import (
     each_tag_row,
     holds,
@@ -20,8 +20,7 @@ from bansou_sync.adapters.google_sheet_check import (
 from bansou_sync.adapters.google_sheet_plan import Pending, Plan
 from bansou_sync.adapters.google_sheet_read import Key, TabState, letters, quote
 from bansou_sync.adapters.google_sheet_requests import (
-    body_with,
-    chunks,
+    bodies,
     structure_requests,
     tag,
 )
@@ -42,16 +41,21 @@ class PlanApplier(SheetsCalls):
         meta = self._meta or self._fetch_meta()
         calls, after = structure_requests(plan, adopt, meta)
         self._meta = None  # until every call succeeded, the grid is not known
-        for body, pendings in calls:  # each body already encoded (bytes)
-            reply = self._batch_update(body, metadata_ids)
+
+        def send(call: tuple[bytes, list[Pending]]) -> Any:  # each body already encoded
+            return self._batch_update(call[0], metadata_ids)
+
+        def done(call: tuple[bytes, list[Pending]], reply: Any) -> None:
             ids = [
                 r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
                 for r in reply.get("replies") or []
                 if "createDeveloperMetadata" in r
             ]
-            for pending, metadata_id in zip(pendings, ids, strict=True):
+            for pending, metadata_id in zip(call[1], ids, strict=True):
                 pending.metadata_id = int(metadata_id)
-            del body, reply  # not held while the next call is built, sent and answered
+
+        # the next call is built while one is in flight; a reply is not held once read
+        one_ahead(calls, send, done)
         self._meta = after
 
     def _must_grow(self, plan: Plan) -> bool:
@@ -183,11 +187,15 @@ class PlanApplier(SheetsCalls):
         as each reply is decoded (``each_tag_row``): a backfill reads 130,000 rows."""
         lookups = ({"developerMetadataLookup": {"metadataId": i}} for i in ids)
         head = {"valueRenderOption": "FORMATTED_VALUE"}
-        for filters in chunks(lookups):
-            body = body_with(head, "dataFilters", filters)
-            del filters  # only the body's bytes are held while the reply is read
-            self._post("values:batchGetByDataFilter", body, "確認 / verify", each_tag_row(sink))
-            del body
+        # only bodies' bytes are held while a reply is read; the next request goes as
+        # soon as one is answered, while its reply is decoded (``_post_each``: a read)
+        self._post_each(
+            "values:batchGetByDataFilter",
+            bodies(head, "dataFilters", lookups),
+            "確認 / verify",
+            each_tag_row(sink),
+            lambda reply: None,
+        )
 
     def _remove_rows(self, plan: Plan, cache: RowCache) -> set[str]:
         """Delete the rows of keys that left their tab (SPEC §5), at the rows just verified
@@ -237,16 +245,8 @@ class PlanApplier(SheetsCalls):
         # response is reduced to (tag, key there) as it is decoded (``write_outcomes``)
         head = {"valueInputOption": "RAW", "includeValuesInResponse": True}
         outcomes = write_outcomes(by_id)
-        for chunk in chunks(data):
-            body = body_with(head, "data", chunk)
-            del chunk  # only the body's bytes are held while the reply is read
-            try:
-                reply = self._post(
-                    "values:batchUpdateByDataFilter", body, "書き込み / write", outcomes
-                )
-            except SheetError:
-                self._meta = None  # e.g. staff shrank the grid: learn it again next time
-                raise
+
+        def done(reply: Any) -> None:
             for outcome in reply.get("responses") or []:
                 if not isinstance(outcome, tuple):
                     continue
@@ -256,7 +256,21 @@ class PlanApplier(SheetsCalls):
                     strayed.append((p, there))
                     continue
                 landed.add(metadata_id)
-            del body, reply  # not held while the next chunk is built and sent
+
+        # only chunks' bodies (bytes) are held while a reply is read; the next chunk
+        # goes as soon as one is answered, while its reply is decoded (``_post_each``:
+        # what a chunk failing then means for the row cache is told there)
+        try:
+            self._post_each(
+                "values:batchUpdateByDataFilter",
+                bodies(head, "data", data),
+                "書き込み / write",
+                outcomes,
+                done,
+            )
+        except SheetError:
+            self._meta = None  # e.g. staff shrank the grid: learn it again next time
+            raise
         missed: set[str] = set()
         for p, there in strayed:  # both rows are written again by the next cycle
             cache.drop(p.tab, key_text(there))

@@ -127,9 +127,15 @@ def plan_keyed(
         if hit is not None and hit[0] is values:
             key, label, row_digest = hit[1], hit[2], hit[3]
         else:
-            key = tuple(str(values[i]).strip() for i in key_at)
+            key = tuple([str(values[i]).strip() for i in key_at])
             label = key_text(key)
-            row_digest = digest([as_text(values[i]) for i in daemon_at])
+            # as_text's own fast path inline: a printable text (nearly every cell) as is
+            row_digest = digest(
+                [
+                    v if (v := values[i]).__class__ is str and v.isprintable() else as_text(v)
+                    for i in daemon_at
+                ]
+            )
         memo[id(values)] = (values, key, label, row_digest)
         if label in labels:
             continue  # the projection never repeats a key; keep the first if it did

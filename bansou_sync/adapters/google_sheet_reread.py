@@ -122,7 +122,7 @@ def after_insert(layout: TabLayout, before: Parsed, at: int, keys: Sequence[Key]
     key_at = [layout.headers.index(k) for k in layout.key]
     values: list[Values] = [before.values[0]]
     for (first, last), run_rows in zip(runs, before.values[1:], strict=True):
-        made = [_key_cells(first, last, key_at, key) for key in keys]
+        made = _key_cells(first, last, key_at, keys)
         if not any(made) and offset >= len(run_rows):
             values.append(run_rows)  # blank rows below the last with content: not sent
         elif offset < len(run_rows):
@@ -161,14 +161,24 @@ def after_insert(layout: TabLayout, before: Parsed, at: int, keys: Sequence[Key]
     return Parsed(tuple(values), moved, rows, before.problems, position)
 
 
-def _key_cells(first: int, last: int, key_at: list[int], key: Key) -> list[Any]:
-    cells = ["" for _ in range(first, last + 1)]
-    for column, part in zip(key_at, key, strict=True):
-        if first <= column <= last:
-            cells[column - first] = part
-    while cells and cells[-1] == "":
-        cells.pop()
-    return cells
+def _key_cells(first: int, last: int, key_at: list[int], keys: Sequence[Key]) -> list[list[Any]]:
+    """Each new row's cells in the run of columns ``first``..``last``, as a read gives
+    them: its key cells where the run has them, trailing empty cells left out. Where a
+    run has no key column the rows read empty; the slots are worked out once a run (a
+    backfill inserts 130,000 rows)."""
+    slots = [(c - first, i) for i, c in enumerate(key_at) if first <= c <= last]
+    if not slots:
+        return [[] for _ in keys]
+    blank = [""] * (max(at for at, _ in slots) + 1)  # cells past the last key: left out
+    out = []
+    for key in keys:
+        cells = blank.copy()
+        for at, i in slots:
+            cells[at] = key[i]
+        while cells and cells[-1] == "":
+            cells.pop()
+        out.append(cells)
+    return out
 
 
 def values_digest(values: Sequence[Any]) -> str:

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+from bansou_sync.adapters import google_sheet_calls, google_sheet_requests
 from bansou_sync.adapters.google_auth import GoogleAccess
 from bansou_sync.adapters.google_sheet import GoogleSheet
 from bansou_sync.adapters.google_sheet_read import letters
@@ -552,3 +554,123 @@ def test_a_verifying_read_refused_for_sharing_is_one_clear_error(
         GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 4)))
 
     assert sid in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_values_write_refused_on_a_middle_chunk_sends_no_later_chunk_and_the_next_cycle_repairs_it(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the next chunk's body is built, and sent, only once a chunk has been answered
+    # (GoogleSheet._post_each): a chunk refused still stops the write there — no later
+    # chunk reaches the sheet — and what it left is written again by the next cycle
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[int] = []
+    handle = emulator.handle
+
+    def second_write_refused(request: Request) -> Response | None:
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(len(writes) + 1)
+            if len(writes) == 2:
+                emulator.faults.add(
+                    kind="403", method="sheets.spreadsheets.values.batchUpdateByDataFilter", count=1
+                )
+        return handle(request)
+
+    emulator.handle = second_write_refused  # type: ignore[method-assign]
+    sheet = GoogleSheet(access, sid, policy=FAST)
+
+    with pytest.raises(SheetError, match="共有"):
+        sheet.write(supporters(range(1, 31)))
+
+    assert writes == [1, 2]  # the chunks after the refused one were never sent
+    written = rows_by_key(emulator, sid)
+    assert len(written) == 30  # inserted with their keys, some values not written yet
+    assert any(row[H.index("氏名")] == "" for row in written.values())
+    emulator.handle = handle  # type: ignore[method-assign]
+    sheet.read()
+    sheet.write(supporters(range(1, 31)))
+    assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_values_reply_unreadable_on_a_middle_chunk_is_one_clear_error_and_the_next_cycle_repairs_it(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the next chunk goes as soon as one is answered, while its reply is decoded
+    # (GoogleSheet._post_each): a reply that cannot be read after the next chunk landed
+    # leaves that chunk written but not recorded — the next cycle writes it again
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[int] = []
+    handle = emulator.handle
+
+    def second_reply_cut(request: Request) -> Response | None:
+        reply = handle(request)
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(len(writes) + 1)
+            if len(writes) == 2 and reply is not None:  # carried out, its reply cut short
+                body = reply.body
+                whole = body if isinstance(body, bytes) else json.dumps(body).encode()
+                return Response(200, whole[: len(whole) // 2], {"Content-Type": "application/json"})
+        return reply
+
+    emulator.handle = second_reply_cut  # type: ignore[method-assign]
+    sheet = GoogleSheet(access, sid, policy=FAST)
+
+    with pytest.raises(SheetError) as caught:
+        sheet.write(supporters(range(1, 31)))
+
+    assert sid in str(caught.value) and "\n" not in str(caught.value)
+    assert writes == [1, 2, 3]  # the third chunk was sent while the second reply was read
+    emulator.handle = handle  # type: ignore[method-assign]
+    sheet.read()
+    sheet.write(supporters(range(1, 31)))
+    assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
+def test_a_values_reply_lost_while_read_is_asked_for_again_after_the_next_chunk_and_lands(
+    emulator: Emulator, access: GoogleAccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the connection is lost while the second chunk's reply is read — the third chunk
+    # already went: the second is sent again under the retry policy, once the third has
+    # been answered, and the sheet is the one a calm write makes
+    monkeypatch.setattr(google_sheet_requests, "CHUNK_BYTES", 1500)  # ≈ 5 rows a chunk
+    calm_sid = new_spreadsheet(emulator)
+    GoogleSheet(access, calm_sid, policy=FAST).write(supporters(range(1, 31)))
+    sid = new_spreadsheet(emulator)
+    writes: list[bytes] = []  # the bodies of the values writes, as the sheet got them
+    handle = emulator.handle
+
+    def counted(request: Request) -> Response | None:
+        if request.path.endswith("values:batchUpdateByDataFilter"):
+            writes.append(request.body)
+        return handle(request)
+
+    emulator.handle = counted  # type: ignore[method-assign]
+    decode = google_sheet_calls.decode_streamed
+    reads: list[int] = []  # per values reply read, how many writes had reached the sheet
+
+    def lost_once(chunks: Any, hook: Any) -> Any:
+        if writes:  # a values write's reply (the structure and the tag read come first)
+            reads.append(len(writes))
+            if len(reads) == 2:  # the second chunk's reply
+                raise requests.ConnectionError("connection reset while reading the reply")
+        return decode(chunks, hook)
+
+    monkeypatch.setattr(google_sheet_calls, "decode_streamed", lost_once)
+
+    GoogleSheet(access, sid, policy=FAST).write(supporters(range(1, 31)))
+
+    # one more write than chunks: the second chunk again, once the third was answered
+    # (the third went as soon as the second was answered, before its reply was read)
+    assert len(writes) == len(reads) >= 4
+    assert writes[3] == writes[1] and len(set(writes)) == len(writes) - 1
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
