@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
+from bansou_sync.core.answers import ApplicationFacts, Readings, client_hash, read_application
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.categories import nationality, prefecture
@@ -129,9 +129,17 @@ def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bo
     return replace(app, **_verdict_fields(verdict, now, notify))
 
 
-def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime) -> list[Notice]:
-    """A new application response: number it, resolve the client, supersede, judge."""
-    facts = read_application(raw, policy)
+def admit(
+    raw: RawResponse,
+    book: Book,
+    policy: Policy,
+    key: bytes,
+    now: datetime,
+    readings: Readings | None = None,
+) -> list[Notice]:
+    """A new application response: number it, resolve the client, supersede, judge.
+    ``readings``: the plan's answer readers (``answers.Readings``), or None."""
+    facts = read_application(raw, policy, readings)
     client = resolve_client(facts, book, key, policy)
     submitted = to_jst(raw.submitted_at)
     original, quote_reasons = find_superseded(facts, client.code, submitted, book, policy)
@@ -222,12 +230,18 @@ def _prefecture(book: Book, facts: ApplicationFacts) -> str:
 
 
 def edit(
-    raw: RawResponse, app: Application, book: Book, policy: Policy, key: bytes, now: datetime
+    raw: RawResponse,
+    app: Application,
+    book: Book,
+    policy: Policy,
+    key: bytes,
+    now: datetime,
+    readings: Readings | None = None,
 ) -> tuple[list[Notice], str | None]:
     """An edited response (Forms API): judged again if still open, else only reported."""
     if app.status not in EDITABLE:
         return [], f"{app.app_no}: 編集された回答({app.status.value})は再判定しません"
-    facts = read_application(raw, policy)
+    facts = read_application(raw, policy, readings)
     client = resolve_client(facts, book, key, policy)
     book.withdraw(app)
     verdict = judge(
