@@ -121,6 +121,9 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     return found
 
 
+_RECENT_MOMENTS = 8  # datetimes whose text is kept: a record's own and the cycle's ``now``
+
+
 def _mismatch(value: Any, tp: Any) -> _Mismatch:
     return _Mismatch(f"{value!r} is not a {tp}")
 
@@ -160,18 +163,21 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
 
         return none
     if origin is datetime:
-        last: list[tuple[Any, str]] = [(object(), "")]  # the last datetime encoded, its text
+        recent: dict[int, tuple[Any, str]] = {}  # by id: a few datetimes encoded, their texts
 
         def moment(value: Any) -> Any:
-            # a cycle stamps thousands of records with the same ``now`` object; datetimes
-            # are immutable, so the same object has the same text (issue 5). One tuple,
-            # swapped whole: a thread never sees one datetime with another's text.
-            seen, text = last[0]
-            if value is seen:
-                return text
+            # a cycle stamps thousands of records with the same ``now`` object, and a record
+            # holds one object in several fields (submitted, effective); datetimes are
+            # immutable, so the same object has the same text (issue 5). An entry holds its
+            # object, so no other object has that id while the entry is there.
+            entry = recent.get(id(value))
+            if entry is not None and entry[0] is value:
+                return entry[1]
             if isinstance(value, datetime):
                 text = dump_datetime(value)
-                last[0] = (value, text)
+                if len(recent) >= _RECENT_MOMENTS:
+                    recent.clear()
+                recent[id(value)] = (value, text)
                 return text
             raise _mismatch(value, tp)
 
@@ -237,7 +243,7 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
         def many(value: Any) -> Any:
             if isinstance(value, sequence):
                 # items of a plain type (checkbox labels: text) are stored as they are
-                if plain and all(type(v) in plain for v in value):
+                if plain and plain.issuperset(map(type, value)):
                     return list(value)
                 return [item(v) for v in value]
             raise _mismatch(value, tp)

@@ -94,6 +94,15 @@ class Readings:
         self.nationality = _Memo(lambda a: _shared(n.nationality_key(answer_text(a))))
         self.labels = _Memo(lambda a: _labels(n.read_checkbox_list(a)))
         self.consent = _Memo(lambda a: n.read_consent(answer_text(a)))
+        self._clients: dict[tuple[bytes, str, int, str], str] = {}
+
+    def client_hash(self, key: bytes, initials: str, birth_year: int, nationality: str) -> str:
+        """``client_hash``, worked out once per distinct client in the plan."""
+        triple = (key, initials, birth_year, nationality)
+        digest = self._clients.get(triple)
+        if digest is None:
+            digest = self._clients[triple] = client_hash(key, initials, birth_year, nationality)
+        return digest
 
 
 def read_application(

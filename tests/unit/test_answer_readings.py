@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bansou_sync.core.answers import Readings, read_application
+from bansou_sync.core.answers import Readings, client_hash, read_application
 from bansou_sync.core.ids import IdPattern
 from bansou_sync.core.model import MISSING, UNREADABLE
 from bansou_sync.core.policy import Policy
@@ -78,3 +78,15 @@ def test_readings_made_for_another_policy_are_not_used() -> None:
     stale = Readings(Policy())
     assert read_application(raw, ours, stale).supporter_id == "V-007"
     assert read_application(raw, Policy(), stale).supporter_id is UNREADABLE
+
+
+def test_a_clients_keyed_hash_from_the_readings_is_the_keyed_hash_itself() -> None:
+    readings = Readings(Policy())
+    for key in (b"key-one-0123456789abcdef", b"key-two-0123456789abcdef"):
+        for _ in range(2):  # the second time from what the readings kept
+            assert readings.client_hash(key, "TN", 1990, "ベトナム") == client_hash(
+                key, "TN", 1990, "ベトナム"
+            )
+    assert readings.client_hash(b"key-one-0123456789abcdef", "TN", 1990, "ベトナム") != (
+        readings.client_hash(b"key-two-0123456789abcdef", "TN", 1990, "ベトナム")
+    )
