@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -36,11 +37,16 @@ class _Mismatch(Exception):
     """A value does not fit the declared type (tried arm by arm for unions)."""
 
 
+# ``json.dumps`` with these options, made once: with non-default options it builds a new
+# ``JSONEncoder`` per call, and a backfill stores tens of thousands of records
+RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
 def dumps(record: object) -> str:
     """The JSON text of a dataclass instance."""
     try:
         data = _encode(record, type(record))
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, allow_nan=False)
+        return RECORD_JSON.encode(data)
     except (_Mismatch, LedgerError, TypeError, ValueError) as exc:
         raise LedgerError(f"cannot store {type(record).__name__}: {exc}") from exc
 
@@ -115,6 +121,9 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     return found
 
 
+_RECENT_MOMENTS = 8  # datetimes whose text is kept: a record's own and the cycle's ``now``
+
+
 def _mismatch(value: Any, tp: Any) -> _Mismatch:
     return _Mismatch(f"{value!r} is not a {tp}")
 
@@ -154,18 +163,21 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
 
         return none
     if origin is datetime:
-        last: list[tuple[Any, str]] = [(object(), "")]  # the last datetime encoded, its text
+        recent: dict[int, tuple[Any, str]] = {}  # by id: a few datetimes encoded, their texts
 
         def moment(value: Any) -> Any:
-            # a cycle stamps thousands of records with the same ``now`` object; datetimes
-            # are immutable, so the same object has the same text (issue 5). One tuple,
-            # swapped whole: a thread never sees one datetime with another's text.
-            seen, text = last[0]
-            if value is seen:
-                return text
+            # a cycle stamps thousands of records with the same ``now`` object, and a record
+            # holds one object in several fields (submitted, effective); datetimes are
+            # immutable, so the same object has the same text (issue 5). An entry holds its
+            # object, so no other object has that id while the entry is there.
+            entry = recent.get(id(value))
+            if entry is not None and entry[0] is value:
+                return entry[1]
             if isinstance(value, datetime):
                 text = dump_datetime(value)
-                last[0] = (value, text)
+                if len(recent) >= _RECENT_MOMENTS:
+                    recent.clear()
+                recent[id(value)] = (value, text)
                 return text
             raise _mismatch(value, tp)
 
@@ -189,23 +201,25 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
         return member
     if _is_record_type(origin):
         record_type = origin
-        fields: list[tuple[str, Callable[[Any], Any], frozenset[Any]]] = []
+        # (field name, encoder, types stored as is) per field, and a getter of all values
+        layout: list[tuple[list[tuple[str, Callable[[Any], Any], frozenset[Any]]], Any]] = []
 
         def record(value: Any) -> Any:
             if not isinstance(value, record_type):
                 raise _mismatch(value, tp)
-            if not fields:  # on first use: a record type may refer to itself
+            if not layout:  # on first use: a record type may refer to itself
                 hints = _hints(record_type)
-                fields.extend(
+                fields = [
                     (f.name, _encoder(hints[f.name]), _as_is(hints[f.name]))
                     for f in dataclasses.fields(record_type)
                     if f.init
-                )
+                ]
+                layout[:] = [(fields, _getter([name for name, _, _ in fields]))]
+            fields, values_of = layout[0]
             data = {}
-            for name, encode, as_is in fields:
-                item = getattr(value, name)
-                # most fields hold a value stored as it is (text, a number, None): no
-                # call for those (a backfill stores 60,000 records of ~40 fields)
+            # every field's value in one call (a backfill stores 60,000 records of ~40
+            # fields); most hold a value stored as it is (text, a number, None): no call
+            for (name, encode, as_is), item in zip(fields, values_of(value), strict=True):
                 data[name] = item if type(item) in as_is else encode(item)
             return data
 
@@ -224,9 +238,13 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
 
             return fixed
         item = _encoder(args[0] if args else Any)
+        plain = _as_is(args[0]) if args else frozenset()
 
         def many(value: Any) -> Any:
             if isinstance(value, sequence):
+                # items of a plain type (checkbox labels: text) are stored as they are
+                if plain and plain.issuperset(map(type, value)):
+                    return list(value)
                 return [item(v) for v in value]
             raise _mismatch(value, tp)
 
@@ -263,6 +281,16 @@ def _as_is(tp: Any) -> frozenset[Any]:
     Other arms never take a value of exactly these types, and ``Any`` keeps it as is."""
     arms = _arms(tp) or (tp,)
     return frozenset(arm for arm in arms if arm in _PLAIN or arm is _NONE)
+
+
+def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """A record's values of ``names``, in that order, as one tuple."""
+    if not names:
+        return lambda value: ()
+    get = operator.attrgetter(*names)
+    if len(names) == 1:  # attrgetter of one name gives the value itself
+        return lambda value: (get(value),)
+    return get
 
 
 def _raise(exc: Exception) -> Any:

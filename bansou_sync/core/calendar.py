@@ -8,6 +8,7 @@ before it is compared. Nothing here reads the clock: "now" is always an argument
 from __future__ import annotations
 
 import calendar as _stdcal
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import get_args, overload
 from zoneinfo import ZoneInfo
@@ -61,6 +62,7 @@ def _day_in_month(year: int, month: int, day: int) -> date:
 # --- P2: 支援実施後、1ヶ月以内に申請 ---------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a backfill asks for a few hundred days, 60,000 times
 def submission_deadline(support: date) -> date:
     """P2 「支援実施後、1ヶ月以内に申請 (5/26 → 6/25 まで)」: the last JST day a support
     can be applied for; a submission whose JST date is later is ``late_submission``.

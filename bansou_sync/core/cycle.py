@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bansou_sync.core import corrections, intake, registrations
+from bansou_sync.core.answers import Readings
 from bansou_sync.core.book import Book
 from bansou_sync.core.budget import check_budget
 from bansou_sync.core.calendar import stamp, to_jst
@@ -288,20 +289,20 @@ def plan_indexed(
     _apply_decisions(inputs.staff, book, policy, plan, now)
     _apply_fixes(inputs.staff, book, policy, plan, now)
 
+    readings = Readings(policy)  # the answers read, for this plan only
     for raw in pending(inputs.applications, state, now):
         key = f"application|{raw.response_id}"
         plan.notices += expire_lapsed(book, policy, to_jst(raw.last_submitted_at), now)
         app_no = book.by_response.get(raw.response_id)
         if app_no is None:
             plan.new_applications += 1
-            plan.notices += intake.admit(raw, book, policy, inputs.client_key, now)
+            plan.notices += intake.admit(raw, book, policy, inputs.client_key, now, readings)
             _mention_late_resubmission(raw, book, policy, plan)
             if policy.auto_accept:
                 plan.notices += _auto_accept(raw.response_id, book, policy, now)
         else:
-            notices, problem = intake.edit(
-                raw, book.state.applications[app_no], book, policy, inputs.client_key, now
-            )
+            app = book.state.applications[app_no]
+            notices, problem = intake.edit(raw, app, book, policy, inputs.client_key, now, readings)
             plan.notices += notices
             if problem:
                 plan.problems.append(problem)

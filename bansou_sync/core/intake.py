@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from bansou_sync.core.answers import ApplicationFacts, client_hash, read_application
+from bansou_sync.core.answers import ApplicationFacts, Readings, client_hash, read_application
 from bansou_sync.core.book import Book
 from bansou_sync.core.calendar import reply_deadline, to_jst
 from bansou_sync.core.categories import nationality, prefecture
@@ -34,11 +34,16 @@ class ClientResolution:
 
 
 def resolve_client(
-    facts: ApplicationFacts, book: Book, key: bytes, policy: Policy
+    facts: ApplicationFacts,
+    book: Book,
+    key: bytes,
+    policy: Policy,
+    readings: Readings | None = None,
 ) -> ClientResolution:
     """The 相談者コード: the one quoted, or the one of the (initials, year, nationality) triple.
 
     A code is issued for every readable triple without a code, whatever the outcome.
+    ``readings``: the plan's readers, which keep each triple's keyed hash.
     """
     if facts.client_code is not MISSING:
         if isinstance(facts.client_code, Problem):
@@ -60,7 +65,8 @@ def resolve_client(
     assert not isinstance(facts.initials, Problem)
     assert not isinstance(facts.birth_year, Problem)
     assert not isinstance(facts.nationality, Problem)
-    digest = client_hash(key, facts.initials, facts.birth_year, facts.nationality)
+    hashed = readings.client_hash if readings is not None else client_hash
+    digest = hashed(key, facts.initials, facts.birth_year, facts.nationality)
     code = book.state.clients.get(digest)
     if code is not None:
         return ClientResolution(code, [], False)
@@ -129,10 +135,18 @@ def _apply_verdict(app: Application, verdict: Verdict, now: datetime, notify: bo
     return replace(app, **_verdict_fields(verdict, now, notify))
 
 
-def admit(raw: RawResponse, book: Book, policy: Policy, key: bytes, now: datetime) -> list[Notice]:
-    """A new application response: number it, resolve the client, supersede, judge."""
-    facts = read_application(raw, policy)
-    client = resolve_client(facts, book, key, policy)
+def admit(
+    raw: RawResponse,
+    book: Book,
+    policy: Policy,
+    key: bytes,
+    now: datetime,
+    readings: Readings | None = None,
+) -> list[Notice]:
+    """A new application response: number it, resolve the client, supersede, judge.
+    ``readings``: the plan's answer readers (``answers.Readings``), or None."""
+    facts = read_application(raw, policy, readings)
+    client = resolve_client(facts, book, key, policy, readings)
     submitted = to_jst(raw.submitted_at)
     original, quote_reasons = find_superseded(facts, client.code, submitted, book, policy)
     effective = original.effective_submitted_at if original else submitted
@@ -209,7 +223,8 @@ def _answer_fields(
 
 
 def _clock(value: time | Problem) -> str:
-    return "" if isinstance(value, Problem) else value.strftime("%H:%M")
+    """A time as the record keeps it, ``HH:MM`` (``strftime("%H:%M")``, without its cost)."""
+    return "" if isinstance(value, Problem) else f"{value.hour:02d}:{value.minute:02d}"
 
 
 def _prefecture(book: Book, facts: ApplicationFacts) -> str:
@@ -222,13 +237,19 @@ def _prefecture(book: Book, facts: ApplicationFacts) -> str:
 
 
 def edit(
-    raw: RawResponse, app: Application, book: Book, policy: Policy, key: bytes, now: datetime
+    raw: RawResponse,
+    app: Application,
+    book: Book,
+    policy: Policy,
+    key: bytes,
+    now: datetime,
+    readings: Readings | None = None,
 ) -> tuple[list[Notice], str | None]:
     """An edited response (Forms API): judged again if still open, else only reported."""
     if app.status not in EDITABLE:
         return [], f"{app.app_no}: 編集された回答({app.status.value})は再判定しません"
-    facts = read_application(raw, policy)
-    client = resolve_client(facts, book, key, policy)
+    facts = read_application(raw, policy, readings)
+    client = resolve_client(facts, book, key, policy, readings)
     book.withdraw(app)
     verdict = judge(
         facts,

@@ -42,14 +42,14 @@ def _required(reasons: list[Reason], field: str, value: object) -> bool:
 def answer_reasons(facts: ApplicationFacts) -> list[Reason]:
     """Deficiencies visible in the answers alone (no lookups)."""
     reasons: list[Reason] = []
-    for field in ("supporter_id", "email", "support_date", "start_time", "end_time"):
-        value = {
-            "supporter_id": facts.supporter_id,
-            "email": facts.email,
-            "support_date": facts.support_date,
-            "start_time": facts.start,
-            "end_time": facts.end,
-        }[field]
+    required = {
+        "supporter_id": facts.supporter_id,
+        "email": facts.email,
+        "support_date": facts.support_date,
+        "start_time": facts.start,
+        "end_time": facts.end,
+    }
+    for field, value in required.items():
         _required(reasons, field, value)
     if not facts.name:
         reasons.append(Reason("missing:name"))

@@ -47,6 +47,14 @@ Answer = str | tuple[str, ...]
 """A raw answer: text, or the chosen options of a checkbox question."""
 
 
+def answer_text(value: Answer) -> str:
+    """A raw answer as text: a checkbox answer's options joined with ", " (as a CSV export
+    writes them)."""
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class RawResponse:
     """One form submission as a source delivers it.
@@ -68,10 +76,7 @@ class RawResponse:
     cut: tuple[str, ...] = ()  # fields whose answer was too long and was cut (flagged)
 
     def text(self, name: str) -> str:
-        value = self.answers.get(name, "")
-        if isinstance(value, tuple):
-            return ", ".join(value)
-        return value
+        return answer_text(self.answers.get(name, ""))
 
     def choices(self, name: str) -> tuple[str, ...]:
         value = self.answers.get(name, ())

@@ -119,3 +119,44 @@ def test_one_bad_message_among_many_queues_none_of_them(tmp_path: Path) -> None:
             assert ledger.enqueue(items) == 5
             assert ledger.enqueue(items[:2]) == 0  # already queued: left as they are
         assert len(ledger.outbox_items()) == 5
+
+
+@dataclass(frozen=True)
+class Listed:
+    labels: tuple[str, ...]
+    moments: tuple[datetime, ...] = ()
+
+
+def test_a_tuple_of_texts_is_stored_as_its_list_and_other_items_are_still_encoded() -> None:
+    when = datetime(2022, 6, 1, 9, 0, tzinfo=TOKYO)
+    record = Listed(("医療", Colour.RED), (when,))
+    text = codec.dumps(record)
+    assert '"labels": ["医療", "red"]' in text
+    assert '"moments": ["2022-06-01T09:00:00+09:00[Asia/Tokyo]"]' in text
+    assert codec.loads(Listed, text) == Listed(("医療", "red"), (when,))
+    with pytest.raises(LedgerError):
+        codec.dumps(Listed(("医療", 3)))  # type: ignore[arg-type]
+
+
+def test_messages_queued_at_two_moments_keep_each_its_own_time(tmp_path: Path) -> None:
+    tokyo = datetime(2022, 6, 1, 9, 0, tzinfo=TOKYO)
+    later = tokyo + timedelta(minutes=5)
+    items = [
+        OutboxItem(
+            message_id=f"<t{i}@example.org>",
+            kind="application_received",
+            ref=f"A-{i:04d}",
+            to=("volunteer@example.com",),
+            event_key=f"t{i}",
+            context={"n": i},
+            created_at=moment,
+        )
+        for i, moment in enumerate([tokyo, tokyo, later, tokyo.astimezone(UTC_PLUS_ONE)])
+    ]
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        with ledger.transaction():
+            assert ledger.enqueue(items) == 4
+        stored = {item.message_id: item.created_at for item in ledger.outbox_items()}
+    assert stored == {item.message_id: item.created_at for item in items}
+    assert stored["<t3@example.org>"].utcoffset() == timedelta(hours=1)
+    assert stored["<t2@example.org>"] - stored["<t1@example.org>"] == timedelta(minutes=5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bansou_sync.adapters import ledger_codec as codec
@@ -51,23 +52,42 @@ def mail_entry(row: Sequence[Any]) -> MailEntry:
     )
 
 
+# ``json.dumps`` with these options, each made once (with non-default options it builds
+# a new ``JSONEncoder`` per call, and a backfill queues tens of thousands of messages)
+_CONTEXT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False)
+_RECIPIENTS_JSON = json.JSONEncoder(ensure_ascii=False)
+_LAST_CREATED: list[tuple[object, str, str]] = [(object(), "", "")]
+
+
+def _created(moment: datetime) -> tuple[str, str]:
+    """A creation time as written and as its UTC key: the messages a cycle queues share
+    its ``now`` (one object; datetimes are immutable), so its texts are worked out once.
+    One tuple, swapped whole: a thread never sees one time with another's texts."""
+    seen, text, key = _LAST_CREATED[0]
+    if moment is not seen:
+        text, key = codec.dump_datetime(moment), codec.utc_key(moment)
+        _LAST_CREATED[0] = (moment, text, key)
+    return text, key
+
+
 def outbox_row(item: OutboxItem) -> tuple[Any, ...]:
     if item.status not in OUTBOX_STATUSES:
         raise LedgerError(f"outbox message {item.message_id}: unknown status {item.status!r}")
     try:
-        context = json.dumps(item.context, ensure_ascii=False, sort_keys=True, allow_nan=False)
+        context = _CONTEXT_JSON.encode(item.context)
     except (TypeError, ValueError) as exc:
         raise LedgerError(f"outbox message {item.message_id}: context is not JSON: {exc}") from exc
     sent, after = item.sent_at, item.send_after
+    created, created_utc = _created(item.created_at)
     return (
         item.message_id,
         item.kind,
         item.ref,
-        json.dumps(list(item.to), ensure_ascii=False),
+        _RECIPIENTS_JSON.encode(list(item.to)),
         item.event_key,
         context,
-        codec.dump_datetime(item.created_at),
-        codec.utc_key(item.created_at),
+        created,
+        created_utc,
         item.status,
         None if sent is None else codec.dump_datetime(sent),
         None if sent is None else codec.utc_key(sent),
