@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import repeat
 from typing import Protocol
 
 from bansou_sync.core.calendar import reply_deadline, stamp
@@ -79,7 +80,7 @@ def mask(address: str) -> str:
 
 
 def _row(layout: TabLayout, values: dict[str, Cell]) -> list[Cell]:
-    return [values.get(h, "") for h in layout.headers]
+    return list(map(values.get, layout.headers, repeat("")))
 
 
 def supporter_rows(state: State) -> list[list[Cell]]:

@@ -39,13 +39,15 @@ if TYPE_CHECKING:  # pandas is imported when statistics are made (issue 14)
     import pandas as pd
 
 from bansou_sync.core import categories as closed
-from bansou_sync.core.categories import DEFAULT_NATIONALITIES, UNKNOWN, NationalityMap
-from bansou_sync.core.model import APP_LABELS, Application, AppStatus
-from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap, categories
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
+from bansou_sync.core.frame import COLUMNS, MULTIPLE, frame_row
+from bansou_sync.core.model import APP_LABELS, AppStatus
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap
 from bansou_sync.core.state import State
 from bansou_sync.core.suppression import SECRET, SMALL, Relation, small, suppress_table
 
 __all__ = [
+    "COLUMNS",
     "SECRET",
     "SMALL",
     "Published",
@@ -75,9 +77,6 @@ SECTIONS: tuple[tuple[str, str, Relation], ...] = (
     ("国籍", "nationality", Relation.PARTITION),
     ("判定", "status", Relation.PARTITION),
 )
-COLUMNS = ["app_no", "month", "prefecture", "nationality", "status", "topics", "destinations"]
-COLUMNS += ["outcomes", "narrative", "client", "supporter", "paid_yen"]
-MULTIPLE = frozenset({"topics", "destinations", "outcomes", "narrative"})
 PEOPLE = ("supporter", "client")
 
 
@@ -130,31 +129,6 @@ def frame(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def frame_row(
-    a: Application,
-    keywords: KeywordMap = DEFAULT_KEYWORDS,
-    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
-) -> dict[str, Any]:
-    """What one application adds to the frame: every label read into its closed list
-    (``core/categories``), never an answer's own text. (The service keeps these per
-    application between cycles, ``app.projector``, so a cycle does not re-read every
-    narrative.)"""
-    return {
-        "app_no": a.app_no,
-        "month": a.support_date.strftime("%Y-%m") if a.support_date else UNKNOWN,
-        "prefecture": closed.prefecture(a.prefecture),
-        "nationality": closed.nationality(a.nationality, nationalities),
-        "status": APP_LABELS[a.status],
-        "topics": closed.options("topics", a.topics),
-        "destinations": closed.options("destinations", a.destinations),
-        "outcomes": closed.options("outcomes", a.outcomes),
-        "narrative": list(categories(a.narrative, keywords)),
-        "client": a.client_code or "",
-        "supporter": a.supporter_id or "",
-        "paid_yen": (a.honorarium or 0) if a.status == AppStatus.PAID else 0,
-    }
-
-
 def _distinct_among(rows: pd.DataFrame, column: str, who: str) -> pd.Series:
     known = rows.loc[rows[who] != ""]
     return known.groupby(column)[who].nunique()
@@ -184,6 +158,10 @@ def tables_of(data: pd.DataFrame) -> Tables:
 
 
 _AT = {column: i for i, column in enumerate(COLUMNS)}
+SUPPORTER, CLIENT = PEOPLE
+_STATUS, _PAID, _SUPPORTER, _CLIENT = (_AT[c] for c in ("status", "paid_yen", *PEOPLE))
+# per section: its column, where a row holds it, whether it holds a list
+_SECTION_AT = tuple((column, _AT[column], column in MULTIPLE) for _, column, _ in SECTIONS)
 
 
 @dataclass
@@ -219,19 +197,25 @@ class Tally:
 
     def add(self, row: Sequence[Any], sign: int = 1) -> None:
         """Count ``row`` in (``sign`` -1: out again, as it was counted in)."""
-        status = row[_AT["status"]]
         self.count += sign
-        self.accepted += sign * (status in (ACCEPTED_LABEL, PAID_LABEL))
-        self.paid_yen += sign * int(row[_AT["paid_yen"]])
+        self.accepted += sign * (row[_STATUS] in (ACCEPTED_LABEL, PAID_LABEL))
+        self.paid_yen += sign * int(row[_PAID])
         people = []
-        for kind, everyone in zip(PEOPLE, (self.supporters, self.clients), strict=True):
-            person = row[_AT[kind]]
+        for kind, at, everyone in (
+            (SUPPORTER, _SUPPORTER, self.supporters),
+            (CLIENT, _CLIENT, self.clients),
+        ):
+            person = row[at]
             if person != "":
                 _bump(everyone, person, sign)
                 people.append((self.pairs[kind], self.people[kind], person))
-        for column, counts in self.labels.items():
-            value = row[_AT[column]]
-            labels = value if column in MULTIPLE else (value,)
+        if sign == 1:  # a row in: no count can reach zero (a backfill's every row)
+            self._count_in(row, people)
+            return
+        for column, at, multiple in _SECTION_AT:
+            value = row[at]
+            labels = value if multiple else (value,)
+            counts = self.labels[column]
             for label in labels:
                 _bump(counts, label, sign)
             for pairs_of, people_of, person in people:
@@ -249,6 +233,27 @@ class Tally:
                             del pairs[label]
                     if n == (sign > 0):  # 0 → 1: a person comes; 1 → 0: goes
                         _bump(distinct, label, sign)
+
+    def _count_in(self, row: Sequence[Any], people: list[tuple[Any, Any, str]]) -> None:
+        """``add``'s section counts for one row in, each count one more."""
+        for column, at, multiple in _SECTION_AT:
+            value = row[at]
+            labels = value if multiple else (value,)
+            counts = self.labels[column]
+            for label in labels:
+                counts[label] = counts.get(label, 0) + 1
+            for pairs_of, people_of, person in people:
+                pairs, distinct = pairs_of[column], people_of[column]
+                for label in labels:
+                    rows_of = pairs.get(label)
+                    if rows_of is None:  # the label's first person
+                        pairs[label] = {person: 1}
+                    elif person in rows_of:  # the same person again: not one more
+                        rows_of[person] += 1
+                        continue
+                    else:
+                        rows_of[person] = 1
+                    distinct[label] = distinct.get(label, 0) + 1
 
     def remove(self, row: Sequence[Any]) -> None:
         self.add(row, -1)
