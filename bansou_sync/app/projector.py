@@ -364,11 +364,11 @@ def _shared(row: Row, made: tuple[int, ...]) -> Row:
 
 def _made(tab: TabLayout, *unique: str) -> tuple[int, ...]:
     """Where ``tab``'s rows may repeat a text: every column but the ``unique`` ones (a
-    number, an ID, a narrative: sharing those would share nothing)."""
+    key or an ID: sharing those would share nothing)."""
     return tuple(i for i, h in enumerate(tab.headers) if h not in unique)
 
 
-_APP_MADE = _made(APPLICATIONS, "申請番号", "回答ID", "支援の内容")
+_APP_MADE = _made(APPLICATIONS, "申請番号", "回答ID")
 _MAIL_MADE = _made(MAILS, "Message-ID")
 
 

@@ -4,6 +4,7 @@ label read into its closed list (``core/categories``), never an answer's own tex
 from __future__ import annotations
 
 import functools
+import sys
 from datetime import date
 from typing import Any
 
@@ -33,9 +34,9 @@ def frame_values(
     keywords: KeywordMap = DEFAULT_KEYWORDS,
     nationalities: NationalityMap = DEFAULT_NATIONALITIES,
 ) -> tuple[Any, ...]:
-    """``frame_row``'s values in ``COLUMNS`` order, its lists as tuples (what a ``Tally``
-    counts; the service keeps these per application between cycles, ``app.projector``,
-    so a cycle does not re-read every narrative)."""
+    """``frame_row``'s values in ``COLUMNS`` order, its lists as tuples, its texts shared
+    (what a ``Tally`` counts; the service keeps these per application between cycles,
+    ``app.projector``, so a cycle does not re-read every narrative)."""
     paid = a.status == AppStatus.PAID
     return (
         a.app_no,
@@ -47,8 +48,8 @@ def frame_values(
         tuple(closed.options("destinations", a.destinations)),
         tuple(closed.options("outcomes", a.outcomes)),
         categories(a.narrative, keywords),
-        a.client_code or "",
-        a.supporter_id or "",
+        sys.intern(a.client_code) if a.client_code else "",  # one text per person
+        sys.intern(a.supporter_id) if a.supporter_id else "",
         (a.honorarium or 0) if paid else 0,
     )
 
@@ -56,4 +57,4 @@ def frame_values(
 @functools.lru_cache(maxsize=4096)
 def _month(d: date) -> str:
     """A support date's month: one text per month, however many applications share it."""
-    return d.strftime("%Y-%m")
+    return sys.intern(d.strftime("%Y-%m"))
