@@ -362,13 +362,15 @@ def _shared(row: Row, made: tuple[int, ...]) -> Row:
     return row
 
 
-def _made(tab: TabLayout, *unique: str) -> tuple[int, ...]:
-    """Where ``tab``'s rows may repeat a text: every column but the ``unique`` ones (a
-    key or an ID: sharing those would share nothing)."""
-    return tuple(i for i, h in enumerate(tab.headers) if h not in unique)
+def _made(tab: TabLayout, *one_of_each: str) -> tuple[int, ...]:
+    """Where ``tab``'s rows may repeat a text as another object: every column but the
+    staff's (projected blank) and ``one_of_each`` (a key, an ID, a label of a fixed
+    list: sharing those would share nothing)."""
+    skip = {*tab.staff, *one_of_each}
+    return tuple(i for i, h in enumerate(tab.headers) if h not in skip)
 
 
-_APP_MADE = _made(APPLICATIONS, "申請番号", "回答ID")
+_APP_MADE = _made(APPLICATIONS, "申請番号", "回答ID", "判定", "状態コード")
 _MAIL_MADE = _made(MAILS, "Message-ID")
 
 

@@ -44,14 +44,21 @@ def frame_values(
         closed.prefecture(a.prefecture),
         closed.nationality(a.nationality, nationalities),
         APP_LABELS[a.status],
-        tuple(closed.options("topics", a.topics)),
-        tuple(closed.options("destinations", a.destinations)),
-        tuple(closed.options("outcomes", a.outcomes)),
+        _options("topics", a.topics),
+        _options("destinations", a.destinations),
+        _options("outcomes", a.outcomes),
         categories(a.narrative, keywords),
         sys.intern(a.client_code) if a.client_code else "",  # one text per person
         sys.intern(a.supporter_id) if a.supporter_id else "",
         (a.honorarium or 0) if paid else 0,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _options(column: str, answers: tuple[str, ...]) -> tuple[str, ...]:
+    """A checkbox answer's labels, read once per distinct answer (the same few choices
+    recur across thousands of applications)."""
+    return tuple(closed.options(column, answers))
 
 
 @functools.lru_cache(maxsize=4096)
