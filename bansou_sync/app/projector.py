@@ -239,13 +239,16 @@ class Projector:
     def _supporters(self, state: State, fresh: list[str], gone: set[str], regs: bool) -> None:
         memo = self._memo
         touched: set[str] = set()
-        for key in [*fresh, *gone]:
-            for app, sign in ((memo.apps.get(key), -1), (state.applications.get(key), +1)):
+        count_of, paid_of = memo.counts, memo.paid
+        keys = [*fresh, *gone]
+        for apps, sign in ((memo.apps, -1), (state.applications, +1)):  # out, then in
+            for key in keys if apps else ():
+                app = apps.get(key)
                 if app is None:
                     continue
                 sid, count, yen = supporter_contribution(app)
-                memo.counts[sid] = memo.counts.get(sid, 0) + sign * count
-                memo.paid[sid] = memo.paid.get(sid, 0) + sign * yen
+                count_of[sid] = count_of.get(sid, 0) + sign * count
+                paid_of[sid] = paid_of.get(sid, 0) + sign * yen
                 touched.add(sid)
         if not regs and memo.supporter_at:  # only counts moved: those rows, in place
             for sid in touched:
