@@ -224,15 +224,16 @@ class Projector:
         changes, so a cycle costs O(changed applications), not O(history) (issue 5);
         then the core's suppression, on the same tables ``tables_of`` gives."""
         rows, tally = self._memo.frame_rows, self._memo.tally
-        for key in [*gone, *fresh]:
+        counted = []
+        for key in [*gone, *fresh]:  # the rows out first, then the new ones in at once
             before = rows.pop(key, None)
             if before is not None:
                 tally.remove(before)
             app = state.applications.get(key)
             if app is not None and app.status != AppStatus.RESUBMITTED:
-                row = frame_values(app, policy.topic_keywords, policy.nationalities)
-                rows[key] = row
-                tally.add(row)
+                row = rows[key] = frame_values(app, policy.topic_keywords, policy.nationalities)
+                counted.append(row)
+        tally.add_all(counted)
         published = publish(tally.tables(), policy.min_cell)
         return [[p.section, p.item, p.value] for p in published]
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported when statistics are made (issue 14)
@@ -209,9 +211,6 @@ class Tally:
             if person != "":
                 _bump(everyone, person, sign)
                 people.append((self.pairs[kind], self.people[kind], person))
-        if sign == 1:  # a row in: no count can reach zero (a backfill's every row)
-            self._count_in(row, people)
-            return
         for column, at, multiple in _SECTION_AT:
             value = row[at]
             labels = value if multiple else (value,)
@@ -234,26 +233,32 @@ class Tally:
                     if n == (sign > 0):  # 0 → 1: a person comes; 1 → 0: goes
                         _bump(distinct, label, sign)
 
-    def _count_in(self, row: Sequence[Any], people: list[tuple[Any, Any, str]]) -> None:
-        """``add``'s section counts for one row in, each count one more."""
+    def add_all(self, rows: Sequence[Sequence[Any]]) -> None:
+        """``add`` of each of ``rows`` (a backfill's thousands at once), column by column:
+        the same counts, most of them counted by ``Counter`` itself."""
+        self.count += len(rows)
+        self.accepted += sum(r[_STATUS] in (ACCEPTED_LABEL, PAID_LABEL) for r in rows)
+        self.paid_yen += sum(int(r[_PAID]) for r in rows)
+        self.supporters.update(filter(None, map(itemgetter(_SUPPORTER), rows)))
+        self.clients.update(filter(None, map(itemgetter(_CLIENT), rows)))
         for column, at, multiple in _SECTION_AT:
-            value = row[at]
-            labels = value if multiple else (value,)
-            counts = self.labels[column]
-            for label in labels:
-                counts[label] = counts.get(label, 0) + 1
-            for pairs_of, people_of, person in people:
-                pairs, distinct = pairs_of[column], people_of[column]
-                for label in labels:
-                    rows_of = pairs.get(label)
-                    if rows_of is None:  # the label's first person
-                        pairs[label] = {person: 1}
-                    elif person in rows_of:  # the same person again: not one more
-                        rows_of[person] += 1
+            values = list(map(itemgetter(at), rows))
+            self.labels[column].update(chain.from_iterable(values) if multiple else values)
+            for kind, person_at in ((SUPPORTER, _SUPPORTER), (CLIENT, _CLIENT)):
+                pairs, distinct = self.pairs[kind][column], self.people[kind][column]
+                for value, person in zip(values, map(itemgetter(person_at), rows), strict=True):
+                    if person == "":
                         continue
-                    else:
-                        rows_of[person] = 1
-                    distinct[label] = distinct.get(label, 0) + 1
+                    for label in value if multiple else (value,):
+                        rows_of = pairs.get(label)
+                        if rows_of is None:  # the label's first person
+                            pairs[label] = {person: 1}
+                        elif person in rows_of:  # the same person again: not one more
+                            rows_of[person] += 1
+                            continue
+                        else:
+                            rows_of[person] = 1
+                        distinct[label] = distinct.get(label, 0) + 1
 
     def remove(self, row: Sequence[Any]) -> None:
         self.add(row, -1)
