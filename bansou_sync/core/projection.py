@@ -296,7 +296,7 @@ def mail_row(m: MailRecord) -> list[Cell]:
         {
             "送信日時": stamp(m.sent_at),
             "種別": m.kind,
-            "宛先(伏字)": ", ".join(mask(a) for a in m.to),
+            "宛先(伏字)": ", ".join(map(mask, m.to)),
             "関連番号": m.ref,
             "状態": MAIL_STATES.get(m.status, m.status),
             "Message-ID": m.message_id,
