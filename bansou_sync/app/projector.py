@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from bansou_sync.app.keyed_rows import KeyedRows, Row
 from bansou_sync.core.calendar import stamp
+from bansou_sync.core.frame import frame_values
 from bansou_sync.core.model import Application, AppStatus, Registration
 from bansou_sync.core.network import Kept
 from bansou_sync.core.policy import Policy
@@ -39,8 +40,16 @@ from bansou_sync.core.projection import (
     sync_rows,
 )
 from bansou_sync.core.state import State
-from bansou_sync.core.stats import COLUMNS, Tally, frame_row, publish
-from bansou_sync.core.tabs import APPLICATIONS, MAILS, PAYMENTS, STATS, SUPPORTERS, SYNC
+from bansou_sync.core.stats import Tally, publish
+from bansou_sync.core.tabs import (
+    APPLICATIONS,
+    MAILS,
+    PAYMENTS,
+    STATS,
+    SUPPORTERS,
+    SYNC,
+    TabLayout,
+)
 from bansou_sync.ports import Ledger, MailEntry, OutboxWatch, TabRows
 
 K = TypeVar("K", bound=Hashable)
@@ -201,7 +210,7 @@ class Projector:
         new = [
             key
             for key in fresh
-            if tab.put(key, _shared(application_row(state.applications[key], policy)))
+            if tab.put(key, _shared(application_row(state.applications[key], policy), _APP_MADE))
         ]
         new.sort(key=id_order)
         if removed or (new and tab.order and id_order(new[0]) <= id_order(tab.order[-1])):
@@ -215,28 +224,32 @@ class Projector:
         changes, so a cycle costs O(changed applications), not O(history) (issue 5);
         then the core's suppression, on the same tables ``tables_of`` gives."""
         rows, tally = self._memo.frame_rows, self._memo.tally
-        for key in [*gone, *fresh]:
+        counted = []
+        for key in [*gone, *fresh]:  # the rows out first, then the new ones in at once
             before = rows.pop(key, None)
             if before is not None:
                 tally.remove(before)
             app = state.applications.get(key)
             if app is not None and app.status != AppStatus.RESUBMITTED:
-                row = frame_row(app, policy.topic_keywords, policy.nationalities)
-                rows[key] = _frame_tuple(row)
-                tally.add(rows[key])
+                row = rows[key] = frame_values(app, policy.topic_keywords, policy.nationalities)
+                counted.append(row)
+        tally.add_all(counted)
         published = publish(tally.tables(), policy.min_cell)
         return [[p.section, p.item, p.value] for p in published]
 
     def _supporters(self, state: State, fresh: list[str], gone: set[str], regs: bool) -> None:
         memo = self._memo
         touched: set[str] = set()
-        for key in [*fresh, *gone]:
-            for app, sign in ((memo.apps.get(key), -1), (state.applications.get(key), +1)):
+        count_of, paid_of = memo.counts, memo.paid
+        keys = [*fresh, *gone]
+        for apps, sign in ((memo.apps, -1), (state.applications, +1)):  # out, then in
+            for key in keys if apps else ():
+                app = apps.get(key)
                 if app is None:
                     continue
                 sid, count, yen = supporter_contribution(app)
-                memo.counts[sid] = memo.counts.get(sid, 0) + sign * count
-                memo.paid[sid] = memo.paid.get(sid, 0) + sign * yen
+                count_of[sid] = count_of.get(sid, 0) + sign * count
+                paid_of[sid] = paid_of.get(sid, 0) + sign * yen
                 touched.add(sid)
         if not regs and memo.supporter_at:  # only counts moved: those rows, in place
             for sid in touched:
@@ -335,26 +348,34 @@ class Projector:
                     del memo.mail_order[bisect_left(memo.mail_order, (old, entry.message_id))]
                 insort(memo.mail_order, (key, entry.message_id))
             memo.mails[entry.message_id] = key
-            memo.mail_rows[entry.message_id] = _shared(mail_row(entry))
+            memo.mail_rows[entry.message_id] = _shared(mail_row(entry), _MAIL_MADE)
         if not few:
             memo.mail_order = sorted((key, m) for m, key in memo.mails.items())
         memo.mail_list = [memo.mail_rows[m] for _, m in reversed(memo.mail_order)]
         return memo.mail_list
 
 
-def _frame_tuple(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A frame row as the projector keeps it: a tuple in ``COLUMNS`` order (a third of a
-    dict), its lists as tuples and its texts shared (``Tally`` reads either alike)."""
-    return tuple(
-        tuple(v) if isinstance(v, list) else sys.intern(v) if type(v) is str else v
-        for v in (row[c] for c in COLUMNS)
-    )
+def _shared(row: Row, made: tuple[int, ...]) -> Row:
+    """The row with one object per distinct text in its columns ``made``: dates, times,
+    labels and reasons repeat across tens of thousands of rows the projector keeps
+    (issue 5: a backfill's peak)."""
+    for i in made:
+        cell = row[i]
+        if type(cell) is str:
+            row[i] = sys.intern(cell)
+    return row
 
 
-def _shared(row: Row) -> Row:
-    """The row with one object per distinct text: dates, times, labels and reasons repeat
-    across tens of thousands of rows the projector keeps (issue 5: a backfill's peak)."""
-    return [sys.intern(c) if type(c) is str else c for c in row]
+def _made(tab: TabLayout, *one_of_each: str) -> tuple[int, ...]:
+    """Where ``tab``'s rows may repeat a text as another object: every column but the
+    staff's (projected blank) and ``one_of_each`` (a key, an ID, a label of a fixed
+    list: sharing those would share nothing)."""
+    skip = {*tab.staff, *one_of_each}
+    return tuple(i for i, h in enumerate(tab.headers) if h not in skip)
+
+
+_APP_MADE = _made(APPLICATIONS, "申請番号", "回答ID", "判定", "状態コード")
+_MAIL_MADE = _made(MAILS, "Message-ID")
 
 
 def _newest_first(m: MailEntry) -> tuple[str, str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import repeat
 from typing import Protocol
 
 from bansou_sync.core.calendar import reply_deadline, stamp
@@ -79,7 +80,7 @@ def mask(address: str) -> str:
 
 
 def _row(layout: TabLayout, values: dict[str, Cell]) -> list[Cell]:
-    return [values.get(h, "") for h in layout.headers]
+    return list(map(values.get, layout.headers, repeat("")))
 
 
 def supporter_rows(state: State) -> list[list[Cell]]:
@@ -295,7 +296,7 @@ def mail_row(m: MailRecord) -> list[Cell]:
         {
             "送信日時": stamp(m.sent_at),
             "種別": m.kind,
-            "宛先(伏字)": ", ".join(mask(a) for a in m.to),
+            "宛先(伏字)": ", ".join(map(mask, m.to)),
             "関連番号": m.ref,
             "状態": MAIL_STATES.get(m.status, m.status),
             "Message-ID": m.message_id,

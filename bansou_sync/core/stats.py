@@ -33,19 +33,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported when statistics are made (issue 14)
     import pandas as pd
 
 from bansou_sync.core import categories as closed
-from bansou_sync.core.categories import DEFAULT_NATIONALITIES, UNKNOWN, NationalityMap
-from bansou_sync.core.model import APP_LABELS, Application, AppStatus
-from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap, categories
+from bansou_sync.core.categories import DEFAULT_NATIONALITIES, NationalityMap
+from bansou_sync.core.frame import COLUMNS, MULTIPLE, frame_row
+from bansou_sync.core.model import APP_LABELS, AppStatus
+from bansou_sync.core.narrative import DEFAULT_KEYWORDS, UNMATCHED, KeywordMap
 from bansou_sync.core.state import State
 from bansou_sync.core.suppression import SECRET, SMALL, Relation, small, suppress_table
 
 __all__ = [
+    "COLUMNS",
     "SECRET",
     "SMALL",
     "Published",
@@ -75,9 +79,6 @@ SECTIONS: tuple[tuple[str, str, Relation], ...] = (
     ("国籍", "nationality", Relation.PARTITION),
     ("判定", "status", Relation.PARTITION),
 )
-COLUMNS = ["app_no", "month", "prefecture", "nationality", "status", "topics", "destinations"]
-COLUMNS += ["outcomes", "narrative", "client", "supporter", "paid_yen"]
-MULTIPLE = frozenset({"topics", "destinations", "outcomes", "narrative"})
 PEOPLE = ("supporter", "client")
 
 
@@ -130,31 +131,6 @@ def frame(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def frame_row(
-    a: Application,
-    keywords: KeywordMap = DEFAULT_KEYWORDS,
-    nationalities: NationalityMap = DEFAULT_NATIONALITIES,
-) -> dict[str, Any]:
-    """What one application adds to the frame: every label read into its closed list
-    (``core/categories``), never an answer's own text. (The service keeps these per
-    application between cycles, ``app.projector``, so a cycle does not re-read every
-    narrative.)"""
-    return {
-        "app_no": a.app_no,
-        "month": a.support_date.strftime("%Y-%m") if a.support_date else UNKNOWN,
-        "prefecture": closed.prefecture(a.prefecture),
-        "nationality": closed.nationality(a.nationality, nationalities),
-        "status": APP_LABELS[a.status],
-        "topics": closed.options("topics", a.topics),
-        "destinations": closed.options("destinations", a.destinations),
-        "outcomes": closed.options("outcomes", a.outcomes),
-        "narrative": list(categories(a.narrative, keywords)),
-        "client": a.client_code or "",
-        "supporter": a.supporter_id or "",
-        "paid_yen": (a.honorarium or 0) if a.status == AppStatus.PAID else 0,
-    }
-
-
 def _distinct_among(rows: pd.DataFrame, column: str, who: str) -> pd.Series:
     known = rows.loc[rows[who] != ""]
     return known.groupby(column)[who].nunique()
@@ -184,6 +160,10 @@ def tables_of(data: pd.DataFrame) -> Tables:
 
 
 _AT = {column: i for i, column in enumerate(COLUMNS)}
+SUPPORTER, CLIENT = PEOPLE
+_STATUS, _PAID, _SUPPORTER, _CLIENT = (_AT[c] for c in ("status", "paid_yen", *PEOPLE))
+# per section: its column, where a row holds it, whether it holds a list
+_SECTION_AT = tuple((column, _AT[column], column in MULTIPLE) for _, column, _ in SECTIONS)
 
 
 @dataclass
@@ -219,19 +199,22 @@ class Tally:
 
     def add(self, row: Sequence[Any], sign: int = 1) -> None:
         """Count ``row`` in (``sign`` -1: out again, as it was counted in)."""
-        status = row[_AT["status"]]
         self.count += sign
-        self.accepted += sign * (status in (ACCEPTED_LABEL, PAID_LABEL))
-        self.paid_yen += sign * int(row[_AT["paid_yen"]])
+        self.accepted += sign * (row[_STATUS] in (ACCEPTED_LABEL, PAID_LABEL))
+        self.paid_yen += sign * int(row[_PAID])
         people = []
-        for kind, everyone in zip(PEOPLE, (self.supporters, self.clients), strict=True):
-            person = row[_AT[kind]]
+        for kind, at, everyone in (
+            (SUPPORTER, _SUPPORTER, self.supporters),
+            (CLIENT, _CLIENT, self.clients),
+        ):
+            person = row[at]
             if person != "":
                 _bump(everyone, person, sign)
                 people.append((self.pairs[kind], self.people[kind], person))
-        for column, counts in self.labels.items():
-            value = row[_AT[column]]
-            labels = value if column in MULTIPLE else (value,)
+        for column, at, multiple in _SECTION_AT:
+            value = row[at]
+            labels = value if multiple else (value,)
+            counts = self.labels[column]
             for label in labels:
                 _bump(counts, label, sign)
             for pairs_of, people_of, person in people:
@@ -249,6 +232,33 @@ class Tally:
                             del pairs[label]
                     if n == (sign > 0):  # 0 → 1: a person comes; 1 → 0: goes
                         _bump(distinct, label, sign)
+
+    def add_all(self, rows: Sequence[Sequence[Any]]) -> None:
+        """``add`` of each of ``rows`` (a backfill's thousands at once), column by column:
+        the same counts, most of them counted by ``Counter`` itself."""
+        self.count += len(rows)
+        self.accepted += sum(r[_STATUS] in (ACCEPTED_LABEL, PAID_LABEL) for r in rows)
+        self.paid_yen += sum(int(r[_PAID]) for r in rows)
+        self.supporters.update(filter(None, map(itemgetter(_SUPPORTER), rows)))
+        self.clients.update(filter(None, map(itemgetter(_CLIENT), rows)))
+        for column, at, multiple in _SECTION_AT:
+            values = list(map(itemgetter(at), rows))
+            self.labels[column].update(chain.from_iterable(values) if multiple else values)
+            for kind, person_at in ((SUPPORTER, _SUPPORTER), (CLIENT, _CLIENT)):
+                pairs, distinct = self.pairs[kind][column], self.people[kind][column]
+                for value, person in zip(values, map(itemgetter(person_at), rows), strict=True):
+                    if person == "":
+                        continue
+                    for label in value if multiple else (value,):
+                        rows_of = pairs.get(label)
+                        if rows_of is None:  # the label's first person
+                            pairs[label] = {person: 1}
+                        elif person in rows_of:  # the same person again: not one more
+                            rows_of[person] += 1
+                            continue
+                        else:
+                            rows_of[person] = 1
+                        distinct[label] = distinct.get(label, 0) + 1
 
     def remove(self, row: Sequence[Any]) -> None:
         self.add(row, -1)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 import pytest
 from hypothesis import given
@@ -18,6 +18,7 @@ from bansou_sync.core.calendar import (
     reply_deadline,
     reply_deadline_passed,
     schedule_payment,
+    stamp,
     submission_deadline,
     to_jst,
 )
@@ -413,3 +414,18 @@ def test_held_example_is_released_into_the_august_batch_paid_on_friday_9_septemb
 
 def test_ticks_read_on_a_cutoff_day_join_that_days_batch() -> None:
     assert cutoff_for(D(2022, 8, 20), CUTOFF_DAY) == D(2022, 8, 20)
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from([None, JST, UTC, timezone(timedelta(hours=-5))]),
+)
+def test_a_stamp_is_strftimes_minute_text_for_any_year_and_zone(
+    moment: datetime, zone: tzinfo | None
+) -> None:
+    when = moment.replace(tzinfo=zone)
+    assert stamp(when) == to_jst(when).strftime("%Y-%m-%d %H:%M")
+
+
+def test_a_stamp_of_no_moment_is_blank() -> None:
+    assert stamp(None) == ""

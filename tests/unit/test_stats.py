@@ -7,6 +7,7 @@ import itertools
 import pytest
 from builders import app, members
 
+from bansou_sync.core.frame import COLUMNS, frame_row, frame_values
 from bansou_sync.core.stats import stats_rows, suppress
 
 MIN = 5
@@ -158,3 +159,18 @@ def test_a_cell_of_five_applications_by_two_volunteers_is_hidden_and_covered() -
     # six applications of peru by two volunteers: too few people, and its complement
     assert table[("国籍", "ペルー")] == "秘匿"
     assert table[("国籍", "ネパール")] == "秘匿"
+
+
+def test_the_kept_frame_values_are_the_frame_rows_values_in_column_order() -> None:
+    office = members(3)
+    office.applications += [
+        app("2022-07-01 18:00", "BN-0001", "2022-07-01", outcomes=("生活保護", "就学援助")),
+        app("2022-07-02 18:00", "BN-0002", "2022-08-02", nationality="ネパール"),
+        app("2022-07-03 18:00", "BN-0003", "2022-07-03", consent=""),
+    ]
+    office.cycle("2022-07-04 07:00")
+    for a in office.state.applications.values():
+        row = frame_row(a)
+        values = frame_values(a)
+        assert values == tuple(tuple(v) if isinstance(v, list) else v for v in row.values())
+        assert list(row) == COLUMNS

@@ -98,3 +98,22 @@ def test_an_empty_tally_gives_the_tables_of_no_application() -> None:
     tally.remove(as_tuple(row))
     assert tally.tables() == full({})
     assert tally == Tally()  # nothing left behind: zero counts are dropped
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_counted_in_at_once_give_what_counting_them_one_by_one_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    rows = {f"A-{i:05d}": frame_row(rng, i) for i in range(300)}
+    one_by_one, at_once = Tally(), Tally()
+    for row in rows.values():
+        one_by_one.add(as_tuple(row))
+    at_once.add_all([as_tuple(r) for r in rows.values()])
+    assert at_once == one_by_one
+    assert at_once.tables() == full(rows)
+    # a tally already holding rows counts a batch on top of them, and lets them go again
+    more = {f"B-{i:05d}": frame_row(rng, 1000 + i) for i in range(80)}
+    at_once.add_all([as_tuple(r) for r in more.values()])
+    assert at_once.tables() == full({**rows, **more})
+    for row in more.values():
+        at_once.remove(as_tuple(row))
+    assert at_once == one_by_one
