@@ -89,20 +89,24 @@ def rfc3339(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """A Forms API timestamp (``2022-06-25T15:30:00.123456Z``) as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)  # 3.11 reads the ``Z`` itself
 
 
 def to_raw(form: str, response: Mapping[str, Any], layout: FormLayout) -> RawResponse:
+    fields, checkboxes = layout.fields, layout.checkboxes  # once, not per answer
     answers: dict[str, Answer] = {}
     for key, answer in (response.get("answers") or {}).items():
         question_id = str(answer.get("questionId") or key)
-        name = layout.fields.get(question_id)
+        name = fields.get(question_id)
         if name is None:
             continue
-        values = tuple(
-            str(a.get("value", "")) for a in (answer.get("textAnswers") or {}).get("answers") or []
-        )
-        answers[name] = values if question_id in layout.checkboxes else ", ".join(values)
+        given: Any = (answer.get("textAnswers") or {}).get("answers") or ()
+        if question_id in checkboxes:
+            answers[name] = tuple([str(a.get("value", "")) for a in given])
+        elif len(given) == 1:  # nearly every text answer: no list, no join
+            answers[name] = str(given[0].get("value", ""))
+        else:
+            answers[name] = ", ".join([str(a.get("value", "")) for a in given])
     created = parse_time(str(response["createTime"]))
     submitted = response.get("lastSubmittedTime")
     cleaned, cut = clean_answers(answers)
