@@ -38,7 +38,6 @@ from bansou_sync.adapters import retry
 from bansou_sync.adapters.form_fields import FORM_TITLES, TITLES_BY_FORM
 from bansou_sync.adapters.form_layouts import LAYOUTS_FILE, LayoutFile, Learnt, label, stale
 from bansou_sync.adapters.form_rows import clean_answers
-from bansou_sync.adapters.forms_pages import CallThread, Page, PageReader
 from bansou_sync.adapters.google_auth import GoogleAccess, forms_scopes, token_error_text
 from bansou_sync.adapters.google_discovery import error_message, http_status, service
 from bansou_sync.adapters.retry import RetryPolicy
@@ -146,8 +145,7 @@ class FormsApiSource(ResponseSource):
         self.can_close = can_close
         self.page_size = page_size
         self.scopes = list(forms_scopes(can_close))
-        self._forms: Any = None  # the service: built and used on ``_calls`` only
-        self._calls = CallThread("forms-api")
+        self._forms: Any = None
         self._layouts: dict[str, FormLayout] = {}
         self._problems: dict[str, list[str]] = {}
         self.clock = clock
@@ -179,38 +177,32 @@ class FormsApiSource(ResponseSource):
             problems: list[str] = []
             # page by page: the API's JSON of a response is many times the size of its
             # RawResponse, so a backfill of 60,000 must not hold every page (issue 5)
-            pages = self._pages(form, form_id, since)
-            try:
-                for page in pages:
-                    unknown = {q for r in page for q in r.get("answers") or {}} - layout.known
-                    if unknown and not refreshed:
-                        # the form gained questions since forms.get: learn them once more
-                        # and read again, so every response is read with the same layout
-                        pages.close()
-                        self._layout(form, form_id, refresh=True)
-                        refreshed = True
-                        break
-                    if unknown:  # answers to deleted questions: not asked about again
-                        layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
-                        self._keep_unknown(form, unknown)
-                    pages.ahead()  # the next page is prepared (by Google) while this is read
-                    for response in page:
-                        try:
-                            responses.append(to_raw(form, response, layout))
-                        except (KeyError, TypeError, ValueError):
-                            problems.append(
-                                f"{FORM_TITLES.get(form, form)}: 読めない回答を読み飛ばしました / "
-                                f"skipped an unreadable response "
-                                f"({str(response.get('responseId', '?'))[:16]}…)"
-                            )
-                    # read: let this page go now, not when the next is handed over (the
-                    # one asked for ahead arrives meanwhile: two pages at most, issue 5)
-                    page.clear()
-                else:
-                    self._problems[form] = problems
-                    return responses
-            finally:
-                pages.close()
+            for page in self._pages(form, form_id, since):
+                unknown = {q for r in page for q in r.get("answers") or {} if q not in layout.known}
+                if unknown and not refreshed:
+                    # the form gained questions since forms.get: learn them once more and
+                    # read again, so every response is read with the same layout
+                    self._layout(form, form_id, refresh=True)
+                    refreshed = True
+                    break
+                if unknown:  # answers to deleted questions: not asked about again
+                    layout = self._layouts[form] = replace(layout, known=layout.known | unknown)
+                    self._keep_unknown(form, unknown)
+                for response in page:
+                    try:
+                        responses.append(to_raw(form, response, layout))
+                    except (KeyError, TypeError, ValueError):
+                        problems.append(
+                            f"{FORM_TITLES.get(form, form)}: 読めない回答を読み飛ばしました / "
+                            f"skipped an unreadable response "
+                            f"({str(response.get('responseId', '?'))[:16]}…)"
+                        )
+                # read: let this page go before the next one arrives, not after (two
+                # 5,000-response pages held at once were a backfill's peak, issue 5)
+                page.clear()
+            else:
+                self._problems[form] = problems
+                return responses
 
     def close_form(self, form: str) -> bool:
         """Stop accepting responses; False when not allowed (``budget.close_form`` off) or
@@ -254,7 +246,7 @@ class FormsApiSource(ResponseSource):
             if kept is not None and layout is not None and layout.problem is None:
                 self._layouts[form] = replace(layout, known=layout.known | kept.unknown)
         if refresh or form not in self._layouts:
-            reply = self._read(form, form_id, lambda: self._api().get(formId=form_id).execute())
+            reply = self._read(form, form_id, self._api().get(formId=form_id).execute)
             self._layouts[form] = layout_of(form, reply, self.mapping.get(form))
             if self._kept is not None and form in self._kept.labels:
                 good = self._layouts[form].problem is None
@@ -280,34 +272,30 @@ class FormsApiSource(ResponseSource):
         if self._kept is not None and entry is not None and not unknown <= entry.unknown:
             self._kept.put(form, replace(entry, unknown=entry.unknown | unknown))
 
-    def _pages(self, form: str, form_id: str, since: datetime | None) -> PageReader:
+    def _pages(
+        self, form: str, form_id: str, since: datetime | None
+    ) -> Iterator[list[dict[str, Any]]]:
         query: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
         if since is not None:
             query["filter"] = f"timestamp >= {rfc3339(since)}"
-
-        def read(token: str | None) -> Page:  # on the call thread
-            ask = {**query, **({"pageToken": token} if token else {})}
-            page = self._unavailable_as(
-                form,
-                form_id,
-                lambda: retry.call(
-                    lambda: self._api().responses().list(**ask).execute(), self.policy
-                ),
+        token: str | None = None
+        while True:
+            request = (
+                self._api().responses().list(**query, **({"pageToken": token} if token else {}))
             )
-            return list(page.get("responses") or []), page.get("nextPageToken")
-
-        return PageReader(self._calls, read)
+            page = self._read(form, form_id, request.execute)
+            responses, token = list(page.get("responses") or []), page.get("nextPageToken")
+            del page  # not kept while the next page is read (see ``fetch``)
+            yield responses
+            if not token:
+                return
 
     def _call(self, fn: Callable[[], T]) -> T:
-        """``fn`` under the retry policy, on the call thread (the one that uses the service)."""
-        return self._calls.run(lambda: retry.call(fn, self.policy))
+        return retry.call(fn, self.policy)
 
     def _read(self, form: str, form_id: str, fn: Callable[[], T]) -> T:
-        return self._unavailable_as(form, form_id, lambda: self._call(fn))
-
-    def _unavailable_as(self, form: str, form_id: str, fn: Callable[[], T]) -> T:
         try:
-            return fn()
+            return self._call(fn)
         except google.auth.exceptions.GoogleAuthError as exc:
             raise SourceUnavailable(
                 f"Google の認証に失敗しました。google.credentials_file を確認してください / "

@@ -124,8 +124,8 @@ def test_a_question_added_mid_read_is_learnt_and_the_form_read_again_with_no_pag
     )
     got = adapter.fetch("registration")
     assert sorted(str(r.answers.get("kana")) for r in got) == ["None", "みほん", "みほん"]
-    # page 2 holds the new question: learnt, then pages 1–3 read again; page 3 was not
-    # asked for ahead of page 2's check (it would have been read for nothing)
+    # page 2 holds the new question: learnt, then pages 1–3 read again (page 3 is not
+    # read before that: it would have been read for nothing)
     assert emulator.counters()["forms.forms.responses.list"] == 2 + 3
     assert form_gets(emulator) == 1
 

@@ -185,7 +185,7 @@ def test_the_garbage_collector_is_back_on_after_a_read_that_fails_and_left_off_i
         gc.enable()
 
 
-def test_a_page_refused_while_the_one_before_is_read_makes_the_read_unavailable_until_it_is_not(
+def test_a_later_page_refused_makes_the_read_unavailable_and_the_next_read_gets_every_page(
     emulator: Emulator, access: GoogleAccess
 ) -> None:
     emulator.forms.add_responses(APP_FORM, many(30))
