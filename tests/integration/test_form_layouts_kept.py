@@ -105,6 +105,31 @@ def test_a_question_added_to_the_form_is_learnt_by_the_next_process_from_its_ans
     assert again == after and form_gets(emulator) == 0  # the new layout was kept
 
 
+def test_a_question_added_mid_read_is_learnt_and_the_form_read_again_with_no_page_read_in_vain(
+    emulator: Emulator, access: GoogleAccess
+) -> None:
+    emulator.forms.load_form(registration_form(None), [])
+    emulator.forms.set_order(REG_FORM, "submitted")
+    adapter = FormsApiSource(
+        access, {"registration": REG_FORM, "application": APP_FORM}, policy=FAST, page_size=1
+    )
+    assert adapter.fetch("registration") == [] and form_gets(emulator) == 1
+    emulator.forms.load_form(registration_form(KANA), [])
+    emulator.forms.set_order(REG_FORM, "submitted")
+    stamps = [f"2022-06-0{n}T01:00:00.000Z" for n in (1, 2, 3)]
+    emulator.forms.add_responses(
+        REG_FORM,
+        [{**registration(1), "createTime": stamps[0]}]
+        + [{**registration(n, KANA), "createTime": stamps[n - 1]} for n in (2, 3)],
+    )
+    got = adapter.fetch("registration")
+    assert sorted(str(r.answers.get("kana")) for r in got) == ["None", "みほん", "みほん"]
+    # page 2 holds the new question: learnt, then pages 1–3 read again (page 3 is not
+    # read before that: it would have been read for nothing)
+    assert emulator.counters()["forms.forms.responses.list"] == 2 + 3
+    assert form_gets(emulator) == 1
+
+
 def test_a_renamed_question_is_learnt_within_the_hour_one_form_per_process(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
