@@ -65,6 +65,18 @@ def assert_every_row_holds_its_own_values(emulator: Emulator, sid: str) -> None:
         assert row[H.index("メールアドレス")] == f"v{n}@example.com", row
 
 
+def assert_the_next_cycle_repairs(
+    emulator: Emulator, sheet: GoogleSheet, sid: str, calm_sid: str
+) -> None:
+    """The next cycle (read, then the same write) leaves ``sid`` as a calm write left
+    ``calm_sid``, every row with its own values, and nothing to report."""
+    sheet.read()
+    sheet.write(supporters(range(1, 31)))
+    assert sheet.last_problems == []
+    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
+    assert_every_row_holds_its_own_values(emulator, sid)
+
+
 def before_request(emulator: Emulator, path_end: str, action: Callable[[], None]) -> None:
     """Run ``action`` (a staff member's edit) just before the next API request whose path
     ends with ``path_end`` reaches the emulator: between two of the adapter's requests."""
@@ -589,11 +601,7 @@ def test_a_values_write_refused_on_a_middle_chunk_sends_no_later_chunk_and_the_n
     assert len(written) == 30  # inserted with their keys, some values not written yet
     assert any(row[H.index("氏名")] == "" for row in written.values())
     emulator.handle = handle  # type: ignore[method-assign]
-    sheet.read()
-    sheet.write(supporters(range(1, 31)))
-    assert sheet.last_problems == []
-    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
-    assert_every_row_holds_its_own_values(emulator, sid)
+    assert_the_next_cycle_repairs(emulator, sheet, sid, calm_sid)
 
 
 def test_a_values_reply_unreadable_on_a_middle_chunk_is_one_clear_error_and_the_next_cycle_repairs_it(
@@ -628,11 +636,7 @@ def test_a_values_reply_unreadable_on_a_middle_chunk_is_one_clear_error_and_the_
     assert sid in str(caught.value) and "\n" not in str(caught.value)
     assert writes == [1, 2, 3]  # the third chunk was sent while the second reply was read
     emulator.handle = handle  # type: ignore[method-assign]
-    sheet.read()
-    sheet.write(supporters(range(1, 31)))
-    assert sheet.last_problems == []
-    assert emulator.sheets.dump(sid) == emulator.sheets.dump(calm_sid)
-    assert_every_row_holds_its_own_values(emulator, sid)
+    assert_the_next_cycle_repairs(emulator, sheet, sid, calm_sid)
 
 
 def test_a_values_reply_lost_while_read_is_asked_for_again_after_the_next_chunk_and_lands(
