@@ -139,8 +139,10 @@ def tags_text(sheet_id: int, at: int, part: list[Pending]) -> list[str]:
 
 
 def key_cells_text(sheet_id: int, at: int, part: list[Pending]) -> list[str]:
-    """``encode(key_cells_request(sheet_id, at, part))``'s requests, as text, each row's
-    cell spliced into one template (the same JSON, byte for byte: unit-tested)."""
+    """The key cells of rows inserted at ``at``, written in the request that inserts and
+    tags them — a new row holds its key from the moment it exists (strings, as RAW): one
+    ``updateCells`` per key column, as text, each row's cell spliced into one template
+    (the same JSON as the nested request encoded, byte for byte: unit-tested)."""
     if not part:
         return []
     state = part[0].state
@@ -157,20 +159,6 @@ def key_cells_text(sheet_id: int, at: int, part: list[Pending]) -> list[str]:
             + cells
             + '],"fields":"userEnteredValue"}}'
         )
-    return out
-
-
-def key_cells_request(sheet_id: int, at: int, part: list[Pending]) -> list[dict[str, Any]]:
-    """The key cells of rows inserted at ``at``, written in the request that inserts and
-    tags them: a new row holds its key from the moment it exists (strings, as RAW)."""
-    if not part:
-        return []
-    state = part[0].state
-    out = []
-    for index, header in enumerate(state.layout.key):
-        rows = [{"values": [{"userEnteredValue": {"stringValue": p.key[index]}}]} for p in part]
-        start = {"sheetId": sheet_id, "rowIndex": at, "columnIndex": state.columns[header]}
-        out.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
     return out
 
 

@@ -11,7 +11,6 @@ from bansou_sync.adapters.google_sheet_plan import Meta, Pending, Plan
 from bansou_sync.adapters.google_sheet_read import TabState
 from bansou_sync.adapters.google_sheet_requests import (
     encode,
-    key_cells_request,
     key_cells_text,
     structure_requests,
     tag,
@@ -29,6 +28,19 @@ KEYS = [
     ("2022-06-21", "tab\there\nnew\x00line"),
     ("", "😀 \u2028"),
 ]
+
+
+def key_cells_request(sheet_id: int, at: int, part: list[Pending]) -> list[dict[str, Any]]:
+    """The key cells' requests as nested objects: what ``key_cells_text`` must encode to."""
+    if not part:
+        return []
+    state = part[0].state
+    out = []
+    for index, header in enumerate(state.layout.key):
+        rows = [{"values": [{"userEnteredValue": {"stringValue": p.key[index]}}]} for p in part]
+        start = {"sheetId": sheet_id, "rowIndex": at, "columnIndex": state.columns[header]}
+        out.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
+    return out
 
 
 def pendings(columns: dict[str, int] | None = None) -> list[Pending]:
