@@ -115,10 +115,7 @@ class SheetsCalls:
             )
 
         def streamed() -> Any:
-            # a hooked reply (the read through the tags, a write's reply) is decoded as it
-            # arrives: neither its whole bytes nor its whole text is held (json_stream)
-            with post_streamed(self._gspread(), url, data, dict(headers)) as response:
-                return decode_streamed(response.iter_content(STREAM_CHUNK), hook)
+            return _decoded(post_streamed(self._gspread(), url, data, dict(headers)), hook)
 
         return self._call(what, streamed)
 
@@ -202,8 +199,7 @@ class SheetsCalls:
                 if flying is not None:
                     wait([flying])
                 answer = post_streamed(self._gspread(), url, body, {**_JSON})
-            with answer:
-                return decode_streamed(answer.iter_content(STREAM_CHUNK), hook)
+            return _decoded(answer, hook)
 
         return self._call(what, read)
 
@@ -280,6 +276,14 @@ def one_ahead(items: Iterable[T], send: Callable[[T], R], done: Callable[[T, R],
                 done(flying[0], flying[1].result())
             flying = (item, sender.submit(send, item))
             del item  # held by ``flying`` only: released once answered
+
+
+def _decoded(response: requests.Response, hook: Hook) -> Any:
+    """A hooked reply (the read through the tags, a write's reply) decoded as it arrives:
+    neither its whole bytes nor its whole text is held (``json_stream``); the connection
+    is given back however the decode ends."""
+    with response:
+        return decode_streamed(response.iter_content(STREAM_CHUNK), hook)
 
 
 def _close(flying: Future[requests.Response]) -> None:
