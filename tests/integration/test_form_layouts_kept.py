@@ -30,6 +30,7 @@ from bansou_sync.emulator.server import Emulator, start_emulator
 
 FAST = RetryPolicy(attempts=12, total_seconds=60, base_seconds=0.001, max_wait_seconds=0.01)
 KANA = REGISTRATION_TITLES["kana"]
+OTHER_KANA = "ふりがな(任意)"  # a title the configuration does not read as kana
 T0 = 1_700_000_000.0
 
 
@@ -66,6 +67,11 @@ class Process:
         self.source = FormsApiSource(
             access, ids, policy=FAST, layouts_dir=kept.parent, clock=lambda: now, **kwargs
         )
+
+
+def load_with_kana_titled(emulator: Emulator, title: str) -> None:
+    """The registration form with its kana question titled ``title``, and one answer."""
+    emulator.forms.load_form(registration_form(title), [registration(1, title)])
 
 
 def form_gets(emu: Emulator) -> int:
@@ -134,15 +140,13 @@ def test_a_renamed_question_is_learnt_within_the_hour_one_form_per_process(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
     kept = tmp_path / "form-layouts.json"
-    emulator.forms.load_form(
-        registration_form("ふりがな(任意)"), [registration(1, "ふりがな(任意)")]
-    )
+    load_with_kana_titled(emulator, OTHER_KANA)
     first = Process(access, kept).source
     [before] = first.fetch("registration")
     Process(access, kept, now=T0 + 60).source.fetch("application")  # learnt a minute later
     assert "kana" not in before.answers and form_gets(emulator) == 2
     # staff rename 「ふりがな(任意)」 to the title the configuration reads: same question ID
-    emulator.forms.load_form(registration_form(KANA), [registration(1, KANA)])
+    load_with_kana_titled(emulator, KANA)
 
     def cycle(now: float) -> tuple[str | None, int]:
         source = Process(access, kept, now=now).source
@@ -189,12 +193,10 @@ def test_a_kept_layout_of_another_form_id_or_mapping_is_not_used(
     emulator: Emulator, access: GoogleAccess, tmp_path: Path
 ) -> None:
     kept = tmp_path / "form-layouts.json"
-    emulator.forms.load_form(
-        registration_form("ふりがな(任意)"), [registration(1, "ふりがな(任意)")]
-    )
+    load_with_kana_titled(emulator, OTHER_KANA)
     [plain] = Process(access, kept).source.fetch("registration")
     assert "kana" not in plain.answers and form_gets(emulator) == 1
-    mapped = Process(access, kept, mapping={"registration": {"kana": "ふりがな(任意)"}}).source
+    mapped = Process(access, kept, mapping={"registration": {"kana": OTHER_KANA}}).source
     [raw] = mapped.fetch("registration")
     assert raw.answers["kana"] == "みほん" and form_gets(emulator) == 1
     other = reference_form("registration", "registration-form-0002")
