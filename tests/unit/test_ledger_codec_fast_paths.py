@@ -88,20 +88,22 @@ def test_the_same_moment_in_two_zones_keeps_each_zone() -> None:
     assert codec.loads(Sample, second).when.utcoffset() == timedelta(hours=1)
 
 
+def queued(i: int, prefix: str, created_at: datetime, event: str | None = None) -> OutboxItem:
+    """The ``i``-th acknowledgement of a test, queued at ``created_at``."""
+    return OutboxItem(
+        message_id=f"<{prefix}{i}@example.org>",
+        kind="application_received",
+        ref=f"A-{i:04d}",
+        to=("volunteer@example.com",),
+        event_key=event or f"{prefix}{i}",
+        context={"n": i},
+        created_at=created_at,
+    )
+
+
 def test_one_bad_message_among_many_queues_none_of_them(tmp_path: Path) -> None:
     now = datetime(2022, 6, 1, 9, 0, tzinfo=TOKYO)
-    items = [
-        OutboxItem(
-            message_id=f"<m{i}@example.org>",
-            kind="application_received",
-            ref=f"A-{i:04d}",
-            to=("volunteer@example.com",),
-            event_key=f"e{i}",
-            context={"n": i},
-            created_at=now,
-        )
-        for i in range(5)
-    ]
+    items = [queued(i, "m", now, event=f"e{i}") for i in range(5)]
     bad = OutboxItem(
         message_id="<bad@example.org>",
         kind="application_received",
@@ -141,18 +143,8 @@ def test_a_tuple_of_texts_is_stored_as_its_list_and_other_items_are_still_encode
 def test_messages_queued_at_two_moments_keep_each_its_own_time(tmp_path: Path) -> None:
     tokyo = datetime(2022, 6, 1, 9, 0, tzinfo=TOKYO)
     later = tokyo + timedelta(minutes=5)
-    items = [
-        OutboxItem(
-            message_id=f"<t{i}@example.org>",
-            kind="application_received",
-            ref=f"A-{i:04d}",
-            to=("volunteer@example.com",),
-            event_key=f"t{i}",
-            context={"n": i},
-            created_at=moment,
-        )
-        for i, moment in enumerate([tokyo, tokyo, later, tokyo.astimezone(UTC_PLUS_ONE)])
-    ]
+    moments = [tokyo, tokyo, later, tokyo.astimezone(UTC_PLUS_ONE)]
+    items = [queued(i, "t", moment) for i, moment in enumerate(moments)]
     with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
         with ledger.transaction():
             assert ledger.enqueue(items) == 4
