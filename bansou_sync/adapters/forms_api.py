@@ -317,7 +317,10 @@ def _collector_paused() -> Iterator[None]:
     ``RawResponse`` holds no cycle: the collector has nothing to find there, yet its
     allocation-driven passes walked each page several times, ≈ 70 % of the time
     ``json`` took to decode it. Switched back on (when it was on) however the read
-    ends; what the read kept is then walked once."""
+    ends; what the read kept is then walked once. The process's own setting
+    (``bansou_sync.heap.tune_collector``, the shell's) makes those passes rarer; this
+    pause still saves ≈ 25 % of a read (docs/benchmarks.md, third pass), and it is
+    scoped to the one step whose every object is known to be acyclic."""
     was_on = gc.isenabled()
     gc.disable()
     try:
