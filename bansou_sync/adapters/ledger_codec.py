@@ -121,7 +121,28 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     return found
 
 
-_RECENT_MOMENTS = 8  # datetimes whose text is kept: a record's own and the cycle's ``now``
+class RecentTexts:
+    """``render(moment)`` for a datetime, kept for the last few objects rendered: a cycle
+    stamps thousands of records and messages with the same ``now`` object, and a record
+    holds one object in several fields (submitted, effective); datetimes are immutable,
+    so the same object has the same text (issue 5). Looked up by identity; an entry
+    holds its object, so no other object has that id while the entry is there."""
+
+    SIZE = 8  # a record's own moments and the cycle's ``now``
+
+    def __init__(self, render: Callable[[datetime], str]) -> None:
+        self._render = render
+        self._recent: dict[int, tuple[datetime, str]] = {}
+
+    def __call__(self, moment: datetime) -> str:
+        entry = self._recent.get(id(moment))
+        if entry is not None and entry[0] is moment:
+            return entry[1]
+        text = self._render(moment)
+        if len(self._recent) >= self.SIZE:
+            self._recent.clear()
+        self._recent[id(moment)] = (moment, text)
+        return text
 
 
 def _mismatch(value: Any, tp: Any) -> _Mismatch:
@@ -163,22 +184,11 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
 
         return none
     if origin is datetime:
-        recent: dict[int, tuple[Any, str]] = {}  # by id: a few datetimes encoded, their texts
+        text_of = RecentTexts(dump_datetime)
 
         def moment(value: Any) -> Any:
-            # a cycle stamps thousands of records with the same ``now`` object, and a record
-            # holds one object in several fields (submitted, effective); datetimes are
-            # immutable, so the same object has the same text (issue 5). An entry holds its
-            # object, so no other object has that id while the entry is there.
-            entry = recent.get(id(value))
-            if entry is not None and entry[0] is value:
-                return entry[1]
             if isinstance(value, datetime):
-                text = dump_datetime(value)
-                if len(recent) >= _RECENT_MOMENTS:
-                    recent.clear()
-                recent[id(value)] = (value, text)
-                return text
+                return text_of(value)
             raise _mismatch(value, tp)
 
         return moment

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from bansou_sync.adapters import ledger_codec as codec
@@ -56,18 +55,9 @@ def mail_entry(row: Sequence[Any]) -> MailEntry:
 # a new ``JSONEncoder`` per call, and a backfill queues tens of thousands of messages)
 _CONTEXT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False)
 _RECIPIENTS_JSON = json.JSONEncoder(ensure_ascii=False)
-_LAST_CREATED: list[tuple[object, str, str]] = [(object(), "", "")]
-
-
-def _created(moment: datetime) -> tuple[str, str]:
-    """A creation time as written and as its UTC key: the messages a cycle queues share
-    its ``now`` (one object; datetimes are immutable), so its texts are worked out once.
-    One tuple, swapped whole: a thread never sees one time with another's texts."""
-    seen, text, key = _LAST_CREATED[0]
-    if moment is not seen:
-        text, key = codec.dump_datetime(moment), codec.utc_key(moment)
-        _LAST_CREATED[0] = (moment, text, key)
-    return text, key
+# a cycle's messages share its ``now`` (one object): its texts are worked out once
+_CREATED_TEXT = codec.RecentTexts(codec.dump_datetime)
+_CREATED_KEY = codec.RecentTexts(codec.utc_key)
 
 
 def outbox_row(item: OutboxItem) -> tuple[Any, ...]:
@@ -78,7 +68,6 @@ def outbox_row(item: OutboxItem) -> tuple[Any, ...]:
     except (TypeError, ValueError) as exc:
         raise LedgerError(f"outbox message {item.message_id}: context is not JSON: {exc}") from exc
     sent, after = item.sent_at, item.send_after
-    created, created_utc = _created(item.created_at)
     return (
         item.message_id,
         item.kind,
@@ -86,8 +75,8 @@ def outbox_row(item: OutboxItem) -> tuple[Any, ...]:
         _RECIPIENTS_JSON.encode(list(item.to)),
         item.event_key,
         context,
-        created,
-        created_utc,
+        _CREATED_TEXT(item.created_at),
+        _CREATED_KEY(item.created_at),
         item.status,
         None if sent is None else codec.dump_datetime(sent),
         None if sent is None else codec.utc_key(sent),
