@@ -436,11 +436,7 @@ def _page_body(state: FormState, body: dict[str, Any], page: list[dict[str, Any]
     as the plain dict, to be indented."""
     if not page:
         return body
-    stored = state._json
-    try:
-        parts = [stored[r["responseId"]] for r in page]
-    except KeyError:  # pragma: no cover - every stored response is encoded
-        parts = [state.encoded(r) for r in page]
+    parts = [state.encoded(r) for r in page]
     encoded, lengths = zip(*parts, strict=True)
     tail = ""
     if "nextPageToken" in body:
